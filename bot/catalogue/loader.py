@@ -1,0 +1,228 @@
+"""Put a checked catalogue into the database. Loading twice changes nothing; a changed entry updates
+its row; an entry that left the files is deactivated, never deleted (handoffs and statistics point at
+it). Capacity set by staff since the file was written is kept: the most recent capacity wins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bot.catalogue.schema import LocationEntry, PartnerEntry, PartnerFile, ServiceEntry
+from bot.db import transaction
+from bot.models import Location, Partner, Service
+from bot.models.base import utcnow
+from bot.territory import Territory
+
+CAPACITY_FIELDS = ("places_total", "places_available", "capacity_updated_at")
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged,"
+            f" {self.deactivated} deactivated"
+        )
+
+
+@dataclass
+class LoadReport:
+    partners: Counts = field(default_factory=Counts)
+    services: Counts = field(default_factory=Counts)
+
+
+def partner_values(entry: PartnerEntry) -> dict[str, Any]:
+    return {
+        "nom": entry.nom,
+        "kind": entry.kind,
+        "description": entry.description,
+        "siret": entry.siret,
+        "telephone": entry.telephone,
+        "courriel": entry.courriel,
+        "site_web": entry.site_web,
+        "horaires_accueil": entry.horaires_accueil,
+        "reseaux_porteurs": list(entry.reseaux_porteurs),
+        "sources": list(entry.sources),
+        "is_demo": entry.is_demo,
+        "demo_fields": entry.demo_fields,
+        "notes": entry.notes,
+        "active": True,
+    }
+
+
+def location_values(entry: LocationEntry, position: int, territory: Territory) -> dict[str, Any]:
+    commune = territory.commune(entry.commune)
+    assert commune is not None, "checked by files.check_sources"
+    quartier = territory.quartier(entry.quartier) if entry.quartier else None
+    if entry.latitude is not None and entry.longitude is not None:
+        point_lat, point_lon, approximate = entry.latitude, entry.longitude, False
+    else:
+        point = territory.point_of(commune, quartier)
+        point_lat, point_lon, approximate = point.latitude, point.longitude, True
+    return {
+        "position": position,
+        "nom": entry.nom,
+        "adresse": entry.adresse,
+        "code_postal": entry.code_postal,
+        "commune": commune.name,
+        "code_insee": commune.insee,
+        "quartier": quartier.name if quartier else None,
+        "latitude": entry.latitude,
+        "longitude": entry.longitude,
+        "point_latitude": point_lat,
+        "point_longitude": point_lon,
+        "approximate": approximate,
+        "is_demo": entry.is_demo,
+    }
+
+
+def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[str, Any]:
+    return {
+        "partner_id": partner_id,
+        "position": position,
+        "nom": entry.nom,
+        "description": entry.description,
+        "type": entry.type,
+        "thematiques": list(entry.thematiques),
+        "frais": entry.frais,
+        "frais_precisions": entry.frais_precisions,
+        "publics": list(entry.publics),
+        "publics_precisions": entry.publics_precisions,
+        "conditions_acces": entry.conditions_acces,
+        "age_min": entry.age_min,
+        "age_max": entry.age_max,
+        "modes_accueil": list(entry.modes_accueil),
+        "modes_mobilisation": list(entry.modes_mobilisation),
+        "lien_mobilisation": entry.lien_mobilisation,
+        "zone_eligibilite": list(entry.zone_eligibilite),
+        "horaires_accueil": entry.horaires_accueil,
+        "telephone": entry.telephone,
+        "courriel": entry.courriel,
+        "places_total": entry.places_total,
+        "places_available": entry.places_available,
+        "capacity_updated_at": entry.capacity_updated_at,
+        "sources": list(entry.sources),
+        "is_demo": entry.is_demo,
+        "demo_fields": entry.demo_fields,
+        "active": True,
+    }
+
+
+def _apply(row: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; True when anything changed."""
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def _keep_newer_capacity(row: Service, values: dict[str, Any]) -> dict[str, Any]:
+    stored, given = row.capacity_updated_at, values["capacity_updated_at"]
+    if stored is not None and (given is None or stored > given):
+        return {k: v for k, v in values.items() if k not in CAPACITY_FIELDS}
+    return values
+
+
+def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory) -> bool:
+    wanted = {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
+    changed = False
+    for location in list(partner.locations):
+        if location.id not in wanted:
+            partner.locations.remove(location)
+            changed = True
+    existing = {location.id: location for location in partner.locations}
+    for location_id, values in wanted.items():
+        if location_id in existing:
+            changed |= _apply(existing[location_id], values)
+        else:
+            partner.locations.append(Location(id=location_id, **values))
+            changed = True
+    return changed
+
+
+def _upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
+    now = utcnow()
+    partner = session.get(Partner, entry.partner.id)
+    if partner is None:
+        partner = Partner(id=entry.partner.id, created_at=now, updated_at=now)
+        _apply(partner, partner_values(entry.partner))
+        session.add(partner)
+        _sync_locations(partner, entry.partner, territory)
+        report.partners.created += 1
+    else:
+        changed = _apply(partner, partner_values(entry.partner))
+        changed |= _sync_locations(partner, entry.partner, territory)
+        if changed:
+            partner.updated_at = now
+            report.partners.updated += 1
+        else:
+            report.partners.unchanged += 1
+    session.flush()
+    by_id = {location.id: location for location in partner.locations}
+    for position, service_entry in enumerate(entry.services):
+        values = service_values(service_entry, partner.id, position)
+        wanted_ids = service_entry.locations if service_entry.locations is not None else list(by_id)
+        locations = [by_id[i] for i in wanted_ids]
+        service = session.get(Service, service_entry.id)
+        if service is None:
+            service = Service(id=service_entry.id, created_at=now, updated_at=now, **values)
+            service.locations = locations
+            session.add(service)
+            report.services.created += 1
+            continue
+        changed = _apply(service, _keep_newer_capacity(service, values))
+        if [loc.id for loc in service.locations] != [loc.id for loc in locations]:
+            service.locations = locations
+            changed = True
+        if changed:
+            service.updated_at = now
+            report.services.updated += 1
+        else:
+            report.services.unchanged += 1
+
+
+def load_catalogue(
+    engine: Engine,
+    entries: list[PartnerFile],
+    territory: Territory,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> LoadReport:
+    """Upsert `entries` (already checked) in one transaction and deactivate what is no longer there."""
+    report = LoadReport()
+    with transaction(engine) as session:
+        for done, entry in enumerate(entries, start=1):
+            _upsert_partner(session, entry, territory, report)
+            if on_progress:
+                on_progress(done, len(entries))
+        partner_ids = {e.partner.id for e in entries}
+        service_ids = {s.id for e in entries for s in e.services}
+        report.partners.deactivated = _deactivate(session, Partner, partner_ids)
+        report.services.deactivated = _deactivate(session, Service, service_ids)
+    return report
+
+
+def _deactivate(session: Session, model: type[Partner] | type[Service], keep: Iterable[str]) -> int:
+    kept = set(keep)
+    rows = [row for row in session.scalars(select(model).where(model.active)) if row.id not in kept]
+    for row in rows:
+        row.active = False
+        row.updated_at = utcnow()
+    return len(rows)
+
+
+def catalogue_counts(session: Session) -> dict[str, int]:
+    """Active partners and services: what /healthz reports."""
+    partners = session.scalar(select(func.count()).select_from(Partner).where(Partner.active))
+    services = session.scalar(select(func.count()).select_from(Service).where(Service.active))
+    return {"partners": partners or 0, "services": services or 0}

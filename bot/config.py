@@ -1,0 +1,168 @@
+"""Settings: `config.yml` for everything, environment variables (`SIXTCAP_...`) on top, secrets from the
+environment only. A broken file stops start-up with one readable line per problem."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.yamlfile import Problem, YamlError, dotted, read_yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SIXTCAP_"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """Every setting of sixtcap. Documented line by line in config.yml."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///var/sixtcap.db"
+    data_dir: Path = Path("data")
+    var_dir: Path = Path("var")
+    timezone: str = "Europe/Paris"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    server: ServerSettings = ServerSettings()
+    # Secrets: never in config.yml, only in the environment.
+    secret_key: SecretStr | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over config.yml (passed as init arguments).
+        return (env_settings, init_settings)
+
+    @property
+    def root(self) -> Path:
+        return PROJECT_ROOT
+
+    @property
+    def catalogue_dir(self) -> Path:
+        return self.data_dir / "catalogue"
+
+    @property
+    def territory_file(self) -> Path:
+        return self.data_dir / "territory.yml"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+SECRET_FIELDS = tuple(
+    name for name, info in Settings.model_fields.items() if info.annotation == SecretStr | None
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _env_name(key: tuple[str | int, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in key)
+
+
+def _resolve_paths(settings: Settings, root: Path) -> Settings:
+    """Relative paths (and a relative SQLite file) are relative to the project root, not to the cwd."""
+    data_dir = settings.data_dir if settings.data_dir.is_absolute() else root / settings.data_dir
+    var_dir = settings.var_dir if settings.var_dir.is_absolute() else root / settings.var_dir
+    url = settings.database_url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        url = prefix + str(root / url[len(prefix) :])
+    return settings.model_copy(update={"data_dir": data_dir, "var_dir": var_dir, "database_url": url})
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(ENV_PREFIX + "CONFIG", PROJECT_ROOT / "config.yml"))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read config.yml (or `path`), apply the environment, check everything; raise ConfigError."""
+    path = path or config_path()
+    name = path.name if path.parent == PROJECT_ROOT else str(path)
+    raw: Any = {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    if path.exists():
+        try:
+            document = read_yaml(path, name)
+        except YamlError as error:
+            raise ConfigError([error.problem]) from error
+        raw, lines = document.data or {}, document.lines
+        if not isinstance(raw, dict):
+            raise ConfigError([Problem(name, 1, "", "the file must be a mapping of settings")])
+    problems = [
+        Problem(
+            name,
+            lines.get((key,)),
+            key,
+            f"secrets are read only from the environment: remove it and set {_env_name((key,))}",
+        )
+        for key in SECRET_FIELDS
+        if key in raw
+    ]
+    if problems:
+        raise ConfigError(problems)
+    try:
+        settings = Settings(**raw)
+    except ValidationError as error:
+        for item in error.errors():
+            key = tuple(item["loc"])
+            env = _env_name(key)
+            source = env if env in os.environ else name
+            reason = "unknown setting" if item["type"] == "extra_forbidden" else item["msg"]
+            if item["type"] != "extra_forbidden" and "input" in item and not isinstance(item["input"], dict):
+                reason += f" (got {item['input']!r})"
+            line = lines.get(key) if source == name else None
+            problems.append(Problem(source, line, dotted(key), reason))
+        raise ConfigError(problems) from None
+    return _resolve_paths(settings, path.parent.resolve())
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings with secrets and database passwords hidden, for display."""
+    shown = settings.model_dump(mode="json")
+    for key in SECRET_FIELDS:
+        shown[key] = "********" if getattr(settings, key) is not None else None
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown["database_url"] = make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:
+        shown["database_url"] = "(unparsable URL)"
+    return shown

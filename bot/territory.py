@@ -1,0 +1,150 @@
+"""The territory: communes, priority neighbourhoods (quartiers), helplines and the sources of it all,
+read from `data/territory.yml`."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces: 'Saint-Mandé' -> 'saint mande'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    for char in "-'’/_":
+        plain = plain.replace(char, " ")
+    return " ".join(plain.split())
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+    approximate: bool = False
+
+
+@dataclass(frozen=True)
+class Commune:
+    name: str
+    insee: str
+    postcodes: tuple[str, ...]
+    department: str
+    latitude: float
+    longitude: float
+    aliases: tuple[str, ...]
+    ambiguous_aliases: tuple[str, ...]
+
+    @property
+    def point(self) -> Point:
+        return Point(self.latitude, self.longitude)
+
+
+@dataclass(frozen=True)
+class Quartier:
+    name: str
+    commune: str
+    insee: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Helpline:
+    number: str
+    name: str
+    audience: str
+    hours: str
+    cost: str
+    website: str | None
+
+
+@dataclass(frozen=True)
+class Territory:
+    communes: tuple[Commune, ...]
+    quartiers: tuple[Quartier, ...]
+    helplines: tuple[Helpline, ...]
+    source_ids: frozenset[str]
+
+    def commune(self, name_or_code: str) -> Commune | None:
+        """A commune by official name, INSEE code, postcode or alias (accents and case ignored)."""
+        key = fold(name_or_code)
+        for commune in self.communes:
+            names = {fold(commune.name), commune.insee, *commune.postcodes, *map(fold, commune.aliases)}
+            if key in names:
+                return commune
+        return None
+
+    def commune_by_insee(self, insee: str) -> Commune | None:
+        return next((c for c in self.communes if c.insee == insee), None)
+
+    def quartier(self, name: str) -> Quartier | None:
+        key = fold(name)
+        for quartier in self.quartiers:
+            if key == fold(quartier.name) or key in map(fold, quartier.aliases):
+                return quartier
+        return None
+
+    def point_of(self, commune: Commune, quartier: Quartier | None = None) -> Point:
+        """The neighbourhood's point when known, else the commune point (then approximate if a
+        neighbourhood was asked for)."""
+        if quartier and quartier.latitude is not None and quartier.longitude is not None:
+            return Point(quartier.latitude, quartier.longitude)
+        return Point(commune.latitude, commune.longitude, approximate=quartier is not None)
+
+    @property
+    def departments(self) -> frozenset[str]:
+        return frozenset(c.department for c in self.communes)
+
+
+def _commune(raw: dict[str, object]) -> Commune:
+    return Commune(
+        name=str(raw["name"]),
+        insee=str(raw["insee"]),
+        postcodes=tuple(str(p) for p in raw.get("postcodes") or ()),  # type: ignore[attr-defined]
+        department=str(raw["department"]),
+        latitude=float(raw["lat"]),  # type: ignore[arg-type]
+        longitude=float(raw["lon"]),  # type: ignore[arg-type]
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),  # type: ignore[attr-defined]
+        ambiguous_aliases=tuple(str(a) for a in raw.get("ambiguous_aliases") or ()),  # type: ignore[attr-defined]
+    )
+
+
+def _quartier(raw: dict[str, object]) -> Quartier:
+    lat, lon = raw.get("lat"), raw.get("lon")
+    return Quartier(
+        name=str(raw["name"]),
+        commune=str(raw["commune"]),
+        insee=tuple(str(i) for i in raw.get("insee") or ()),  # type: ignore[attr-defined]
+        latitude=float(lat) if lat is not None else None,  # type: ignore[arg-type]
+        longitude=float(lon) if lon is not None else None,  # type: ignore[arg-type]
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),  # type: ignore[attr-defined]
+    )
+
+
+def _helpline(raw: dict[str, object]) -> Helpline:
+    website = raw.get("website")
+    return Helpline(
+        number=str(raw["number"]),
+        name=str(raw["name"]),
+        audience=str(raw.get("for", "")),
+        hours=str(raw.get("hours", "")),
+        cost=str(raw.get("cost", "")),
+        website=str(website) if website else None,
+    )
+
+
+@cache
+def load_territory(path: Path) -> Territory:
+    with path.open(encoding="utf-8") as stream:
+        raw = yaml.safe_load(stream)
+    return Territory(
+        communes=tuple(_commune(c) for c in raw["communes"]),
+        quartiers=tuple(_quartier(q) for q in raw["quartiers"]),
+        helplines=tuple(_helpline(h) for h in raw["helplines"]),
+        source_ids=frozenset(str(s["id"]) for s in raw["sources"]),
+    )

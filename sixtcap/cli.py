@@ -1,0 +1,161 @@
+"""The `sixtcap` command line: configuration, database, catalogue, server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import Engine, inspect
+
+from bot.catalogue.datainclusion import export_catalogue
+from bot.catalogue.files import CatalogueInvalid, read_catalogue
+from bot.catalogue.loader import load_catalogue
+from bot.config import ConfigError, Settings, load_settings, masked
+from bot.db import make_engine, session_factory
+from bot.migrations import upgrade
+from bot.territory import load_territory
+
+app = typer.Typer(help="sixtcap, the 6Tcap guidance assistant.", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+catalogue_app = typer.Typer(help="The partners' catalogue (data/catalogue/).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(catalogue_app, name="catalogue")
+
+err = Console(stderr=True)
+
+
+class State:
+    settings: Settings
+
+
+state = State()
+
+
+def fail(lines: list[str], code: int = 1) -> None:
+    for line in lines:
+        err.print(line, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(help="config file (default: config.yml, or $SIXTCAP_CONFIG)")] = None,
+) -> None:
+    try:
+        state.settings = load_settings(config)
+    except ConfigError as error:
+        fail([f"configuration error: {problem}" for problem in error.problems], code=2)
+
+
+def _engine() -> Engine:
+    return make_engine(state.settings.database_url)
+
+
+def _require_schema(engine: Engine) -> None:
+    if not inspect(engine).has_table("partners"):
+        fail(["the database has no tables yet: run `sixtcap db upgrade` first"])
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective configuration (config.yml + environment), secrets masked."""
+    typer.echo(json.dumps(masked(state.settings), indent=2, ensure_ascii=False))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    upgrade(_engine())
+    typer.echo("database schema is up to date")
+
+
+def _read(path: Path | None) -> list:  # type: ignore[type-arg]
+    settings = state.settings
+    territory = load_territory(settings.territory_file)
+    try:
+        return read_catalogue(path or settings.catalogue_dir, territory)
+    except CatalogueInvalid as error:
+        fail([str(problem) for problem in error.problems] + [f"{len(error.problems)} problem(s), nothing written"])
+        raise  # unreachable
+
+
+PathArg = Annotated[Path | None, typer.Argument(help="folder or file (default: data/catalogue/)")]
+
+
+@catalogue_app.command("validate")
+def catalogue_validate(path: PathArg = None) -> None:
+    """Check the catalogue files; print one line per problem (file:line: field: reason)."""
+    entries = _read(path)
+    services = sum(len(entry.services) for entry in entries)
+    typer.echo(f"catalogue OK: {len(entries)} partners, {services} services")
+
+
+@catalogue_app.command("load")
+def catalogue_load(path: PathArg = None) -> None:
+    """Check, then load the catalogue into the database (nothing is written if anything is wrong)."""
+    entries = _read(path)
+    engine = _engine()
+    _require_schema(engine)
+    territory = load_territory(state.settings.territory_file)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("loading the catalogue", total=len(entries))
+        report = load_catalogue(
+            engine, entries, territory, on_progress=lambda done, _: progress.update(task, completed=done)
+        )
+    typer.echo(f"partners: {report.partners}")
+    typer.echo(f"services: {report.services}")
+
+
+class ExportFormat(str, Enum):
+    data_inclusion = "data-inclusion"
+
+
+@catalogue_app.command("export")
+def catalogue_export(
+    format: Annotated[ExportFormat, typer.Option("--format", help="export format")] = ExportFormat.data_inclusion,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: standard output)")] = None,
+) -> None:
+    """Write the active catalogue as data·inclusion v1 JSON (structures + services)."""
+    engine = _engine()
+    _require_schema(engine)
+    with session_factory(engine)() as session:
+        document = export_catalogue(session)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"{len(document['structures'])} structures, {len(document['services'])} services -> {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: server.host")] = None,
+    port: Annotated[int | None, typer.Option(help="default: server.port")] = None,
+) -> None:
+    """Start the web application (health check, portal page)."""
+    import uvicorn
+
+    from sixtcap.app import create_app
+
+    settings = state.settings
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main() -> None:
+    app()
