@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.yamlfile import Problem, YamlError, dotted, read_yaml
+from bot.yamlfile import Problem, YamlError, describe_error, dotted, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SIXTCAP_"
@@ -145,12 +145,10 @@ def load_settings(path: Path | None = None) -> Settings:
             key = tuple(item["loc"])
             env = _env_name(key)
             source = env if env in os.environ else name
-            reason = "unknown setting" if item["type"] == "extra_forbidden" else item["msg"]
-            if item["type"] != "extra_forbidden" and "input" in item and not isinstance(item["input"], dict):
-                reason += f" (got {item['input']!r})"
+            reason = describe_error(item, unknown="unknown setting")
             line = lines.get(key) if source == name else None
             problems.append(Problem(source, line, dotted(key), reason))
-        raise ConfigError(problems) from None
+        raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0))) from None
     return _resolve_paths(settings, path.parent.resolve())
 
 

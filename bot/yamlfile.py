@@ -96,3 +96,16 @@ def dotted(key: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else part
     return text
+
+
+def describe_error(error: Any, unknown: str = "unknown field") -> str:
+    """One pydantic error as a short reason a person understands."""
+    kind = error["type"]
+    if kind == "missing":
+        return "missing field"
+    if kind == "extra_forbidden":
+        return unknown
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind != "value_error" and not isinstance(error.get("input"), dict | list):
+        message += f" (got {error.get('input')!r})"
+    return message

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.catalogue.datainclusion import partner_dicts
 from bot.catalogue.schema import PartnerFile
 from bot.territory import Territory
-from bot.yamlfile import Problem, YamlDocument, YamlError, dotted, read_yaml
+from bot.yamlfile import Problem, YamlDocument, YamlError, describe_error, dotted, read_yaml
 
 
 class CatalogueInvalid(Exception):
@@ -39,18 +39,6 @@ class Source:
         return Problem(self.name, self.line(key), dotted(key), reason)
 
 
-def _reason(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "missing field"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind != "value_error" and not isinstance(error.get("input"), dict | list):
-        message += f" (got {error.get('input')!r})"
-    return message
-
-
 def parse_source(source: Source) -> tuple[PartnerFile | None, list[Problem]]:
     """Validate one partner's data on its own."""
     if not isinstance(source.data, dict):
@@ -58,7 +46,7 @@ def parse_source(source: Source) -> tuple[PartnerFile | None, list[Problem]]:
     try:
         return PartnerFile.model_validate(source.data), []
     except ValidationError as error:
-        return None, [source.problem(tuple(e["loc"]), _reason(e)) for e in error.errors()]
+        return None, [source.problem(tuple(e["loc"]), describe_error(e)) for e in error.errors()]
 
 
 def _territory_problems(source: Source, entry: PartnerFile, territory: Territory) -> Iterable[Problem]:

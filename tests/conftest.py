@@ -1,0 +1,72 @@
+"""Fixtures shared by the suite. Every storage test runs on SQLite and on PostgreSQL (`engine`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from bot.catalogue.files import read_catalogue
+from bot.catalogue.loader import load_catalogue
+from bot.config import PROJECT_ROOT
+from bot.db import make_engine
+from bot.migrations import upgrade
+from bot.territory import Territory, load_territory
+from tests import pgserver
+
+DATA = PROJECT_ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    try:
+        url, stop = pgserver.server_url()
+    except Exception as error:  # never skip PostgreSQL silently
+        pytest.fail(f"no PostgreSQL server for the tests: {error}", pytrace=False)
+    yield url
+    stop()
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sixtcap.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"sixtcap_test_{uuid.uuid4().hex[:12]}"
+    with _admin(admin_url) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with _admin(admin_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty database."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def territory() -> Territory:
+    return load_territory(DATA / "territory.yml")
+
+
+@pytest.fixture
+def loaded_engine(engine: Engine, territory: Territory) -> Engine:
+    """A migrated database holding the real catalogue."""
+    load_catalogue(engine, read_catalogue(DATA / "catalogue", territory), territory)
+    return engine
