@@ -43,7 +43,7 @@ state = State()
 
 def fail(lines: list[str], code: int = 1) -> None:
     for line in lines:
-        err.print(line, markup=False, highlight=False)
+        typer.echo(line, err=True)
     raise typer.Exit(code)
 
 
@@ -133,7 +133,7 @@ def catalogue_export(
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output:
         output.write_text(text, encoding="utf-8")
-        err.print(f"{len(document['structures'])} structures, {len(document['services'])} services -> {output}")
+        typer.echo(f"{len(document['structures'])} structures, {len(document['services'])} services -> {output}", err=True)
     else:
         sys.stdout.write(text)
 
