@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -101,32 +102,32 @@ class Territory:
         return frozenset(c.department for c in self.communes)
 
 
-def _commune(raw: dict[str, object]) -> Commune:
+def _commune(raw: dict[str, Any]) -> Commune:
     return Commune(
         name=str(raw["name"]),
         insee=str(raw["insee"]),
-        postcodes=tuple(str(p) for p in raw.get("postcodes") or ()),  # type: ignore[attr-defined]
+        postcodes=tuple(str(p) for p in raw.get("postcodes") or ()),
         department=str(raw["department"]),
-        latitude=float(raw["lat"]),  # type: ignore[arg-type]
-        longitude=float(raw["lon"]),  # type: ignore[arg-type]
-        aliases=tuple(str(a) for a in raw.get("aliases") or ()),  # type: ignore[attr-defined]
-        ambiguous_aliases=tuple(str(a) for a in raw.get("ambiguous_aliases") or ()),  # type: ignore[attr-defined]
+        latitude=float(raw["lat"]),
+        longitude=float(raw["lon"]),
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
+        ambiguous_aliases=tuple(str(a) for a in raw.get("ambiguous_aliases") or ()),
     )
 
 
-def _quartier(raw: dict[str, object]) -> Quartier:
+def _quartier(raw: dict[str, Any]) -> Quartier:
     lat, lon = raw.get("lat"), raw.get("lon")
     return Quartier(
         name=str(raw["name"]),
         commune=str(raw["commune"]),
-        insee=tuple(str(i) for i in raw.get("insee") or ()),  # type: ignore[attr-defined]
-        latitude=float(lat) if lat is not None else None,  # type: ignore[arg-type]
-        longitude=float(lon) if lon is not None else None,  # type: ignore[arg-type]
-        aliases=tuple(str(a) for a in raw.get("aliases") or ()),  # type: ignore[attr-defined]
+        insee=tuple(str(i) for i in raw.get("insee") or ()),
+        latitude=float(lat) if lat is not None else None,
+        longitude=float(lon) if lon is not None else None,
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
     )
 
 
-def _helpline(raw: dict[str, object]) -> Helpline:
+def _helpline(raw: dict[str, Any]) -> Helpline:
     website = raw.get("website")
     return Helpline(
         number=str(raw["number"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +21,10 @@ from bot.db import make_engine, session_factory
 from bot.migrations import upgrade
 from bot.territory import load_territory
 
-app = typer.Typer(help="sixtcap, the 6Tcap guidance assistant.", no_args_is_help=True, add_completion=False,
+app = typer.Typer(
+    help="sixtcap, the 6Tcap guidance assistant.",
+    no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
@@ -49,7 +52,9 @@ def fail(lines: list[str], code: int = 1) -> None:
 
 @app.callback()
 def main_options(
-    config: Annotated[Path | None, typer.Option(help="config file (default: config.yml, or $SIXTCAP_CONFIG)")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="config file (default: config.yml, or $SIXTCAP_CONFIG)")
+    ] = None,
 ) -> None:
     try:
         state.settings = load_settings(config)
@@ -85,7 +90,10 @@ def _read(path: Path | None) -> list:  # type: ignore[type-arg]
     try:
         return read_catalogue(path or settings.catalogue_dir, territory)
     except CatalogueInvalid as error:
-        fail([str(problem) for problem in error.problems] + [f"{len(error.problems)} problem(s), nothing written"])
+        fail(
+            [str(problem) for problem in error.problems]
+            + [f"{len(error.problems)} problem(s), nothing written"]
+        )
         raise  # unreachable
 
 
@@ -116,14 +124,18 @@ def catalogue_load(path: PathArg = None) -> None:
     typer.echo(f"services: {report.services}")
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     data_inclusion = "data-inclusion"
 
 
 @catalogue_app.command("export")
 def catalogue_export(
-    format: Annotated[ExportFormat, typer.Option("--format", help="export format")] = ExportFormat.data_inclusion,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: standard output)")] = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="export format")
+    ] = ExportFormat.data_inclusion,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file (default: standard output)")
+    ] = None,
 ) -> None:
     """Write the active catalogue as data·inclusion v1 JSON (structures + services)."""
     engine = _engine()
@@ -133,7 +145,10 @@ def catalogue_export(
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"{len(document['structures'])} structures, {len(document['services'])} services -> {output}", err=True)
+        typer.echo(
+            f"{len(document['structures'])} structures, {len(document['services'])} services -> {output}",
+            err=True,
+        )
     else:
         sys.stdout.write(text)
 

@@ -64,8 +64,11 @@ def start_throwaway_server() -> tuple[str, Callable[[], None]]:
         time.sleep(0.1)
 
     def stop() -> None:
-        subprocess.run([*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], check=False,
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
     return url, stop

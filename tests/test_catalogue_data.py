@@ -12,7 +12,17 @@ from bot.concerns import load_concerns
 from bot.territory import Territory
 from tests.conftest import DATA
 
-CONCERNS = ("paperwork", "health", "driving_licence", "sport", "job", "training", "housing", "money", "wellbeing")
+CONCERNS = (
+    "paperwork",
+    "health",
+    "driving_licence",
+    "sport",
+    "job",
+    "training",
+    "housing",
+    "money",
+    "wellbeing",
+)
 KINDS = {
     "mission-locale",
     "ecole-deuxieme-chance",
@@ -61,7 +71,10 @@ def test_missions_locales_offer_the_core_services(catalogue: list[PartnerFile]) 
             continue
         assert len(entry.services) >= 6, entry.partner.id
         covered = {
-            name for name in CONCERNS for s in entry.services if concerns[name].thematiques & set(s.thematiques)
+            name
+            for name in CONCERNS
+            for s in entry.services
+            if concerns[name].thematiques & set(s.thematiques)
         }
         assert {"job", "training", "driving_licence", "health", "housing"} <= covered, entry.partner.id
         assert any("engagement jeune" in s.nom.lower() for s in entry.services), entry.partner.id
@@ -70,8 +83,12 @@ def test_missions_locales_offer_the_core_services(catalogue: list[PartnerFile]) 
 def test_some_service_is_full_while_another_partner_has_room(catalogue: list[PartnerFile]) -> None:
     concerns = load_concerns(DATA / "concerns.yml")
     for name in CONCERNS:
-        services = [s for e in catalogue for s in e.services if concerns[name].thematiques & set(s.thematiques)]
-        if any(s.places_available == 0 for s in services) and any((s.places_available or 0) > 0 for s in services):
+        services = [
+            s for e in catalogue for s in e.services if concerns[name].thematiques & set(s.thematiques)
+        ]
+        if any(s.places_available == 0 for s in services) and any(
+            (s.places_available or 0) > 0 for s in services
+        ):
             return
     pytest.fail("no concern has both a full service and one with places left")
 
@@ -84,7 +101,11 @@ def test_unsourced_values_are_flagged_as_demo(catalogue: list[PartnerFile]) -> N
                 assert {"places_available", "places_total"} <= set(service.demo_fields), service.id
         partner = entry.partner
         if not partner.sources:
-            assert partner.is_demo or partner.horaires_accueil is None or "horaires_accueil" in partner.demo_fields
+            assert (
+                partner.is_demo
+                or partner.horaires_accueil is None
+                or "horaires_accueil" in partner.demo_fields
+            )
 
 
 def test_contact_facts_come_with_a_source(catalogue: list[PartnerFile]) -> None:
@@ -112,4 +133,7 @@ def test_priority_neighbourhoods_and_helplines_are_known(territory: Territory) -
     champigny = territory.commune("champi")
     assert mordacs is not None and champigny is not None
     point = territory.point_of(champigny, mordacs)
-    assert point.approximate and (point.latitude, point.longitude) == (champigny.latitude, champigny.longitude)
+    assert point.approximate and (point.latitude, point.longitude) == (
+        champigny.latitude,
+        champigny.longitude,
+    )

@@ -42,7 +42,9 @@ services:
 """
 
 
-def problems_for(tmp_path: Path, territory: Territory, text: str, name: str = "demo_partner.yml") -> list[str]:
+def problems_for(
+    tmp_path: Path, territory: Territory, text: str, name: str = "demo_partner.yml"
+) -> list[str]:
     (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(CatalogueInvalid) as caught:
         read_catalogue(tmp_path, territory)
@@ -59,17 +61,57 @@ def test_the_minimal_file_is_valid(tmp_path: Path, territory: Territory) -> None
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("frais: gratuit", "frais: gratos", "demo_partner.yml:17: services[0].frais: unknown frais code 'gratos'"),
+        (
+            "frais: gratuit",
+            "frais: gratos",
+            "demo_partner.yml:17: services[0].frais: unknown frais code 'gratos'",
+        ),
         ("    type: accompagnement\n", "", "demo_partner.yml:13: services[0].type: missing field"),
-        ("age_min: 16", "age_min: 30", "demo_partner.yml:20: services[0].age_max: age_min (30) is greater than age_max (25)"),
-        ('commune: "Champigny-sur-Marne"', 'commune: "Champignolles"', "demo_partner.yml:10: partner.locations[0].commune: unknown commune 'Champignolles'"),
-        ('"Mo-Fr 09:00-12:00"', '"lundi 9h-12h"', "demo_partner.yml:5: partner.horaires_accueil: bad opening hours 'lundi 9h-12h'"),
-        ("[trouver-un-emploi--repondre-a-des-offres-demploi]", "[trouver-du-taf]", "demo_partner.yml:16: services[0].thematiques: unknown thematique code 'trouver-du-taf'"),
-        ('zone_eligibilite: ["94017"]', 'zone_eligibilite: ["94999"]', "demo_partner.yml:22: services[0].zone_eligibilite[0]: unknown commune INSEE code '94999'"),
-        ('code_postal: "94500"', 'code_postal: "94120"', "demo_partner.yml:11: partner.locations[0].code_postal: 94120 is not a postcode of Champigny-sur-Marne"),
-        ("    demo: true\n", "    demo: true\n    colour: blue\n", "demo_partner.yml:24: services[0].colour: unknown field"),
-        ("sources: []", "sources: [made_up]", "demo_partner.yml:6: partner.sources[0]: unknown source 'made_up'"),
-        ("id: demo_partner", "id: other_partner", "demo_partner.yml:2: partner.id: the file must be named after the partner id (other_partner.yml)"),
+        (
+            "age_min: 16",
+            "age_min: 30",
+            "demo_partner.yml:20: services[0].age_max: age_min (30) is greater than age_max (25)",
+        ),
+        (
+            'commune: "Champigny-sur-Marne"',
+            'commune: "Champignolles"',
+            "demo_partner.yml:10: partner.locations[0].commune: unknown commune 'Champignolles'",
+        ),
+        (
+            '"Mo-Fr 09:00-12:00"',
+            '"lundi 9h-12h"',
+            "demo_partner.yml:5: partner.horaires_accueil: bad opening hours 'lundi 9h-12h'",
+        ),
+        (
+            "[trouver-un-emploi--repondre-a-des-offres-demploi]",
+            "[trouver-du-taf]",
+            "demo_partner.yml:16: services[0].thematiques: unknown thematique code 'trouver-du-taf'",
+        ),
+        (
+            'zone_eligibilite: ["94017"]',
+            'zone_eligibilite: ["94999"]',
+            "demo_partner.yml:22: services[0].zone_eligibilite[0]: unknown commune INSEE code '94999'",
+        ),
+        (
+            'code_postal: "94500"',
+            'code_postal: "94120"',
+            "demo_partner.yml:11: partner.locations[0].code_postal: 94120 is not a postcode of Champigny-sur-Marne",
+        ),
+        (
+            "    demo: true\n",
+            "    demo: true\n    colour: blue\n",
+            "demo_partner.yml:24: services[0].colour: unknown field",
+        ),
+        (
+            "sources: []",
+            "sources: [made_up]",
+            "demo_partner.yml:6: partner.sources[0]: unknown source 'made_up'",
+        ),
+        (
+            "id: demo_partner",
+            "id: other_partner",
+            "demo_partner.yml:2: partner.id: the file must be named after the partner id (other_partner.yml)",
+        ),
         ("kind: mission-locale", "kind: mission-locale: oops", "demo_partner.yml:4: invalid YAML"),
     ],
 )
@@ -109,7 +151,9 @@ def test_a_typo_in_the_real_catalogue_points_at_its_line(tmp_path: Path, territo
     assert problem.field.endswith(".frais") and "unknown frais code 'gratuiit'" in problem.reason
 
 
-def test_a_broken_catalogue_writes_nothing(loaded_engine: Engine, territory: Territory, tmp_path: Path) -> None:
+def test_a_broken_catalogue_writes_nothing(
+    loaded_engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
     with loaded_engine.connect() as connection:
         before = connection.execute(select(Service.id, Service.nom, Service.active)).all()
     folder = tmp_path / "catalogue"

@@ -21,7 +21,10 @@ from tests.conftest import DATA
 def snapshot(engine: Engine) -> dict[str, dict[str, object]]:
     with session_factory(engine)() as session:
         rows = {f"service:{s.id}": s.as_dict() for s in session.scalars(select(Service))}
-        rows |= {f"partner:{p.id}": {"nom": p.nom, "updated_at": p.updated_at} for p in session.scalars(select(Partner))}
+        rows |= {
+            f"partner:{p.id}": {"nom": p.nom, "updated_at": p.updated_at}
+            for p in session.scalars(select(Partner))
+        }
         rows |= {
             f"location:{loc.partner_id}/{loc.id}": {"commune": loc.commune, "approximate": loc.approximate}
             for loc in session.scalars(select(Location))
@@ -43,7 +46,9 @@ def test_loading_twice_changes_nothing(loaded_engine: Engine, territory: Territo
     assert snapshot(loaded_engine) == before
 
 
-def test_a_changed_entry_updates_its_row_only(loaded_engine: Engine, territory: Territory, tmp_path: Path) -> None:
+def test_a_changed_entry_updates_its_row_only(
+    loaded_engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
     before = snapshot(loaded_engine)
     folder = copy_catalogue(tmp_path)
     target = folder / "epide_montry.yml"
@@ -58,7 +63,9 @@ def test_a_changed_entry_updates_its_row_only(loaded_engine: Engine, territory: 
     assert after[changed[0]]["nom"] == "Nouveau nom du parcours"
 
 
-def test_a_removed_entry_is_deactivated_not_deleted(loaded_engine: Engine, territory: Territory, tmp_path: Path) -> None:
+def test_a_removed_entry_is_deactivated_not_deleted(
+    loaded_engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
     folder = copy_catalogue(tmp_path)
     (folder / "idc_formation.yml").unlink()
     report = load_catalogue(loaded_engine, read_catalogue(folder, territory), territory)
@@ -87,7 +94,9 @@ def test_staff_capacity_newer_than_the_file_is_kept(loaded_engine: Engine, terri
         assert reloaded.places_available == 0 and reloaded.places_total == total
 
 
-def test_locations_without_coordinates_sit_at_the_commune_point(loaded_engine: Engine, territory: Territory) -> None:
+def test_locations_without_coordinates_sit_at_the_commune_point(
+    loaded_engine: Engine, territory: Territory
+) -> None:
     with session_factory(loaded_engine)() as session:
         locations = session.scalars(select(Location)).all()
     assert locations
@@ -96,8 +105,13 @@ def test_locations_without_coordinates_sit_at_the_commune_point(loaded_engine: E
         assert commune is not None and commune.insee == location.code_insee
         if location.latitude is None:
             assert location.approximate
-            expected = territory.point_of(commune, territory.quartier(location.quartier or "") if location.quartier else None)
-            assert (location.point_latitude, location.point_longitude) == (expected.latitude, expected.longitude)
+            expected = territory.point_of(
+                commune, territory.quartier(location.quartier or "") if location.quartier else None
+            )
+            assert (location.point_latitude, location.point_longitude) == (
+                expected.latitude,
+                expected.longitude,
+            )
 
 
 def test_a_service_can_be_offered_at_several_locations(loaded_engine: Engine) -> None:
@@ -129,7 +143,9 @@ def test_data_inclusion_export_loads_back_to_the_same_catalogue(
     upgrade(other)
     load_catalogue(other, read_catalogue(path, territory), territory)
     ignore = {"created_at", "updated_at"}
-    first = {k: {f: v for f, v in row.items() if f not in ignore} for k, row in snapshot(loaded_engine).items()}
+    first = {
+        k: {f: v for f, v in row.items() if f not in ignore} for k, row in snapshot(loaded_engine).items()
+    }
     second = {k: {f: v for f, v in row.items() if f not in ignore} for k, row in snapshot(other).items()}
     assert first == second
     with session_factory(other)() as session:

@@ -103,8 +103,10 @@ def test_serve_answers_healthz(tmp_path: Path) -> None:
     run("catalogue", "load", env=env)
     port = _free_port()
     server = subprocess.Popen(
-        [SIXTCAP, "serve", "--port", str(port)], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [SIXTCAP, "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30

@@ -118,10 +118,7 @@ def service_record(service: Service) -> dict[str, Any]:
 def export_catalogue(session: Session) -> dict[str, Any]:
     """The active catalogue as {structures, services}."""
     partners = session.scalars(
-        select(Partner)
-        .where(Partner.active)
-        .order_by(Partner.id)
-        .options(selectinload(Partner.locations))
+        select(Partner).where(Partner.active).order_by(Partner.id).options(selectinload(Partner.locations))
     ).all()
     services = session.scalars(
         select(Service)
@@ -136,18 +133,43 @@ def export_catalogue(session: Session) -> dict[str, Any]:
     }
 
 
-STRUCTURE_FIELDS = ("id", "nom", "siret", "telephone", "courriel", "site_web", "description", "horaires_accueil",
-                    "reseaux_porteurs")
-SERVICE_FIELDS = ("id", "nom", "description", "type", "thematiques", "frais", "frais_precisions", "publics",
-                  "publics_precisions", "conditions_acces", "modes_accueil", "zone_eligibilite",
-                  "lien_mobilisation", "modes_mobilisation", *INHERITED)
+STRUCTURE_FIELDS = (
+    "id",
+    "nom",
+    "siret",
+    "telephone",
+    "courriel",
+    "site_web",
+    "description",
+    "horaires_accueil",
+    "reseaux_porteurs",
+)
+SERVICE_FIELDS = (
+    "id",
+    "nom",
+    "description",
+    "type",
+    "thematiques",
+    "frais",
+    "frais_precisions",
+    "publics",
+    "publics_precisions",
+    "conditions_acces",
+    "modes_accueil",
+    "zone_eligibilite",
+    "lien_mobilisation",
+    "modes_mobilisation",
+    *INHERITED,
+)
 
 
 def partner_dicts(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
     """Turn an export back into catalogue-file dicts, one per structure, named 'structures[i]'.
     Returns the dicts and the problems of shape (unknown structure, missing lists)."""
-    if not isinstance(data, dict) or not isinstance(data.get("structures"), list) or not isinstance(
-        data.get("services"), list
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("structures"), list)
+        or not isinstance(data.get("services"), list)
     ):
         return [], ["expected an object with 'structures' and 'services' lists"]
     problems: list[str] = []
@@ -181,8 +203,18 @@ def partner_dicts(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
         for name in extension.get("inherits", []):
             service[name] = None
         service.update(
-            {key: extension.get(key) for key in ("age_min", "age_max", "places_total", "places_available",
-                                                  "capacity_updated_at", "sources", "demo")}
+            {
+                key: extension.get(key)
+                for key in (
+                    "age_min",
+                    "age_max",
+                    "places_total",
+                    "places_available",
+                    "capacity_updated_at",
+                    "sources",
+                    "demo",
+                )
+            }
         )
         service["sources"] = service["sources"] or []
         service["demo"] = service["demo"] or False

@@ -107,13 +107,17 @@ def check_sources(sources: list[Source], territory: Territory) -> list[PartnerFi
     for source, entry in entries:
         if entry.partner.id in seen_partners:
             problems.append(
-                source.problem(("partner", "id"), f"also the id of a partner in {seen_partners[entry.partner.id]}")
+                source.problem(
+                    ("partner", "id"), f"also the id of a partner in {seen_partners[entry.partner.id]}"
+                )
             )
         seen_partners.setdefault(entry.partner.id, source.name)
         for index, service in enumerate(entry.services):
             if service.id in seen_services:
                 problems.append(
-                    source.problem(("services", index, "id"), f"also the id of a service in {seen_services[service.id]}")
+                    source.problem(
+                        ("services", index, "id"), f"also the id of a service in {seen_services[service.id]}"
+                    )
                 )
             seen_services.setdefault(service.id, source.name)
     if problems:

@@ -214,11 +214,12 @@ def load_catalogue(
 
 def _deactivate(session: Session, model: type[Partner] | type[Service], keep: Iterable[str]) -> int:
     kept = set(keep)
-    rows = [row for row in session.scalars(select(model).where(model.active)) if row.id not in kept]
-    for row in rows:
+    rows: list[Partner | Service] = list(session.scalars(select(model).where(model.active)))
+    stale = [row for row in rows if row.id not in kept]
+    for row in stale:
         row.active = False
         row.updated_at = utcnow()
-    return len(rows)
+    return len(stale)
 
 
 def catalogue_counts(session: Session) -> dict[str, int]:

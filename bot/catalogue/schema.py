@@ -164,12 +164,8 @@ class ServiceEntry(Entry):
     conditions_acces: Text | None = None
     age_min: Annotated[int, Field(ge=0, le=120)] | None = None
     age_max: Annotated[int, Field(ge=0, le=120)] | None = None
-    modes_accueil: Annotated[
-        list[str], Field(min_length=1), _code_list(codes.MODES_ACCUEIL, "modes_accueil")
-    ]
-    modes_mobilisation: Annotated[
-        list[str], _code_list(codes.MODES_MOBILISATION, "modes_mobilisation")
-    ] = []
+    modes_accueil: Annotated[list[str], Field(min_length=1), _code_list(codes.MODES_ACCUEIL, "modes_accueil")]
+    modes_mobilisation: Annotated[list[str], _code_list(codes.MODES_MOBILISATION, "modes_mobilisation")] = []
     lien_mobilisation: Url | None = None
     zone_eligibilite: Annotated[list[str], Field(min_length=1)]
     locations: list[EntryId] | None = None
