@@ -18,6 +18,7 @@ from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
 from bot.config import ConfigError, Settings, load_settings, masked
 from bot.db import make_engine, session_factory
+from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
 from bot.territory import load_territory
 
@@ -82,6 +83,14 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
     upgrade(_engine())
     typer.echo("database schema is up to date")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Argument(help="what the migration does")]) -> None:
+    """Write a new migration under bot/migrations/versions/ from the changed models."""
+    engine = _engine()
+    upgrade(engine)
+    new_revision(engine, message)
 
 
 def _read(path: Path | None) -> list:  # type: ignore[type-arg]
