@@ -26,6 +26,19 @@ class ServerSettings(Section):
     port: int = Field(8000, ge=1, le=65535)
 
 
+class RasaSettings(Section):
+    url: str = "http://127.0.0.1:5005"
+    timeout_seconds: float = Field(2.0, gt=0, le=30)
+    retries: int = Field(1, ge=0, le=5)
+
+
+class NluSettings(Section):
+    backend: Literal["embedded", "rasa"] = "embedded"
+    fallback_threshold: float = Field(0.35, ge=0, le=1)
+    crisis_threshold: float = Field(0.2, ge=0, le=1)
+    rasa: RasaSettings = RasaSettings()
+
+
 class Settings(BaseSettings):
     """Every setting of sixtcap. Documented line by line in config.yml."""
 
@@ -39,6 +52,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     server: ServerSettings = ServerSettings()
+    nlu: NluSettings = NluSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
 
@@ -74,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def territory_file(self) -> Path:
         return self.data_dir / "territory.yml"
+
+    @property
+    def nlu_dir(self) -> Path:
+        return self.data_dir / "nlu"
 
     @property
     def zone(self) -> ZoneInfo:

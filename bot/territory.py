@@ -3,7 +3,6 @@ read from `data/territory.yml`."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -11,14 +10,7 @@ from typing import Any
 
 import yaml
 
-
-def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: 'Saint-Mandé' -> 'saint mande'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    for char in "-'’/_":
-        plain = plain.replace(char, " ")
-    return " ".join(plain.split())
+from nlu.text import fold
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 catalogue_app = typer.Typer(help="The partners' catalogue (data/catalogue/).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+nlu_app = typer.Typer(help="Understanding messages (data/nlu/).", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(nlu_app, name="nlu")
 
 err = Console(stderr=True)
 
@@ -160,6 +162,81 @@ def catalogue_export(
         )
     else:
         sys.stdout.write(text)
+
+
+@nlu_app.command("train")
+def nlu_train() -> None:
+    """Build the embedded model under var/nlu/ (deterministic: same data, same model)."""
+    import time
+
+    from bot.understanding import nlu_data
+    from nlu.model import train_and_save
+
+    started = time.perf_counter()
+    _, path = train_and_save(nlu_data(state.settings), state.settings.var_dir)
+    typer.echo(f"model written to {path} in {time.perf_counter() - started:.1f} s")
+
+
+@nlu_app.command("parse")
+def nlu_parse(
+    texts: Annotated[list[str] | None, typer.Argument(help="messages (default: stdin, one per line)")] = None,
+) -> None:
+    """Print Rasa's parse JSON for each message, one object per line, in order."""
+    from bot.understanding import make_parser
+
+    parser = make_parser(state.settings)
+    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    out = sys.stdout
+    for text in lines:
+        out.write(json.dumps(parser.parse(text), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+@nlu_app.command("eval")
+def nlu_eval(
+    file: Annotated[
+        Path | None, typer.Argument(help="Rasa NLU YAML (default: data/nlu/test/test.yml)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    cv: Annotated[
+        int | None, typer.Option("--cv", min=2, help="K-fold cross-validation on the training data")
+    ] = None,
+) -> None:
+    """Accuracy, macro-F1, per-intent scores, entity precision/recall, misclassified examples."""
+    from bot.understanding import embedded_parser, nlu_data, thresholds
+    from nlu.evaluate import cross_validate, evaluate
+    from nlu.rasa_yaml import TrainingDataError, read_file
+
+    settings = state.settings
+    if cv:
+        report = cross_validate(nlu_data(settings), cv, thresholds(settings))
+    else:
+        path = file or settings.nlu_dir / "test" / "test.yml"
+        try:
+            examples = read_file(path).examples
+        except (OSError, TrainingDataError) as error:
+            fail([f"cannot read {path}: {error}"])
+        if not examples:
+            fail([f"{path} has no intent examples"])
+        report = evaluate(embedded_parser(settings), examples)
+    typer.echo(
+        json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else "\n".join(report.lines())
+    )
+
+
+@nlu_app.command("export-rasa")
+def nlu_export_rasa(
+    folder: Annotated[Path, typer.Argument(help="folder of the Rasa project to write")],
+) -> None:
+    """Write a Rasa 3 project (French DIET pipeline) trained on the same data."""
+    from bot.understanding import nlu_data
+    from nlu.export_rasa import export_rasa_project
+
+    settings = state.settings
+    for path in export_rasa_project(
+        nlu_data(settings).training_data(), folder, settings.nlu.fallback_threshold
+    ):
+        typer.echo(f"wrote {path}")
 
 
 @app.command("serve")

@@ -1,0 +1,152 @@
+"""Entity extraction: `commune` and `quartier` from a gazetteer (official names, aliases, postcodes,
+typos at one edit), `age` from how youths write it ("19ans", "jai 17a", "dix-neuf ans")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlu.text import fold, fold_with_offsets
+
+EXTRACTOR = "SixtcapEntityExtractor"
+MAX_WINDOW = 5  # words in the longest alias ("la varenne saint hilaire")
+FUZZY_MIN_LENGTH = 7  # shorter words must match exactly ("montre" is not "Montry")
+
+NUMBER_WORDS = {
+    "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix sept": 17, "dix huit": 18,
+    "dix neuf": 19, "vingt": 20, "vingt et un": 21, "vingt deux": 22, "vingt trois": 23, "vingt quatre": 24,
+    "vingt cinq": 25, "vingt six": 26, "vingt sept": 27, "vingt huit": 28, "vingt neuf": 29, "trente": 30,
+}  # fmt: skip
+_NUMBER = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+AGE_PATTERNS = (
+    # "19 ans", "19ans", "17a", "18 ans le mois dernier"
+    re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a|piges?|balais)\b"),
+    # "j'ai 19", "jai 19", "g 19", "age 19"
+    re.compile(r"\b(?:j\s?ai|jai|g|age|agee?)\s+(?P<age>[1-9][0-9])\b(?!\s*(?:euros?|e|km|h|min)\b)"),
+)
+AGE_RANGE = range(10, 100)
+
+
+@dataclass(frozen=True)
+class Place:
+    entity: str  # "commune" or "quartier"
+    value: str  # official name
+    commune: str  # the commune it implies
+
+
+@dataclass
+class Gazetteer:
+    """Folded alias -> place, and one-deletion keys for typo matching of long single words."""
+
+    places: dict[str, Place] = field(default_factory=dict)
+    deletions: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, alias: str, place: Place) -> None:
+        key = fold(alias)
+        if not key:
+            return
+        self.places.setdefault(key, place)
+        if " " not in key and len(key) >= FUZZY_MIN_LENGTH and not key.isdigit():
+            for variant in _deletions(key) | {key}:
+                self.deletions.setdefault(variant, set()).add(key)
+
+    def fuzzy(self, word: str) -> Place | None:
+        """The place whose single-word alias is one edit away from `word`, if exactly one is."""
+        if len(word) < FUZZY_MIN_LENGTH or word.isdigit():
+            return None
+        candidates: set[str] = set()
+        for variant in _deletions(word) | {word}:
+            candidates |= self.deletions.get(variant, set())
+        matches = {self.places[c] for c in candidates if _one_edit(word, c)}
+        return matches.pop() if len(matches) == 1 else None
+
+    @classmethod
+    def from_territory(cls, path: Path, synonyms: dict[str, str] | None = None) -> Gazetteer:
+        """Communes and quartiers of data/territory.yml, plus the NLU data's synonyms of their names."""
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        gazetteer = cls()
+        by_name: dict[str, Place] = {}
+        for commune in raw["communes"]:
+            place = Place("commune", commune["name"], commune["name"])
+            by_name[commune["name"]] = place
+            for alias in [commune["name"], *commune.get("aliases", []), *commune.get("postcodes", [])]:
+                gazetteer.add(str(alias), place)
+        for quartier in raw["quartiers"]:
+            place = Place("quartier", quartier["name"], quartier["commune"])
+            by_name[quartier["name"]] = place
+            for alias in [quartier["name"], *quartier.get("aliases", [])]:
+                gazetteer.add(str(alias), place)
+        for alias, value in (synonyms or {}).items():
+            if value in by_name:
+                gazetteer.add(alias, by_name[value])
+        return gazetteer
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance <= 1, or one transposition of neighbours."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _entity(name: str, value: Any, start: int, end: int) -> dict[str, Any]:
+    return {"entity": name, "value": value, "start": start, "end": end, "extractor": EXTRACTOR}
+
+
+def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
+    """Entities in Rasa's shape, with `start`/`end` in the original text. A quartier also yields its
+    commune (same span)."""
+    folded, offsets = fold_with_offsets(text)
+    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+", folded)]
+    found: list[dict[str, Any]] = []
+    used: set[int] = set()
+
+    def span(first: int, last: int) -> tuple[int, int]:
+        return offsets[tokens[first][1]], offsets[tokens[last][2] - 1] + 1
+
+    for size in range(MAX_WINDOW, 0, -1):  # longest alias first: "villiers sur marne" before "villiers"
+        for first in range(len(tokens) - size + 1):
+            window = range(first, first + size)
+            if used & set(window):
+                continue
+            key = " ".join(tokens[i][0] for i in window)
+            place = gazetteer.places.get(key) or (gazetteer.fuzzy(key) if size == 1 else None)
+            if place is None:
+                continue
+            used |= set(window)
+            start, end = span(first, first + size - 1)
+            found.append(_entity(place.entity, place.value, start, end))
+            if place.entity == "quartier":
+                found.append(_entity("commune", place.commune, start, end))
+    for pattern in AGE_PATTERNS:
+        for match in pattern.finditer(folded):
+            raw = match["age"]
+            age = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
+            start, end = offsets[match.start("age")], offsets[match.end("age") - 1] + 1
+            if age in AGE_RANGE and not any(e["entity"] == "age" for e in found) and _free(found, start):
+                found.append(_entity("age", age, start, end))
+    return sorted(found, key=lambda e: (e["start"], e["entity"] != "quartier"))
+
+
+def _free(found: list[dict[str, Any]], start: int) -> bool:
+    """An age is not inside a place (a postcode such as 94500)."""
+    return not any(e["start"] <= start < e["end"] for e in found)

@@ -1,0 +1,37 @@
+"""The features the intent classifier sees: word unigrams and bigrams and character n-grams of the
+folded text, with entity spans replaced by their type (so 'champi' says "a town", not "job")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
+
+from nlu.text import fold, words
+
+CHAR_NGRAMS = (2, 3, 4, 5)
+
+
+def mask_entities(text: str, entities: Iterable[Any]) -> str:
+    """Replace each entity span by a placeholder word (`__commune__`, `__age__`, ...)."""
+    spans = sorted({(e["start"], e["end"], e["entity"]) for e in entities}, reverse=True)
+    last_start = len(text) + 1
+    for start, end, name in spans:
+        if end <= last_start:  # quartier and commune share a span: mask once
+            text = f"{text[:start]} xx{name}xx {text[end:]}"
+            last_start = start
+    return text
+
+
+def features(text: str) -> list[str]:
+    """Word 1-2 grams and character 2-5 grams inside words (padded with spaces)."""
+    tokens = words(fold(text))
+    out = [f"w:{t}" for t in tokens]
+    out += [f"b:{a} {b}" for a, b in pairwise(tokens)]
+    for token in tokens:
+        if token.startswith("xx") and token.endswith("xx"):
+            continue
+        padded = f" {token} "
+        for n in CHAR_NGRAMS:
+            out += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
+    return out

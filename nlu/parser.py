@@ -1,0 +1,111 @@
+"""Parse a message into Rasa's `/model/parse` shape: intent, entities, ranking. Low confidence gives
+`nlu_fallback`; the safety layer makes any message with a danger phrase `crisis`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from nlu.model import NluModel
+from nlu.safety import alarms
+from nlu.text import fold, fold_with_offsets
+
+FALLBACK = "nlu_fallback"
+CRISIS = "crisis"
+RANKING_SIZE = 10
+MAX_ANALYSED = 2000  # characters read by the classifier and the entity extractor; safety reads everything
+SAFETY_EXTRACTOR = "SixtcapSafetyLayer"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    fallback: float = 0.35  # below: nlu_fallback
+    crisis: float = 0.2  # crisis probability at or above: crisis, even if another intent ranks first
+
+
+class Parser(Protocol):
+    def parse(self, text: str) -> dict[str, Any]: ...
+
+
+def _ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"name": name, "confidence": round(score, 6)} for name, score in scores[:RANKING_SIZE]]
+
+
+def apply_safety(result: dict[str, Any], text: str) -> dict[str, Any]:
+    """Make `result` a crisis if the text has a danger phrase; add a `crisis_kind` entity per kind."""
+    folded, offsets = fold_with_offsets(text)
+    found = alarms(folded)
+    if not found:
+        return result
+    normalized_offsets = _normalized_offsets(folded, offsets)
+    kinds = [
+        {
+            "entity": "crisis_kind",
+            "value": alarm.kind,
+            "start": normalized_offsets[alarm.start],
+            "end": normalized_offsets[alarm.end - 1] + 1,
+            "extractor": SAFETY_EXTRACTOR,
+        }
+        for alarm in found
+    ]
+    others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
+    return {
+        **result,
+        "intent": {"name": CRISIS, "confidence": 1.0},
+        "entities": [*result.get("entities", []), *kinds],
+        "intent_ranking": [{"name": CRISIS, "confidence": 1.0}, *others][:RANKING_SIZE],
+    }
+
+
+def _normalized_offsets(folded: str, offsets: list[int]) -> list[int]:
+    """Offsets of the space-collapsed folded text (what `alarms` reads) back into the original text."""
+    kept: list[int] = []
+    previous_space = True
+    for char, origin in zip(folded, offsets, strict=True):
+        if char == " ":
+            if previous_space:
+                continue
+            previous_space = True
+        else:
+            previous_space = False
+        kept.append(origin)
+    return kept or [0]
+
+
+class EmbeddedParser:
+    """The default backend: the embedded model, in process."""
+
+    def __init__(self, model: NluModel, thresholds: Thresholds = Thresholds()) -> None:
+        self.model = model
+        self.thresholds = thresholds
+
+    def parse(self, text: str) -> dict[str, Any]:
+        text = text if isinstance(text, str) else ""
+        analysed = text[:MAX_ANALYSED]
+        entities = self.model.entities(analysed) if fold(analysed) else []
+        result = self._classify(text, analysed, entities)
+        return apply_safety(result, text)
+
+    def _classify(self, text: str, analysed: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+        base: dict[str, Any] = {"text": text, "entities": entities}
+        if not fold(analysed):
+            return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
+        classifier = self.model.classifier
+        probabilities = classifier.probabilities(self.model.masked(analysed, entities))
+        scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
+        crisis_score = dict(scores).get(CRISIS, 0.0)
+        if crisis_score >= self.thresholds.crisis:
+            scores = [(CRISIS, crisis_score)] + [s for s in scores if s[0] != CRISIS]
+        name, confidence = scores[0]
+        if name != CRISIS and confidence < self.thresholds.fallback:
+            threshold = self.thresholds.fallback
+            return {
+                **base,
+                "intent": {"name": FALLBACK, "confidence": threshold},
+                "intent_ranking": _ranking([(FALLBACK, threshold), *scores]),
+            }
+        return {
+            **base,
+            "intent": {"name": name, "confidence": round(confidence, 6)},
+            "intent_ranking": _ranking(scores),
+        }
