@@ -26,8 +26,13 @@ AGE_PATTERNS = (
     # "19 ans", "19ans", "17a", "18 ans le mois dernier"
     re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a|piges?|balais)\b"),
     # "j'ai 19", "jai 19", "g 19", "age 19"
-    re.compile(r"\b(?:j\s?ai|jai|g|age|agee?)\s+(?P<age>[1-9][0-9])\b(?!\s*(?:euros?|e|km|h|min)\b)"),
+    re.compile(
+        r"\b(?:j\s?ai|jai|g|age|agee?)\s+(?P<age>[1-9][0-9])\b"
+        r"(?!\s*(?:euros?|e|km|h|min|au|a|sur|points?|pts|eme)\b)"
+    ),
 )
+# "les 18 ans", "moins de 26 ans", "après mes 18 ans": an age limit or a birthday, not the youth's age
+NOT_AN_AGE_BEFORE = re.compile(r"\b(?:les|des|de|mes|tes|ses|aux|pour|ces|nos|vos|leurs|entre|et)\s*$")
 AGE_RANGE = range(10, 100)
 
 
@@ -142,6 +147,8 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
             raw = match["age"]
             age = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
             start, end = offsets[match.start("age")], offsets[match.end("age") - 1] + 1
+            if NOT_AN_AGE_BEFORE.search(folded[: match.start("age")]):
+                continue
             if age in AGE_RANGE and not any(e["entity"] == "age" for e in found) and _free(found, start):
                 found.append(_entity("age", age, start, end))
     return sorted(found, key=lambda e: (e["start"], e["entity"] != "quartier"))

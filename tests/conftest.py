@@ -17,6 +17,8 @@ from bot.config import PROJECT_ROOT
 from bot.db import make_engine
 from bot.migrations import upgrade
 from bot.territory import Territory, load_territory
+from nlu.model import NluData, NluModel, load_or_train
+from nlu.parser import EmbeddedParser
 from tests import pgserver
 
 DATA = PROJECT_ROOT / "data"
@@ -70,3 +72,19 @@ def loaded_engine(engine: Engine, territory: Territory) -> Engine:
     """A migrated database holding the real catalogue."""
     load_catalogue(engine, read_catalogue(DATA / "catalogue", territory), territory)
     return engine
+
+
+@pytest.fixture(scope="session")
+def nlu_source() -> NluData:
+    return NluData(DATA / "nlu", DATA / "territory.yml")
+
+
+@pytest.fixture(scope="session")
+def nlu_model(nlu_source: NluData, tmp_path_factory: pytest.TempPathFactory) -> NluModel:
+    """The embedded model trained once for the session from the real data."""
+    return load_or_train(nlu_source, tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="session")
+def parser(nlu_model: NluModel) -> EmbeddedParser:
+    return EmbeddedParser(nlu_model)

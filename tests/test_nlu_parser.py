@@ -1,0 +1,128 @@
+"""Parsing as the bot sees it: Rasa's shape, youths' words, the safety layer, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.parser import EmbeddedParser, Thresholds
+from nlu.rasa_yaml import read_file
+from nlu.safety import PATTERNS
+from tests.conftest import DATA
+
+INTENTS = {
+    "paperwork", "health", "driving_licence", "sport", "job", "training", "housing", "money", "wellbeing",
+    "greet", "goodbye", "thanks", "affirm", "deny", "help", "ask_human", "village", "forget_me", "crisis",
+    "out_of_scope",
+}  # fmt: skip
+
+
+def test_rasa_parse_shape(parser: EmbeddedParser) -> None:
+    result = parser.parse("jsuis de champi j'ai 19 ans je veux passer le permis")
+    assert set(result) == {"text", "intent", "entities", "intent_ranking"}
+    assert result["text"] == "jsuis de champi j'ai 19 ans je veux passer le permis"
+    assert set(result["intent"]) == {"name", "confidence"}
+    ranking = result["intent_ranking"]
+    assert 1 <= len(ranking) <= 10
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    assert ranking[0]["name"] == result["intent"]["name"]
+    for entity in result["entities"]:
+        assert set(entity) == {"entity", "value", "start", "end", "extractor"}
+
+
+def test_the_model_knows_exactly_the_intents_of_the_design(parser: EmbeddedParser) -> None:
+    assert set(parser.model.classifier.intents) == INTENTS
+
+
+def test_a_message_that_carries_everything(parser: EmbeddedParser) -> None:
+    result = parser.parse("jsuis de champi j'ai 19 ans je veux passer le permis")
+    assert result["intent"]["name"] == "driving_licence"
+    values = {(e["entity"], e["value"]) for e in result["entities"]}
+    assert values == {("commune", "Champigny-sur-Marne"), ("age", 19)}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("jveux passer le permi mais g pas de thune", "driving_licence"),
+        ("wesh", "greet"),
+        ("mrc bcp", "thanks"),
+        ("jcherche du taf", "job"),
+        ("oublie moi", "forget_me"),
+        ("je veux parler a un vrai conseiller", "ask_human"),
+        ("caf", "paperwork"),
+        ("mutuelle", "health"),
+    ],
+)
+def test_youth_wording(parser: EmbeddedParser, text: str, intent: str) -> None:
+    assert parser.parse(text)["intent"]["name"] == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "a" * 10_000,
+        "bonjour " * 1500,
+        "🙂🙂🔥",
+        "مرحبا كيف حالك",
+        "Привет как дела",
+        "\u200b\u200d\ufeff",
+        "\x00\x01\x02\x1b[31m",
+        "?!?!...",
+        "\ud800",
+    ],
+)
+def test_bad_input_always_gives_a_parse(parser: EmbeddedParser, text: str) -> None:
+    result = parser.parse(text)
+    assert result["text"] == text
+    assert result["intent"]["name"] in INTENTS | {"nlu_fallback"}
+    assert isinstance(result["entities"], list)
+
+
+def test_nothing_understood_is_a_fallback(parser: EmbeddedParser) -> None:
+    for text in ("", "🙂🙂🔥", "مرحبا كيف حالك", "\u200b"):
+        assert parser.parse(text)["intent"]["name"] == "nlu_fallback", text
+
+
+def test_fallback_threshold_follows_configuration(nlu_model) -> None:  # type: ignore[no-untyped-def]
+    strict = EmbeddedParser(nlu_model, Thresholds(fallback=0.999, crisis=0.999))
+    result = strict.parse("jsais pas trop")
+    assert result["intent"] == {"name": "nlu_fallback", "confidence": 0.999}
+    assert result["intent_ranking"][0]["name"] == "nlu_fallback"
+    assert len(result["intent_ranking"]) <= 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jveux plus vivre",
+        "J'ai envie de me foutre en l'air ce soir",
+        "je me suis encore coupé les bras",
+        "g avalé toute la boite de doliprane",
+        "mon beau-père me frappe",
+        "mon copain m'a étranglée hier",
+        "un mec me suit depuis la gare jai peur",
+        "il est devant ma porte avec un couteau",
+        "ma mère m'a mise dehors cette nuit",
+        "on veut me marier de force",
+        "jsuis sur le toit jvais sauter",
+    ],
+)
+def test_danger_is_always_crisis_with_its_kind(parser: EmbeddedParser, text: str) -> None:
+    result = parser.parse(text)
+    assert result["intent"] == {"name": "crisis", "confidence": 1.0}
+    kinds = [e for e in result["entities"] if e["entity"] == "crisis_kind"]
+    assert kinds and all(e["value"] in PATTERNS for e in kinds)
+    for kind in kinds:
+        assert 0 <= kind["start"] < kind["end"] <= len(text)
+
+
+def test_crisis_recall_on_every_labelled_example(parser: EmbeddedParser) -> None:
+    """Training and held-out crisis examples: not one is missed."""
+    examples = [
+        *read_file(DATA / "nlu" / "crisis.yml").examples,
+        *read_file(DATA / "nlu" / "test" / "test.yml").examples,
+    ]
+    missed = [e.text for e in examples if e.intent == "crisis" and parser.parse(e.text)["intent"]["name"] != "crisis"]
+    assert missed == []
