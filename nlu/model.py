@@ -15,7 +15,7 @@ from nlu.entities import Gazetteer, extract
 from nlu.features import mask_entities
 from nlu.rasa_yaml import Example, TrainingData, read_training_data, training_files
 
-MODEL_VERSION = "1"  # bump when features or training change, so cached models are rebuilt
+MODEL_VERSION = "2"  # bump when features or training change, so cached models are rebuilt
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ SAFETY_EXTRACTOR = "SixtcapSafetyLayer"
 
 @dataclass(frozen=True)
 class Thresholds:
-    fallback: float = 0.35  # below: nlu_fallback
-    crisis: float = 0.2  # crisis probability at or above: crisis, even if another intent ranks first
+    fallback: float = 0.3  # below: nlu_fallback
+    crisis: float = 0.35  # crisis probability at or above: crisis, even if another intent ranks first
 
 
 class Parser(Protocol):

@@ -40,7 +40,9 @@ def test_communes(text: str, commune: str, gazetteer: Gazetteer) -> None:
 
 
 def test_longest_alias_wins(gazetteer: Gazetteer) -> None:
-    assert found("Villiers-sur-Marne stp", gazetteer) == [("commune", "Villiers-sur-Marne", "Villiers-sur-Marne")]
+    assert found("Villiers-sur-Marne stp", gazetteer) == [
+        ("commune", "Villiers-sur-Marne", "Villiers-sur-Marne")
+    ]
 
 
 def test_a_neighbourhood_implies_its_commune(gazetteer: Gazetteer) -> None:
@@ -70,7 +72,14 @@ def test_ages(text: str, age: int, span: str, gazetteer: Gazetteer) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["j'ai perdu ma montre", "jai 20 euros", "mon code postal c'est 94500", "il a 2 ans", "bonjour", "noisette"],
+    [
+        "j'ai perdu ma montre",
+        "jai 20 euros",
+        "mon code postal c'est 94500",
+        "il a 2 ans",
+        "bonjour",
+        "noisette",
+    ],
 )
 def test_no_false_age_or_town(text: str, gazetteer: Gazetteer) -> None:
     entities = found(text, gazetteer)

@@ -34,7 +34,9 @@ def test_the_artifact_is_reused_then_rebuilt_when_the_data_change(tmp_path: Path
     load_or_train(source, var)
     assert first.stat().st_mtime_ns == stamp  # reused, not retrained
     concerns = nlu_dir / "concerns.yml"
-    concerns.write_text(concerns.read_text(encoding="utf-8").replace("    - caf\n", "    - caf\n    - la caf me saoule\n", 1))
+    concerns.write_text(
+        concerns.read_text(encoding="utf-8").replace("    - caf\n", "    - caf\n    - la caf me saoule\n", 1)
+    )
     load_or_train(source, var)
     second = artifact_path(var, source.fingerprint())
     assert second != first and second.exists() and not first.exists()
@@ -58,10 +60,16 @@ def test_rasa_yaml_round_trip(nlu_source: NluData, tmp_path: Path) -> None:
 
 
 def test_annotation_syntax() -> None:
-    example = parse_example('jsuis de [champi]{"entity": "commune", "value": "Champigny-sur-Marne"} j\'ai [19](age) ans', "job")
+    example = parse_example(
+        'jsuis de [champi]{"entity": "commune", "value": "Champigny-sur-Marne"} j\'ai [19](age) ans', "job"
+    )
     assert example.text == "jsuis de champi j'ai 19 ans"
     (town, age) = example.entities
-    assert (town.entity, town.value, example.text[town.start : town.end]) == ("commune", "Champigny-sur-Marne", "champi")
+    assert (town.entity, town.value, example.text[town.start : town.end]) == (
+        "commune",
+        "Champigny-sur-Marne",
+        "champi",
+    )
     assert (age.entity, age.value, example.text[age.start : age.end]) == ("age", "19", "19")
 
 

@@ -124,5 +124,9 @@ def test_crisis_recall_on_every_labelled_example(parser: EmbeddedParser) -> None
         *read_file(DATA / "nlu" / "crisis.yml").examples,
         *read_file(DATA / "nlu" / "test" / "test.yml").examples,
     ]
-    missed = [e.text for e in examples if e.intent == "crisis" and parser.parse(e.text)["intent"]["name"] != "crisis"]
+    missed = [
+        e.text
+        for e in examples
+        if e.intent == "crisis" and parser.parse(e.text)["intent"]["name"] != "crisis"
+    ]
     assert missed == []

@@ -53,11 +53,21 @@ class StubRasa:
             "text": text,
             "intent": {"name": "greet", "confidence": 0.9731},
             "entities": [
-                {"entity": "commune", "start": 0, "end": 6, "confidence_entity": 0.99, "value": "Champigny-sur-Marne",
-                 "extractor": "DIETClassifier", "processors": ["EntitySynonymMapper"]}
+                {
+                    "entity": "commune",
+                    "start": 0,
+                    "end": 6,
+                    "confidence_entity": 0.99,
+                    "value": "Champigny-sur-Marne",
+                    "extractor": "DIETClassifier",
+                    "processors": ["EntitySynonymMapper"],
+                }
             ],
             "text_tokens": [[0, 6]],
-            "intent_ranking": [{"name": "greet", "confidence": 0.9731}, {"name": "thanks", "confidence": 0.0112}],
+            "intent_ranking": [
+                {"name": "greet", "confidence": 0.9731},
+                {"name": "thanks", "confidence": 0.0112},
+            ],
             "response_selector": {"all_retrieval_intents": [], "default": {}},
         }
 
