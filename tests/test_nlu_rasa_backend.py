@@ -118,3 +118,15 @@ def test_the_safety_layer_overrides_the_server(stub: StubRasa, parser: EmbeddedP
     result = RasaParser(stub.url, parser).parse("jveux plus vivre")
     assert result["intent"] == {"name": "crisis", "confidence": 1.0}
     assert any(e["entity"] == "crisis_kind" and e["value"] == "suicide" for e in result["entities"])
+
+
+def test_config_selects_the_rasa_backend(stub: StubRasa, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import load_settings
+    from bot.understanding import make_parser
+
+    monkeypatch.setenv("SIXTCAP_NLU__BACKEND", "rasa")
+    monkeypatch.setenv("SIXTCAP_NLU__RASA__URL", stub.url)
+    monkeypatch.setenv("SIXTCAP_VAR_DIR", str(tmp_path))
+    chosen = make_parser(load_settings())
+    assert isinstance(chosen, RasaParser)
+    assert chosen.parse("salut")["intent"]["name"] == "greet" and len(stub.requests) == 1
