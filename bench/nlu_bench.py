@@ -62,7 +62,8 @@ def main() -> None:
     print(f"test accuracy          {report.accuracy:.3f}")
     print(f"test crisis recall     {report.crisis_recall:.3f}        (target 1.0)")
     print(f"entity precision/recall {report.entity_precision:.3f} / {report.entity_recall:.3f}")
-    print(f"`sixtcap nlu parse`     {cli_seconds(messages[:1000]):.2f} s for 1,000 lines, process start included")
+    seconds = cli_seconds(messages[:1000])
+    print(f"`sixtcap nlu parse`     {seconds:.2f} s for 1,000 lines, process start included")
 
 
 def cli_seconds(lines: list[str]) -> float:
@@ -70,7 +71,8 @@ def cli_seconds(lines: list[str]) -> float:
     command = [str(Path(sys.executable).parent / "sixtcap"), "nlu", "parse"]
     subprocess.run(command, input="warm up\n", capture_output=True, text=True, check=True)
     started = time.perf_counter()
-    result = subprocess.run(command, input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    text = "\n".join(lines) + "\n"
+    result = subprocess.run(command, input=text, capture_output=True, text=True, check=True)
     assert len(result.stdout.splitlines()) == len(lines)
     return time.perf_counter() - started
 
