@@ -16,6 +16,7 @@ from bot.catalogue.codes import THEMATIQUES
 class Concern:
     name: str
     label: str
+    phrase: str
     thematiques: frozenset[str]
 
 
@@ -24,7 +25,8 @@ def load_concerns(path: Path) -> dict[str, Concern]:
     with path.open(encoding="utf-8") as stream:
         raw = yaml.safe_load(stream)
     concerns = {
-        name: Concern(name, str(item["label"]), frozenset(item["thematiques"])) for name, item in raw.items()
+        name: Concern(name, str(item["label"]), str(item["phrase"]), frozenset(item["thematiques"]))
+        for name, item in raw.items()
     }
     for concern in concerns.values():
         unknown = concern.thematiques - THEMATIQUES

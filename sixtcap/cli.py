@@ -239,6 +239,26 @@ def nlu_export_rasa(
         typer.echo(f"wrote {path}")
 
 
+@app.command("chat")
+def chat(
+    user: Annotated[str | None, typer.Option(help="continue the conversation of this user id")] = None,
+) -> None:
+    """Talk to sixtcap in the terminal (or one message per stdin line, JSON out, when piped)."""
+    import uuid
+
+    from bot.brain import Brain
+    from sixtcap.chat import run_script, run_terminal
+
+    engine = _engine()
+    _require_schema(engine)
+    brain = Brain.from_settings(state.settings, engine)
+    user_id = user or f"local-{uuid.uuid4().hex[:8]}"
+    if sys.stdin.isatty():
+        run_terminal(brain, user_id)
+    else:
+        run_script(brain, user_id, sys.stdin, sys.stdout)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="default: server.host")] = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate writes Text() for JSONB)
 
 import bot.models.base
 ${imports if imports else ""}

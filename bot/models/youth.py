@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
 
 
 class Youth(Base):
@@ -23,3 +24,34 @@ class Youth(Base):
     user_ref: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(100))  # campaign source of the first contact
+
+
+class Conversation(Base):
+    """Where the conversation with one youth stands (bot/state.py), one row per youth."""
+
+    __tablename__ = "conversations"
+
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(Base):
+    """Every message in and out, with its intent: the handoff's context and the statistics' source."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_youth_created", "youth_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(String(200))
+    content: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)  # outgoing buttons and cards
+    intent: Mapped[str | None] = mapped_column(String(40), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    platform_message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,123 @@
+"""The brain: `handle(Incoming) -> list[Outgoing]`, for every channel.
+
+One turn = understand the message (outside any transaction), then, in one transaction that holds the
+youth's row locked: read the conversation state, let the dialogue respond, store the state and both
+messages. Two messages of the same youth handled at once are thus handled one after the other, and a
+crash leaves either the whole turn or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.catalogue.snapshot import CatalogueCache
+from bot.config import Settings
+from bot.db import make_engine, transaction
+from bot.dialogue import Dialogue, Reply, Turn, turn_from_button, turn_from_parse
+from bot.messages import Incoming, Outgoing
+from bot.models import Conversation, Message, Youth
+from bot.resources import Resources
+from bot.state import NEW, State
+from bot.understanding import make_parser
+from nlu.parser import Parser
+
+MAX_TEXT = 4000  # longer messages are cut before storing and parsing
+
+
+class Brain:
+    def __init__(
+        self,
+        engine: Engine,
+        resources: Resources,
+        parser: Parser,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.resources = resources
+        self.parser = parser
+        self.clock = clock
+        self.catalogue = CatalogueCache()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Brain:
+        return cls(
+            engine or make_engine(settings.database_url), Resources.load(settings), make_parser(settings)
+        )
+
+    def understand(self, incoming: Incoming) -> Turn:
+        if incoming.payload:
+            return turn_from_button(incoming.payload)
+        return turn_from_parse(self.parser.parse((incoming.text or "")[:MAX_TEXT]))
+
+    def handle(self, incoming: Incoming) -> list[Outgoing]:
+        turn = self.understand(incoming)
+        now = self.clock()
+        with transaction(self.engine) as session:
+            youth = lock_youth(session, incoming, now)
+            conversation = session.get(Conversation, youth.id) or Conversation(
+                youth_id=youth.id, state={}, turns=0
+            )
+            state = State.from_json(conversation.state)
+            if state.step == NEW and incoming.source:
+                state.source = youth.source = incoming.source[:100]
+            dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
+            reply = dialogue.respond(state, turn, now)
+            if reply.erase:
+                session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE
+                return reply.messages
+            record(session, youth, incoming, turn, reply, now)
+            conversation.state, conversation.turns, conversation.updated_at = (
+                state.to_json(),
+                conversation.turns + 1,
+                now,
+            )
+            youth.last_seen_at = now
+            session.add(conversation)
+        return reply.messages
+
+
+def lock_youth(session: Session, incoming: Incoming, now: datetime) -> Youth:
+    """The youth's row, created if new, locked until the end of the transaction."""
+    values = {"channel": incoming.channel, "user_ref": incoming.user, "created_at": now, "last_seen_at": now}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(Youth).values(**values).on_conflict_do_nothing(index_elements=["channel", "user_ref"])
+    )
+    query = select(Youth).where(Youth.channel == incoming.channel, Youth.user_ref == incoming.user)
+    return session.scalars(query.with_for_update()).one()
+
+
+def record(
+    session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
+) -> None:
+    session.add(
+        Message(
+            youth_id=youth.id,
+            direction="in",
+            channel=incoming.channel,
+            text=(incoming.text or "")[:MAX_TEXT] or None,
+            payload=(incoming.payload or "")[:200] or None,
+            intent=turn.intent[:40],
+            confidence=turn.confidence,
+            platform_message_id=(incoming.message_id or "")[:100] or None,
+            created_at=now,
+        )
+    )
+    for message in reply.messages:
+        body = message.as_dict()
+        content = {"buttons": body["buttons"], "cards": body["cards"]}
+        session.add(
+            Message(
+                youth_id=youth.id,
+                direction="out",
+                channel=incoming.channel,
+                text=message.text,
+                content=content,
+                intent=turn.intent[:40],
+                created_at=now,
+            )
+        )

@@ -1,0 +1,130 @@
+"""Cards the youth sees: a service that fits ("why it fits", hours, address, phone, room), a helpline,
+a scene of the village."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.messages import Button, Card
+from bot.routing import Match
+from bot.territory import Helpline
+from bot.texts import Texts
+from bot.village import Scene, Village
+
+
+def _km(distance: float) -> str:
+    return f"{distance:.1f}".replace(".", ",") if distance < 10 else f"{distance:.0f}"
+
+
+def _time(moment: datetime) -> str:
+    return f"{moment.hour}h" if moment.minute == 0 else f"{moment.hour}h{moment.minute:02d}"
+
+
+def _day(moment: datetime, now: datetime, texts: Texts) -> str:
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        return texts.card("today")
+    if days == 1:
+        return texts.card("tomorrow")
+    return texts.day_name(moment.weekday())
+
+
+def why_it_fits(match: Match, texts: Texts) -> str:
+    """'gratuit · 16-25 ans · à 1,2 km'"""
+    service = match.service
+    parts = [texts.card("free") if service.frais == "gratuit" else texts.card("paid")]
+    if service.age_min is not None and service.age_max is not None:
+        parts.append(texts.card("ages", min=service.age_min, max=service.age_max))
+    elif service.age_min is not None:
+        parts.append(texts.card("from_age", min=service.age_min))
+    elif service.age_max is not None:
+        parts.append(texts.card("up_to_age", max=service.age_max))
+    if match.remote_only:
+        parts.append(texts.card("remote"))
+    elif match.place is not None and match.place.approximate and match.distance_km is not None:
+        # placed at its commune's point: the distance would pretend a precision we do not have
+        parts.append(texts.card("in_commune", commune=match.place.commune.split("-")[0]))
+    elif match.distance_km is not None:
+        parts.append(texts.card("distance", km=_km(match.distance_km)))
+    return " · ".join(parts)
+
+
+def opening_line(match: Match, now: datetime, zone: ZoneInfo, texts: Texts) -> str:
+    status = match.status
+    local_now = now.astimezone(zone)
+    if status.open_now and status.closes_at:
+        return texts.card("open_until", time=_time(status.closes_at.astimezone(zone)))
+    if status.open_now is False and status.next_opening:
+        opening = status.next_opening.astimezone(zone)
+        return texts.card("opens", day=_day(opening, local_now, texts), time=_time(opening))
+    if status.open_now is False:
+        return texts.card("closed")
+    return texts.card("hours_unknown")
+
+
+def address_line(match: Match, texts: Texts) -> str | None:
+    place = match.place
+    if place is None:
+        return None
+    if place.adresse:
+        return f"{place.adresse}, {place.code_postal or ''} {place.commune}".replace("  ", " ")
+    return texts.card("approximate_address", commune=place.commune)
+
+
+def service_card(match: Match, now: datetime, zone: ZoneInfo, texts: Texts, village: Village) -> Card:
+    service = match.service
+    details = [opening_line(match, now, zone, texts)]
+    address = address_line(match, texts)
+    if address:
+        details.append(address)
+    if service.telephone:
+        details.append(texts.card("phone", phone=service.telephone))
+    if service.has_room is not None:
+        details.append(texts.card("places_available" if service.has_room else "places_full"))
+    if service.is_demo or {"places_available", "horaires_accueil"} & service.demo_fields:
+        details.append(texts.card("demo"))
+    stand = village.stand_url(service.partner_id)
+    actions = [Button(texts.button("stand"), url=stand)]
+    if service.telephone:
+        actions.append(Button(texts.button("call"), url="tel:" + re.sub(r"[^0-9+]", "", service.telephone)))
+    website = service.lien_mobilisation or service.site_web
+    if website:
+        actions.append(Button(texts.button("website"), url=website))
+    return Card(
+        kind="service",
+        id=service.id,
+        title=f"{service.nom} — {service.partner_nom}",
+        subtitle=why_it_fits(match, texts),
+        url=stand,
+        details=tuple(details),
+        actions=tuple(actions),
+    )
+
+
+def _plain(text: str) -> str:
+    """Without the sources' parenthesised notes: '7j/7, 9h–23h (2025 source; ...)' -> '7j/7, 9h–23h'."""
+    return re.sub(r"\s*\([^)]*\)", "", text).strip()
+
+
+def helpline_card(helpline: Helpline, texts: Texts) -> Card:
+    digits = re.sub(r"[^0-9]", "", helpline.number)
+    return Card(
+        kind="helpline",
+        id=digits,
+        title=f"{helpline.number} · {helpline.name}",
+        subtitle=f"{_plain(helpline.hours)} · {_plain(helpline.cost)}",
+        url=f"tel:{digits}",
+        actions=(Button(texts.button("call"), url=f"tel:{digits}"),),
+    )
+
+
+def scene_card(scene: Scene, texts: Texts) -> Card:
+    return Card(
+        kind="scene",
+        id=scene.quartier,
+        title=scene.title,
+        url=scene.url,
+        actions=(Button(texts.button("village"), url=scene.url),),
+    )

@@ -1,0 +1,127 @@
+"""An in-memory, read-only view of the active catalogue for routing, refreshed when the database
+changes (a cheap version query per use instead of loading every service each turn).
+
+Anything that changes a service or a partner (catalogue load, capacity update) must set `updated_at`,
+which is what the version looks at."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.models import Partner, Service
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    nom: str | None
+    adresse: str | None
+    code_postal: str | None
+    commune: str
+    latitude: float
+    longitude: float
+    approximate: bool
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    id: str
+    nom: str
+    partner_id: str
+    partner_nom: str
+    partner_kind: str
+    thematiques: frozenset[str]
+    publics: frozenset[str]
+    frais: str
+    age_min: int | None
+    age_max: int | None
+    zone: tuple[str, ...]
+    in_person: bool
+    remote: bool
+    places: tuple[Place, ...]
+    hours: str | None
+    telephone: str | None
+    site_web: str | None
+    lien_mobilisation: str | None
+    places_available: int | None
+    is_demo: bool
+    demo_fields: frozenset[str]
+
+    @property
+    def has_room(self) -> bool | None:
+        """True with places left, False when full, None when unknown."""
+        return None if self.places_available is None else self.places_available > 0
+
+
+def _view(service: Service) -> ServiceView:
+    partner = service.partner
+    demo = frozenset(service.demo_fields) | {f"partner.{f}" for f in partner.demo_fields}
+    return ServiceView(
+        id=service.id,
+        nom=service.nom,
+        partner_id=partner.id,
+        partner_nom=partner.nom,
+        partner_kind=partner.kind,
+        thematiques=frozenset(service.thematiques),
+        publics=frozenset(service.publics),
+        frais=service.frais,
+        age_min=service.age_min,
+        age_max=service.age_max,
+        zone=tuple(service.zone_eligibilite),
+        in_person="en-presentiel" in service.modes_accueil,
+        remote="a-distance" in service.modes_accueil,
+        places=tuple(
+            Place(
+                loc.id, loc.nom, loc.adresse, loc.code_postal, loc.commune, loc.point_latitude,
+                loc.point_longitude, loc.approximate,
+            )
+            for loc in service.locations
+        ),
+        hours=service.horaires_accueil or partner.horaires_accueil,
+        telephone=service.telephone or partner.telephone,
+        site_web=partner.site_web,
+        lien_mobilisation=service.lien_mobilisation,
+        places_available=service.places_available,
+        is_demo=service.is_demo or partner.is_demo,
+        demo_fields=demo,
+    )  # fmt: skip
+
+
+def catalogue_version(session: Session) -> tuple[object, ...]:
+    services = session.execute(select(func.count(), func.max(Service.updated_at))).one()
+    partners = session.execute(select(func.count(), func.max(Partner.updated_at))).one()
+    return (*services, *partners)
+
+
+def load_services(session: Session) -> tuple[ServiceView, ...]:
+    rows = session.scalars(
+        select(Service)
+        .join(Service.partner)
+        .where(Service.active, Partner.active)
+        .order_by(Service.partner_id, Service.position)
+        .options(selectinload(Service.partner), selectinload(Service.locations))
+    ).all()
+    return tuple(_view(row) for row in rows)
+
+
+class CatalogueCache:
+    """The active services, reloaded only when the catalogue version changes. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[object, ...] | None = None
+        self._services: tuple[ServiceView, ...] = ()
+        self.loaded_at: datetime | None = None
+
+    def services(self, session: Session) -> tuple[ServiceView, ...]:
+        version = catalogue_version(session)
+        with self._lock:
+            if version != self._version:
+                self._services = load_services(session)
+                self._version = version
+            return self._services

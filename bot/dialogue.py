@@ -1,0 +1,377 @@
+"""The conversation, concern first.
+
+A message becomes a `Turn` (an intent with entities, or a pressed button). `Dialogue.respond` then reads
+top to bottom:
+
+1. danger first: a crisis gets helplines before anything else, at any step;
+2. erasure ("oublie-moi") and its confirmation; the crisis follow-up buttons; restart ("menu");
+3. what the message tells about the youth (town, neighbourhood, age), remembered for the conversation;
+4. what the youth asks (a concern, more results, an adviser, the village, small talk, unclear);
+5. what the concern still needs: the town, then the age (skippable), then the results.
+
+Every text comes from data/dialogue/fr.yml; the state is a `State` (bot/state.py) kept by the caller."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.cards import helpline_card, scene_card, service_card
+from bot.catalogue.hours import opening_status
+from bot.catalogue.snapshot import ServiceView
+from bot.messages import Button, Card, Outgoing
+from bot.resources import Resources
+from bot.routing import Match, Need, find_services
+from bot.state import AGE, CONCERN, CRISIS, FORGET, NEW, RESULTS, TOWN, State
+from nlu.text import fold, words
+
+INFORM = "inform"  # a message that only answers a question (town, age)
+SMALL_TALK = ("greet", "thanks", "goodbye", "help", "out_of_scope", "affirm", "deny")
+BUTTON_INTENTS = {
+    "menu": "menu",
+    "other": "menu",
+    "more": "more",
+    "adviser": "ask_human",
+    "village": "village",
+    "forget:yes": "forget_yes",
+    "forget:no": "forget_no",
+    "age:skip": "age_skip",
+    "town:other": "town_other",
+    "crisis:listening": "crisis_listening",
+    "crisis:adviser": "crisis_adviser",
+    "crisis:later": "crisis_later",
+}
+GUESSABLE_EXTRA = ("ask_human", "village", "help")
+BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message, understood."""
+
+    intent: str
+    confidence: float = 1.0
+    entities: tuple[dict[str, Any], ...] = ()
+    ranking: tuple[dict[str, Any], ...] = ()
+    text: str = ""
+
+    def values(self, entity: str) -> list[Any]:
+        return [e["value"] for e in self.entities if e["entity"] == entity]
+
+
+def turn_from_parse(parsed: dict[str, Any]) -> Turn:
+    return Turn(
+        intent=parsed["intent"]["name"],
+        confidence=float(parsed["intent"]["confidence"]),
+        entities=tuple(parsed["entities"]),
+        ranking=tuple(parsed.get("intent_ranking", [])),
+        text=parsed.get("text", ""),
+    )
+
+
+def turn_from_button(payload: str) -> Turn:
+    """Button payloads: concern:job, town:<commune>, age:18-25, intent:<name>, and BUTTON_INTENTS."""
+    kind, _, value = payload.partition(":")
+    if payload in BUTTON_INTENTS:
+        return Turn(BUTTON_INTENTS[payload])
+    if kind in ("concern", "intent") and value:
+        return Turn(value)
+    if kind == "town" and value:
+        return Turn(INFORM, entities=({"entity": "commune", "value": value},))
+    if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
+        low, high = (int(v) for v in value.split("-"))
+        return Turn(INFORM, entities=({"entity": "age_range", "value": [low, high]},))
+    return Turn("nlu_fallback", confidence=0.0)
+
+
+@dataclass
+class Reply:
+    messages: list[Outgoing] = field(default_factory=list)
+    erase: bool = False  # the youth confirmed "oublie-moi": delete everything about them
+
+
+class Dialogue:
+    def __init__(self, resources: Resources, services: Callable[[], tuple[ServiceView, ...]]) -> None:
+        self.r = resources
+        self.t = resources.texts
+        self.services = services  # the active catalogue, asked for only when results are needed
+
+    # -- the turn, top to bottom -------------------------------------------------------------------
+
+    def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
+        if turn.intent == "crisis":
+            return self.crisis(state, turn)
+        if state.step == FORGET and turn.intent in ("forget_yes", "affirm"):
+            return Reply([Outgoing(self.t("forget_done"))], erase=True)
+        if state.step == FORGET and turn.intent in ("forget_no", "deny"):
+            state.step = CONCERN
+            return Reply([Outgoing(self.t("forget_cancelled"), buttons=self.concern_buttons())])
+        if turn.intent == "forget_me":
+            state.step = FORGET
+            return Reply([Outgoing(self.t("forget_confirm"), buttons=self.forget_buttons())])
+        if turn.intent.startswith("crisis_"):
+            return self.crisis_follow_up(state, turn.intent, now)
+        if turn.intent == "menu" or self.t.is_restart(turn.text):
+            state.concern, state.page, state.step = None, 0, CONCERN
+            return Reply([Outgoing(self.t("restart"), buttons=self.concern_buttons())])
+
+        lead = [Outgoing(self.t("welcome")), Outgoing(self.t("privacy"))] if state.step == NEW else []
+        answered = self.take_answers(state, turn)
+        intent = INFORM if answered and self.only_answers(turn) else turn.intent
+
+        if intent in self.r.concerns:
+            state.concern, state.page = intent, 0
+        elif intent == "more":
+            return Reply(self.results(state, now, page=state.page + 1))
+        elif intent == "ask_human":
+            return Reply(lead + self.adviser(state, now))
+        elif intent == "village":
+            return Reply(lead + self.village(state))
+        elif intent == "town_other":
+            state.step = TOWN
+            return Reply([Outgoing(self.t("town_other"))])
+        elif intent == "age_skip" or (state.step == AGE and self.t.is_dont_know(turn.text)):
+            state.age_skipped = True
+        elif state.step == TOWN and self.t.is_dont_know(turn.text):
+            state.town_unknown = True
+            lead.append(Outgoing(self.t("town_given_up")))
+        elif intent != INFORM and state.step == TOWN and not answered and intent not in ("greet", "thanks"):
+            return Reply(self.town_not_understood(state))
+        elif intent != INFORM and state.step == AGE and not answered and intent not in ("greet", "thanks"):
+            return Reply(self.age_not_understood(state))
+        elif intent in SMALL_TALK and state.step != NEW:
+            return Reply(self.small_talk(intent))
+        elif intent == "nlu_fallback" and not answered:
+            return Reply(lead + self.guesses(turn))
+        return Reply(lead + self.advance(state, now))
+
+    # -- what the message says about the youth -----------------------------------------------------
+
+    def take_answers(self, state: State, turn: Turn) -> bool:
+        """Remember the town, neighbourhood and age the message gives; True if it gave any."""
+        territory = self.r.territory
+        answered = False
+        for name in turn.values("quartier"):
+            quartier = territory.quartier(name)
+            if quartier:
+                state.quartier, state.commune = quartier.name, quartier.commune
+                state.town_unknown, answered = False, True
+        for name in turn.values("commune"):
+            commune = territory.commune(name)
+            if commune and commune.name != state.commune:
+                state.commune, state.town_unknown, answered = commune.name, False, True
+                if (
+                    state.quartier
+                    and (q := territory.quartier(state.quartier))
+                    and commune.insee not in q.insee
+                ):
+                    state.quartier = None
+            elif commune:
+                answered = True
+        ages: list[tuple[int, int]] = [(int(a), int(a)) for a in turn.values("age")]
+        ages += [(int(r[0]), int(r[1])) for r in turn.values("age_range")]
+        bare = BARE_NUMBER.match(turn.text) if state.step == AGE else None
+        if bare:
+            ages.append((int(bare.group(1)), int(bare.group(1))))
+        for low, high in ages:
+            state.set_age(low, high)
+            answered = True
+        if answered:
+            state.page = 0
+        return answered
+
+    def only_answers(self, turn: Turn) -> bool:
+        """True when the message is nothing but an answer: 'jsuis de champi', 'non à Villiers', '19 ans'."""
+        text = turn.text
+        for entity in sorted(turn.entities, key=lambda e: -int(e.get("start", 0))):
+            if "start" in entity:
+                text = text[: entity["start"]] + " " + text[entity["end"] :]
+        fillers = {fold(w) for w in self.t.raw["filler_words"]}
+        return all(word in fillers or word.isdigit() for word in words(fold(text)))
+
+    # -- what the concern still needs ----------------------------------------------------------------
+
+    def advance(self, state: State, now: datetime) -> list[Outgoing]:
+        if state.concern is None:
+            state.step = CONCERN
+            return [Outgoing(self.t("ask_concern"), buttons=self.concern_buttons())]
+        if state.commune is None and not state.town_unknown:
+            state.step = TOWN
+            return [Outgoing(self.t("ask_town"), buttons=self.town_buttons())]
+        if state.ages is None and not state.age_skipped:
+            state.step = AGE
+            return [Outgoing(self.t("ask_age"), buttons=self.age_buttons())]
+        return self.results(state, now, page=0)
+
+    def need(self, state: State) -> Need:
+        territory = self.r.territory
+        commune = territory.commune(state.commune) if state.commune else None
+        quartier = territory.quartier(state.quartier) if state.quartier else None
+        concern = self.r.concerns[state.concern or ""]
+        point = territory.point_of(commune, quartier) if commune else None
+        return Need(concern.thematiques, commune, quartier, state.ages, point)
+
+    def matches(self, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
+        found = find_services(self.services(), self.need(state), self.r.rules, now, self.r.zone)
+        return found.matches, found.widened, found.radius_km
+
+    def results(self, state: State, now: datetime, page: int) -> list[Outgoing]:
+        state.step = RESULTS
+        if state.concern is None:
+            return self.advance(state, now)
+        concern = self.r.concerns[state.concern]
+        matches, widened, radius = self.matches(state, now)
+        size = self.r.rules.results_per_page
+        shown = matches[page * size : (page + 1) * size]
+        if not matches:
+            text = self.t("nothing_found", concern=concern.phrase)
+            return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
+        if not shown:
+            text = self.t("results_end", concern=concern.phrase)
+            return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
+        state.page = page
+        if page > 0:
+            intro = self.t("results_more")
+        elif widened:
+            intro = self.t("results_widened", radius=f"{radius:.0f}")
+        elif state.commune:
+            intro = self.t("results_intro", concern=concern.phrase, place=state.quartier or state.commune)
+        else:
+            intro = self.t("results_intro_anywhere", concern=concern.phrase)
+        cards = tuple(service_card(m, now, self.r.zone, self.t, self.r.village) for m in shown)
+        buttons = [self.button("other"), self.button("adviser")]
+        if len(matches) > (page + 1) * size:
+            buttons.append(self.button("more"))
+        return [Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+
+    # -- answers that are not a concern --------------------------------------------------------------
+
+    def town_not_understood(self, state: State) -> list[Outgoing]:
+        state.town_attempts += 1
+        if state.town_attempts >= 2:
+            state.town_unknown = True
+            return [Outgoing(self.t("town_given_up")), *self.advance(state, datetime.now(self.r.zone))]
+        return [Outgoing(self.t("town_unknown"), buttons=self.town_buttons())]
+
+    def age_not_understood(self, state: State) -> list[Outgoing]:
+        attempts = int(state.extra.get("age_attempts", 0)) + 1
+        state.extra["age_attempts"] = attempts
+        if attempts >= 2:
+            state.age_skipped = True
+            return self.advance(state, datetime.now(self.r.zone))
+        return [Outgoing(self.t("age_unclear"), buttons=self.age_buttons())]
+
+    def small_talk(self, intent: str) -> list[Outgoing]:
+        if intent == "greet":
+            return [Outgoing(self.t("hello_again"), buttons=self.concern_buttons())]
+        if intent == "thanks":
+            return [Outgoing(self.t("thanks"), buttons=(self.button("other"), self.button("adviser")))]
+        if intent == "goodbye":
+            return [Outgoing(self.t("goodbye"))]
+        if intent in ("help", "out_of_scope"):
+            return [Outgoing(self.t(intent), buttons=self.concern_buttons())]
+        if intent == "deny":
+            return [Outgoing(self.t("deny"), buttons=self.concern_buttons())]
+        return [Outgoing(self.t("affirm"), buttons=(self.button("other"), self.button("adviser")))]
+
+    def guesses(self, turn: Turn) -> list[Outgoing]:
+        """Low confidence: the two best guesses as buttons."""
+        guessable = (*self.r.concerns, *GUESSABLE_EXTRA)
+        best = [r["name"] for r in turn.ranking if r["name"] in guessable][:2]
+        buttons = [Button(self.intent_label(name), f"intent:{name}") for name in best]
+        if not buttons:
+            return [Outgoing(self.t("ask_concern_again"), buttons=self.concern_buttons())]
+        return [Outgoing(self.t("fallback"), buttons=(*buttons, self.button("other")))]
+
+    def adviser(self, state: State, now: datetime) -> list[Outgoing]:
+        """Until partner staff answer here (handoff), the best match's contact; the request is kept."""
+        state.handoff_request = {"kind": "adviser", "urgent": state.crisis, "concern": state.concern}
+        if state.concern and (state.commune or state.town_unknown):
+            matches, _, _ = self.matches(state, now)
+            if matches:
+                card = service_card(matches[0], now, self.r.zone, self.t, self.r.village)
+                return [Outgoing(self.t("adviser_soon"), cards=(card,), buttons=(self.button("other"),))]
+        return [Outgoing(self.t("adviser_no_match"), buttons=self.concern_buttons())]
+
+    def village(self, state: State) -> list[Outgoing]:
+        scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
+        cards = tuple(scene_card(scene, self.t) for scene in scenes)
+        return [Outgoing(self.t("village"), cards=cards, buttons=(self.button("other"),))]
+
+    # -- danger ---------------------------------------------------------------------------------------
+
+    def crisis(self, state: State, turn: Turn) -> Reply:
+        """Helplines first, no question before them; then the offer to be put in touch."""
+        state.crisis, state.step = True, CRISIS
+        kinds = [str(kind) for kind in turn.values("crisis_kind")]
+        helplines = self.r.crisis.helplines(kinds, self.r.territory, state.age_low)
+        cards = tuple(helpline_card(h, self.t) for h in helplines)
+        follow_up = (
+            Button(self.t.button("crisis_listening"), "crisis:listening"),
+            Button(self.t.button("crisis_adviser"), "crisis:adviser"),
+            Button(self.t.button("crisis_later"), "crisis:later"),
+        )
+        return Reply(
+            [
+                Outgoing(self.t("crisis_intro"), cards=cards),
+                Outgoing(self.t("crisis_now")),
+                Outgoing(self.t("crisis_follow_up"), buttons=follow_up),
+            ]
+        )
+
+    def crisis_follow_up(self, state: State, choice: str, now: datetime) -> Reply:
+        state.step = CONCERN
+        if choice == "crisis_later":
+            return Reply([Outgoing(self.t("crisis_later"), buttons=(self.button("other"),))])
+        kind = "listening" if choice == "crisis_listening" else "adviser"
+        state.handoff_request = {"kind": kind, "urgent": True, "concern": state.concern}
+        partner = self.r.rules.listening_partner if kind == "listening" else None
+        candidates = [
+            s
+            for s in self.services()
+            if (s.partner_id == partner if partner else s.partner_kind == "mission-locale")
+            and (partner or self.covers(s, state))
+        ]
+        cards: tuple[Card, ...] = ()
+        if candidates:
+            service = candidates[0]
+            place = service.places[0] if service.places else None
+            match = Match(service, place, None, opening_status(service.hours, now, self.r.zone))
+            cards = (service_card(match, now, self.r.zone, self.t, self.r.village),)
+        return Reply([Outgoing(self.t(choice), cards=cards, buttons=(self.button("other"),))])
+
+    def covers(self, service: ServiceView, state: State) -> bool:
+        commune = self.r.territory.commune(state.commune) if state.commune else None
+        return commune is not None and commune.insee in service.zone
+
+    # -- buttons ----------------------------------------------------------------------------------------
+
+    def button(self, key: str) -> Button:
+        return Button(self.t.button(key), key)
+
+    def concern_buttons(self) -> tuple[Button, ...]:
+        return tuple(Button(c.label, f"concern:{c.name}") for c in self.r.concerns.values())
+
+    def town_buttons(self) -> tuple[Button, ...]:
+        towns = [Button(name.split("-")[0], f"town:{name}") for name in self.r.rules.main_towns]
+        return (*towns, Button(self.t.button("town_other"), "town:other"))
+
+    def age_buttons(self) -> tuple[Button, ...]:
+        return (
+            *(Button(a.title, a.payload) for a in self.t.age_choices),
+            Button(self.t.button("age_skip"), "age:skip"),
+        )
+
+    def forget_buttons(self) -> tuple[Button, ...]:
+        return (
+            Button(self.t.button("forget_yes"), "forget:yes"),
+            Button(self.t.button("forget_no"), "forget:no"),
+        )
+
+    def intent_label(self, intent: str) -> str:
+        if intent in self.r.concerns:
+            return self.r.concerns[intent].label
+        return self.t.button(f"guess_{intent}")

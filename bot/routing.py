@@ -1,0 +1,165 @@
+"""Which services fit a youth, and in which order: "where there is room".
+
+Eligible: a thématique of the concern, the youth's age within the service's ages, the youth's commune
+within `zone_eligibilite`, and `publics` that fit a youth (data/routing.yml). Order: services with places
+left, then unknown capacity, then full ones; within each, nearest location first (geodesic distance from
+the youth's neighbourhood or commune point), then open now. Remote services are interleaved one for two
+(as DORA does). Nothing within the first radius: the next radius is tried."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from geopy.distance import geodesic
+
+from bot.catalogue.hours import OpeningStatus, opening_status
+from bot.catalogue.snapshot import Place, ServiceView
+from bot.territory import Commune, Point, Quartier
+
+
+@dataclass(frozen=True)
+class Rules:
+    youth_publics: frozenset[str]
+    neighbourhood_publics: frozenset[str]
+    radius_km: tuple[float, ...]
+    results_per_page: int
+    remote_every: int
+    main_towns: tuple[str, ...]
+    listening_partner: str
+
+
+def load_rules(path: Path) -> Rules:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Rules(
+        youth_publics=frozenset(raw["youth_publics"]),
+        neighbourhood_publics=frozenset(raw["neighbourhood_publics"]),
+        radius_km=tuple(float(r) for r in raw["radius_km"]),
+        results_per_page=int(raw["results_per_page"]),
+        remote_every=int(raw["remote_every"]),
+        main_towns=tuple(raw["main_towns"]),
+        listening_partner=str(raw["listening_partner"]),
+    )
+
+
+@dataclass(frozen=True)
+class Need:
+    """What routing knows of the youth."""
+
+    thematiques: frozenset[str]
+    commune: Commune | None = None
+    quartier: Quartier | None = None
+    ages: tuple[int, int] | None = None  # an exact age is (a, a)
+    point: Point | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    service: ServiceView
+    place: Place | None  # the nearest location, if any
+    distance_km: float | None
+    status: OpeningStatus
+
+    @property
+    def remote_only(self) -> bool:
+        return self.service.remote and not self.service.in_person
+
+
+@dataclass(frozen=True)
+class Results:
+    matches: tuple[Match, ...] = field(default_factory=tuple)
+    radius_km: float | None = None
+    widened: bool = False
+
+
+def ages_fit(service: ServiceView, ages: tuple[int, int] | None) -> bool:
+    if ages is None:
+        return True
+    low, high = ages
+    return low <= (service.age_max if service.age_max is not None else 200) and high >= (service.age_min or 0)
+
+
+def zone_fits(service: ServiceView, commune: Commune | None) -> bool:
+    if commune is None:
+        return True  # town unknown: shown, the card says where the service is
+    return any(code in ("france", commune.insee, commune.department) for code in service.zone)
+
+
+def publics_fit(service: ServiceView, need: Need, rules: Rules) -> bool:
+    if service.publics & rules.youth_publics:
+        return True
+    return need.quartier is not None and bool(service.publics & rules.neighbourhood_publics)
+
+
+def eligible(service: ServiceView, need: Need, rules: Rules) -> bool:
+    return (
+        bool(service.thematiques & need.thematiques)
+        and ages_fit(service, need.ages)
+        and zone_fits(service, need.commune)
+        and publics_fit(service, need, rules)
+    )
+
+
+def nearest(service: ServiceView, point: Point | None) -> tuple[Place | None, float | None]:
+    if not service.places:
+        return None, None
+    if point is None:
+        return service.places[0], None
+    measured = [
+        (geodesic((point.latitude, point.longitude), (p.latitude, p.longitude)).km, p) for p in service.places
+    ]
+    distance, place = min(measured, key=lambda pair: pair[0])
+    return place, distance
+
+
+_ROOM_RANK = {True: 0, None: 1, False: 2}
+
+
+def order_key(match: Match) -> tuple[int, float, int]:
+    """Room first, then distance, then open now."""
+    distance = match.distance_km if match.distance_km is not None else math.inf
+    return (_ROOM_RANK[match.service.has_room], distance, _ROOM_RANK[match.status.open_now])
+
+
+def interleave(in_person: Sequence[Match], remote: Sequence[Match], every: int) -> list[Match]:
+    """Two in-person results, then one remote, and so on (every=3); leftovers at the end."""
+    merged: list[Match] = []
+    people, distant = list(in_person), list(remote)
+    while people or distant:
+        for _ in range(every - 1):
+            if people:
+                merged.append(people.pop(0))
+        if distant:
+            merged.append(distant.pop(0))
+        if not distant:
+            merged += people
+            people = []
+    return merged
+
+
+def find_services(
+    services: Iterable[ServiceView], need: Need, rules: Rules, now: datetime, zone: ZoneInfo
+) -> Results:
+    """The eligible services in order, within the smallest radius that gives any."""
+    candidates: list[Match] = []
+    for service in services:
+        if not eligible(service, need, rules):
+            continue
+        place, distance = nearest(service, need.point)
+        candidates.append(Match(service, place, distance, opening_status(service.hours, now, zone)))
+    if not candidates:
+        return Results()
+    remote = sorted((m for m in candidates if m.remote_only), key=order_key)
+    local = [m for m in candidates if not m.remote_only]
+    for index, radius in enumerate(rules.radius_km):
+        within = [m for m in local if m.distance_km is None or m.distance_km <= radius]
+        if within or index == len(rules.radius_km) - 1:
+            ordered = interleave(sorted(within, key=order_key), remote, rules.remote_every)
+            if ordered:
+                return Results(tuple(ordered), radius, widened=index > 0 and bool(within))
+    return Results()

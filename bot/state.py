@@ -1,0 +1,51 @@
+"""The conversation's memory: what the bot knows about the youth and where the conversation stands.
+Stored as JSON in `conversations.state`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# Steps: where the conversation stands, i.e. what the bot is waiting for.
+NEW = "new"  # never talked
+CONCERN = "concern"  # waiting for what worries the youth
+TOWN = "town"  # waiting for the town
+AGE = "age"  # waiting for the age
+RESULTS = "results"  # results shown
+FORGET = "forget"  # asked to confirm erasure
+CRISIS = "crisis"  # helplines shown, follow-up offered
+
+
+@dataclass
+class State:
+    step: str = NEW
+    concern: str | None = None
+    commune: str | None = None  # official name
+    quartier: str | None = None  # official name
+    age_low: int | None = None
+    age_high: int | None = None
+    age_skipped: bool = False
+    town_unknown: bool = False  # the youth could not give a known town: results without distance
+    town_attempts: int = 0
+    page: int = 0
+    crisis: bool = False  # a crisis happened in this conversation (for the handoff)
+    handoff_request: dict[str, Any] | None = None  # asked to be put in touch (kind, urgent)
+    source: str | None = None  # campaign source of the first contact
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ages(self) -> tuple[int, int] | None:
+        if self.age_low is None or self.age_high is None:
+            return None
+        return (self.age_low, self.age_high)
+
+    def set_age(self, low: int, high: int | None = None) -> None:
+        self.age_low, self.age_high, self.age_skipped = low, high if high is not None else low, False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> State:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
