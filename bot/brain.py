@@ -75,7 +75,6 @@ class Brain:
                 conversation.turns + 1,
                 now,
             )
-            youth.last_seen_at = now
             session.add(conversation)
         return reply.messages
 

@@ -45,6 +45,7 @@ BUTTON_INTENTS = {
     "crisis:later": "crisis_later",
 }
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
+CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
 
 
@@ -118,11 +119,28 @@ class Dialogue:
             state.concern, state.page, state.step = None, 0, CONCERN
             return Reply([Outgoing(self.t("restart"), buttons=self.concern_buttons())])
 
-        lead = [Outgoing(self.t("welcome")), Outgoing(self.t("privacy"))] if state.step == NEW else []
+        lead = []
+        if state.step == NEW:  # first contact: welcome and what is kept, whatever the message was
+            lead = [Outgoing(self.t("welcome")), Outgoing(self.t("privacy"))]
+            state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent
 
-        if intent in self.r.concerns:
+        if intent == "town_other":
+            state.step = TOWN
+            return Reply([Outgoing(self.t("town_other"))])
+        if intent == "age_skip" or (state.step == AGE and self.t.is_dont_know(turn.text)):
+            state.age_skipped = True
+        elif state.step == TOWN and self.t.is_dont_know(turn.text):
+            state.town_unknown = True
+            lead.append(Outgoing(self.t("town_given_up")))
+        elif state.step in (TOWN, AGE) and not answered and not self.changes_subject(turn):
+            return Reply(
+                self.town_not_understood(state, now)
+                if state.step == TOWN
+                else self.age_not_understood(state, now)
+            )
+        elif intent in self.r.concerns:
             state.concern, state.page = intent, 0
         elif intent == "more":
             return Reply(self.results(state, now, page=state.page + 1))
@@ -130,19 +148,9 @@ class Dialogue:
             return Reply(lead + self.adviser(state, now))
         elif intent == "village":
             return Reply(lead + self.village(state))
-        elif intent == "town_other":
-            state.step = TOWN
-            return Reply([Outgoing(self.t("town_other"))])
-        elif intent == "age_skip" or (state.step == AGE and self.t.is_dont_know(turn.text)):
-            state.age_skipped = True
-        elif state.step == TOWN and self.t.is_dont_know(turn.text):
-            state.town_unknown = True
-            lead.append(Outgoing(self.t("town_given_up")))
-        elif intent != INFORM and state.step == TOWN and not answered and intent not in ("greet", "thanks"):
-            return Reply(self.town_not_understood(state))
-        elif intent != INFORM and state.step == AGE and not answered and intent not in ("greet", "thanks"):
-            return Reply(self.age_not_understood(state))
-        elif intent in SMALL_TALK and state.step != NEW:
+        elif state.step == CONCERN and state.concern is None and self.t.is_dont_know(turn.text):
+            return Reply([Outgoing(self.t("ask_concern_again"), buttons=self.concern_buttons())])
+        elif intent in SMALL_TALK and not lead:
             return Reply(self.small_talk(intent))
         elif intent == "nlu_fallback" and not answered:
             return Reply(lead + self.guesses(turn))
@@ -183,13 +191,29 @@ class Dialogue:
             state.page = 0
         return answered
 
+    def changes_subject(self, turn: Turn) -> bool:
+        """While a question is pending, only a clear concern, or a greeting or thanks, is not a failed answer
+        ('Marseille' is likely a town sixtcap does not know, whatever the classifier guesses)."""
+        if turn.intent in (
+            "greet",
+            "thanks",
+            "help",
+            "ask_human",
+            "village",
+            "more",
+            "town_other",
+            "age_skip",
+        ):
+            return True
+        return turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN
+
     def only_answers(self, turn: Turn) -> bool:
         """True when the message is nothing but an answer: 'jsuis de champi', 'non à Villiers', '19 ans'."""
         text = turn.text
         for entity in sorted(turn.entities, key=lambda e: -int(e.get("start", 0))):
             if "start" in entity:
                 text = text[: entity["start"]] + " " + text[entity["end"] :]
-        fillers = {fold(w) for w in self.t.raw["filler_words"]}
+        fillers = self.t.filler_words
         return all(word in fillers or word.isdigit() for word in words(fold(text)))
 
     # -- what the concern still needs ----------------------------------------------------------------
@@ -249,19 +273,19 @@ class Dialogue:
 
     # -- answers that are not a concern --------------------------------------------------------------
 
-    def town_not_understood(self, state: State) -> list[Outgoing]:
+    def town_not_understood(self, state: State, now: datetime) -> list[Outgoing]:
         state.town_attempts += 1
         if state.town_attempts >= 2:
             state.town_unknown = True
-            return [Outgoing(self.t("town_given_up")), *self.advance(state, datetime.now(self.r.zone))]
+            return [Outgoing(self.t("town_given_up")), *self.advance(state, now)]
         return [Outgoing(self.t("town_unknown"), buttons=self.town_buttons())]
 
-    def age_not_understood(self, state: State) -> list[Outgoing]:
+    def age_not_understood(self, state: State, now: datetime) -> list[Outgoing]:
         attempts = int(state.extra.get("age_attempts", 0)) + 1
         state.extra["age_attempts"] = attempts
         if attempts >= 2:
             state.age_skipped = True
-            return self.advance(state, datetime.now(self.r.zone))
+            return self.advance(state, now)
         return [Outgoing(self.t("age_unclear"), buttons=self.age_buttons())]
 
     def small_talk(self, intent: str) -> list[Outgoing]:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,13 +106,19 @@ def eligible(service: ServiceView, need: Need, rules: Rules) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
+def kilometres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Geodesic distance (WGS84); places and youths' points are few, so it is cached."""
+    return float(geodesic((lat1, lon1), (lat2, lon2)).km)
+
+
 def nearest(service: ServiceView, point: Point | None) -> tuple[Place | None, float | None]:
     if not service.places:
         return None, None
     if point is None:
         return service.places[0], None
     measured = [
-        (geodesic((point.latitude, point.longitude), (p.latitude, p.longitude)).km, p) for p in service.places
+        (kilometres(point.latitude, point.longitude, p.latitude, p.longitude), p) for p in service.places
     ]
     distance, place = min(measured, key=lambda pair: pair[0])
     return place, distance

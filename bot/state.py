@@ -3,6 +3,7 @@ Stored as JSON in `conversations.state`."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -48,4 +49,5 @@ class State:
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> State:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+        # a deep copy: mutating the state must not mutate the stored JSON in place (the change would be lost)
+        return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})

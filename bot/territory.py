@@ -4,7 +4,7 @@ read from `data/territory.yml`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,24 +63,31 @@ class Territory:
     helplines: tuple[Helpline, ...]
     source_ids: frozenset[str]
 
+    @cached_property
+    def _communes_by_key(self) -> dict[str, Commune]:
+        index: dict[str, Commune] = {}
+        for commune in self.communes:
+            for key in (commune.name, commune.insee, *commune.postcodes, *commune.aliases):
+                index.setdefault(fold(key), commune)
+        return index
+
+    @cached_property
+    def _quartiers_by_key(self) -> dict[str, Quartier]:
+        index: dict[str, Quartier] = {}
+        for quartier in self.quartiers:
+            for key in (quartier.name, *quartier.aliases):
+                index.setdefault(fold(key), quartier)
+        return index
+
     def commune(self, name_or_code: str) -> Commune | None:
         """A commune by official name, INSEE code, postcode or alias (accents and case ignored)."""
-        key = fold(name_or_code)
-        for commune in self.communes:
-            names = {fold(commune.name), commune.insee, *commune.postcodes, *map(fold, commune.aliases)}
-            if key in names:
-                return commune
-        return None
+        return self._communes_by_key.get(fold(name_or_code))
 
     def commune_by_insee(self, insee: str) -> Commune | None:
         return next((c for c in self.communes if c.insee == insee), None)
 
     def quartier(self, name: str) -> Quartier | None:
-        key = fold(name)
-        for quartier in self.quartiers:
-            if key == fold(quartier.name) or key in map(fold, quartier.aliases):
-                return quartier
-        return None
+        return self._quartiers_by_key.get(fold(name))
 
     def point_of(self, commune: Commune, quartier: Quartier | None = None) -> Point:
         """The neighbourhood's point when known, else the commune point (then approximate if a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,23 @@ class Texts:
             AgeChoice(str(a["title"]), int(a["min"]), int(a["max"])) for a in self.raw["age_buttons"]
         )
 
+    @cached_property
+    def _restart_words(self) -> frozenset[str]:
+        return frozenset(fold(w) for w in self.raw["restart_words"])
+
+    @cached_property
+    def _dont_know_words(self) -> frozenset[str]:
+        return frozenset(fold(w) for w in self.raw["dont_know_words"])
+
+    @cached_property
+    def filler_words(self) -> frozenset[str]:
+        return frozenset(fold(w) for w in self.raw["filler_words"])
+
     def is_restart(self, text: str) -> bool:
-        return fold(text) in {fold(w) for w in self.raw["restart_words"]} or text.strip() == "/start"
+        return fold(text) in self._restart_words or text.strip() == "/start"
 
     def is_dont_know(self, text: str) -> bool:
-        return fold(text) in {fold(w) for w in self.raw["dont_know_words"]}
+        return fold(text) in self._dont_know_words
 
 
 def load_texts(path: Path) -> Texts:

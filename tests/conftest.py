@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -38,11 +39,11 @@ def _admin(url: str) -> psycopg.Connection:
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each backend."""
+@contextmanager
+def empty_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database on the backend named by request.param."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sixtcap.db'}"
+        yield f"sqlite:///{folder / 'sixtcap.db'}"
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"sixtcap_test_{uuid.uuid4().hex[:12]}"
@@ -51,6 +52,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     with _admin(admin_url) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    with empty_database(request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database with the real catalogue, shared by a module's tests, on each backend."""
+    with empty_database(request, tmp_path_factory.mktemp("db")) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        territory = load_territory(DATA / "territory.yml")
+        load_catalogue(engine, read_catalogue(DATA / "catalogue", territory), territory)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

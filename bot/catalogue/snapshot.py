@@ -93,9 +93,14 @@ def _view(service: Service) -> ServiceView:
 
 
 def catalogue_version(session: Session) -> tuple[object, ...]:
-    services = session.execute(select(func.count(), func.max(Service.updated_at))).one()
-    partners = session.execute(select(func.count(), func.max(Partner.updated_at))).one()
-    return (*services, *partners)
+    """Changes whenever a service or a partner is added, removed or updated. One round trip."""
+    query = select(
+        select(func.count()).select_from(Service).scalar_subquery(),
+        select(func.max(Service.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(Partner).scalar_subquery(),
+        select(func.max(Partner.updated_at)).scalar_subquery(),
+    )
+    return tuple(session.execute(query).one())
 
 
 def load_services(session: Session) -> tuple[ServiceView, ...]:

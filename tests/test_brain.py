@@ -1,0 +1,148 @@
+"""The brain's storage: state that survives a restart, a full transcript, concurrent turns of one youth,
+and the routing property ("every shown service is eligible, room first, then distance")."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from geopy.distance import geodesic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from bot.brain import Brain
+from bot.catalogue.snapshot import load_services
+from bot.config import load_settings
+from bot.db import make_engine, session_factory
+from bot.messages import Incoming
+from bot.models import Conversation, Message, Youth
+from bot.resources import Resources
+from bot.routing import ages_fit, zone_fits
+from nlu.parser import EmbeddedParser
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+RESOURCES = Resources.load(load_settings())
+
+
+def new_brain(engine: Engine, parser: EmbeddedParser) -> Brain:
+    return Brain(engine, RESOURCES, parser, clock=lambda: NOW)
+
+
+def test_state_survives_a_restart(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    url = loaded_engine.url.render_as_string(hide_password=False)
+    first = new_brain(make_engine(url), parser)
+    first.handle(Incoming("test", "u1", text="jcherche du taf"))
+    first.handle(Incoming("test", "u1", text="champi"))
+    first.engine.dispose()
+    second = new_brain(make_engine(url), parser)  # another process, later
+    replies = second.handle(Incoming("test", "u1", text="19 ans"))
+    assert "Pour trouver du taf" in replies[0].text
+    second.engine.dispose()
+
+
+def test_every_message_is_stored_with_its_intent(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    brain = new_brain(loaded_engine, parser)
+    brain.handle(Incoming("test", "u2", text="salut", message_id="m1", source="qr-bois-l-abbe"))
+    brain.handle(Incoming("test", "u2", payload="concern:job"))
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.user_ref == "u2")).one()
+        assert youth.source == "qr-bois-l-abbe"
+        rows = session.scalars(select(Message).where(Message.youth_id == youth.id).order_by(Message.id)).all()
+    inbound = [r for r in rows if r.direction == "in"]
+    outbound = [r for r in rows if r.direction == "out"]
+    assert [(r.text, r.payload, r.intent) for r in inbound] == [
+        ("salut", None, "greet"),
+        (None, "concern:job", "job"),
+    ]
+    assert inbound[0].platform_message_id == "m1"
+    assert len(outbound) == 4  # welcome, privacy, concern question; then the town question
+    assert (
+        outbound[2].content is not None
+        and outbound[2].content["buttons"][0]["payload"] == "concern:paperwork"
+    )
+    assert all(r.intent for r in rows)
+
+
+def test_two_workers_handling_one_youth_at_once_lose_nothing(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    url = loaded_engine.url.render_as_string(hide_password=False)
+    workers = [new_brain(make_engine(url), parser) for _ in range(2)]
+    user = f"busy-{uuid.uuid4().hex[:6]}"
+    per_worker = 12
+    errors: list[BaseException] = []
+
+    def talk(brain: Brain, index: int) -> None:
+        try:
+            for turn in range(per_worker):
+                brain.handle(Incoming("test", user, text=f"jcherche du taf {index}-{turn}"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=talk, args=(w, i)) for i, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.user_ref == user)).one()  # one youth, not two
+        conversation = session.get(Conversation, youth.id)
+        inbound = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.youth_id == youth.id, Message.direction == "in")
+        )
+    assert conversation is not None and conversation.turns == 2 * per_worker
+    assert inbound == 2 * per_worker
+    for worker in workers:
+        worker.engine.dispose()
+
+
+CONCERNS = sorted(RESOURCES.concerns)
+TOWNS = [c.name for c in RESOURCES.territory.communes]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    concern=st.sampled_from(CONCERNS),
+    town=st.sampled_from(TOWNS),
+    age=st.integers(min_value=12, max_value=30),
+)
+def test_shown_services_are_eligible_room_first_then_nearest(
+    module_engine: Engine, parser: EmbeddedParser, concern: str, town: str, age: int
+) -> None:
+    brain = new_brain(module_engine, parser)
+    user = f"prop-{uuid.uuid4().hex[:8]}"
+    shown = []
+    for payload in (f"concern:{concern}", f"town:{town}", f"age:{age}-{age}", "more", "more", "more", "more"):
+        for reply in brain.handle(Incoming("test", user, payload=payload)):
+            shown += [card.id for card in reply.cards if card.kind == "service"]
+    with session_factory(module_engine)() as session:
+        services = {s.id: s for s in load_services(session)}
+    commune = RESOURCES.territory.commune(town)
+    assert commune is not None
+    thematiques = RESOURCES.concerns[concern].thematiques
+    assert len(shown) == len(set(shown))
+    for service_id in shown:
+        service = services[service_id]
+        assert (
+            service.thematiques & thematiques
+            and ages_fit(service, (age, age))
+            and zone_fits(service, commune)
+        )
+
+    def rank(service_id: str) -> tuple[int, float]:
+        service = services[service_id]
+        room = {True: 0, None: 1, False: 2}[service.has_room]
+        distances = [
+            geodesic((commune.latitude, commune.longitude), (p.latitude, p.longitude)).km
+            for p in service.places
+        ]
+        return room, min(distances) if distances else float("inf")
+
+    ranks = [rank(service_id) for service_id in shown]
+    assert ranks == sorted(ranks), list(zip(shown, ranks, strict=True))

@@ -1,0 +1,150 @@
+"""Scripted conversations, written as data in tests/conversations/*.yml, played against the real brain
+(real NLU, real catalogue) on SQLite and PostgreSQL.
+
+A step is `say: text`, `press: "button title"` (a button of the previous reply) or `payload: ...`, with
+an `expect` block:
+  says / not_says: substrings of the reply's texts        first_says: substring of the first bubble
+  buttons / no_buttons: button titles                     cards: {kind, min, max}
+  first_card: {kind, id}                                  card_ids / no_card_ids: ids of cards shown
+  cards_match: a concern: every service shown offers one of its thématiques
+  eligible: every service shown takes the youth's age and town   state: values of the conversation state
+  erased: true: nothing about the youth is left in the database
+Every reply is also checked for what any youth would notice: bubbles under 300 characters, button payloads
+that fit Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import Engine, func, select
+
+from bot.brain import Brain
+from bot.catalogue.snapshot import load_services
+from bot.config import load_settings
+from bot.db import session_factory
+from bot.messages import Incoming, Outgoing
+from bot.models import Conversation, Message, Youth
+from bot.resources import Resources
+from bot.routing import ages_fit, zone_fits
+from bot.state import State
+from nlu.parser import EmbeddedParser
+
+HERE = Path(__file__).parent / "conversations"
+WEDNESDAY_MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def scripts() -> Iterator[Any]:
+    for path in sorted(HERE.glob("*.yml")):
+        for conversation in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
+            yield pytest.param(conversation, id=f"{path.stem}: {conversation['name']}")
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    return Resources.load(load_settings())
+
+
+@pytest.fixture(scope="module")
+def brain(module_engine: Engine, resources: Resources, parser: EmbeddedParser) -> Brain:
+    return Brain(module_engine, resources, parser, clock=lambda: WEDNESDAY_MORNING)
+
+
+def state_of(engine: Engine, user: str) -> State:
+    with session_factory(engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.user_ref == user)).one()
+        conversation = session.get(Conversation, youth.id)
+        return State.from_json(conversation.state if conversation else {})
+
+
+def check_always(replies: list[Outgoing]) -> None:
+    assert replies, "the bot always answers"
+    for reply in replies:
+        assert len(reply.text) <= 300, reply.text
+        for button in reply.buttons:
+            assert button.payload is None or len(button.payload.encode()) <= 64, button
+
+
+def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: str) -> None:
+    texts = [r.text for r in replies]
+    joined = "\n".join(texts)
+    buttons = [b.title for r in replies for b in r.buttons]
+    cards = [c for r in replies for c in r.cards]
+    for part in expect.get("says", []):
+        assert part in joined, f"{part!r} not in {texts}"
+    for part in expect.get("not_says", []):
+        assert part not in joined, f"{part!r} in {texts}"
+    if "first_says" in expect:
+        assert expect["first_says"] in texts[0], texts
+    for title in expect.get("buttons", []):
+        assert title in buttons, f"{title!r} not in {buttons}"
+    for title in expect.get("no_buttons", []):
+        assert title not in buttons, f"{title!r} in {buttons}"
+    if "cards" in expect:
+        spec = expect["cards"]
+        kinds = [c for c in cards if c.kind == spec.get("kind", c.kind)]
+        assert spec.get("min", 0) <= len(kinds) <= spec.get("max", 99), [c.id for c in cards]
+        if "kind" in spec:
+            assert len(kinds) == len(cards), [c.kind for c in cards]
+    if "first_card" in expect:
+        assert cards, texts
+        for key, value in expect["first_card"].items():
+            assert getattr(cards[0], key) == value, cards[0]
+    shown = [c.id for c in cards]
+    for card_id in expect.get("card_ids", []):
+        assert card_id in shown, shown
+    for card_id in expect.get("no_card_ids", []):
+        assert card_id not in shown, shown
+    if "cards_match" in expect or expect.get("eligible"):
+        with session_factory(brain.engine)() as session:
+            services = {s.id: s for s in load_services(session)}
+        state = state_of(brain.engine, user)
+        for card in cards:
+            if card.kind != "service":
+                continue
+            service = services[card.id]
+            if "cards_match" in expect:
+                assert service.thematiques & brain.resources.concerns[expect["cards_match"]].thematiques, (
+                    card.id
+                )
+            if expect.get("eligible"):
+                commune = brain.resources.territory.commune(state.commune) if state.commune else None
+                assert ages_fit(service, state.ages) and zone_fits(service, commune), card.id
+    if "state" in expect:
+        state = state_of(brain.engine, user)
+        for key, value in expect["state"].items():
+            assert getattr(state, key) == value, (key, getattr(state, key))
+    if expect.get("erased"):
+        with session_factory(brain.engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Youth).where(Youth.user_ref == user)) == 0
+            assert session.scalar(select(func.count()).select_from(Message)) is not None
+
+
+@pytest.mark.parametrize("conversation", list(scripts()))
+def test_conversation(conversation: dict[str, Any], brain: Brain) -> None:
+    user = f"script-{uuid.uuid4().hex[:10]}"
+    previous: list[Outgoing] = []
+    for number, step in enumerate(conversation["steps"], start=1):
+        if "press" in step:
+            pressable = {b.title: b.payload for r in previous for b in r.buttons if b.payload}
+            assert step["press"] in pressable, (
+                f"step {number}: no button {step['press']!r} in {list(pressable)}"
+            )
+            incoming = Incoming("test", user, payload=pressable[step["press"]])
+        elif "payload" in step:
+            incoming = Incoming("test", user, payload=step["payload"])
+        else:
+            incoming = Incoming("test", user, text=step["say"])
+        replies = brain.handle(incoming)
+        check_always(replies)
+        try:
+            check(step.get("expect", {}), replies, brain, user)
+        except AssertionError as error:
+            raise AssertionError(f"step {number} ({step}): {error}") from None
+        previous = replies

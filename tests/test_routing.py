@@ -1,0 +1,61 @@
+"""Routing rules that the real catalogue does not exercise (no remote service yet), and the texts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import yaml
+
+from bot.catalogue.hours import OpeningStatus
+from bot.catalogue.snapshot import Place, ServiceView
+from bot.routing import Match, interleave, order_key
+from tests.conftest import DATA
+
+BASE = ServiceView(
+    id="s", nom="Service", partner_id="p", partner_kind="mission-locale", partner_nom="Partenaire",
+    thematiques=frozenset({"sante--acces-aux-soins"}), publics=frozenset({"jeunes"}), frais="gratuit",
+    age_min=16, age_max=25, zone=("94",), in_person=True, remote=False,
+    places=(Place("l", None, None, None, "Champigny-sur-Marne", 48.8, 2.5, True),), hours=None, telephone=None,
+    site_web=None, lien_mobilisation=None, places_available=3, is_demo=False, demo_fields=frozenset(),
+)  # fmt: skip
+
+
+def match(name: str, *, room: int | None = 3, km: float | None = 1.0, remote: bool = False) -> Match:
+    service = replace(BASE, id=name, places_available=room, remote=remote, in_person=not remote)
+    return Match(service, None if remote else service.places[0], None if remote else km, OpeningStatus(None))
+
+
+def test_room_comes_before_distance() -> None:
+    full_near, room_far, unknown_mid = (
+        match("full", room=0, km=0.5),
+        match("room", km=9),
+        match("unknown", room=None, km=2),
+    )
+    assert [m.service.id for m in sorted([full_near, unknown_mid, room_far], key=order_key)] == [
+        "room",
+        "unknown",
+        "full",
+    ]
+
+
+def test_remote_services_come_one_for_two() -> None:
+    local = [match(f"local{i}", km=i) for i in range(4)]
+    remote = [match(f"remote{i}", remote=True) for i in range(3)]
+    order = [m.service.id for m in interleave(local, remote, every=3)]
+    assert order == ["local0", "local1", "remote0", "local2", "local3", "remote1", "remote2"]
+
+
+def test_every_text_fits_a_bubble() -> None:
+    texts = yaml.safe_load((DATA / "dialogue" / "fr.yml").read_text(encoding="utf-8"))
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    for text in strings({k: v for k, v in texts.items() if not k.endswith("_words")}):
+        assert len(text) <= 250, text
