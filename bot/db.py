@@ -45,7 +45,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    # No pre-ping (a round trip per turn): after a database restart, the first turn on a stale connection
+    # fails, SQLAlchemy drops the pool, and the platform's retry gets a fresh connection.
+    return create_engine(url, pool_recycle=3600, connect_args={"connect_timeout": 5})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
