@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,15 +18,17 @@ from sqlalchemy.orm import Session
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import make_engine, transaction
-from bot.dialogue import Dialogue, Reply, Turn, turn_from_button, turn_from_parse
+from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.messages import Incoming, Outgoing
-from bot.models import Conversation, Message, Youth
+from bot.models import Conversation, InboundEvent, Message, Youth
+from bot.outbox import enqueue
 from bot.resources import Resources
 from bot.state import NEW, State
 from bot.understanding import make_parser
 from nlu.parser import Parser
 
 MAX_TEXT = 4000  # longer messages are cut before storing and parsing
+Renderer = Callable[[Outgoing], list[dict[str, Any]]]  # one bubble -> the platform calls that show it
 
 
 class Brain:
@@ -49,15 +52,22 @@ class Brain:
         )
 
     def understand(self, incoming: Incoming) -> Turn:
+        if incoming.media:
+            return Turn(MEDIA)
         if incoming.payload:
             return turn_from_button(incoming.payload)
         return turn_from_parse(self.parser.parse((incoming.text or "")[:MAX_TEXT]))
 
-    def handle(self, incoming: Incoming) -> list[Outgoing]:
+    def handle(self, incoming: Incoming, render: Renderer | None = None) -> list[Outgoing]:
+        """Answer `incoming`. With `render` and `incoming.reply_to`, the replies are also written to the
+        outbox, rendered for the platform, in the same transaction. A platform event already handled
+        (same `message_id`) is not handled again: no reply."""
         turn = self.understand(incoming)
         now = self.clock()
         with transaction(self.engine) as session:
             youth = lock_youth(session, incoming, now)
+            if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
+                return []
             conversation = session.get(Conversation, youth.id) or Conversation(
                 youth_id=youth.id, state={}, turns=0
             )
@@ -66,10 +76,16 @@ class Brain:
                 state.source = youth.source = incoming.source[:100]
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
             reply = dialogue.respond(state, turn, now)
+            outgoing = render and incoming.reply_to and [r for m in reply.messages for r in render(m)]
             if reply.erase:
                 session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE
+                session.flush()
+                if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
+                    enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
                 return reply.messages
             record(session, youth, incoming, turn, reply, now)
+            if outgoing and incoming.reply_to:
+                enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
             conversation.state, conversation.turns, conversation.updated_at = (
                 state.to_json(),
                 conversation.turns + 1,
@@ -88,6 +104,20 @@ def lock_youth(session: Session, incoming: Incoming, now: datetime) -> Youth:
     )
     query = select(Youth).where(Youth.channel == incoming.channel, Youth.user_ref == incoming.user)
     return session.scalars(query.with_for_update()).one()
+
+
+def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:
+    """Note the platform's event id; False if it was already handled (a redelivery)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    event_id = (incoming.message_id or "")[:100]
+    values = {"channel": incoming.channel, "event_id": event_id, "youth_id": youth_id, "received_at": now}
+    inserted = session.execute(
+        dialect.insert(InboundEvent)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(InboundEvent.event_id)
+    ).first()
+    return inserted is not None
 
 
 def record(

@@ -29,6 +29,7 @@ from bot.state import AGE, CONCERN, CRISIS, FORGET, NEW, RESULTS, TOWN, State
 from nlu.text import fold, words
 
 INFORM = "inform"  # a message that only answers a question (town, age)
+MEDIA = "media"  # a sticker, photo, voice note or edit: something the bot cannot read
 SMALL_TALK = ("greet", "thanks", "goodbye", "help", "out_of_scope", "affirm", "deny")
 BUTTON_INTENTS = {
     "menu": "menu",
@@ -105,6 +106,8 @@ class Dialogue:
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         if turn.intent == "crisis":
             return self.crisis(state, turn)
+        if turn.intent == MEDIA:
+            return Reply([Outgoing(self.t("media"))])
         if state.step == FORGET and turn.intent in ("forget_yes", "affirm"):
             return Reply([Outgoing(self.t("forget_done"))], erase=True)
         if state.step == FORGET and turn.intent in ("forget_no", "deny"):

@@ -20,6 +20,8 @@ class Incoming:
     message_id: str | None = None
     timestamp: datetime | None = None
     source: str | None = None  # campaign source (deep link, QR code)
+    reply_to: str | None = None  # where the platform sends replies (chat id); None: replies are returned only
+    media: str | None = None  # what came instead of text: "sticker", "photo", "voice", "edit", ...
 
 
 @dataclass(frozen=True)

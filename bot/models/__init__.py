@@ -3,6 +3,17 @@ youths, and only there, so that a youth can be erased completely."""
 
 from bot.models.base import Base
 from bot.models.catalogue import Location, Partner, Service, service_locations
-from bot.models.youth import Conversation, Message, Youth
+from bot.models.youth import Conversation, InboundEvent, Message, OutboxMessage, Youth
 
-__all__ = ["Base", "Conversation", "Location", "Message", "Partner", "Service", "Youth", "service_locations"]
+__all__ = [
+    "Base",
+    "Conversation",
+    "InboundEvent",
+    "Location",
+    "Message",
+    "OutboxMessage",
+    "Partner",
+    "Service",
+    "Youth",
+    "service_locations",
+]

@@ -55,3 +55,44 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class InboundEvent(Base):
+    """A platform delivery already handled (Telegram update_id, WhatsApp message id): redeliveries are
+    answered without being handled again."""
+
+    __tablename__ = "inbound_events"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One platform call to make (a rendered message), sent by the background sender with retries.
+    Rows of one chat are sent in order, one at a time, paced."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "recipient", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # None only for the last message to a youth who asked to be forgotten: deleted once sent
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    request: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sending sent failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(
+        String(300)
+    )  # platform's error code and reason, no content
+    platform_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(20))  # WhatsApp: delivered, read, failed

@@ -1,0 +1,129 @@
+"""The outbox: replies to send to a platform, written in the same transaction as the turn that made
+them, sent by a background sender (webhooks/sender.py) with retries.
+
+- Rows of one chat go out in order, one at a time, at most one per `pace` (about a message a second).
+- A row is claimed for a lease before it is sent: several server processes never send the same row
+  (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED; SQLite: one writer at a time). A sender that dies
+  mid-send leaves the lease to expire, and the row is tried again.
+- A platform that asks to wait (Telegram 429 retry_after, WhatsApp rate limits) or fails for a while is
+  retried with exponential backoff; a permanent refusal fails the row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.db import transaction
+from bot.models import OutboxMessage
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    youth_id: int | None
+    channel: str
+    recipient: str
+    request: dict[str, Any]
+    attempts: int
+
+
+def enqueue(
+    session: Session,
+    youth_id: int | None,
+    channel: str,
+    recipient: str,
+    requests: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    for request in requests:
+        session.add(
+            OutboxMessage(
+                youth_id=youth_id, channel=channel, recipient=recipient, request=request, status=PENDING,
+                attempts=0, next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+
+
+def _claimable(now: datetime, pace: timedelta) -> Any:
+    row = OutboxMessage
+    other = aliased(OutboxMessage)
+    same_chat = and_(other.channel == row.channel, other.recipient == row.recipient)
+    first_of_chat = (
+        select(func.min(other.id)).where(same_chat, other.status.in_((PENDING, SENDING))).scalar_subquery()
+    )
+    return and_(
+        or_(row.status == PENDING, and_(row.status == SENDING, row.claimed_until < now)),
+        row.next_attempt_at <= now,
+        row.id == first_of_chat,
+        ~exists().where(same_chat, other.status == SENDING, other.claimed_until >= now, other.id != row.id),
+        ~exists().where(same_chat, other.status == SENT, other.sent_at > now - pace),
+    )
+
+
+def claim(engine: Engine, now: datetime, lease: timedelta, pace: timedelta, limit: int = 20) -> list[Claimed]:
+    """Take up to `limit` due rows (at most one per chat) for `lease`."""
+    with transaction(engine) as session:
+        query = select(OutboxMessage).where(_claimable(now, pace)).order_by(OutboxMessage.id).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = session.scalars(query).all()
+        claimed = []
+        for row in rows:
+            row.status, row.claimed_until, row.attempts = SENDING, now + lease, row.attempts + 1
+            claimed.append(
+                Claimed(row.id, row.youth_id, row.channel, row.recipient, dict(row.request), row.attempts)
+            )
+        return claimed
+
+
+def mark_sent(engine: Engine, row_id: int, platform_message_id: str | None, now: datetime) -> None:
+    with transaction(engine) as session:
+        # the goodbye of a forgotten youth: nothing is kept once it is sent
+        session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.youth_id.is_(None))
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=SENT, sent_at=now, claimed_until=None, platform_message_id=platform_message_id)
+        )
+
+
+def mark_retry(engine: Engine, row_id: int, error: str, at: datetime) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:300])
+        )
+
+
+def mark_failed(engine: Engine, row_id: int, error: str) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=FAILED, claimed_until=None, last_error=error[:300])
+        )
+
+
+def record_delivery(engine: Engine, channel: str, platform_message_id: str, status: str) -> bool:
+    """A platform's delivery report (sent, delivered, read, failed); False if the message is unknown."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.platform_message_id == platform_message_id)
+            .values(delivery_status=status[:20])
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def backoff(attempts: int, maximum: float) -> float:
+    """Seconds before the next try: 1, 2, 4, ... capped at `maximum`."""
+    return float(min(2 ** max(attempts - 1, 0), maximum))
