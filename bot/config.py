@@ -39,6 +39,32 @@ class NluSettings(Section):
     rasa: RasaSettings = RasaSettings()
 
 
+class TelegramSettings(Section):
+    base_url: str = "https://api.telegram.org/bot"  # the Bot API; tests point it at a local stub
+
+
+class WhatsAppSettings(Section):
+    graph_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    phone_number_id: str = ""  # the business number's id in Meta's app (not a secret)
+    reengagement_template: str = "sixtcap_reponse_en_attente"
+    template_language: str = "fr"
+
+
+class WidgetSettings(Section):
+    allowed_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    poll_seconds: float = Field(4.0, gt=0, le=60)
+
+
+class OutboxSettings(Section):
+    poll_seconds: float = Field(0.5, gt=0, le=60)
+    lease_seconds: float = Field(30.0, gt=0, le=600)
+    pace_seconds: float = Field(1.0, ge=0, le=60)
+    max_attempts: int = Field(40, ge=1, le=1000)
+    backoff_max_seconds: float = Field(10.0, gt=0, le=3600)
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+
 class Settings(BaseSettings):
     """Every setting of sixtcap. Documented line by line in config.yml."""
 
@@ -53,8 +79,17 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     server: ServerSettings = ServerSettings()
     nlu: NluSettings = NluSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
+    widget: WidgetSettings = WidgetSettings()
+    outbox: OutboxSettings = OutboxSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -107,5 +107,6 @@ def describe_error(error: Any, unknown: str = "unknown field") -> str:
         return unknown
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind != "value_error" and not isinstance(error.get("input"), dict | list):
-        message += f" (got {error.get('input')!r})"
+        shown = repr(error.get("input"))
+        message += f" (got {shown[:40] + '…' if len(shown) > 40 else shown})"
     return message

@@ -1,28 +1,65 @@
-"""The web application: health check and portal page now; channels and admin API mount here later."""
+"""The web application: the channels (Telegram, WhatsApp, the widget), the portal page, /healthz, and the
+outbox sender running beside them for as long as the app runs."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.brain import Brain
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory
+from bot.yamlfile import describe_error, dotted
+from webhooks import widget
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
-    app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.brain is None:
+            app.state.brain = Brain.from_settings(settings, engine)
+        yield
+
+    app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.brain = brain
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.widget.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+    app.include_router(widget.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_errors(_request: Request, error: RequestValidationError) -> JSONResponse:
+        """422 with one readable line per problem."""
+        problems = [
+            f"{dotted([p for p in e['loc'] if p != 'body']) or 'body'}: {describe_error(e)}"
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": "; ".join(problems), "problems": problems}, status_code=422)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
+        """The platform retries on 5xx: nothing is lost while the database is away."""
+        return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -42,7 +79,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def portal() -> str:
-        """The 6Tcap portal page (placeholder until the widget and the village arrive)."""
+        """The 6Tcap demo portal: the classic menu and the village, with the chat widget."""
         return (PAGES / "portal.html").read_text(encoding="utf-8")
 
     return app
