@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format postgres-binaries clean
+.PHONY: install run test lint format postgres-binaries chromium clean
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ postgres-binaries:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql; }
 
+# Debian's Chromium, for the widget's browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
 run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
@@ -40,7 +45,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install postgres-binaries lint
+test: install postgres-binaries chromium lint
 	$(BIN)/pytest
 
 clean:

@@ -8,6 +8,7 @@ crash leaves either the whole turn or nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +84,7 @@ class Brain:
                 if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
                     enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
                 return reply.messages
-            record(session, youth, incoming, turn, reply, now)
+            stored = record(session, youth, incoming, turn, reply, now)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
             conversation.state, conversation.turns, conversation.updated_at = (
@@ -92,7 +93,8 @@ class Brain:
                 now,
             )
             session.add(conversation)
-        return reply.messages
+            session.flush()
+            return [replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)]
 
 
 def lock_youth(session: Session, incoming: Incoming, now: datetime) -> Youth:
@@ -122,7 +124,8 @@ def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: dat
 
 def record(
     session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
-) -> None:
+) -> list[Message]:
+    """Store the message in and the replies out; returns the replies' rows."""
     session.add(
         Message(
             youth_id=youth.id,
@@ -136,17 +139,19 @@ def record(
             created_at=now,
         )
     )
+    rows: list[Message] = []
     for message in reply.messages:
         body = message.as_dict()
-        content = {"buttons": body["buttons"], "cards": body["cards"]}
-        session.add(
+        rows.append(
             Message(
                 youth_id=youth.id,
                 direction="out",
                 channel=incoming.channel,
                 text=message.text,
-                content=content,
+                content={"buttons": body["buttons"], "cards": body["cards"]},
                 intent=turn.intent[:40],
                 created_at=now,
             )
         )
+    session.add_all(rows)
+    return rows

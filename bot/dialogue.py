@@ -118,7 +118,7 @@ class Dialogue:
             return Reply([Outgoing(self.t("forget_confirm"), buttons=self.forget_buttons())])
         if turn.intent.startswith("crisis_"):
             return self.crisis_follow_up(state, turn.intent, now)
-        if turn.intent == "menu" or self.t.is_restart(turn.text):
+        if turn.intent == "menu" or (self.t.is_restart(turn.text) and state.step != NEW):
             state.concern, state.page, state.step = None, 0, CONCERN
             return Reply([Outgoing(self.t("restart"), buttons=self.concern_buttons())])
 

@@ -65,10 +65,14 @@ class Outgoing:
     text: str = ""
     buttons: tuple[Button, ...] = ()
     cards: tuple[Card, ...] = field(default_factory=tuple)
+    id: int | None = None  # set once stored in the transcript
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "text": self.text,
             "buttons": [b.as_dict() for b in self.buttons],
             "cards": [c.as_dict() for c in self.cards],
         }
+        if self.id is not None:
+            body["id"] = self.id
+        return body

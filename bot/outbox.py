@@ -82,7 +82,9 @@ def claim(engine: Engine, now: datetime, lease: timedelta, pace: timedelta, limi
         return claimed
 
 
-def mark_sent(engine: Engine, row_id: int, platform_message_id: str | None, now: datetime) -> None:
+def mark_sent(
+    engine: Engine, row_id: int, platform_message_id: str | None, now: datetime, kind: str = "message"
+) -> None:
     with transaction(engine) as session:
         # the goodbye of a forgotten youth: nothing is kept once it is sent
         session.execute(
@@ -91,7 +93,13 @@ def mark_sent(engine: Engine, row_id: int, platform_message_id: str | None, now:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id)
-            .values(status=SENT, sent_at=now, claimed_until=None, platform_message_id=platform_message_id)
+            .values(
+                status=SENT,
+                sent_at=now,
+                claimed_until=None,
+                platform_message_id=platform_message_id,
+                kind=kind,
+            )
         )
 
 
@@ -127,3 +135,14 @@ def record_delivery(engine: Engine, channel: str, platform_message_id: str, stat
 def backoff(attempts: int, maximum: float) -> float:
     """Seconds before the next try: 1, 2, 4, ... capped at `maximum`."""
     return float(min(2 ** max(attempts - 1, 0), maximum))
+
+
+def template_sent_since(session: Session, youth_id: int, since: datetime) -> bool:
+    """A WhatsApp template already told this youth an answer is waiting, after their last message."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.youth_id == youth_id,
+        OutboxMessage.kind == "template",
+        OutboxMessage.status == SENT,
+        OutboxMessage.sent_at > since,
+    )
+    return session.execute(query.limit(1)).first() is not None

@@ -3,6 +3,8 @@ outbox sender running beside them for as long as the app runs."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,9 +22,27 @@ from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory
 from bot.yamlfile import describe_error, dotted
-from webhooks import widget
+from webhooks import telegram, whatsapp, widget
+from webhooks.delivery import PlatformClient
+from webhooks.sender import Sender
+
+log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).resolve().parent / "pages"
+
+
+async def start_telegram(settings: Settings) -> Any:
+    """The PTB application, initialised (getMe) and started; None when Telegram is off or unreachable."""
+    application = telegram.build_application(settings)
+    if application is None:
+        return None
+    try:
+        await application.initialize()
+        await application.start()
+    except Exception as error:  # a bad token or no network must not take the widget down
+        log.error("Telegram is off: %s", type(error).__name__)
+        return None
+    return application
 
 
 def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
@@ -33,12 +53,37 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.brain is None:
             app.state.brain = Brain.from_settings(settings, engine)
-        yield
+        clients: dict[str, PlatformClient] = {}
+        telegram_app = await start_telegram(settings)
+        app.state.telegram = telegram_app
+        if telegram_app is not None:
+            clients[telegram.CHANNEL] = telegram.TelegramClient(telegram_app.bot)
+        whatsapp_client = None
+        if settings.whatsapp_access_token is not None:
+            whatsapp_client = whatsapp.WhatsAppClient(settings, engine, app.state.brain.clock)
+            clients[whatsapp.CHANNEL] = whatsapp_client
+        sender = Sender(engine, clients, settings.outbox, clock=app.state.brain.clock)
+        app.state.sender = sender
+        running = asyncio.create_task(sender.run())
+        try:
+            yield
+        finally:
+            sender.stop()
+            await running
+            for task in list(app.state.background):
+                task.cancel()
+            if telegram_app is not None:
+                await telegram_app.stop()
+                await telegram_app.shutdown()
+            if whatsapp_client is not None:
+                await whatsapp_client.aclose()
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.brain = brain
+    app.state.telegram = None
+    app.state.background = set()  # fire-and-forget tasks (Telegram callback answers)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.widget.allowed_origins,
@@ -46,6 +91,8 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_headers=["Content-Type"],
     )
     app.include_router(widget.router)
+    app.include_router(telegram.router)
+    app.include_router(whatsapp.router)
 
     @app.exception_handler(RequestValidationError)
     async def readable_errors(_request: Request, error: RequestValidationError) -> JSONResponse:

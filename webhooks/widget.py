@@ -1,7 +1,8 @@
 """The website chat widget: its script, and the HTTP API it talks to.
 
 POST /widget/messages  {conversation_id, text | payload} -> {conversation_id, messages: [bubble], cursor}
-GET  /widget/messages?conversation_id=...&after=CURSOR  -> replies that came later (an adviser's answer)
+GET  /widget/messages?conversation_id=...&after=CURSOR  -> the conversation after CURSOR (history on
+     reload, and replies that came later, such as an adviser's answer)
 GET  /widget/widget.js  -> the web component; one <script> tag embeds it on any page
 
 A bubble is {text, buttons: [{title, payload | url}], cards: [{kind, id, title, subtitle, url, details,
@@ -16,7 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.brain import Brain
 from bot.db import session_factory
@@ -46,7 +47,8 @@ def _brain(request: Request) -> Brain:
     return brain
 
 
-def _outbound_since(brain: Brain, conversation_id: str, after: int) -> tuple[list[dict[str, Any]], int]:
+def _since(brain: Brain, conversation_id: str, after: int) -> tuple[list[dict[str, Any]], int]:
+    """The conversation's messages after `after`: the youth's texts and sixtcap's bubbles, in order."""
     with session_factory(brain.engine)() as session:
         youth_id = session.scalar(
             select(Youth.id).where(Youth.channel == CHANNEL, Youth.user_ref == conversation_id)
@@ -55,16 +57,18 @@ def _outbound_since(brain: Brain, conversation_id: str, after: int) -> tuple[lis
             return [], after
         rows = session.scalars(
             select(Message)
-            .where(Message.youth_id == youth_id, Message.direction == "out", Message.id > after)
+            .where(Message.youth_id == youth_id, Message.id > after)
             .order_by(Message.id)
-            .limit(100)
+            .limit(200)
         ).all()
-        cursor = rows[-1].id if rows else after
-        bubbles = [
-            {"text": row.text or "", **(row.content or {"buttons": [], "cards": []}), "id": row.id}
-            for row in rows
-        ]
-        return bubbles, cursor
+    bubbles = [
+        {"id": row.id, "from": "bot", "text": row.text or "", **(row.content or {"buttons": [], "cards": []})}
+        if row.direction == "out"
+        else {"id": row.id, "from": "youth", "text": row.text or "", "buttons": [], "cards": []}
+        for row in rows
+        if row.direction == "out" or row.text  # a pressed button has no text of its own
+    ]
+    return bubbles, rows[-1].id if rows else after
 
 
 @router.post("/messages")
@@ -73,16 +77,13 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
     brain = _brain(request)
     conversation = str(message.conversation_id)
     replies = brain.handle(Incoming(CHANNEL, conversation, text=message.text, payload=message.payload))
-    with session_factory(brain.engine)() as session:
-        cursor = session.scalar(
-            select(func.max(Message.id))
-            .join(Youth, Youth.id == Message.youth_id)
-            .where(Youth.channel == CHANNEL, Youth.user_ref == conversation)
-        )
+    forgotten = bool(replies) and replies[-1].id is None  # erased: nothing was stored
     return {
         "conversation_id": conversation,
-        "messages": [r.as_dict() for r in replies],
-        "cursor": cursor or 0,
+        "messages": [{"from": "bot", **reply.as_dict()} for reply in replies],
+        "cursor": max((reply.id or 0 for reply in replies), default=0),
+        "forgotten": forgotten,
+        "poll_seconds": request.app.state.settings.widget.poll_seconds,
     }
 
 
@@ -93,8 +94,13 @@ def get_messages(
     after: Annotated[int, Query(ge=0, description="the cursor of the last answer")] = 0,
 ) -> dict[str, Any]:
     """Replies stored after `after` (what an adviser answered while the page was open)."""
-    bubbles, cursor = _outbound_since(_brain(request), str(conversation_id), after)
-    return {"conversation_id": str(conversation_id), "messages": bubbles, "cursor": cursor}
+    bubbles, cursor = _since(_brain(request), str(conversation_id), after)
+    return {
+        "conversation_id": str(conversation_id),
+        "messages": bubbles,
+        "cursor": cursor,
+        "poll_seconds": request.app.state.settings.widget.poll_seconds,
+    }
 
 
 @router.get("/widget.js", include_in_schema=False)

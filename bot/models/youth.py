@@ -85,6 +85,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(100))
     request: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    kind: Mapped[str] = mapped_column(String(20), default="message")  # "message", or "template" (WhatsApp)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sending sent failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

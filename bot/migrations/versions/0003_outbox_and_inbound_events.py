@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 01:19:40.237894
+Create Date: 2026-11-26 01:21:17.696127
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", bot.models.base.UTCDateTime(timezone=True), nullable=False),
