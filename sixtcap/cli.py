@@ -34,6 +34,8 @@ catalogue_app = typer.Typer(help="The partners' catalogue (data/catalogue/).", n
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 nlu_app = typer.Typer(help="Understanding messages (data/nlu/).", no_args_is_help=True)
+telegram_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(nlu_app, name="nlu")
 
@@ -257,6 +259,36 @@ def chat(
         run_terminal(brain, user_id)
     else:
         run_script(brain, user_id, sys.stdin, sys.stdout)
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Option(help="public HTTPS URL of /webhooks/telegram")],
+) -> None:
+    """Register the webhook with Telegram (token and secret from the environment)."""
+    import asyncio
+
+    from webhooks.telegram_cli import TelegramNotConfigured, set_webhook
+
+    try:
+        asyncio.run(set_webhook(state.settings, url))
+    except TelegramNotConfigured as error:
+        fail([str(error)], code=2)
+    typer.echo(f"webhook set to {url}")
+
+
+@telegram_app.command("poll")
+def telegram_poll() -> None:
+    """Talk to the bot from Telegram without a public URL (development): long polling until Ctrl-C."""
+    from bot.brain import Brain
+    from webhooks.telegram_cli import TelegramNotConfigured, poll
+
+    engine = _engine()
+    _require_schema(engine)
+    try:
+        poll(state.settings, Brain.from_settings(state.settings, engine))
+    except TelegramNotConfigured as error:
+        fail([str(error)], code=2)
 
 
 @app.command("serve")

@@ -101,6 +101,7 @@ class StubTelegram(StubServer):
     def __init__(self) -> None:
         self.next_message_id = 100
         self.rate_limit_next = 0
+        self.updates: list[dict[str, Any]] = []  # handed out by getUpdates (long polling)
         super().__init__()
 
     def sent(self, calls: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -117,10 +118,13 @@ class StubTelegram(StubServer):
                 self.calls.append({"method": "429", "params": params})
                 return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                              "parameters": {"retry_after": 1}}  # fmt: skip
-            self.calls.append({"method": method, "params": params})
+            self.calls.append({"method": method, "params": params, "at": time.monotonic()})
             if method == "getMe":
                 return 200, {"ok": True, "result": {"id": 7000, "is_bot": True, "first_name": "sixtcap",
                                                       "username": "sixtcap_test_bot"}}  # fmt: skip
+            if method == "getUpdates":
+                offset = int(params.get("offset") or 0)
+                return 200, {"ok": True, "result": [u for u in self.updates if u["update_id"] >= offset]}
             if method == "sendMessage":
                 self.next_message_id += 1
                 chat = {"id": int(params["chat_id"]), "type": "private"}

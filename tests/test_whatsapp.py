@@ -1,0 +1,246 @@
+"""WhatsApp end to end: signed webhook payloads in, a stub Graph API server on 127.0.0.1 out, through the
+outbox; verification, signatures, redeliveries, statuses, the 24-hour window; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select, update
+
+from bot.brain import Brain
+from bot.config import Settings, load_settings
+from bot.db import session_factory, transaction
+from bot.models import Message, OutboxMessage, Youth
+from bot.outbox import enqueue
+from bot.resources import Resources
+from nlu.parser import EmbeddedParser
+from sixtcap.app import create_app
+from tests.stubs.platforms import StubGraph
+from webhooks.delivery import shorten
+from webhooks.whatsapp import render
+
+APP_SECRET = "whatsapp-app-secret"
+VERIFY = "verify-me"
+PHONE = "33612345678"
+
+
+def settings_for(stub: StubGraph) -> Settings:
+    base = load_settings()
+    return base.model_copy(
+        update={
+            "whatsapp_access_token": SecretStr("EAAG-test"),
+            "whatsapp_app_secret": SecretStr(APP_SECRET),
+            "whatsapp_verify_token": SecretStr(VERIFY),
+            "whatsapp": base.whatsapp.model_copy(update={"graph_url": stub.url, "phone_number_id": "1111"}),
+            "outbox": base.outbox.model_copy(
+                update={"poll_seconds": 0.1, "pace_seconds": 0.2, "backoff_max_seconds": 2}
+            ),
+        }
+    )
+
+
+@pytest.fixture
+def stub() -> Iterator[StubGraph]:
+    server = StubGraph()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(stub: StubGraph, loaded_engine: Engine, parser: EmbeddedParser) -> Iterator[TestClient]:
+    settings = settings_for(stub)
+    brain = Brain(loaded_engine, Resources.load(settings), parser)
+    with TestClient(create_app(settings, loaded_engine, brain)) as test_client:
+        yield test_client
+
+
+def notification(*messages: dict[str, Any], statuses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33100000000", "phone_number_id": "1111"},
+        "contacts": [{"profile": {"name": "Sam"}, "wa_id": PHONE}],
+        "messages": list(messages),
+    }
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+def text(message_id: str, body: str) -> dict[str, Any]:
+    return {
+        "from": PHONE,
+        "id": message_id,
+        "timestamp": "1764115200",
+        "type": "text",
+        "text": {"body": body},
+    }
+
+
+def post(client: TestClient, payload: dict[str, Any], secret: str | None = APP_SECRET) -> Any:
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = (
+            "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        )
+    return client.post("/webhooks/whatsapp", content=body, headers=headers)
+
+
+def test_verification(client: TestClient) -> None:
+    ok = client.get(
+        "/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "12345"},
+    )
+    assert ok.status_code == 200 and ok.text == "12345"
+    wrong = client.get(
+        "/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"},
+    )
+    assert wrong.status_code == 403
+
+
+def test_a_text_gets_the_welcome_and_a_list_of_concerns(client: TestClient, stub: StubGraph) -> None:
+    assert post(client, notification(text("wamid.in1", "salut"))).status_code == 200
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3)
+    sent = stub.messages()
+    assert all(m["to"] == PHONE and m["messaging_product"] == "whatsapp" for m in sent)
+    assert sent[0]["type"] == "text" and "sixtcap" in sent[0]["text"]["body"]
+    interactive = sent[2]["interactive"]
+    assert interactive["type"] == "list"  # nine concerns: more than three buttons
+    rows = interactive["action"]["sections"][0]["rows"]
+    assert {"id": "concern:paperwork", "title": "Papiers"} in rows and len(rows) <= 10
+    assert stub.calls[0]["headers"].get("Authorization") == "Bearer EAAG-test"
+
+
+def test_reply_buttons_list_replies_and_template_quick_replies(client: TestClient, stub: StubGraph) -> None:
+    post(client, notification(text("wamid.in1", "salut")))
+    tap = {"from": PHONE, "id": "wamid.in2", "timestamp": "1764115201", "type": "interactive",
+           "interactive": {"type": "list_reply", "list_reply": {"id": "concern:job", "title": "Job"}}}  # fmt: skip
+    post(client, notification(tap))
+    stub.wait_for(
+        lambda calls: any("Tu habites où" in json.dumps(m, ensure_ascii=False) for m in stub.messages())
+    )
+    town = next(m for m in stub.messages() if "Tu habites où" in json.dumps(m, ensure_ascii=False))
+    assert town["interactive"]["type"] == "list"  # four towns: a list
+    button = {"from": PHONE, "id": "wamid.in3", "timestamp": "1764115202", "type": "button",
+              "button": {"payload": "town:Champigny-sur-Marne", "text": "Champigny"}}  # fmt: skip
+    post(client, notification(button))
+    stub.wait_for(lambda calls: any("quel âge" in json.dumps(m, ensure_ascii=False) for m in stub.messages()))
+
+
+def test_three_choices_are_reply_buttons_with_short_titles() -> None:
+    from bot.messages import Button, Outgoing
+
+    outgoing = Outgoing(
+        "Tu veux autre chose ?",
+        buttons=(Button("Autre chose", "other"), Button("Poser une question à un conseiller", "adviser")),
+    )
+    (message,) = render(outgoing)
+    replies = message["interactive"]["action"]["buttons"]
+    assert [r["reply"]["title"] for r in replies] == ["Autre chose", "Poser une question…"]
+    assert all(len(r["reply"]["title"]) <= 20 for r in replies)
+    assert shorten("Un titre vraiment beaucoup trop long", 24) == "Un titre vraiment…"
+
+
+@pytest.mark.parametrize("secret", [None, "forged-secret"])
+def test_unsigned_or_forged_is_refused_and_nothing_stored(
+    client: TestClient, stub: StubGraph, loaded_engine: Engine, secret: str | None
+) -> None:
+    response = post(client, notification(text("wamid.in1", "salut")), secret=secret)
+    assert response.status_code == 403
+    time.sleep(0.5)
+    with session_factory(loaded_engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert stub.messages() == []
+
+
+def test_a_redelivered_message_is_handled_once(client: TestClient, stub: StubGraph) -> None:
+    for _ in range(3):
+        assert post(client, notification(text("wamid.same", "salut"))).status_code == 200
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3)
+    time.sleep(1.0)
+    assert len(stub.messages()) == 3
+
+
+def test_status_callbacks_are_recorded(client: TestClient, stub: StubGraph, loaded_engine: Engine) -> None:
+    post(client, notification(text("wamid.in1", "salut")))
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3)
+    time.sleep(0.3)
+    with session_factory(loaded_engine)() as session:
+        first = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert first is not None and first.platform_message_id
+        platform_id = first.platform_message_id
+    status = {"id": platform_id, "status": "read", "timestamp": "1764115300", "recipient_id": PHONE}
+    assert post(client, notification(statuses=[status])).status_code == 200
+    with session_factory(loaded_engine)() as session:
+        assert (
+            session.scalars(
+                select(OutboxMessage.delivery_status).where(OutboxMessage.platform_message_id == platform_id)
+            ).one()
+            == "read"
+        )
+
+
+def test_media_gets_a_friendly_reply(client: TestClient, stub: StubGraph) -> None:
+    voice = {
+        "from": PHONE,
+        "id": "wamid.v",
+        "timestamp": "1764115200",
+        "type": "audio",
+        "audio": {"id": "media1"},
+    }
+    post(client, notification(voice))
+    stub.wait_for(
+        lambda calls: any(
+            "que les messages écrits" in json.dumps(m, ensure_ascii=False) for m in stub.messages()
+        )
+    )
+
+
+def test_rate_limit_answers_are_retried(client: TestClient, stub: StubGraph) -> None:
+    stub.rate_limit_next = 2
+    post(client, notification(text("wamid.in1", "salut")))
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3, timeout=20)
+    bodies = [m["text"]["body"] for m in stub.messages() if m["type"] == "text"]
+    assert "sixtcap" in bodies[0] and len(stub.messages()) == 3
+
+
+def test_outside_the_24_hour_window_only_the_template_is_sent_once(
+    client: TestClient, stub: StubGraph, loaded_engine: Engine
+) -> None:
+    post(client, notification(text("wamid.in1", "salut")))
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3)
+    long_ago = datetime.now(UTC) - timedelta(hours=25)
+    with transaction(loaded_engine) as session:
+        session.execute(update(Youth).values(last_seen_at=long_ago))
+        youth_id = session.scalars(select(Youth.id)).one()
+        later = [
+            {"type": "text", "text": {"body": "Réponse d'un conseiller"}},
+            {"type": "text", "text": {"body": "Suite"}},
+        ]
+        enqueue(session, youth_id, "whatsapp", PHONE, later, datetime.now(UTC))
+    client.app.state.sender.wake()  # type: ignore[attr-defined]
+    stub.wait_for(lambda calls: any(m["type"] == "template" for m in stub.messages()))
+    time.sleep(1.0)
+    templates = [m for m in stub.messages() if m["type"] == "template"]
+    assert len(templates) == 1 and templates[0]["template"]["name"] == "sixtcap_reponse_en_attente"
+    assert not any("Réponse d'un conseiller" in json.dumps(m, ensure_ascii=False) for m in stub.messages())
+    with session_factory(loaded_engine)() as session:
+        statuses = sorted(
+            session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.request["type"].as_string() == "text")
+            ).all()
+        )
+    assert "failed" in statuses
