@@ -6,20 +6,25 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from bot.brain import Brain
 from bot.catalogue.files import read_catalogue
 from bot.catalogue.loader import load_catalogue
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.db import make_engine
 from bot.migrations import upgrade
+from bot.resources import Resources
 from bot.territory import Territory, load_territory
 from nlu.model import NluData, NluModel, load_or_train
 from nlu.parser import EmbeddedParser
+from sixtcap.app import create_app
 from tests import pgserver
 
 DATA = PROJECT_ROOT / "data"
@@ -113,3 +118,18 @@ def nlu_model(nlu_source: NluData, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def parser(nlu_model: NluModel) -> EmbeddedParser:
     return EmbeddedParser(nlu_model)
+
+
+def channel_settings(**secrets_and_sections: Any) -> Settings:
+    """The shipped settings with the given secrets and sections, and an outbox fast enough for tests."""
+    base = load_settings()
+    fast = base.outbox.model_copy(update={"poll_seconds": 0.1, "pace_seconds": 0.2, "backoff_max_seconds": 2})
+    return base.model_copy(update={"outbox": fast, **secrets_and_sections})
+
+
+@contextmanager
+def running_app(settings: Settings, engine: Engine, parser: EmbeddedParser) -> Iterator[TestClient]:
+    """The web app with its lifespan (platform clients, outbox sender) running, on `engine`."""
+    brain = Brain(engine, Resources.load(settings), parser)
+    with TestClient(create_app(settings, engine, brain)) as client:
+        yield client

@@ -12,31 +12,15 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from bot.brain import Brain
-from bot.config import Settings, load_settings
+from bot.config import TelegramSettings
 from bot.db import session_factory
 from bot.models import Message, OutboxMessage, Youth
-from bot.resources import Resources
 from nlu.parser import EmbeddedParser
-from sixtcap.app import create_app
+from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubTelegram
 
 SECRET = "s3cret-Token_123"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-
-
-def settings_for(stub: StubTelegram) -> Settings:
-    base = load_settings()
-    return base.model_copy(
-        update={
-            "telegram_bot_token": SecretStr("123456:TEST-token"),
-            "telegram_webhook_secret": SecretStr(SECRET),
-            "telegram": base.telegram.model_copy(update={"base_url": f"{stub.url}/bot"}),
-            "outbox": base.outbox.model_copy(
-                update={"poll_seconds": 0.1, "pace_seconds": 0.2, "backoff_max_seconds": 2}
-            ),
-        }
-    )
 
 
 @pytest.fixture
@@ -48,9 +32,12 @@ def stub() -> Iterator[StubTelegram]:
 
 @pytest.fixture
 def client(stub: StubTelegram, loaded_engine: Engine, parser: EmbeddedParser) -> Iterator[TestClient]:
-    settings = settings_for(stub)
-    brain = Brain(loaded_engine, Resources.load(settings), parser)
-    with TestClient(create_app(settings, loaded_engine, brain)) as test_client:
+    settings = channel_settings(
+        telegram_bot_token=SecretStr("123456:TEST-token"),
+        telegram_webhook_secret=SecretStr(SECRET),
+        telegram=TelegramSettings(base_url=f"{stub.url}/bot"),
+    )
+    with running_app(settings, loaded_engine, parser) as test_client:
         yield test_client
 
 

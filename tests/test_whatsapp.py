@@ -16,14 +16,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
-from bot.brain import Brain
-from bot.config import Settings, load_settings
+from bot.config import WhatsAppSettings
 from bot.db import session_factory, transaction
 from bot.models import Message, OutboxMessage, Youth
 from bot.outbox import enqueue
-from bot.resources import Resources
 from nlu.parser import EmbeddedParser
-from sixtcap.app import create_app
+from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubGraph
 from webhooks.delivery import shorten
 from webhooks.whatsapp import render
@@ -31,21 +29,6 @@ from webhooks.whatsapp import render
 APP_SECRET = "whatsapp-app-secret"
 VERIFY = "verify-me"
 PHONE = "33612345678"
-
-
-def settings_for(stub: StubGraph) -> Settings:
-    base = load_settings()
-    return base.model_copy(
-        update={
-            "whatsapp_access_token": SecretStr("EAAG-test"),
-            "whatsapp_app_secret": SecretStr(APP_SECRET),
-            "whatsapp_verify_token": SecretStr(VERIFY),
-            "whatsapp": base.whatsapp.model_copy(update={"graph_url": stub.url, "phone_number_id": "1111"}),
-            "outbox": base.outbox.model_copy(
-                update={"poll_seconds": 0.1, "pace_seconds": 0.2, "backoff_max_seconds": 2}
-            ),
-        }
-    )
 
 
 @pytest.fixture
@@ -57,9 +40,13 @@ def stub() -> Iterator[StubGraph]:
 
 @pytest.fixture
 def client(stub: StubGraph, loaded_engine: Engine, parser: EmbeddedParser) -> Iterator[TestClient]:
-    settings = settings_for(stub)
-    brain = Brain(loaded_engine, Resources.load(settings), parser)
-    with TestClient(create_app(settings, loaded_engine, brain)) as test_client:
+    settings = channel_settings(
+        whatsapp_access_token=SecretStr("EAAG-test"),
+        whatsapp_app_secret=SecretStr(APP_SECRET),
+        whatsapp_verify_token=SecretStr(VERIFY),
+        whatsapp=WhatsAppSettings(graph_url=stub.url, phone_number_id="1111"),
+    )
+    with running_app(settings, loaded_engine, parser) as test_client:
         yield test_client
 
 
