@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot import handoffs
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import make_engine, transaction
@@ -24,7 +25,7 @@ from bot.messages import Incoming, Outgoing
 from bot.models import Conversation, InboundEvent, Message, Youth
 from bot.outbox import enqueue
 from bot.resources import Resources
-from bot.state import NEW, State
+from bot.state import CONCERN, HANDOFF, NEW, State
 from bot.understanding import make_parser
 from nlu.parser import Parser
 
@@ -73,6 +74,9 @@ class Brain:
                 youth_id=youth.id, state={}, turns=0
             )
             state = State.from_json(conversation.state)
+            if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
+                state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
+                state.step = CONCERN if state.step == HANDOFF else state.step
             if state.step == NEW and incoming.source:
                 state.source = youth.source = incoming.source[:100]
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
@@ -84,7 +88,8 @@ class Brain:
                 if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
                     enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
                 return reply.messages
-            stored = record(session, youth, incoming, turn, reply, now)
+            inbound, stored = record(session, youth, incoming, turn, reply, now)
+            apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
             conversation.state, conversation.turns, conversation.updated_at = (
@@ -122,23 +127,58 @@ def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: dat
     return inserted is not None
 
 
+def apply_handoff(
+    session: Session,
+    youth: Youth,
+    state: State,
+    reply: Reply,
+    inbound: Message,
+    now: datetime,
+    public_url: str,
+) -> None:
+    """Open, feed or close the youth's handoff as the dialogue decided."""
+    request = reply.open_handoff
+    if request is not None:
+        handoff = handoffs.open_handoff(
+            session,
+            youth.id,
+            request.partner_id,
+            request.question,
+            request.concern,
+            request.urgent,
+            now,
+            public_url,
+        )
+        state.handoff_id = handoff.id
+    if reply.thread and state.handoff_id is not None:
+        inbound.handoff_id = state.handoff_id
+    if reply.close_handoff and inbound.handoff_id is None:
+        previous = session.scalar(
+            select(Message.handoff_id)
+            .where(Message.youth_id == youth.id, Message.handoff_id.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        if previous is not None:
+            handoffs.close_by_youth(session, previous, now)
+
+
 def record(
     session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
-) -> list[Message]:
-    """Store the message in and the replies out; returns the replies' rows."""
-    session.add(
-        Message(
-            youth_id=youth.id,
-            direction="in",
-            channel=incoming.channel,
-            text=(incoming.text or "")[:MAX_TEXT] or None,
-            payload=(incoming.payload or "")[:200] or None,
-            intent=turn.intent[:40],
-            confidence=turn.confidence,
-            platform_message_id=(incoming.message_id or "")[:100] or None,
-            created_at=now,
-        )
+) -> tuple[Message, list[Message]]:
+    """Store the message in and the replies out."""
+    inbound = Message(
+        youth_id=youth.id,
+        direction="in",
+        channel=incoming.channel,
+        text=(incoming.text or "")[:MAX_TEXT] or None,
+        payload=(incoming.payload or "")[:200] or None,
+        intent=turn.intent[:40],
+        confidence=turn.confidence,
+        platform_message_id=(incoming.message_id or "")[:100] or None,
+        created_at=now,
     )
+    session.add(inbound)
     rows: list[Message] = []
     for message in reply.messages:
         body = message.as_dict()
@@ -154,4 +194,4 @@ def record(
             )
         )
     session.add_all(rows)
-    return rows
+    return inbound, rows

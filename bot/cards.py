@@ -18,11 +18,11 @@ def _km(distance: float) -> str:
     return f"{distance:.1f}".replace(".", ",") if distance < 10 else f"{distance:.0f}"
 
 
-def _time(moment: datetime) -> str:
+def clock(moment: datetime) -> str:
     return f"{moment.hour}h" if moment.minute == 0 else f"{moment.hour}h{moment.minute:02d}"
 
 
-def _day(moment: datetime, now: datetime, texts: Texts) -> str:
+def day_word(moment: datetime, now: datetime, texts: Texts) -> str:
     days = (moment.date() - now.date()).days
     if days == 0:
         return texts.card("today")
@@ -55,10 +55,10 @@ def opening_line(match: Match, now: datetime, zone: ZoneInfo, texts: Texts) -> s
     status = match.status
     local_now = now.astimezone(zone)
     if status.open_now and status.closes_at:
-        return texts.card("open_until", time=_time(status.closes_at.astimezone(zone)))
+        return texts.card("open_until", time=clock(status.closes_at.astimezone(zone)))
     if status.open_now is False and status.next_opening:
         opening = status.next_opening.astimezone(zone)
-        return texts.card("opens", day=_day(opening, local_now, texts), time=_time(opening))
+        return texts.card("opens", day=day_word(opening, local_now, texts), time=clock(opening))
     if status.open_now is False:
         return texts.card("closed")
     return texts.card("hours_unknown")

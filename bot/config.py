@@ -24,6 +24,7 @@ class Section(BaseModel):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"  # how staff reach this server (links in notifications)
 
 
 class RasaSettings(Section):
@@ -56,6 +57,20 @@ class WidgetSettings(Section):
     poll_seconds: float = Field(4.0, gt=0, le=60)
 
 
+class HandoffSettings(Section):
+    business_hours: str = "Mo-Fr 09:00-17:00; PH off"  # OSM opening_hours syntax, Europe/Paris
+    remind_after_business_hours: float = Field(4.0, gt=0, le=200)
+    check_every_minutes: float = Field(5.0, gt=0, le=1440)
+
+
+class SmtpSettings(Section):
+    host: str = ""  # e-mail notifications are off while empty
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    username: str = ""
+    sender: str = "sixtcap <no-reply@sixtcap.example>"
+
+
 class OutboxSettings(Section):
     poll_seconds: float = Field(0.5, gt=0, le=60)
     lease_seconds: float = Field(30.0, gt=0, le=600)
@@ -83,6 +98,8 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     widget: WidgetSettings = WidgetSettings()
     outbox: OutboxSettings = OutboxSettings()
+    handoff: HandoffSettings = HandoffSettings()
+    smtp: SmtpSettings = SmtpSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None
@@ -90,6 +107,7 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
+    smtp_password: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.cards import helpline_card, scene_card, service_card
-from bot.catalogue.hours import opening_status
 from bot.catalogue.snapshot import ServiceView
-from bot.messages import Button, Card, Outgoing
+from bot.handoffs import when_answered
+from bot.messages import Button, Outgoing
 from bot.resources import Resources
 from bot.routing import Match, Need, find_services
-from bot.state import AGE, CONCERN, CRISIS, FORGET, NEW, RESULTS, TOWN, State
+from bot.state import AGE, CONCERN, CRISIS, FORGET, HANDOFF, HANDOFF_QUESTION, NEW, RESULTS, TOWN, State
 from nlu.text import fold, words
 
 INFORM = "inform"  # a message that only answers a question (town, age)
@@ -44,6 +44,9 @@ BUTTON_INTENTS = {
     "crisis:listening": "crisis_listening",
     "crisis:adviser": "crisis_adviser",
     "crisis:later": "crisis_later",
+    "handoff:skip": "handoff_skip",
+    "handoff:choose": "handoff_choose",
+    "handoff:close": "handoff_close",
 }
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
@@ -81,6 +84,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn(BUTTON_INTENTS[payload])
     if kind in ("concern", "intent") and value:
         return Turn(value)
+    if payload.startswith("handoff:partner:"):
+        return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
     if kind == "town" and value:
         return Turn(INFORM, entities=({"entity": "commune", "value": value},))
     if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
@@ -89,10 +94,23 @@ def turn_from_button(payload: str) -> Turn:
     return Turn("nlu_fallback", confidence=0.0)
 
 
+@dataclass(frozen=True)
+class HandoffRequest:
+    """Put the youth in touch with partner staff (the brain opens the handoff and notifies)."""
+
+    partner_id: str
+    question: str | None
+    urgent: bool
+    concern: str | None
+
+
 @dataclass
 class Reply:
     messages: list[Outgoing] = field(default_factory=list)
     erase: bool = False  # the youth confirmed "oublie-moi": delete everything about them
+    open_handoff: HandoffRequest | None = None
+    thread: bool = False  # the youth's message joins their open handoff
+    close_handoff: bool = False  # the youth says it is settled
 
 
 class Dialogue:
@@ -119,8 +137,12 @@ class Dialogue:
         if turn.intent.startswith("crisis_"):
             return self.crisis_follow_up(state, turn.intent, now)
         if turn.intent == "menu" or (self.t.is_restart(turn.text) and state.step != NEW):
-            state.concern, state.page, state.step = None, 0, CONCERN
+            state.concern, state.page, state.step = None, 0, CONCERN  # an open handoff stays open for staff
             return Reply([Outgoing(self.t("restart"), buttons=self.concern_buttons())])
+        if turn.intent.startswith("handoff_") or state.step in (HANDOFF_QUESTION, HANDOFF):
+            handled = self.handoff_turn(state, turn, now)
+            if handled is not None:
+                return handled
 
         lead = []
         if state.step == NEW:  # first contact: welcome and what is kept, whatever the message was
@@ -148,7 +170,7 @@ class Dialogue:
         elif intent == "more":
             return Reply(self.results(state, now, page=state.page + 1))
         elif intent == "ask_human":
-            return Reply(lead + self.adviser(state, now))
+            return Reply(lead + self.ask_question(state, now))
         elif intent == "village":
             return Reply(lead + self.village(state))
         elif state.step == CONCERN and state.concern is None and self.t.is_dont_know(turn.text):
@@ -313,15 +335,97 @@ class Dialogue:
             return [Outgoing(self.t("ask_concern_again"), buttons=self.concern_buttons())]
         return [Outgoing(self.t("fallback"), buttons=(*buttons, self.button("other")))]
 
-    def adviser(self, state: State, now: datetime) -> list[Outgoing]:
-        """Until partner staff answer here (handoff), the best match's contact; the request is kept."""
-        state.handoff_request = {"kind": "adviser", "urgent": state.crisis, "concern": state.concern}
+    # -- a question for partner staff ---------------------------------------------------------------
+
+    def ask_question(self, state: State, now: datetime) -> list[Outgoing]:
+        """Ask for the question in one message (skippable), naming the partner who will get it."""
+        if state.handoff_id is not None:
+            state.step = HANDOFF
+            return [
+                Outgoing(self.t("handoff_already", partner=self.partner_name(state.handoff_partner or "")))
+            ]
+        partner = self.suggested_partner(state, now)
+        if partner is None:
+            return self.choose_partner(state, now)
+        state.step, state.handoff_partner = HANDOFF_QUESTION, partner
+        buttons = (
+            Button(self.t.button("handoff_skip"), "handoff:skip"),
+            Button(self.t.button("handoff_choose"), "handoff:choose"),
+            Button(self.t.button("cancel"), "menu"),
+        )
+        return [Outgoing(self.t("handoff_ask", partner=self.partner_name(partner)), buttons=buttons)]
+
+    def handoff_turn(self, state: State, turn: Turn, now: datetime) -> Reply | None:
+        """The question, the choice of partner, and the youth's messages while a handoff is open."""
+        if turn.intent == "handoff_choose":
+            return Reply(self.choose_partner(state, now))
+        if turn.intent == "handoff_partner":
+            state.handoff_partner = str(turn.values("partner")[0])
+            if self.partner_name(state.handoff_partner) == state.handoff_partner:  # not a partner we know
+                return Reply(self.choose_partner(state, now))
+            state.step = HANDOFF_QUESTION
+            return Reply(
+                [
+                    Outgoing(
+                        self.t("handoff_ask", partner=self.partner_name(state.handoff_partner)),
+                        buttons=(Button(self.t.button("handoff_skip"), "handoff:skip"),),
+                    )
+                ]
+            )
+        if (
+            state.step == HANDOFF_QUESTION
+            and state.handoff_partner
+            and (turn.intent == "handoff_skip" or turn.text)
+        ):
+            return self.open_handoff(state, turn.text.strip() or None, urgent=False, now=now)
+        if state.step == HANDOFF and turn.intent in ("handoff_close", "thanks", "goodbye"):
+            state.step, state.handoff_id = CONCERN, None
+            return Reply([Outgoing(self.t("handoff_closed"))], close_handoff=True)
+        if state.step == HANDOFF and turn.text:
+            return Reply(
+                [Outgoing(self.t("handoff_ack"), buttons=(self.handoff_close_button(),))], thread=True
+            )
+        return None
+
+    def open_handoff(self, state: State, question: str | None, urgent: bool, now: datetime) -> Reply:
+        partner = state.handoff_partner or ""
+        state.step = HANDOFF
+        request = HandoffRequest(partner, question, urgent, state.concern)
+        when = when_answered(self.partner_hours(partner), now, self.t, self.r.zone)
+        text = self.t("handoff_sent", partner=self.partner_name(partner), when=when)
+        return Reply(
+            [Outgoing(text, buttons=(self.handoff_close_button(),))], open_handoff=request, thread=True
+        )
+
+    def suggested_partner(self, state: State, now: datetime) -> str | None:
+        """The partner of the best match, else the youth's mission locale, else none (the youth chooses)."""
         if state.concern and (state.commune or state.town_unknown):
             matches, _, _ = self.matches(state, now)
             if matches:
-                card = service_card(matches[0], now, self.r.zone, self.t, self.r.village)
-                return [Outgoing(self.t("adviser_soon"), cards=(card,), buttons=(self.button("other"),))]
-        return [Outgoing(self.t("adviser_no_match"), buttons=self.concern_buttons())]
+                return matches[0].service.partner_id
+        local = [s for s in self.services() if s.partner_kind == "mission-locale" and self.covers(s, state)]
+        return local[0].partner_id if local else None
+
+    def choose_partner(self, state: State, now: datetime) -> list[Outgoing]:
+        state.step = HANDOFF_QUESTION
+        names: dict[str, str] = {}
+        if state.concern:
+            for match in self.matches(state, now)[0]:
+                names.setdefault(match.service.partner_id, match.service.partner_nom)
+        services = self.services()
+        for service in sorted(services, key=lambda s: not self.covers(s, state)):  # the youth's town first
+            names.setdefault(service.partner_id, service.partner_nom)
+        buttons = tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
+        return [Outgoing(self.t("handoff_choose"), buttons=buttons)]
+
+    def partner_name(self, partner_id: str) -> str:
+        return next((s.partner_nom for s in self.services() if s.partner_id == partner_id), partner_id)
+
+    def partner_hours(self, partner_id: str) -> str | None:
+        return next((s.partner_hours for s in self.services() if s.partner_id == partner_id), None)
+
+    def handoff_close_button(self) -> Button:
+        return Button(self.t.button("handoff_close"), "handoff:close")
 
     def village(self, state: State) -> list[Outgoing]:
         scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
@@ -350,25 +454,27 @@ class Dialogue:
         )
 
     def crisis_follow_up(self, state: State, choice: str, now: datetime) -> Reply:
+        """Put the youth in touch at once: an urgent handoff to the listening point or the mission locale."""
         state.step = CONCERN
         if choice == "crisis_later":
             return Reply([Outgoing(self.t("crisis_later"), buttons=(self.button("other"),))])
-        kind = "listening" if choice == "crisis_listening" else "adviser"
-        state.handoff_request = {"kind": kind, "urgent": True, "concern": state.concern}
-        partner = self.r.rules.listening_partner if kind == "listening" else None
-        candidates = [
-            s
-            for s in self.services()
-            if (s.partner_id == partner if partner else s.partner_kind == "mission-locale")
-            and (partner or self.covers(s, state))
+        if state.handoff_id is not None:
+            return Reply(
+                [Outgoing(self.t("handoff_already", partner=self.partner_name(state.handoff_partner or "")))]
+            )
+        if choice == "crisis_listening":
+            partner: str | None = self.r.rules.listening_partner
+        else:
+            partner = self.suggested_partner(state, now) or self.r.rules.listening_partner
+        state.handoff_partner = partner
+        reply = self.open_handoff(state, None, urgent=True, now=now)
+        reply.messages = [
+            Outgoing(
+                self.t(choice, partner=self.partner_name(partner or "")),
+                buttons=(self.handoff_close_button(),),
+            )
         ]
-        cards: tuple[Card, ...] = ()
-        if candidates:
-            service = candidates[0]
-            place = service.places[0] if service.places else None
-            match = Match(service, place, None, opening_status(service.hours, now, self.r.zone))
-            cards = (service_card(match, now, self.r.zone, self.t, self.r.village),)
-        return Reply([Outgoing(self.t(choice), cards=cards, buttons=(self.button("other"),))])
+        return reply
 
     def covers(self, service: ServiceView, state: State) -> bool:
         commune = self.r.territory.commune(state.commune) if state.commune else None

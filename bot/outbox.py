@@ -44,10 +44,16 @@ def enqueue(
     for request in requests:
         session.add(
             OutboxMessage(
-                youth_id=youth_id, channel=channel, recipient=recipient, request=request, status=PENDING,
-                attempts=0, next_attempt_at=now, created_at=now,
+                youth_id=youth_id,
+                channel=channel,
+                recipient=recipient,
+                request=request,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
             )
-        )  # fmt: skip
+        )
 
 
 def _claimable(now: datetime, pace: timedelta) -> Any:

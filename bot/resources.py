@@ -58,6 +58,7 @@ class Resources:
     village: Village
     territory: Territory
     zone: ZoneInfo
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def load(cls, settings: Settings) -> Resources:
@@ -70,4 +71,5 @@ class Resources:
             village=load_village(data / "village.yml"),
             territory=load_territory(settings.territory_file),
             zone=settings.zone,
+            public_url=settings.server.public_url,
         )

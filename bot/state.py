@@ -15,6 +15,8 @@ AGE = "age"  # waiting for the age
 RESULTS = "results"  # results shown
 FORGET = "forget"  # asked to confirm erasure
 CRISIS = "crisis"  # helplines shown, follow-up offered
+HANDOFF_QUESTION = "handoff_question"  # waiting for the question for partner staff
+HANDOFF = "handoff"  # a handoff is open: the youth's messages join it
 
 
 @dataclass
@@ -30,7 +32,8 @@ class State:
     town_attempts: int = 0
     page: int = 0
     crisis: bool = False  # a crisis happened in this conversation (for the handoff)
-    handoff_request: dict[str, Any] | None = None  # asked to be put in touch (kind, urgent)
+    handoff_id: int | None = None  # the open handoff, if any
+    handoff_partner: str | None = None  # the partner chosen for it
     source: str | None = None  # campaign source of the first contact
     extra: dict[str, Any] = field(default_factory=dict)
 

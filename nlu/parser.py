@@ -95,8 +95,9 @@ class EmbeddedParser:
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         crisis_score = dict(scores).get(CRISIS, 0.0)
         if crisis_score >= self.thresholds.crisis:
-            scores = [(CRISIS, crisis_score)] + [s for s in scores if s[0] != CRISIS]
-        name, confidence = scores[0]
+            name, confidence = CRISIS, crisis_score
+        else:  # below its threshold, the classifier's crisis is no answer: the safety layer decides
+            name, confidence = next(s for s in scores if s[0] != CRISIS)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {
@@ -107,5 +108,5 @@ class EmbeddedParser:
         return {
             **base,
             "intent": {"name": name, "confidence": round(confidence, 6)},
-            "intent_ranking": _ranking(scores),
+            "intent_ranking": _ranking(scores),  # by confidence, as Rasa gives it
         }

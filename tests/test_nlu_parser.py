@@ -24,7 +24,7 @@ def test_rasa_parse_shape(parser: EmbeddedParser) -> None:
     ranking = result["intent_ranking"]
     assert 1 <= len(ranking) <= 10
     assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
-    assert ranking[0]["name"] == result["intent"]["name"]
+    assert result["intent"]["name"] in {r["name"] for r in ranking}
     for entity in result["entities"]:
         assert set(entity) == {"entity", "value", "start", "end", "extractor"}
 

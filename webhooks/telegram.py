@@ -29,8 +29,20 @@ from webhooks.delivery import Failed, Outcome, Retry, Sent
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MEDIA_FIELDS = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation",
-                "location", "contact", "poll", "dice")  # fmt: skip
+MEDIA_FIELDS = (
+    "sticker",
+    "photo",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "document",
+    "animation",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+)
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])
 
@@ -57,12 +69,18 @@ def incoming_from_update(update: Update) -> Incoming | None:
     if update.callback_query:
         query = update.callback_query
         chat = query.message.chat.id if query.message else query.from_user.id
-        return Incoming(CHANNEL, str(query.from_user.id), payload=query.data or "", message_id=event,
-                        reply_to=str(chat))  # fmt: skip
+        return Incoming(
+            CHANNEL, str(query.from_user.id), payload=query.data or "", message_id=event, reply_to=str(chat)
+        )
     if update.edited_message and update.edited_message.from_user:
         edited = update.edited_message
-        return Incoming(CHANNEL, str(edited.from_user.id), media="edit", message_id=event,  # type: ignore[union-attr]
-                        reply_to=str(edited.chat.id))  # fmt: skip
+        return Incoming(
+            CHANNEL,
+            str(edited.from_user.id),
+            media="edit",
+            message_id=event,  # type: ignore[union-attr]
+            reply_to=str(edited.chat.id),
+        )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
         return None
@@ -71,8 +89,15 @@ def incoming_from_update(update: Update) -> Incoming | None:
         text = message.text
         if text.startswith("/start"):
             source = text.removeprefix("/start").strip() or None
-            return Incoming(CHANNEL, user, text="/start", source=source, message_id=event, reply_to=chat,
-                            timestamp=message.date)  # fmt: skip
+            return Incoming(
+                CHANNEL,
+                user,
+                text="/start",
+                source=source,
+                message_id=event,
+                reply_to=chat,
+                timestamp=message.date,
+            )
         return Incoming(CHANNEL, user, text=text, message_id=event, reply_to=chat, timestamp=message.date)
     media = next((name for name in MEDIA_FIELDS if getattr(message, name, None)), "other")
     return Incoming(CHANNEL, user, media=media, message_id=event, reply_to=chat, timestamp=message.date)

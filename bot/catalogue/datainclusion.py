@@ -71,6 +71,8 @@ def structure_record(partner: Partner) -> dict[str, Any]:
             "kind": partner.kind,
             "sources": partner.sources,
             "notes": partner.notes,
+            "notify_webhook_url": partner.notify_webhook_url,
+            "notify_email": partner.notify_email,
             "demo": _demo(partner, partner.demo_fields),
             "locations": [_location(location) for location in partner.locations],
         },
@@ -185,6 +187,8 @@ def partner_dicts(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
             kind=extension.get("kind"),
             sources=extension.get("sources") or [],
             notes=extension.get("notes"),
+            notify_webhook_url=extension.get("notify_webhook_url"),
+            notify_email=extension.get("notify_email"),
             demo=extension.get("demo", False),
             locations=extension.get("locations") or [],
         )

@@ -55,6 +55,8 @@ def partner_values(entry: PartnerEntry) -> dict[str, Any]:
         "is_demo": entry.is_demo,
         "demo_fields": entry.demo_fields,
         "notes": entry.notes,
+        "notify_webhook_url": entry.notify_webhook_url,
+        "notify_email": entry.notify_email,
         "active": True,
     }
 

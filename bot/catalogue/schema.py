@@ -136,6 +136,8 @@ class PartnerEntry(Entry):
     reseaux_porteurs: Annotated[list[str], _code_list(codes.RESEAUX_PORTEURS, "reseaux_porteurs")] = []
     sources: list[str] = []
     notes: Text | None = None
+    notify_webhook_url: Url | None = None  # where new questions for this partner are posted (JSON)
+    notify_email: Email | None = None  # who is e-mailed about new questions
     locations: list[LocationEntry] = []
 
     @field_validator("locations")

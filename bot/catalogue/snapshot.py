@@ -45,6 +45,7 @@ class ServiceView:
     remote: bool
     places: tuple[Place, ...]
     hours: str | None
+    partner_hours: str | None
     telephone: str | None
     site_web: str | None
     lien_mobilisation: str | None
@@ -77,19 +78,26 @@ def _view(service: Service) -> ServiceView:
         remote="a-distance" in service.modes_accueil,
         places=tuple(
             Place(
-                loc.id, loc.nom, loc.adresse, loc.code_postal, loc.commune, loc.point_latitude,
-                loc.point_longitude, loc.approximate,
+                loc.id,
+                loc.nom,
+                loc.adresse,
+                loc.code_postal,
+                loc.commune,
+                loc.point_latitude,
+                loc.point_longitude,
+                loc.approximate,
             )
             for loc in service.locations
         ),
         hours=service.horaires_accueil or partner.horaires_accueil,
+        partner_hours=partner.horaires_accueil,
         telephone=service.telephone or partner.telephone,
         site_web=partner.site_web,
         lien_mobilisation=service.lien_mobilisation,
         places_available=service.places_available,
         is_demo=service.is_demo or partner.is_demo,
         demo_fields=demo,
-    )  # fmt: skip
+    )
 
 
 def catalogue_version(session: Session) -> tuple[object, ...]:

@@ -3,17 +3,22 @@ youths, and only there, so that a youth can be erased completely."""
 
 from bot.models.base import Base
 from bot.models.catalogue import Location, Partner, Service, service_locations
-from bot.models.youth import Conversation, InboundEvent, Message, OutboxMessage, Youth
+from bot.models.staff import AuditEntry, Staff, StaffToken
+from bot.models.youth import Conversation, Handoff, InboundEvent, Message, OutboxMessage, Youth
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "Conversation",
+    "Handoff",
     "InboundEvent",
     "Location",
     "Message",
     "OutboxMessage",
     "Partner",
     "Service",
+    "Staff",
+    "StaffToken",
     "Youth",
     "service_locations",
 ]

@@ -31,6 +31,9 @@ class Partner(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     demo_fields: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Where a new question for this partner is announced (and reminders): a URL receiving JSON, an e-mail.
+    notify_webhook_url: Mapped[str | None] = mapped_column(String(500))
+    notify_email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
@@ -55,6 +55,10 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="SET NULL"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL")
+    )  # adviser's reply
 
 
 class InboundEvent(Base):
@@ -97,3 +101,25 @@ class OutboxMessage(Base):
     )  # platform's error code and reason, no content
     platform_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(20))  # WhatsApp: delivered, read, failed
+
+
+class Handoff(Base):
+    """A youth's question for partner staff. pending -> open (claimed by an adviser) -> resolved."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_partner_status", "partner_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    concern: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    question: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(10))  # "staff" or "youth"
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,327 @@
+"""Questions for partner staff (handoffs): opening one from the conversation, the advisers' actions
+(claim, reply, transfer, resolve), the youth closing it, notifications and reminders.
+
+Who may see what is decided here, once: an adviser sees and acts on their partner's handoffs only;
+coordinators and admins see all. A handoff another adviser cannot see is "not found" to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from opening_hours import OpeningHours
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from bot.messages import Button, Outgoing
+from bot.models import Handoff, Message, Partner, Staff, Youth
+from bot.outbox import enqueue
+from bot.staff import Principal
+from bot.texts import Texts
+
+PENDING, OPEN, RESOLVED = "pending", "open", "resolved"
+STATUSES = (PENDING, OPEN, RESOLVED)
+Renderer = Callable[[Outgoing], list[dict[str, Any]]]
+
+
+class HandoffError(Exception):
+    """`kind` is "not_found", "conflict" or "invalid"; the message says why, for a person."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# -- opening, from the conversation -------------------------------------------------------------------
+
+
+def open_handoff(
+    session: Session,
+    youth_id: int,
+    partner_id: str,
+    question: str | None,
+    concern: str | None,
+    urgent: bool,
+    now: datetime,
+    public_url: str,
+) -> Handoff:
+    handoff = Handoff(
+        youth_id=youth_id,
+        partner_id=partner_id,
+        question=question,
+        concern=concern,
+        urgent=urgent,
+        status=PENDING,
+        created_at=now,
+    )
+    session.add(handoff)
+    session.flush()
+    announce(session, handoff, "handoff.created", now, public_url)
+    return handoff
+
+
+def announce(
+    session: Session, handoff: Handoff, event: str, now: datetime, public_url: str, coordinators: bool = False
+) -> None:
+    """Tell the partner (its webhook and e-mail), and the coordinators for reminders, through the outbox.
+    No youth's words or identifiers leave: the link opens the handoff in the advisers' inbox."""
+    partner = session.get(Partner, handoff.partner_id)
+    link = f"{public_url.rstrip('/')}/admin/handoffs/{handoff.id}"
+    facts = {
+        "event": event,
+        "handoff_id": handoff.id,
+        "partner_id": handoff.partner_id,
+        "urgent": handoff.urgent,
+        "concern": handoff.concern,
+        "created_at": handoff.created_at.isoformat(),
+        "url": link,
+    }
+    label = "URGENT — " if handoff.urgent else ""
+    what = "Rappel : une question attend" if event == "handoff.reminder" else "Nouvelle question d'un jeune"
+    mail = {
+        "subject": f"[sixtcap] {label}{what} (n° {handoff.id})",
+        "body": f"{what} pour {partner.nom if partner else handoff.partner_id}.\nOuvrir : {link}\n",
+    }
+    if partner and partner.notify_webhook_url:
+        enqueue(session, handoff.youth_id, "webhook", partner.notify_webhook_url, [{"json": facts}], now)
+    emails = [partner.notify_email] if partner and partner.notify_email else []
+    if coordinators:
+        emails += list(session.scalars(select(Staff.email).where(Staff.role == "coordinator", Staff.active)))
+    for email in emails:
+        enqueue(session, handoff.youth_id, "email", email, [mail], now)
+
+
+def active_for(session: Session, handoff_id: int | None) -> Handoff | None:
+    """The youth's handoff if it is still waiting or being handled."""
+    if handoff_id is None:
+        return None
+    handoff = session.get(Handoff, handoff_id)
+    return handoff if handoff is not None and handoff.status != RESOLVED else None
+
+
+def close_by_youth(session: Session, handoff_id: int, now: datetime) -> None:
+    session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status != RESOLVED)
+        .values(status=RESOLVED, resolved_at=now, resolved_by="youth")
+    )
+
+
+def when_answered(hours: str | None, now: datetime, texts: Texts, zone: Any) -> str:
+    """'aujourd'hui, jusqu'à 17h' / 'à partir de lundi 9h' / 'dès que possible', from the partner's hours."""
+    from bot.cards import clock, day_word
+    from bot.catalogue.hours import opening_status
+
+    status = opening_status(hours, now, zone)
+    if status.open_now and status.closes_at:
+        return texts("handoff_when_open", time=clock(status.closes_at.astimezone(zone)))
+    if status.next_opening:
+        opening = status.next_opening.astimezone(zone)
+        return texts(
+            "handoff_when_later", day=day_word(opening, now.astimezone(zone), texts), time=clock(opening)
+        )
+    return texts("handoff_when_unknown")
+
+
+# -- the advisers' side -----------------------------------------------------------------------------
+
+
+def visible(query: Select[Any], principal: Principal) -> Select[Any]:
+    if principal.role == "adviser":
+        return query.where(Handoff.partner_id == principal.partner_id)
+    return query
+
+
+def list_handoffs(
+    session: Session,
+    principal: Principal,
+    status: str | None = None,
+    partner_id: str | None = None,
+    urgent: bool | None = None,
+    limit: int = 100,
+) -> list[Handoff]:
+    query = visible(select(Handoff), principal)
+    if status:
+        query = query.where(Handoff.status == status)
+    if partner_id:
+        query = query.where(Handoff.partner_id == partner_id)
+    if urgent is not None:
+        query = query.where(Handoff.urgent == urgent)
+    order = (Handoff.urgent.desc(), Handoff.created_at)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def get(session: Session, principal: Principal, handoff_id: int) -> Handoff:
+    handoff: Handoff | None = session.scalar(
+        visible(select(Handoff).where(Handoff.id == handoff_id), principal)
+    )
+    if handoff is None:
+        raise HandoffError("not_found", f"no handoff {handoff_id}")
+    return handoff
+
+
+def thread(session: Session, handoff: Handoff, limit: int = 30) -> list[Message]:
+    """The conversation around the handoff: the youth's last messages before it, and everything since."""
+    query = (
+        select(Message).where(Message.youth_id == handoff.youth_id).order_by(Message.id.desc()).limit(limit)
+    )
+    return list(reversed(session.scalars(query).all()))
+
+
+def claim(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+    handoff = get(session, principal, handoff_id)
+    if handoff.status == RESOLVED:
+        raise HandoffError("conflict", "this handoff is already resolved")
+    if handoff.status == OPEN and handoff.claimed_by not in (None, principal.staff_id):
+        raise HandoffError("conflict", "another adviser already handles this handoff")
+    handoff.status, handoff.claimed_by = OPEN, principal.staff_id
+    handoff.claimed_at = handoff.claimed_at or now
+    return handoff
+
+
+def reply(
+    session: Session,
+    principal: Principal,
+    handoff_id: int,
+    text: str,
+    now: datetime,
+    texts: Texts,
+    renderers: dict[str, Renderer],
+) -> Message:
+    """The adviser's answer: stored in the conversation and delivered on the youth's own channel."""
+    text = text.strip()
+    if not text:
+        raise HandoffError("invalid", "the reply is empty")
+    handoff = get(session, principal, handoff_id)
+    if handoff.status == RESOLVED:
+        raise HandoffError("conflict", "this handoff is resolved: reopen it by transferring it")
+    if handoff.status == PENDING:
+        claim(session, principal, handoff_id, now)
+    handoff.first_response_at = handoff.first_response_at or now
+    youth = session.get(Youth, handoff.youth_id)
+    partner = session.get(Partner, handoff.partner_id)
+    assert youth is not None
+    bubble = Outgoing(
+        texts("adviser_reply", partner=partner.nom if partner else "", text=text),
+        buttons=(Button(texts.button("handoff_close"), "handoff:close"),),
+    )
+    body = bubble.as_dict()
+    message = Message(
+        youth_id=youth.id,
+        direction="out",
+        channel=youth.channel,
+        text=bubble.text,
+        content={"buttons": body["buttons"], "cards": []},
+        intent="adviser_reply",
+        created_at=now,
+        handoff_id=handoff.id,
+        staff_id=principal.staff_id,
+    )
+    session.add(message)
+    render = renderers.get(youth.channel)
+    if render is not None:  # the widget reads the conversation itself
+        enqueue(session, youth.id, youth.channel, youth.user_ref, render(bubble), now)
+    session.flush()
+    return message
+
+
+def transfer(
+    session: Session, principal: Principal, handoff_id: int, partner_id: str, now: datetime, public_url: str
+) -> Handoff:
+    handoff = get(session, principal, handoff_id)
+    target = session.get(Partner, partner_id)
+    if target is None or not target.active:
+        raise HandoffError("invalid", f"no active partner {partner_id!r}")
+    if target.id == handoff.partner_id:
+        raise HandoffError("invalid", "the handoff is already with this partner")
+    handoff.partner_id, handoff.status, handoff.claimed_by, handoff.claimed_at = (
+        target.id,
+        PENDING,
+        None,
+        None,
+    )
+    handoff.resolved_at = handoff.resolved_by = None
+    handoff.reminded_at = None
+    session.flush()
+    announce(session, handoff, "handoff.created", now, public_url)
+    return handoff
+
+
+def resolve(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+    handoff = get(session, principal, handoff_id)
+    if handoff.status == RESOLVED:
+        raise HandoffError("conflict", "this handoff is already resolved")
+    handoff.status, handoff.resolved_at, handoff.resolved_by = RESOLVED, now, "staff"
+    return handoff
+
+
+# -- reminders ----------------------------------------------------------------------------------------
+
+
+def business_hours_between(start: datetime, end: datetime, hours: str, zone: Any) -> float:
+    """Open hours of `hours` (OSM syntax, e.g. 'Mo-Fr 09:00-17:00; PH off') between two moments."""
+    expression = OpeningHours(hours, timezone=zone, country="FR")
+    total = 0.0
+    for interval in expression.intervals(start.astimezone(zone), end.astimezone(zone)):
+        opening, closing, state = interval[0], interval[1], str(interval[2])
+        if state.endswith("OPEN") and closing is not None:
+            total += (
+                min(closing, end.astimezone(zone)) - max(opening, start.astimezone(zone))
+            ).total_seconds()
+    return total / 3600
+
+
+def remind_overdue(
+    session: Session, now: datetime, business_hours: str, after_hours: float, zone: Any, public_url: str
+) -> list[int]:
+    """Remind the partner and the coordinators of each handoff pending for more than `after_hours`
+    business hours, once. Safe when several processes run it at the same time: each handoff is taken by
+    a conditional update that only one of them wins."""
+    candidates = session.scalars(
+        select(Handoff).where(
+            Handoff.status == PENDING,
+            Handoff.reminded_at.is_(None),
+            Handoff.created_at <= now - timedelta(hours=after_hours),
+        )
+    ).all()
+    reminded = []
+    for handoff in candidates:
+        if business_hours_between(handoff.created_at, now, business_hours, zone) < after_hours:
+            continue
+        won = session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff.id, Handoff.reminded_at.is_(None))
+            .values(reminded_at=now)
+        )
+        if getattr(won, "rowcount", 0) == 1:
+            announce(session, handoff, "handoff.reminder", now, public_url, coordinators=True)
+            reminded.append(handoff.id)
+    return reminded
+
+
+def stats(session: Session) -> dict[str, Any]:
+    """Counts and times for coordinators (no personal data)."""
+    from sqlalchemy import func
+
+    rows = session.execute(select(Handoff.status, func.count()).group_by(Handoff.status)).all()
+    responded = session.scalars(select(Handoff).where(Handoff.first_response_at.is_not(None))).all()
+    resolved = session.scalars(select(Handoff).where(Handoff.resolved_at.is_not(None))).all()
+
+    def median_minutes(values: list[float]) -> float | None:
+        values = sorted(values)
+        return round(values[len(values) // 2], 1) if values else None
+
+    return {
+        "by_status": {status: count for status, count in rows},
+        "median_first_response_minutes": median_minutes(
+            [
+                (h.first_response_at - h.created_at).total_seconds() / 60
+                for h in responded
+                if h.first_response_at
+            ]
+        ),
+        "median_resolution_minutes": median_minutes(
+            [(h.resolved_at - h.created_at).total_seconds() / 60 for h in resolved if h.resolved_at]
+        ),
+    }
