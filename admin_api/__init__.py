@@ -1,1 +1,30 @@
-"""The staff API (FastAPI routers), thin over the same services as the bot."""
+"""The staff side: the admin API (FastAPI routers, thin over the same services as the bot) at
+/admin/api/..., its OpenAPI docs at /admin/docs, and the advisers' inbox pages at /admin/."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from admin_api.routes import auth, catalogue, handoffs, staff
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api")
+    for module in (auth, handoffs, catalogue, staff):
+        router.include_router(module.router)
+    return router
+
+
+def create_admin_app() -> FastAPI:
+    """Mounted at /admin by the web application, which fills its state (engine, clock, texts, ...)."""
+    app = FastAPI(
+        title="sixtcap — API des partenaires",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        description="Handoffs, catalogue, capacity, staff and audit for 6Tcap partners. "
+        "Authenticate with `POST /api/login`, then `Authorization: Bearer <token>`, or with `X-API-Key`.",
+    )
+    app.include_router(api_router())
+    return app

@@ -10,20 +10,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from admin_api import create_admin_app
+from bot import handoffs
 from bot.brain import Brain
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
-from bot.db import make_engine, session_factory
+from bot.db import make_engine, session_factory, transaction
 from bot.yamlfile import describe_error, dotted
 from webhooks import telegram, whatsapp, widget
 from webhooks.delivery import PlatformClient
+from webhooks.notifications import EmailClient, WebhookClient
 from webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -45,12 +50,72 @@ async def start_telegram(settings: Settings) -> Any:
     return application
 
 
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def readable_errors(_request: Request, error: RequestValidationError) -> JSONResponse:
+        """422 with one readable line per problem."""
+        problems = [
+            f"{dotted([p for p in e['loc'] if p != 'body']) or 'body'}: {describe_error(e)}"
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": "; ".join(problems), "problems": problems}, status_code=422)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
+        """The platform retries on 5xx: nothing is lost while the database is away."""
+        return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
+
+
+def connect_admin(admin: FastAPI, app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """What the admin API needs from the running application."""
+    brain: Brain = app.state.brain
+    admin.state.engine = engine
+    admin.state.clock = brain.clock
+    admin.state.texts = brain.resources.texts
+    admin.state.territory = brain.resources.territory
+    admin.state.public_url = settings.server.public_url
+    admin.state.renderers = {telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render}
+    admin.state.wake_sender = app.state.sender.wake
+
+
+def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOScheduler:
+    """The job reminding partners and coordinators of questions nobody took (safe with several processes:
+    each handoff is reminded once, see bot.handoffs.remind_overdue)."""
+    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+
+    async def job() -> None:
+        def remind() -> list[int]:
+            with transaction(engine) as session:
+                return handoffs.remind_overdue(
+                    session,
+                    app.state.brain.clock(),
+                    settings.handoff.business_hours,
+                    settings.handoff.remind_after_business_hours,
+                    settings.zone,
+                    settings.server.public_url,
+                )
+
+        if await run_in_threadpool(remind):
+            app.state.sender.wake()
+
+    scheduler.add_job(
+        job,
+        "interval",
+        minutes=settings.handoff.check_every_minutes,
+        id="handoff-reminders",
+        max_instances=1,
+        coalesce=True,
+    )
+    app.state.remind = job
+    return scheduler
+
+
 def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
         if app.state.brain is None:
             app.state.brain = Brain.from_settings(settings, engine)
         clients: dict[str, PlatformClient] = {}
@@ -62,14 +127,24 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         if settings.whatsapp_access_token is not None:
             whatsapp_client = whatsapp.WhatsAppClient(settings, engine, app.state.brain.clock)
             clients[whatsapp.CHANNEL] = whatsapp_client
+        notifier = WebhookClient()
+        clients["webhook"] = notifier
+        if settings.smtp.host:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            clients["email"] = EmailClient(settings.smtp, password)
         sender = Sender(engine, clients, settings.outbox, clock=app.state.brain.clock)
         app.state.sender = sender
+        connect_admin(app.state.admin, app, settings, engine)
         running = asyncio.create_task(sender.run())
+        scheduler = reminders(app, settings, engine)
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)
             sender.stop()
             await running
+            await notifier.aclose()
             for task in list(app.state.background):
                 task.cancel()
             if telegram_app is not None:
@@ -93,20 +168,11 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     app.include_router(widget.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
-
-    @app.exception_handler(RequestValidationError)
-    async def readable_errors(_request: Request, error: RequestValidationError) -> JSONResponse:
-        """422 with one readable line per problem."""
-        problems = [
-            f"{dotted([p for p in e['loc'] if p != 'body']) or 'body'}: {describe_error(e)}"
-            for e in error.errors()
-        ]
-        return JSONResponse({"detail": "; ".join(problems), "problems": problems}, status_code=422)
-
-    @app.exception_handler(SQLAlchemyError)
-    async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
-        """The platform retries on 5xx: nothing is lost while the database is away."""
-        return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
+    admin = create_admin_app()
+    app.state.admin = admin
+    app.mount("/admin", admin)
+    for application in (app, admin):
+        install_error_handlers(application)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -35,6 +35,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 nlu_app = typer.Typer(help="Understanding messages (data/nlu/).", no_args_is_help=True)
 telegram_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
+staff_app = typer.Typer(help="Partner staff accounts.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(nlu_app, name="nlu")
@@ -289,6 +291,30 @@ def telegram_poll() -> None:
         poll(state.settings, Brain.from_settings(state.settings, engine))
     except TelegramNotConfigured as error:
         fail([str(error)], code=2)
+
+
+@staff_app.command("add")
+def staff_add(
+    email: Annotated[str, typer.Option(help="login e-mail")],
+    name: Annotated[str, typer.Option(help="name shown to colleagues")],
+    role: Annotated[str, typer.Option(help="adviser, coordinator or admin")],
+    partner: Annotated[str | None, typer.Option(help="partner id (advisers)")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked when not given")
+    ] = "",
+) -> None:
+    """Create a staff account (the password is stored hashed with Argon2)."""
+    from bot.db import transaction
+    from bot.staff import StaffError, add_staff
+
+    engine = _engine()
+    _require_schema(engine)
+    try:
+        with transaction(engine) as session:
+            staff = add_staff(session, email, name, role, password, partner)
+            typer.echo(f"staff #{staff.id} {staff.email} ({staff.role}) created")
+    except StaffError as error:
+        fail([str(error)])
 
 
 @app.command("serve")

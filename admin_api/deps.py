@@ -1,0 +1,72 @@
+"""Shared dependencies of the admin API: the database session, the caller (bearer token or API key),
+and role checks. Authorization is decided here and in bot/handoffs.py, not in each route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from bot.db import session_factory
+from bot.staff import Principal, principal_for
+
+
+def now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed if the route returns, rolled back if it raises."""
+    with session_factory(request.app.state.engine)() as db, db.begin():
+        yield db
+
+
+DB = Annotated[Session, Depends(session)]
+Now = Annotated[datetime, Depends(now)]
+
+
+def token_from(authorization: str | None, api_key: str | None, cookie: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return api_key or cookie
+
+
+def principal(
+    request: Request,
+    db: DB,
+    at: Now,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    token = token_from(authorization, x_api_key, request.cookies.get("sixtcap_staff"))
+    if not token:
+        raise HTTPException(
+            401, "log in first: Authorization: Bearer <token> or X-API-Key", {"WWW-Authenticate": "Bearer"}
+        )
+    who = principal_for(db, token, at)
+    if who is None:
+        raise HTTPException(
+            401, "this token or key is unknown, expired or revoked", {"WWW-Authenticate": "Bearer"}
+        )
+    return who
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    def check(caller: Caller) -> Principal:
+        if caller.role not in roles:
+            raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        return caller
+
+    return check
+
+
+Admin = Annotated[Principal, Depends(require("admin"))]
+Reader = Annotated[Principal, Depends(require("coordinator", "admin"))]
+Adviser = Annotated[Principal, Depends(require("adviser", "admin"))]

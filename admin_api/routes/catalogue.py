@@ -1,0 +1,183 @@
+"""The catalogue: partners, their locations and services (create, read, update, deactivate) with the
+loader's checks, and the daily "places dispo" update in one call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from admin_api.deps import DB, Admin, Adviser, Caller, Now
+from bot.audit import audit
+from bot.catalogue.editing import partner_raw, save_partner
+from bot.catalogue.files import CatalogueInvalid
+from bot.models import Partner, Service
+
+router = APIRouter(tags=["catalogue"])
+Entry = Annotated[
+    dict[str, Any], Body(description="fields of the catalogue files (data/catalogue/README.md)")
+]
+
+
+class CapacityIn(BaseModel):
+    places_available: int = Field(ge=0, le=100_000)
+    places_total: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class CapacityOut(BaseModel):
+    service_id: str
+    places_available: int | None
+    places_total: int | None
+    capacity_updated_at: datetime | None
+
+
+def invalid(error: CatalogueInvalid) -> HTTPException:
+    problems = [f"{p.field}: {p.reason}" if p.field else p.reason for p in error.problems]
+    return HTTPException(422, "; ".join(problems))
+
+
+def _partner(db: DB, partner_id: str) -> dict[str, Any]:
+    raw = partner_raw(db, partner_id)
+    if raw is None:
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    return raw
+
+
+def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
+    try:
+        save_partner(db, raw, request.app.state.territory, at)
+    except CatalogueInvalid as error:
+        raise invalid(error) from None
+
+
+@router.get("/partners")
+def partners(caller: Caller, db: DB) -> list[dict[str, Any]]:
+    rows = db.scalars(select(Partner).order_by(Partner.id)).all()
+    return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in rows]
+
+
+@router.get("/partners/{partner_id}")
+def partner(partner_id: str, caller: Caller, db: DB) -> dict[str, Any]:
+    return _partner(db, partner_id)
+
+
+@router.post("/partners", status_code=201)
+def create_partner(entry: Entry, request: Request, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
+    partner_id = str((entry.get("partner") or {}).get("id", ""))
+    if partner_id and db.get(Partner, partner_id) is not None:
+        raise HTTPException(409, f"partner {partner_id!r} exists already")
+    _save(db, request, entry, at)
+    audit(db, caller.staff_id, "create", "partner", partner_id, None, entry, at)
+    return _partner(db, partner_id)
+
+
+@router.patch("/partners/{partner_id}")
+def update_partner(
+    partner_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    before = _partner(db, partner_id)
+    after = {**before, "partner": {**before["partner"], **changes, "id": partner_id}}
+    _save(db, request, after, at)
+    audit(db, caller.staff_id, "update", "partner", partner_id, before["partner"], after["partner"], at)
+    return _partner(db, partner_id)
+
+
+@router.delete("/partners/{partner_id}")
+def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
+    row = db.get(Partner, partner_id)
+    if row is None:
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    row.active, row.updated_at = False, at
+    for service in db.scalars(select(Service).where(Service.partner_id == partner_id)):
+        service.active, service.updated_at = False, at
+    audit(db, caller.staff_id, "deactivate", "partner", partner_id, {"active": True}, {"active": False}, at)
+    return {"id": partner_id, "active": False}
+
+
+@router.post("/partners/{partner_id}/services", status_code=201)
+def create_service(
+    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    raw = _partner(db, partner_id)
+    service_id = str(entry.get("id", ""))
+    if db.get(Service, service_id) is not None:
+        raise HTTPException(409, f"service {service_id!r} exists already")
+    raw["services"] = [*raw["services"], entry]
+    _save(db, request, raw, at)
+    audit(db, caller.staff_id, "create", "service", service_id, None, entry, at)
+    return service(service_id, caller, db)
+
+
+@router.get("/services/{service_id}")
+def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
+    row = db.get(Service, service_id)
+    if row is None:
+        raise HTTPException(404, f"no service {service_id!r}")
+    raw = _partner(db, row.partner_id)
+    found = next((s for s in raw["services"] if s["id"] == service_id), None)
+    return {**(found or {"id": service_id}), "partner_id": row.partner_id, "active": row.active}
+
+
+@router.patch("/services/{service_id}")
+def update_service(
+    service_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    row = db.get(Service, service_id)
+    if row is None or not row.active:
+        raise HTTPException(404, f"no active service {service_id!r}")
+    raw = _partner(db, row.partner_id)
+    before = next(s for s in raw["services"] if s["id"] == service_id)
+    after = {**before, **changes, "id": service_id}
+    raw["services"] = [after if s["id"] == service_id else s for s in raw["services"]]
+    _save(db, request, raw, at)
+    audit(db, caller.staff_id, "update", "service", service_id, before, after, at)
+    return service(service_id, caller, db)
+
+
+@router.delete("/services/{service_id}")
+def deactivate_service(service_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
+    row = db.get(Service, service_id)
+    if row is None:
+        raise HTTPException(404, f"no service {service_id!r}")
+    row.active, row.updated_at = False, at
+    audit(db, caller.staff_id, "deactivate", "service", service_id, {"active": True}, {"active": False}, at)
+    return {"id": service_id, "active": False}
+
+
+@router.patch("/services/{service_id}/capacity")
+def capacity(service_id: str, body: CapacityIn, caller: Adviser, db: DB, at: Now) -> CapacityOut:
+    """The daily update of places: an adviser for their partner's services."""
+    row = db.get(Service, service_id)
+    if row is None or not row.active or not caller.sees_partner(row.partner_id):
+        raise HTTPException(404, f"no service {service_id!r} of yours")
+    total = body.places_total if body.places_total is not None else row.places_total
+    if total is not None and body.places_available > total:
+        raise HTTPException(
+            422, f"places_available ({body.places_available}) is greater than places_total ({total})"
+        )
+    before = {"places_available": row.places_available, "places_total": row.places_total}
+    row.places_available, row.places_total = body.places_available, total
+    row.capacity_updated_at = row.updated_at = at  # updated_at refreshes the bot's catalogue cache
+    demo = [
+        f for f in row.demo_fields if f not in ("places_available", "places_total", "capacity_updated_at")
+    ]
+    row.demo_fields = demo  # a partner's own figure is no demo value any more
+    audit(
+        db,
+        caller.staff_id,
+        "capacity",
+        "service",
+        service_id,
+        before,
+        {"places_available": row.places_available, "places_total": row.places_total},
+        at,
+    )
+    return CapacityOut(
+        service_id=service_id,
+        places_available=row.places_available,
+        places_total=row.places_total,
+        capacity_updated_at=row.capacity_updated_at,
+    )

@@ -1,0 +1,137 @@
+"""Staff accounts (admins only), API keys, and the audit log and statistics (coordinators, admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from admin_api.deps import DB, Admin, Now, Reader
+from bot import handoffs
+from bot.audit import audit
+from bot.models import AuditEntry, Conversation, Message, Staff
+from bot.staff import StaffError, add_staff, issue_token
+
+router = APIRouter(tags=["staff"])
+
+
+class StaffIn(BaseModel):
+    email: str = Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["adviser", "coordinator", "admin"]
+    partner_id: str | None = Field(default=None, max_length=80)
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class StaffPatch(BaseModel):
+    role: Literal["adviser", "coordinator", "admin"] | None = None
+    partner_id: str | None = Field(default=None, max_length=80)
+    active: bool | None = None
+
+
+class StaffOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    partner_id: str | None
+    active: bool
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+def out(staff: Staff) -> StaffOut:
+    return StaffOut(
+        id=staff.id,
+        email=staff.email,
+        name=staff.name,
+        role=staff.role,
+        partner_id=staff.partner_id,
+        active=staff.active,
+    )
+
+
+@router.get("/staff")
+def list_staff(caller: Admin, db: DB) -> list[StaffOut]:
+    return [out(s) for s in db.scalars(select(Staff).order_by(Staff.id))]
+
+
+@router.post("/staff", status_code=201)
+def create_staff(body: StaffIn, caller: Admin, db: DB, at: Now) -> StaffOut:
+    try:
+        staff = add_staff(db, body.email, body.name, body.role, body.password, body.partner_id)
+    except StaffError as error:
+        raise HTTPException(422, str(error)) from None
+    audit(db, caller.staff_id, "create", "staff", staff.id, None, out(staff).model_dump(), at)
+    return out(staff)
+
+
+@router.patch("/staff/{staff_id}")
+def update_staff(staff_id: int, body: StaffPatch, caller: Admin, db: DB, at: Now) -> StaffOut:
+    staff = db.get(Staff, staff_id)
+    if staff is None:
+        raise HTTPException(404, f"no staff {staff_id}")
+    before = out(staff).model_dump()
+    role = body.role or staff.role
+    partner_id = body.partner_id if body.partner_id is not None else staff.partner_id
+    if role == "adviser" and not partner_id:
+        raise HTTPException(422, "an adviser belongs to a partner: give partner_id")
+    if partner_id and role == "adviser":
+        from bot.models import Partner
+
+        if db.get(Partner, partner_id) is None:
+            raise HTTPException(422, f"no partner {partner_id!r}")
+    staff.role, staff.partner_id = role, partner_id if role == "adviser" else None
+    if body.active is not None:
+        staff.active = body.active
+    audit(db, caller.staff_id, "update", "staff", staff_id, before, out(staff).model_dump(), at)
+    return out(staff)
+
+
+@router.post("/staff/{staff_id}/api-keys", status_code=201)
+def create_api_key(staff_id: int, body: ApiKeyIn, caller: Admin, db: DB, at: Now) -> dict[str, str]:
+    """A key for an integration, acting as this staff member. Shown once: keep it safe."""
+    staff = db.get(Staff, staff_id)
+    if staff is None:
+        raise HTTPException(404, f"no staff {staff_id}")
+    key = issue_token(db, staff, at, kind="api_key", name=body.name)
+    audit(db, caller.staff_id, "api_key", "staff", staff_id, None, {"name": body.name}, at)
+    return {"api_key": key}
+
+
+class AuditOut(BaseModel):
+    id: int
+    staff_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime
+
+
+@router.get("/audit")
+def audit_log(caller: Reader, db: DB, entity: str | None = None, limit: int = 100) -> list[AuditOut]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000)))
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
+
+
+@router.get("/stats")
+def stats(caller: Reader, db: DB) -> dict[str, Any]:
+    """Conversations, intents and handoffs, counted: nothing that identifies a youth."""
+    intents = db.execute(
+        select(Message.intent, func.count()).where(Message.direction == "in").group_by(Message.intent)
+    ).all()
+    return {
+        "conversations": db.scalar(select(func.count()).select_from(Conversation)) or 0,
+        "messages_in": sum(count for _, count in intents),
+        "intents": {intent or "unknown": count for intent, count in intents},
+        "handoffs": handoffs.stats(db),
+    }

@@ -1,0 +1,62 @@
+"""Telling partners about questions: a JSON POST to the partner's URL, or an e-mail through SMTP. Rows of
+the outbox like any reply, so they are retried and sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+
+import httpx
+
+from bot.config import SmtpSettings
+from bot.outbox import Claimed
+from webhooks.delivery import Failed, Outcome, Retry, Sent
+
+
+class WebhookClient:
+    def __init__(self, timeout: float = 10) -> None:
+        self.http = httpx.AsyncClient(timeout=timeout)
+
+    async def send(self, row: Claimed) -> Outcome:
+        try:
+            response = await self.http.post(row.recipient, json=row.request["json"])
+        except httpx.HTTPError as error:
+            return Retry(f"partner webhook unreachable: {type(error).__name__}")
+        if response.status_code < 300:
+            return Sent()
+        if response.status_code >= 500 or response.status_code == 429:
+            return Retry(f"partner webhook {response.status_code}")
+        return Failed(f"partner webhook {response.status_code}")
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+class EmailClient:
+    def __init__(self, settings: SmtpSettings, password: str | None) -> None:
+        self.settings = settings
+        self.password = password
+
+    def _send(self, row: Claimed) -> None:
+        message = EmailMessage()
+        message["From"], message["To"] = self.settings.sender, row.recipient
+        message["Subject"] = row.request["subject"]
+        message.set_content(row.request["body"])
+        with smtplib.SMTP(self.settings.host, self.settings.port, timeout=10) as smtp:
+            if self.settings.starttls:
+                smtp.starttls()
+            if self.settings.username:
+                smtp.login(self.settings.username, self.password or "")
+            smtp.send_message(message)
+
+    async def send(self, row: Claimed) -> Outcome:
+        try:
+            await asyncio.to_thread(self._send, row)
+        except smtplib.SMTPResponseException as error:
+            if 400 <= error.smtp_code < 500:
+                return Retry(f"smtp {error.smtp_code}")
+            return Failed(f"smtp {error.smtp_code}")
+        except (OSError, smtplib.SMTPException) as error:
+            return Retry(f"smtp unreachable: {type(error).__name__}")
+        return Sent()
