@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from admin_api import pages
 from admin_api.routes import auth, catalogue, handoffs, staff
 
 
@@ -27,4 +28,5 @@ def create_admin_app() -> FastAPI:
         "Authenticate with `POST /api/login`, then `Authorization: Bearer <token>`, or with `X-API-Key`.",
     )
     app.include_router(api_router())
+    app.include_router(pages.router)
     return app
