@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
@@ -26,6 +26,7 @@ def session(request: Request) -> Iterator[Session]:
 
 
 DB = Annotated[Session, Depends(session)]
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="a row id")]
 Now = Annotated[datetime, Depends(now)]
 
 

@@ -410,6 +410,7 @@ PROBLEMS = {
     "another adviser": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
     "is resolved": "Cette question est résolue : on ne peut plus y répondre.",
     "empty": "Écrivez une réponse avant d'envoyer.",
+    "too long": "La réponse dépasse 2\u00a0000 caractères.",
 }
 
 
@@ -463,9 +464,7 @@ def act(
                 else:
                     after = snapshot(handoffs.resolve(db, who, handoff_id, at))
             except HandoffError as error:
-                problem = (
-                    "La réponse dépasse 2 000 caractères." if str(error) == "too long" else in_french(error)
-                )
+                problem = in_french(error)
                 code = {"not_found": 404, "conflict": 409}.get(error.kind, 422)
 
                 def again(db: Session) -> Response:
@@ -576,7 +575,7 @@ def update_places(
                     {"places_available": whole(places_available), "places_total": whole(places_total)}
                 )
             except (ValueError, ValidationError):
-                problem = "Indiquez des nombres entiers entre 0 et 100 000."
+                problem = "Indiquez des nombres entiers entre 0 et 100\u00a0000."
             else:
                 try:
                     capacity(service_id, body, who, db, now(request))  # the JSON route: same rules and audit

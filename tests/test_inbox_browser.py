@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -69,8 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
     _run(env, "db", "upgrade")
     _run(env, "catalogue", "load")
     for email, name, partner in (ADVISER, OTHER):
-        _run(env, "staff", "add", "--email", email, "--name", name, "--role", "adviser", "--partner", partner,
-             "--password", PASSWORD)  # fmt: skip
+        account = ["--email", email, "--name", name, "--role", "adviser", "--partner", partner]
+        _run(env, "staff", "add", *account, "--password", PASSWORD)
     port = _free_port()
     log = (folder / "serve.log").open("w")
     server = subprocess.Popen(
@@ -204,6 +203,9 @@ def test_an_adviser_answers_a_youth_and_resolves_the_question(
     expect(page.locator(".status")).to_have_text(re.compile("résolue", re.I))
     expect(page.get_by_role("button", name="Envoyer la réponse")).to_have_count(0)
     assert handoff_status(engine, handoff_id) == "resolved"
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    again = page.request.post(f"/admin/handoffs/{handoff_id}/claim", form={"csrf": token or ""})
+    assert again.status == 409 and "Cette question est déjà résolue." in again.text()
     page.get_by_role("link", name="Retour aux questions").click()
     expect(page.get_by_role("link", name="Résolues")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))).to_be_visible()
@@ -231,6 +233,16 @@ def test_another_partners_adviser_sees_nothing(browser: Browser, server: tuple[s
         expect(page.get_by_role("heading", level=1, name="Page introuvable")).to_be_visible()
         expect(page.get_by_text(QUESTION)).to_have_count(0)
         assert page.request.post(f"/admin/handoffs/{handoff_id}/claim").status == 403  # no CSRF token
+        token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+        for action in ("claim", "resolve"):
+            assert (
+                page.request.post(f"/admin/handoffs/{handoff_id}/{action}", form={"csrf": token}).status
+                == 404
+            )
+        with session_factory(engine)() as db:
+            theirs = db.scalars(select(Service.id).where(Service.partner_id == PARTNER)).first()
+        places = page.request.post(f"/admin/places/{theirs}", form={"csrf": token, "places_available": "0"})
+        assert places.status == 404
     finally:
         page.context.close()
     assert handoff_status(engine, handoff_id) == "pending"
@@ -342,3 +354,36 @@ def test_on_a_phone_wrong_then_right_password(browser: Browser, server: tuple[st
         assert revoked.status_code == 303 and revoked.headers["location"].endswith("/admin/login")
     finally:
         context.close()
+
+
+def test_urgent_questions_come_first_and_are_marked(adviser: Page, server: tuple[str, Engine]) -> None:
+    base, engine = server
+    _, calm = ask_an_adviser(base, engine)
+    _, pressing = ask_an_adviser(base, engine)
+    with session_factory(engine)() as db, db.begin():
+        handoff = db.get(Handoff, pressing)
+        assert handoff is not None
+        handoff.urgent = True
+    page = adviser
+    page.reload()
+    items = page.locator("li.handoff")
+    expect(items.first).to_contain_text(f"Question n° {pressing}")
+    expect(items.first.locator(".badge")).to_have_text("Urgent")
+    expect(page.locator("li.handoff", has_text=f"Question n° {calm} ").locator(".badge")).to_have_count(0)
+    no_serious_problem(page)
+    items.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Urgent Question n° {pressing}")
+
+
+def test_one_place_left_then_none(adviser: Page) -> None:
+    page = adviser
+    page.goto("/admin/places")
+    service = page.locator("li.service").last
+    service_id = service.get_attribute("id")
+    for left, shown in (("1", "1 place disponible"), ("0", "0 place disponible")):
+        service.get_by_label("Places disponibles").fill(left)
+        service.get_by_label("Places au total").fill("")  # blank: the total stays as it was
+        service.get_by_role("button", name=re.compile("^Enregistrer")).click()
+        service = page.locator(f"#{service_id}")
+        expect(service.get_by_role("status")).to_have_text("Places enregistrées.")
+        expect(service.locator(".current")).to_contain_text(shown)

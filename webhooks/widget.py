@@ -91,7 +91,7 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
 def get_messages(
     request: Request,
     conversation_id: UUID,
-    after: Annotated[int, Query(ge=0, description="the cursor of the last answer")] = 0,
+    after: Annotated[int, Query(ge=0, le=2_147_483_647, description="the cursor of the last answer")] = 0,
 ) -> dict[str, Any]:
     """Replies stored after `after` (what an adviser answered while the page was open)."""
     bubbles, cursor = _since(_brain(request), str(conversation_id), after)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from admin_api.deps import DB, Adviser, Caller, Now
+from admin_api.deps import DB, Adviser, Caller, Now, RowId
 from bot import handoffs
 from bot.audit import audit
 from bot.handoffs import HandoffError
@@ -80,7 +80,7 @@ def list_handoffs(
 
 
 @router.get("/{handoff_id}")
-def read(handoff_id: int, caller: Caller, db: DB) -> HandoffDetail:
+def read(handoff_id: RowId, caller: Caller, db: DB) -> HandoffDetail:
     try:
         handoff = handoffs.get(db, caller, handoff_id)
     except HandoffError as error:
@@ -99,7 +99,7 @@ def read(handoff_id: int, caller: Caller, db: DB) -> HandoffDetail:
 
 
 @router.post("/{handoff_id}/claim")
-def claim(handoff_id: int, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+def claim(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
     try:
         before = snapshot(handoffs.get(db, caller, handoff_id))
         handoff = handoffs.claim(db, caller, handoff_id, at)
@@ -110,7 +110,7 @@ def claim(handoff_id: int, caller: Adviser, db: DB, at: Now) -> HandoffOut:
 
 
 @router.post("/{handoff_id}/reply")
-def reply(handoff_id: int, body: ReplyIn, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
     state = request.app.state
     try:
         before = snapshot(handoffs.get(db, caller, handoff_id))
@@ -134,7 +134,7 @@ def reply(handoff_id: int, body: ReplyIn, request: Request, caller: Adviser, db:
 
 @router.post("/{handoff_id}/transfer")
 def transfer(
-    handoff_id: int, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
+    handoff_id: RowId, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
 ) -> HandoffOut:
     try:
         before = snapshot(handoffs.get(db, caller, handoff_id))
@@ -147,7 +147,7 @@ def transfer(
 
 
 @router.post("/{handoff_id}/resolve")
-def resolve(handoff_id: int, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+def resolve(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
     try:
         before = snapshot(handoffs.get(db, caller, handoff_id))
         handoff = handoffs.resolve(db, caller, handoff_id, at)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from admin_api.deps import DB, Admin, Now, Reader
+from admin_api.deps import DB, Admin, Now, Reader, RowId
 from bot import handoffs
 from bot.audit import audit
 from bot.models import AuditEntry, Conversation, Message, Staff
@@ -72,7 +72,7 @@ def create_staff(body: StaffIn, caller: Admin, db: DB, at: Now) -> StaffOut:
 
 
 @router.patch("/staff/{staff_id}")
-def update_staff(staff_id: int, body: StaffPatch, caller: Admin, db: DB, at: Now) -> StaffOut:
+def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: Now) -> StaffOut:
     staff = db.get(Staff, staff_id)
     if staff is None:
         raise HTTPException(404, f"no staff {staff_id}")
@@ -94,7 +94,7 @@ def update_staff(staff_id: int, body: StaffPatch, caller: Admin, db: DB, at: Now
 
 
 @router.post("/staff/{staff_id}/api-keys", status_code=201)
-def create_api_key(staff_id: int, body: ApiKeyIn, caller: Admin, db: DB, at: Now) -> dict[str, str]:
+def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Admin, db: DB, at: Now) -> dict[str, str]:
     """A key for an integration, acting as this staff member. Shown once: keep it safe."""
     staff = db.get(Staff, staff_id)
     if staff is None:
