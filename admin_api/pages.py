@@ -548,7 +548,7 @@ def whole(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not re.fullmatch(r"\d{1,6}", value):
+    if not re.fullmatch(r"[0-9]{1,6}", value):
         raise ValueError(value)
     return int(value)
 
@@ -589,4 +589,4 @@ def update_places(
                 raise Refused(lambda db: places_page(request, db, who, 422, error=(service_id, problem)))
     except Refused as refusal:
         return refused(request, refusal)
-    return redirect(request, f"/places?saved={service_id}#service-{service_id}")
+    return redirect(request, f"/places?saved={quote(service_id)}#service-{quote(service_id)}")

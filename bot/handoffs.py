@@ -265,7 +265,7 @@ def business_hours_between(start: datetime, end: datetime, hours: str, zone: Any
     total = 0.0
     for interval in expression.intervals(start.astimezone(zone), end.astimezone(zone)):
         opening, closing, state = interval[0], interval[1], str(interval[2])
-        if state.endswith("OPEN") and closing is not None:
+        if state == "open" and closing is not None:
             total += (
                 min(closing, end.astimezone(zone)) - max(opening, start.astimezone(zone))
             ).total_seconds()
