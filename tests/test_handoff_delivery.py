@@ -226,3 +226,26 @@ def test_an_advisers_answer_reaches_the_youth_on_telegram(
             assert closed["status"] == "resolved" and closed["resolved_by"] == "youth"
     finally:
         stub.stop()
+
+
+def test_the_scheduled_job_reminds_from_the_running_app(
+    loaded_engine: Engine, parser: EmbeddedParser, sinks: tuple[Sink, Mailbox, int]
+) -> None:
+    sink, _mailbox, _port = sinks
+    set_notifications(loaded_engine, f"{sink.url}/hook", "")
+    long_ago = datetime(2026, 1, 5, 9, 0, tzinfo=PARIS)
+    with transaction(loaded_engine) as session:
+        youth = Youth(channel="widget", user_ref="y2", created_at=long_ago, last_seen_at=long_ago)
+        session.add(youth)
+        session.flush()
+        session.add(
+            Handoff(
+                youth_id=youth.id, partner_id=PARTNER, status="pending", urgent=False, created_at=long_ago
+            )
+        )
+    with running_app(channel_settings(), loaded_engine, parser) as client:
+        app = client.app
+        assert app.state.admin is not None  # type: ignore[attr-defined]
+        client.portal.call(app.state.remind)  # type: ignore[attr-defined,union-attr]
+        (event,) = sink.wait_for(lambda calls: len(calls) >= 1)
+    assert event["event"] == "handoff.reminder"
