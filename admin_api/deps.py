@@ -30,20 +30,20 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="a row id")]
 Now = Annotated[datetime, Depends(now)]
 
 
-def token_from(authorization: str | None, api_key: str | None, cookie: str | None) -> str | None:
+def token_from(authorization: str | None, api_key: str | None) -> str | None:
+    """The API takes headers only: the inbox pages' cookie is no credential here (no CSRF on JSON)."""
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
-    return api_key or cookie
+    return api_key
 
 
 def principal(
-    request: Request,
     db: DB,
     at: Now,
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    token = token_from(authorization, x_api_key, request.cookies.get("sixtcap_staff"))
+    token = token_from(authorization, x_api_key)
     if not token:
         raise HTTPException(
             401, "log in first: Authorization: Bearer <token> or X-API-Key", {"WWW-Authenticate": "Bearer"}

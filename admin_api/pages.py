@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from admin_api.routes.catalogue import CapacityIn, capacity
 from bot import handoffs
 from bot.audit import audit
-from bot.config import PROJECT_ROOT
 from bot.db import session_factory
 from bot.handoffs import HandoffError
 from bot.models import Handoff, Message, Partner, Service, Staff, Youth
@@ -93,7 +92,7 @@ env.filters["when"] = when
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    zone = getattr(request.app.state, "zone", PARIS)
+    zone = request.app.state.zone
     context.setdefault("section", "")
     html = env.get_template(template).render(base=root(request), zone=zone, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -299,15 +298,7 @@ def partner_names(db: Session) -> dict[str, str]:
 
 
 def concern_labels(request: Request) -> dict[str, str]:
-    concerns = getattr(request.app.state, "concerns", None)
-    if concerns is None:
-        from bot.concerns import load_concerns
-
-        try:
-            concerns = load_concerns(PROJECT_ROOT / "data" / "concerns.yml")
-        except OSError:
-            concerns = {}
-    return {name: concern.label for name, concern in concerns.items()}
+    return {name: concern.label for name, concern in request.app.state.concerns.items()}
 
 
 @router.get("/", response_class=HTMLResponse)

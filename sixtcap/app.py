@@ -73,6 +73,8 @@ def connect_admin(admin: FastAPI, app: FastAPI, settings: Settings, engine: Engi
     admin.state.clock = brain.clock
     admin.state.texts = brain.resources.texts
     admin.state.territory = brain.resources.territory
+    admin.state.concerns = brain.resources.concerns
+    admin.state.zone = brain.resources.zone
     admin.state.public_url = settings.server.public_url
     admin.state.renderers = {telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render}
     admin.state.wake_sender = app.state.sender.wake

@@ -339,6 +339,10 @@ def test_on_a_phone_wrong_then_right_password(browser: Browser, server: tuple[st
         expect(page.get_by_role("button", name="Prendre en charge")).to_be_in_viewport()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path="/tmp/inbox-phone.png", full_page=True)
+        page.get_by_role("link", name="Places").click()
+        expect(page.get_by_role("heading", level=1, name="Places disponibles")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path="/tmp/inbox-places-phone.png")
         cookie = next(c for c in context.cookies() if c["name"] == "sixtcap_staff")
         assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"], cookie["secure"]) == (
             True,

@@ -15,7 +15,8 @@ BASE = ServiceView(
     id="s", nom="Service", partner_id="p", partner_kind="mission-locale", partner_nom="Partenaire",
     thematiques=frozenset({"sante--acces-aux-soins"}), publics=frozenset({"jeunes"}), frais="gratuit",
     age_min=16, age_max=25, zone=("94",), in_person=True, remote=False,
-    places=(Place("l", None, None, None, "Champigny-sur-Marne", 48.8, 2.5, True),), hours=None, telephone=None,
+    places=(Place("l", None, None, None, "Champigny-sur-Marne", 48.8, 2.5, True),), hours=None, partner_hours=None,
+    telephone=None,
     site_web=None, lien_mobilisation=None, places_available=3, is_demo=False, demo_fields=frozenset(),
 )  # fmt: skip
 

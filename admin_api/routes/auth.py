@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from admin_api.deps import DB, Caller, Now
+from admin_api.deps import DB, Caller, Now, token_from
 from bot.staff import SESSION_LIFETIME, check_password, issue_token, revoke
 
 router = APIRouter(tags=["auth"])
@@ -40,9 +40,6 @@ def login(body: Login, db: DB, at: Now) -> Token:
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, caller: Caller, db: DB, at: Now) -> None:
-    header = request.headers.get("authorization", "")
-    token = (
-        header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get("sixtcap_staff")
-    )
+    token = token_from(request.headers.get("authorization"), request.headers.get("x-api-key"))
     if token:
         revoke(db, token, at)
