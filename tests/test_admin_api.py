@@ -216,6 +216,25 @@ def test_catalogue_edits_use_the_loader_checks(world: World) -> None:
     assert [e["action"] for e in entries][:3] == ["deactivate", "update", "create"]
 
 
+def test_locations_are_edited_with_the_loader_checks(world: World) -> None:
+    place = {
+        "id": "antenne-test",
+        "nom": "Antenne test",
+        "commune": "Champigny-sur-Marne",
+        "code_postal": "94500",
+    }
+    assert world.call("admin", "POST", f"/partners/{OWN}/locations", place).status_code == 201
+    wrong = world.call("admin", "PATCH", f"/partners/{OWN}/locations/antenne-test", {"code_postal": "94120"})
+    assert wrong.status_code == 422 and "not a postcode of Champigny-sur-Marne" in wrong.json()["detail"]
+    moved = world.call(
+        "admin", "PATCH", f"/partners/{OWN}/locations/antenne-test", {"quartier": "Le Bois-l'Abbé"}
+    )
+    assert moved.status_code == 200 and moved.json()["quartier"] == "Le Bois-l'Abbé"
+    assert world.call("admin", "DELETE", f"/partners/{OWN}/locations/antenne-test").json()["removed"] is True
+    assert world.call("admin", "GET", f"/partners/{OWN}/locations/antenne-test").status_code == 404
+    assert world.call("adviser", "POST", f"/partners/{OWN}/locations", place).status_code == 403
+
+
 def test_staff_accounts_and_api_keys(world: World) -> None:
     created = world.call(
         "admin",
@@ -277,6 +296,8 @@ def matrix() -> list[tuple[str, str, Any, set[str]]]:
         ("PATCH", f"/partners/{OWN}", {"description": "Mise à jour."}, {"admin"}),
         ("DELETE", "/partners/idc_formation", None, {"admin"}),
         ("POST", f"/partners/{OWN}/services", SERVICE, {"admin"}),
+        ("GET", f"/partners/{OWN}/locations/antenne-champigny", None, all_staff),
+        ("PATCH", f"/partners/{OWN}/locations/antenne-champigny", {"nom": "Antenne"}, {"admin"}),
         ("GET", "/services/ml-bdm-cej", None, all_staff),
         ("PATCH", "/services/ml-bdm-cej", {"nom": "CEJ"}, {"admin"}),
         ("DELETE", "/services/fcj-educateurs-de-rue", None, {"admin"}),

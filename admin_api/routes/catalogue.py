@@ -97,6 +97,62 @@ def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[
     return {"id": partner_id, "active": False}
 
 
+@router.post("/partners/{partner_id}/locations", status_code=201)
+def create_location(
+    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    raw = _partner(db, partner_id)
+    location_id = str(entry.get("id", ""))
+    if any(loc["id"] == location_id for loc in raw["partner"]["locations"]):
+        raise HTTPException(409, f"location {location_id!r} exists already")
+    raw["partner"]["locations"] = [*raw["partner"]["locations"], entry]
+    _save(db, request, raw, at)
+    audit(db, caller.staff_id, "create", "location", f"{partner_id}/{location_id}", None, entry, at)
+    return location(partner_id, location_id, caller, db)
+
+
+@router.get("/partners/{partner_id}/locations/{location_id}")
+def location(partner_id: str, location_id: str, caller: Caller, db: DB) -> dict[str, Any]:
+    found = next(
+        (loc for loc in _partner(db, partner_id)["partner"]["locations"] if loc["id"] == location_id), None
+    )
+    if found is None:
+        raise HTTPException(404, f"no location {location_id!r} for {partner_id!r}")
+    return dict(found)
+
+
+@router.patch("/partners/{partner_id}/locations/{location_id}")
+def update_location(
+    partner_id: str, location_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    raw = _partner(db, partner_id)
+    before = location(partner_id, location_id, caller, db)
+    after = {**before, **changes, "id": location_id}
+    raw["partner"]["locations"] = [
+        after if loc["id"] == location_id else loc for loc in raw["partner"]["locations"]
+    ]
+    _save(db, request, raw, at)
+    audit(db, caller.staff_id, "update", "location", f"{partner_id}/{location_id}", before, after, at)
+    return location(partner_id, location_id, caller, db)
+
+
+@router.delete("/partners/{partner_id}/locations/{location_id}")
+def remove_location(
+    partner_id: str, location_id: str, request: Request, caller: Admin, db: DB, at: Now
+) -> dict[str, Any]:
+    """A place the partner left: its services are no longer offered there (a service left with no place
+    at all must be given another one first)."""
+    raw = _partner(db, partner_id)
+    before = location(partner_id, location_id, caller, db)
+    raw["partner"]["locations"] = [loc for loc in raw["partner"]["locations"] if loc["id"] != location_id]
+    for service in raw["services"]:
+        if service.get("locations") is not None:
+            service["locations"] = [ref for ref in service["locations"] if ref != location_id]
+    _save(db, request, raw, at)
+    audit(db, caller.staff_id, "remove", "location", f"{partner_id}/{location_id}", before, None, at)
+    return {"partner_id": partner_id, "id": location_id, "removed": True}
+
+
 @router.post("/partners/{partner_id}/services", status_code=201)
 def create_service(
     partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
