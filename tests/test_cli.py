@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from bot.db import make_engine, session_factory
 from bot.models import Service
 from tests.conftest import DATA
+from tests.served import served
 
 SIXTCAP = str(Path(sys.executable).parent / "sixtcap")
 
@@ -90,36 +89,9 @@ def test_export_writes_data_inclusion_json(tmp_path: Path) -> None:
     assert len(document["structures"]) == 13 and len(document["services"]) >= 40
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_answers_healthz(tmp_path: Path) -> None:
-    env = {"SIXTCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    run("db", "upgrade", env=env)
-    run("catalogue", "load", env=env)
-    port = _free_port()
-    server = subprocess.Popen(
-        [SIXTCAP, "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json()["catalogue"]["partners"] == 13
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served(tmp_path) as (base, _database_url):
+        response = httpx.get(f"{base}/healthz", timeout=5)
+    assert response.status_code == 200
+    assert response.json()["catalogue"]["partners"] == 13

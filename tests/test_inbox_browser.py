@@ -6,40 +6,22 @@ Chromium comes from the system (/usr/bin/chromium, installed by `make test`); no
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
 from bot.db import make_engine, session_factory
 from bot.models import AuditEntry, Handoff, Service, Youth
+from tests.served import DESKTOP, PHONE, chromium, served
 
 pytestmark = pytest.mark.slow
 
-SIXTCAP = str(Path(sys.executable).parent / "sixtcap")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 PARTNER = "mission_locale_bords_de_marne"
 ADVISER = ("samia@ml-bords-de-marne.example", "Samia Benali", PARTNER)
 OTHER = ("paul@epide-montry.example", "Paul Martin", "epide_montry")
@@ -48,65 +30,36 @@ QUESTION = "est-ce que le permis à 1 euro marche pour moi ?"
 ANSWER = "Oui, passe nous voir mardi."
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run(env: dict[str, str], *command: str) -> None:
-    done = subprocess.run([SIXTCAP, *command], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
     """The real app with two advisers of two partners: (base URL, an engine on its database)."""
-    folder = tmp_path_factory.mktemp("inbox")
-    database_url = f"sqlite:///{folder / 'x.db'}"
-    env = {**os.environ, "SIXTCAP_DATABASE_URL": database_url, "SIXTCAP_VAR_DIR": str(folder)}
-    _run(env, "db", "upgrade")
-    _run(env, "catalogue", "load")
-    for email, name, partner in (ADVISER, OTHER):
-        account = ["--email", email, "--name", name, "--role", "adviser", "--partner", partner]
-        _run(env, "staff", "add", *account, "--password", PASSWORD)
-    port = _free_port()
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen(
-        [SIXTCAP, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    engine = make_engine(database_url)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"sixtcap serve did not start:\n{(folder / 'serve.log').read_text()}")
-            time.sleep(0.2)
+    accounts = [
+        [
+            "staff",
+            "add",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--role",
+            "adviser",
+            "--partner",
+            partner,
+            "--password",
+            PASSWORD,
+        ]
+        for email, name, partner in (ADVISER, OTHER)
+    ]
+    with served(tmp_path_factory.mktemp("inbox"), *accounts) as (base, database_url):
+        engine = make_engine(database_url)
         yield base, engine
-    finally:
         engine.dispose()
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing ({CHROMIUM}): `make test` installs it (apt-get install chromium)",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def ask_an_adviser(base: str, engine: Engine) -> tuple[str, int]:

@@ -4,93 +4,35 @@ Chromium comes from the system (/usr/bin/chromium, installed by `make test`); no
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from bot.db import make_engine, session_factory
 from bot.models import Message, Youth
+from tests.served import DESKTOP, PHONE, chromium, served
 
 pytestmark = pytest.mark.slow
 
-SIXTCAP = str(Path(sys.executable).parent / "sixtcap")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 WELCOME = "Moi c'est sixtcap"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The real app on a fresh SQLite database with the shipped catalogue: (base URL, database URL)."""
-    folder = tmp_path_factory.mktemp("widget")
-    database_url = f"sqlite:///{folder / 'x.db'}"
-    env = {**os.environ, "SIXTCAP_DATABASE_URL": database_url, "SIXTCAP_VAR_DIR": str(folder)}
-    for command in (["db", "upgrade"], ["catalogue", "load"]):
-        done = subprocess.run([SIXTCAP, *command], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-    port = _free_port()
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen(
-        [SIXTCAP, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"sixtcap serve did not start:\n{(folder / 'serve.log').read_text()}")
-            time.sleep(0.2)
-        yield base, database_url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+    """The real app: (base URL, database URL)."""
+    with served(tmp_path_factory.mktemp("widget")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing ({CHROMIUM}): `make test` installs it (apt-get install chromium)",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser: Browser, base: str, viewport: dict[str, int] = DESKTOP, **options: Any) -> Page:
