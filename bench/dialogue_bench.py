@@ -30,6 +30,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
 from bot.migrations import upgrade  # noqa: E402
+from bot.privacy import Pseudonyms  # noqa: E402
 from bot.resources import Resources  # noqa: E402
 from bot.understanding import embedded_parser  # noqa: E402
 
@@ -61,8 +62,13 @@ def measure(url: str, total: int) -> list[float]:
     upgrade(engine)
     territory = Resources.load(settings).territory
     load_catalogue(engine, read_catalogue(settings.catalogue_dir, territory), territory)
+    pseudonyms = Pseudonyms(b"bench")
     brain = Brain(
-        engine, Resources.load(settings), embedded_parser(settings), clock=lambda: datetime.now(UTC)
+        engine,
+        Resources.load(settings),
+        embedded_parser(settings),
+        pseudonyms,
+        clock=lambda: datetime.now(UTC),
     )
     script = turns(total)
     for incoming in script[:200]:  # warm up

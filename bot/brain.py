@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,9 @@ from bot.config import Settings
 from bot.db import make_engine, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.messages import Incoming, Outgoing
-from bot.models import Conversation, InboundEvent, Message, Youth
+from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
 from bot.outbox import enqueue
+from bot.privacy import Pseudonyms, secret_key
 from bot.resources import Resources
 from bot.state import CONCERN, HANDOFF, NEW, State
 from bot.understanding import make_parser
@@ -39,8 +40,10 @@ class Brain:
         engine: Engine,
         resources: Resources,
         parser: Parser,
+        pseudonyms: Pseudonyms,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self.pseudonyms = pseudonyms
         self.engine = engine
         self.resources = resources
         self.parser = parser
@@ -50,7 +53,10 @@ class Brain:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Brain:
         return cls(
-            engine or make_engine(settings.database_url), Resources.load(settings), make_parser(settings)
+            engine or make_engine(settings.database_url),
+            Resources.load(settings),
+            make_parser(settings),
+            Pseudonyms(secret_key(settings)),
         )
 
     def understand(self, incoming: Incoming) -> Turn:
@@ -67,7 +73,7 @@ class Brain:
         turn = self.understand(incoming)
         now = self.clock()
         with transaction(self.engine) as session:
-            youth = lock_youth(session, incoming, now)
+            youth = lock_youth(session, incoming, self.pseudonyms.ref(incoming.channel, incoming.user), now)
             if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
                 return []
             conversation = session.get(Conversation, youth.id) or Conversation(
@@ -88,6 +94,10 @@ class Brain:
                 if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
                     enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
                 return reply.messages
+            if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
+                youth.under_15 = True  # France's digital majority: only the running conversation is kept
+                session.execute(delete(Message).where(Message.youth_id == youth.id))
+            count(session, incoming.channel, turn.intent, now)
             inbound, stored = record(session, youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
             if outgoing and incoming.reply_to:
@@ -102,15 +112,28 @@ class Brain:
             return [replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)]
 
 
-def lock_youth(session: Session, incoming: Incoming, now: datetime) -> Youth:
-    """The youth's row, created if new, locked until the end of the transaction."""
-    values = {"channel": incoming.channel, "user_ref": incoming.user, "created_at": now, "last_seen_at": now}
+def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) -> Youth:
+    """The youth's row (found by its pseudonym), created if new, marked seen now, and locked until the end
+    of the transaction: an upsert locks the row it inserts or updates, in one round trip."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(Youth).values(**values).on_conflict_do_nothing(index_elements=["channel", "user_ref"])
+    values = {
+        "channel": incoming.channel,
+        "user_ref": ref,
+        "address": incoming.reply_to,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+    seen = {"last_seen_at": now, "address": incoming.reply_to} if incoming.reply_to else {"last_seen_at": now}
+    upsert = (
+        dialect.insert(Youth)
+        .values(**values)
+        .on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
+        .returning(Youth)
     )
-    query = select(Youth).where(Youth.channel == incoming.channel, Youth.user_ref == incoming.user)
-    return session.scalars(query.with_for_update()).one()
+    youth: Youth = session.scalars(
+        select(Youth).from_statement(upsert).execution_options(populate_existing=True)
+    ).one()
+    return youth
 
 
 def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:
@@ -163,10 +186,21 @@ def apply_handoff(
             handoffs.close_by_youth(session, previous, now)
 
 
+def count(session: Session, channel: str, intent: str, now: datetime) -> None:
+    """One more message for the anonymous daily counters (they outlive erasure)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(DailyCount).values(day=now.date(), channel=channel, intent=intent[:40], count=1)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+        )
+    )
+
+
 def record(
     session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
 ) -> tuple[Message, list[Message]]:
-    """Store the message in and the replies out."""
+    """Store the message in and the replies out (not for a youth under 15: their rows are not added)."""
     inbound = Message(
         youth_id=youth.id,
         direction="in",
@@ -178,7 +212,6 @@ def record(
         platform_message_id=(incoming.message_id or "")[:100] or None,
         created_at=now,
     )
-    session.add(inbound)
     rows: list[Message] = []
     for message in reply.messages:
         body = message.as_dict()
@@ -193,5 +226,7 @@ def record(
                 created_at=now,
             )
         )
-    session.add_all(rows)
+    if not youth.under_15:
+        session.add(inbound)
+        session.add_all(rows)
     return inbound, rows

@@ -71,6 +71,15 @@ class SmtpSettings(Section):
     sender: str = "sixtcap <no-reply@sixtcap.example>"
 
 
+class RetentionSettings(Section):
+    transcript_days: int = Field(180, ge=1, le=3650)  # messages in and out
+    closed_handoff_days: int = Field(90, ge=1, le=3650)  # resolved questions and their thread link
+    inactive_youth_days: int = Field(365, ge=1, le=3650)  # everything about a youth silent that long
+    under_15_hours: int = Field(24, ge=1, le=720)  # under 15: only the running conversation
+    outbox_days: int = Field(7, ge=1, le=365)  # sent or failed deliveries, handled platform events
+    purge_at: str = "03:30"  # daily, local time
+
+
 class OutboxSettings(Section):
     poll_seconds: float = Field(0.5, gt=0, le=60)
     lease_seconds: float = Field(30.0, gt=0, le=600)
@@ -100,6 +109,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     handoff: HandoffSettings = HandoffSettings()
     smtp: SmtpSettings = SmtpSettings()
+    retention: RetentionSettings = RetentionSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None

@@ -131,7 +131,7 @@ class Dialogue:
         if state.step == FORGET and turn.intent in ("forget_no", "deny"):
             state.step = CONCERN
             return Reply([Outgoing(self.t("forget_cancelled"), buttons=self.concern_buttons())])
-        if turn.intent == "forget_me":
+        if turn.intent == "forget_me" or turn.text.strip() == "/oubli":
             state.step = FORGET
             return Reply([Outgoing(self.t("forget_confirm"), buttons=self.forget_buttons())])
         if turn.intent.startswith("crisis_"):
@@ -146,7 +146,10 @@ class Dialogue:
 
         lead = []
         if state.step == NEW:  # first contact: welcome and what is kept, whatever the message was
-            lead = [Outgoing(self.t("welcome")), Outgoing(self.t("privacy"))]
+            lead = [
+                Outgoing(self.t("welcome")),
+                Outgoing(self.t("privacy", url=self.r.public_url.rstrip("/"), days=self.r.transcript_days)),
+            ]
             state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent

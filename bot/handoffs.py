@@ -220,8 +220,8 @@ def reply(
     )
     session.add(message)
     render = renderers.get(youth.channel)
-    if render is not None:  # the widget reads the conversation itself
-        enqueue(session, youth.id, youth.channel, youth.user_ref, render(bubble), now)
+    if render is not None and youth.address:  # the widget reads the conversation itself
+        enqueue(session, youth.id, youth.channel, youth.address, render(bubble), now)
     session.flush()
     return message
 

@@ -59,6 +59,7 @@ class Resources:
     territory: Territory
     zone: ZoneInfo
     public_url: str = "http://127.0.0.1:8000"
+    transcript_days: int = 180
 
     @classmethod
     def load(cls, settings: Settings) -> Resources:
@@ -72,4 +73,5 @@ class Resources:
             territory=load_territory(settings.territory_file),
             zone=settings.zone,
             public_url=settings.server.public_url,
+            transcript_days=settings.retention.transcript_days,
         )

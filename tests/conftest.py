@@ -20,6 +20,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.db import make_engine
 from bot.migrations import upgrade
+from bot.privacy import Pseudonyms
 from bot.resources import Resources
 from bot.territory import Territory, load_territory
 from nlu.model import NluData, NluModel, load_or_train
@@ -28,6 +29,7 @@ from sixtcap.app import create_app
 from tests import pgserver
 
 DATA = PROJECT_ROOT / "data"
+PSEUDONYMS = Pseudonyms(b"sixtcap-tests-key")
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +132,6 @@ def channel_settings(**secrets_and_sections: Any) -> Settings:
 @contextmanager
 def running_app(settings: Settings, engine: Engine, parser: EmbeddedParser) -> Iterator[TestClient]:
     """The web app with its lifespan (platform clients, outbox sender) running, on `engine`."""
-    brain = Brain(engine, Resources.load(settings), parser)
+    brain = Brain(engine, Resources.load(settings), parser, PSEUDONYMS)
     with TestClient(create_app(settings, engine, brain)) as client:
         yield client

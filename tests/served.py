@@ -17,6 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from bot.privacy import Pseudonyms
+
 SIXTCAP = str(Path(sys.executable).parent / "sixtcap")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SECRET_KEY = "served-app-test-key"
+PSEUDONYMS = Pseudonyms(SECRET_KEY.encode())  # how the served app names its youths
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -48,7 +52,12 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
     """`sixtcap serve` on a new database (migrated, catalogue loaded, then `setup` commands run), until
     the block ends: (base URL, database URL)."""
     database_url = f"sqlite:///{folder / 'sixtcap.db'}"
-    env = {**os.environ, "SIXTCAP_DATABASE_URL": database_url, "SIXTCAP_VAR_DIR": str(folder)}
+    env = {
+        **os.environ,
+        "SIXTCAP_DATABASE_URL": database_url,
+        "SIXTCAP_VAR_DIR": str(folder),
+        "SIXTCAP_SECRET_KEY": SECRET_KEY,
+    }
     for command in (["db", "upgrade"], ["catalogue", "load"], *setup):
         sixtcap(env, *command)
     port = free_port()

@@ -18,7 +18,7 @@ from bot.db import session_factory, transaction
 from bot.models import AuditEntry, Handoff, Service
 from bot.staff import add_staff, issue_token
 from nlu.parser import EmbeddedParser
-from tests.conftest import channel_settings, running_app
+from tests.conftest import PSEUDONYMS, channel_settings, running_app
 
 PASSWORD = "un-mot-de-passe-solide"
 OWN, OTHER = "mission_locale_bords_de_marne", "epide_montry"
@@ -31,6 +31,7 @@ class World:
     tokens: dict[str, str]
     own_handoff: int
     other_handoff: int
+    conversation: str  # the youth's widget conversation id
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}
@@ -66,7 +67,7 @@ def make_world(engine: Engine, parser: EmbeddedParser) -> Iterator[World]:
             )
             assert response.status_code == 200, response.text
             tokens[who] = response.json()["token"]
-        youth_asks(
+        conversation = youth_asks(
             client,
             "jsuis de champi j'ai 19 ans je veux passer le permis",
             "le permis a 1 euro c'est pour moi ?",
@@ -78,7 +79,7 @@ def make_world(engine: Engine, parser: EmbeddedParser) -> Iterator[World]:
             session.add(other)
             session.flush()
             other_id = other.id
-        yield World(client, engine, tokens, own, other_id)
+        yield World(client, engine, tokens, own, other_id, conversation)
 
 
 @pytest.fixture
@@ -131,7 +132,8 @@ def test_the_reply_reaches_the_youth_in_the_widget(world: World) -> None:
         from bot.models import Youth
 
         youth = session.get(Youth, session.get(Handoff, world.own_handoff).youth_id)  # type: ignore[union-attr]
-        conversation_id = youth.user_ref  # type: ignore[union-attr]
+        assert youth is not None and youth.user_ref == PSEUDONYMS.ref("widget", world.conversation)
+        conversation_id = world.conversation
     messages = world.client.get(
         "/widget/messages", params={"conversation_id": conversation_id, "after": 0}
     ).json()

@@ -22,13 +22,14 @@ from bot.models import Conversation, Message, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from nlu.parser import EmbeddedParser
+from tests.conftest import PSEUDONYMS
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 RESOURCES = Resources.load(load_settings())
 
 
 def new_brain(engine: Engine, parser: EmbeddedParser) -> Brain:
-    return Brain(engine, RESOURCES, parser, clock=lambda: NOW)
+    return Brain(engine, RESOURCES, parser, PSEUDONYMS, clock=lambda: NOW)
 
 
 def test_state_survives_a_restart(loaded_engine: Engine, parser: EmbeddedParser) -> None:
@@ -48,7 +49,7 @@ def test_every_message_is_stored_with_its_intent(loaded_engine: Engine, parser: 
     brain.handle(Incoming("test", "u2", text="salut", message_id="m1", source="qr-bois-l-abbe"))
     brain.handle(Incoming("test", "u2", payload="concern:job"))
     with session_factory(loaded_engine)() as session:
-        youth = session.scalars(select(Youth).where(Youth.user_ref == "u2")).one()
+        youth = session.scalars(select(Youth).where(Youth.user_ref == PSEUDONYMS.ref("test", "u2"))).one()
         assert youth.source == "qr-bois-l-abbe"
         rows = session.scalars(select(Message).where(Message.youth_id == youth.id).order_by(Message.id)).all()
     inbound = [r for r in rows if r.direction == "in"]
@@ -89,7 +90,9 @@ def test_two_workers_handling_one_youth_at_once_lose_nothing(
         thread.join(timeout=120)
     assert errors == []
     with session_factory(loaded_engine)() as session:
-        youth = session.scalars(select(Youth).where(Youth.user_ref == user)).one()  # one youth, not two
+        youth = session.scalars(
+            select(Youth).where(Youth.user_ref == PSEUDONYMS.ref("test", user))
+        ).one()  # one youth, not two
         conversation = session.get(Conversation, youth.id)
         inbound = session.scalar(
             select(func.count())

@@ -35,6 +35,7 @@ from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from bot.state import State
 from nlu.parser import EmbeddedParser
+from tests.conftest import PSEUDONYMS
 
 HERE = Path(__file__).parent / "conversations"
 WEDNESDAY_MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -53,12 +54,12 @@ def resources() -> Resources:
 
 @pytest.fixture(scope="module")
 def brain(module_engine: Engine, resources: Resources, parser: EmbeddedParser) -> Brain:
-    return Brain(module_engine, resources, parser, clock=lambda: WEDNESDAY_MORNING)
+    return Brain(module_engine, resources, parser, PSEUDONYMS, clock=lambda: WEDNESDAY_MORNING)
 
 
 def state_of(engine: Engine, user: str) -> State:
     with session_factory(engine)() as session:
-        youth = session.scalars(select(Youth).where(Youth.user_ref == user)).one()
+        youth = session.scalars(select(Youth).where(Youth.user_ref == PSEUDONYMS.ref("test", user))).one()
         conversation = session.get(Conversation, youth.id)
         return State.from_json(conversation.state if conversation else {})
 
@@ -122,7 +123,14 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
             assert getattr(state, key) == value, (key, getattr(state, key))
     if expect.get("erased"):
         with session_factory(brain.engine)() as session:
-            assert session.scalar(select(func.count()).select_from(Youth).where(Youth.user_ref == user)) == 0
+            assert (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Youth)
+                    .where(Youth.user_ref == PSEUDONYMS.ref("test", user))
+                )
+                == 0
+            )
             assert session.scalar(select(func.count()).select_from(Message)) is not None
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 
 from bot.db import make_engine, session_factory
 from bot.models import AuditEntry, Handoff, Service, Youth
-from tests.served import DESKTOP, PHONE, chromium, served
+from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def ask_an_adviser(base: str, engine: Engine) -> tuple[str, int]:
         handoff = db.scalar(
             select(Handoff)
             .join(Youth, Youth.id == Handoff.youth_id)
-            .where(Youth.channel == "widget", Youth.user_ref == conversation)
+            .where(Youth.channel == "widget", Youth.user_ref == PSEUDONYMS.ref("widget", conversation))
         )
         assert handoff is not None, "the widget conversation opened no handoff"
         assert (handoff.partner_id, handoff.status, handoff.question) == (PARTNER, "pending", QUESTION)

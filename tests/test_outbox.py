@@ -18,6 +18,7 @@ from bot.db import make_engine, session_factory, transaction
 from bot.models import OutboxMessage, Youth
 from bot.outbox import enqueue
 from sixtcap.app import create_app
+from tests.conftest import PSEUDONYMS
 from tests.stubs.platforms import StubTelegram
 from webhooks.sender import Sender
 from webhooks.telegram import TelegramClient
@@ -104,7 +105,7 @@ def test_webhooks_answer_503_while_the_database_is_down() -> None:
 
     settings = load_settings().model_copy(update={"whatsapp_app_secret": SecretStr("app-secret")})
     down = make_engine("postgresql://nobody@127.0.0.1:1/none")
-    brain = Brain(down, Resources.load(settings), embedded_parser(settings))
+    brain = Brain(down, Resources.load(settings), embedded_parser(settings), PSEUDONYMS)
     with TestClient(create_app(settings, down, brain)) as client:
         widget = client.post(
             "/widget/messages",

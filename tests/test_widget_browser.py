@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.db import make_engine, session_factory
 from bot.models import Message, Youth
-from tests.served import DESKTOP, PHONE, chromium, served
+from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
 
 pytestmark = pytest.mark.slow
 
@@ -198,7 +198,9 @@ def test_an_advisers_later_answer_appears(page: Page, app_server: tuple[str, str
     engine = make_engine(app_server[1])
     with session_factory(engine)() as session:
         youth_id = session.scalar(
-            select(Youth.id).where(Youth.channel == "widget", Youth.user_ref == conversation)
+            select(Youth.id).where(
+                Youth.channel == "widget", Youth.user_ref == PSEUDONYMS.ref("widget", conversation)
+            )
         )
         assert youth_id is not None
         session.add(Message(youth_id=youth_id, direction="out", channel="widget", text="Bonjour, ici Samia."))

@@ -47,12 +47,18 @@ def _brain(request: Request) -> Brain:
     return brain
 
 
+def _youth_id(brain: Brain, session: Any, conversation_id: str) -> int | None:
+    ref = brain.pseudonyms.ref(CHANNEL, conversation_id)
+    youth_id: int | None = session.scalar(
+        select(Youth.id).where(Youth.channel == CHANNEL, Youth.user_ref == ref)
+    )
+    return youth_id
+
+
 def _since(brain: Brain, conversation_id: str, after: int) -> tuple[list[dict[str, Any]], int]:
     """The conversation's messages after `after`: the youth's texts and sixtcap's bubbles, in order."""
     with session_factory(brain.engine)() as session:
-        youth_id = session.scalar(
-            select(Youth.id).where(Youth.channel == CHANNEL, Youth.user_ref == conversation_id)
-        )
+        youth_id = _youth_id(brain, session, conversation_id)
         if youth_id is None:
             return [], after
         rows = session.scalars(
@@ -77,7 +83,8 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
     brain = _brain(request)
     conversation = str(message.conversation_id)
     replies = brain.handle(Incoming(CHANNEL, conversation, text=message.text, payload=message.payload))
-    forgotten = bool(replies) and replies[-1].id is None  # erased: nothing was stored
+    with session_factory(brain.engine)() as session:
+        forgotten = _youth_id(brain, session, conversation) is None  # « oublie-moi » confirmed
     return {
         "conversation_id": conversation,
         "messages": [{"from": "bot", **reply.as_dict()} for reply in replies],

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from admin_api.deps import DB, Admin, Now, Reader, RowId
 from bot import handoffs
 from bot.audit import audit
-from bot.models import AuditEntry, Conversation, Message, Staff
+from bot.models import AuditEntry, Conversation, DailyCount, Staff
 from bot.staff import StaffError, add_staff, issue_token
 
 router = APIRouter(tags=["staff"])
@@ -126,12 +126,13 @@ def audit_log(caller: Reader, db: DB, entity: str | None = None, limit: int = 10
 @router.get("/stats")
 def stats(caller: Reader, db: DB) -> dict[str, Any]:
     """Conversations, intents and handoffs, counted: nothing that identifies a youth."""
-    intents = db.execute(
-        select(Message.intent, func.count()).where(Message.direction == "in").group_by(Message.intent)
+    counted = db.execute(
+        select(DailyCount.intent, func.sum(DailyCount.count)).group_by(DailyCount.intent)
     ).all()
+    intents = {intent: int(total) for intent, total in counted}
     return {
         "conversations": db.scalar(select(func.count()).select_from(Conversation)) or 0,
-        "messages_in": sum(count for _, count in intents),
-        "intents": {intent or "unknown": count for intent, count in intents},
+        "messages_in": sum(intents.values()),
+        "intents": intents,
         "handoffs": handoffs.stats(db),
     }

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
 
 
 class Youth(Base):
-    """One youth on one channel. `user_ref` is the channel's identifier of the user (to be stored as
-    a keyed hash where the raw value is not needed to reply)."""
+    """One youth on one channel. `user_ref` is a keyed hash of the platform's identifier (bot/privacy.py);
+    `address` is the raw chat id, kept only where the platform needs it to send (Telegram, WhatsApp)."""
 
     __tablename__ = "youths"
     __table_args__ = (UniqueConstraint("channel", "user_ref"),)
@@ -22,6 +22,10 @@ class Youth(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(20))
     user_ref: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(100))
+    under_15: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # then: only the running conversation
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     source: Mapped[str | None] = mapped_column(String(100))  # campaign source of the first contact
