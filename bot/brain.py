@@ -87,6 +87,7 @@ class Brain:
                 state.source = youth.source = incoming.source[:100]
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
             reply = dialogue.respond(state, turn, now)
+            count(session, incoming.channel, turn.intent, now)
             outgoing = render and incoming.reply_to and [r for m in reply.messages for r in render(m)]
             if reply.erase:
                 session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE
@@ -97,7 +98,6 @@ class Brain:
             if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
-            count(session, incoming.channel, turn.intent, now)
             inbound, stored = record(session, youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
             if outgoing and incoming.reply_to:

@@ -77,7 +77,7 @@ class RetentionSettings(Section):
     inactive_youth_days: int = Field(365, ge=1, le=3650)  # everything about a youth silent that long
     under_15_hours: int = Field(24, ge=1, le=720)  # under 15: only the running conversation
     outbox_days: int = Field(7, ge=1, le=365)  # sent or failed deliveries, handled platform events
-    purge_at: str = "03:30"  # daily, local time
+    purge_at: str = Field("03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # daily, local time
 
 
 class OutboxSettings(Section):

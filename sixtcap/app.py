@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from admin_api import create_admin_app
-from bot import handoffs
+from bot import handoffs, privacy
 from bot.brain import Brain
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
@@ -100,6 +100,23 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
         if await run_in_threadpool(remind):
             app.state.sender.wake()
 
+    def purge_old() -> None:
+        with transaction(engine) as session:
+            counts = privacy.purge(session, app.state.brain.clock(), settings.retention)
+        log.info("retention purge: %s", counts)
+
+    hour, minute = (int(part) for part in settings.retention.purge_at.split(":"))
+    scheduler.add_job(
+        run_in_threadpool,
+        "cron",
+        args=[purge_old],
+        hour=hour,
+        minute=minute,
+        id="retention-purge",
+        max_instances=1,
+        coalesce=True,
+    )
+    app.state.purge = purge_old
     scheduler.add_job(
         job,
         "interval",
@@ -191,6 +208,14 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
             }
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "catalogue": counts})
+
+    @app.get("/confidentialite", response_class=HTMLResponse)
+    def privacy_notice() -> str:
+        """What is kept, why, how long, who sees it, how to erase it (durations from config.yml)."""
+        page = (PAGES / "confidentialite.html").read_text(encoding="utf-8")
+        for name, value in settings.retention.model_dump().items():
+            page = page.replace("{" + name + "}", str(value))
+        return page
 
     @app.get("/", response_class=HTMLResponse)
     def portal() -> str:

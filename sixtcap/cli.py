@@ -18,6 +18,7 @@ from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
 from bot.config import ConfigError, Settings, load_settings, masked
 from bot.db import make_engine, session_factory
+from bot.logs import configure_logging
 from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
 from bot.territory import load_territory
@@ -36,6 +37,8 @@ app.add_typer(db_app, name="db")
 nlu_app = typer.Typer(help="Understanding messages (data/nlu/).", no_args_is_help=True)
 telegram_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
 staff_app = typer.Typer(help="Partner staff accounts.", no_args_is_help=True)
+privacy_app = typer.Typer(help="Personal data: access requests, retention.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(staff_app, name="staff")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalogue_app, name="catalogue")
@@ -67,6 +70,7 @@ def main_options(
         state.settings = load_settings(config)
     except ConfigError as error:
         fail([f"configuration error: {problem}" for problem in error.problems], code=2)
+    configure_logging(state.settings.log_level)
 
 
 def _engine() -> Engine:
@@ -317,6 +321,44 @@ def staff_add(
         fail([str(error)])
 
 
+@privacy_app.command("export")
+def privacy_export(
+    channel: Annotated[str, typer.Option(help="telegram, whatsapp, widget or cli")],
+    user: Annotated[
+        str, typer.Option(help="the youth's id on that channel (chat id, phone, conversation id)")
+    ],
+) -> None:
+    """Everything stored about one youth, as JSON, for staff answering an access request."""
+    from sqlalchemy import select
+
+    from bot.models import Youth
+    from bot.privacy import Pseudonyms, export, secret_key
+
+    engine = _engine()
+    _require_schema(engine)
+    ref = Pseudonyms(secret_key(state.settings)).ref(channel, user)
+    with session_factory(engine)() as session:
+        youth = session.scalar(select(Youth).where(Youth.channel == channel, Youth.user_ref == ref))
+        if youth is None:
+            fail([f"nothing is stored about {channel} user {user}"])
+        typer.echo(json.dumps(export(session, youth), ensure_ascii=False, indent=2, default=str))
+
+
+@privacy_app.command("purge")
+def privacy_purge() -> None:
+    """Delete now what is older than the retention periods of config.yml (also run daily by the server)."""
+    from datetime import UTC, datetime
+
+    from bot.db import transaction
+    from bot.privacy import purge
+
+    engine = _engine()
+    _require_schema(engine)
+    with transaction(engine) as session:
+        counts = purge(session, datetime.now(UTC), state.settings.retention)
+    typer.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="default: server.host")] = None,
@@ -333,6 +375,7 @@ def serve(
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep the redacting JSON logging set up above
     )
 
 
