@@ -117,6 +117,7 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
         coalesce=True,
     )
     app.state.purge = purge_old
+    app.state.scheduler = scheduler
     scheduler.add_job(
         job,
         "interval",

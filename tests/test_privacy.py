@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -199,3 +199,18 @@ def test_privacy_page_and_first_contact_notice(loaded_engine: Engine, parser: Em
         and f"{SETTINGS.retention.transcript_days} jours" in notice
     )
     assert len(notice) <= 300
+
+
+def test_the_daily_purge_job_is_wired_in_the_running_app(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    from tests.conftest import channel_settings, running_app
+
+    clock = [datetime.now(UTC) - timedelta(days=400)]
+    brain_at(loaded_engine, parser, clock).handle(Incoming("widget", "long-gone", text="salut"))
+    with running_app(channel_settings(), loaded_engine, parser) as client:
+        jobs = {job.id for job in client.app.state.scheduler.get_jobs()}  # type: ignore[attr-defined]
+        assert {"retention-purge", "handoff-reminders"} <= jobs
+        client.app.state.purge()  # type: ignore[attr-defined]
+    with session_factory(loaded_engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Youth)) == 0
