@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opening_hours import OpeningHours
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.cards import clock, day_word
+from bot.catalogue.hours import opening_status
 from bot.messages import Button, Outgoing
 from bot.models import Handoff, Message, Partner, Staff, Youth
 from bot.outbox import enqueue
@@ -110,9 +112,6 @@ def close_by_youth(session: Session, handoff_id: int, now: datetime) -> None:
 
 def when_answered(hours: str | None, now: datetime, texts: Texts, zone: Any) -> str:
     """'aujourd'hui, jusqu'à 17h' / 'à partir de lundi 9h' / 'dès que possible', from the partner's hours."""
-    from bot.cards import clock, day_word
-    from bot.catalogue.hours import opening_status
-
     status = opening_status(hours, now, zone)
     if status.open_now and status.closes_at:
         return texts("handoff_when_open", time=clock(status.closes_at.astimezone(zone)))
@@ -302,8 +301,6 @@ def remind_overdue(
 
 def stats(session: Session) -> dict[str, Any]:
     """Counts and times for coordinators (no personal data)."""
-    from sqlalchemy import func
-
     rows = session.execute(select(Handoff.status, func.count()).group_by(Handoff.status)).all()
     responded = session.scalars(select(Handoff).where(Handoff.first_response_at.is_not(None))).all()
     resolved = session.scalars(select(Handoff).where(Handoff.resolved_at.is_not(None))).all()
