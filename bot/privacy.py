@@ -48,11 +48,9 @@ def secret_key(settings: Settings) -> bytes:
 
 
 def rows_of(model: type[Base], row: Any) -> dict[str, Any]:
-    return {
-        column.key: (value.isoformat() if isinstance(value, datetime) else value)
-        for column in model.__table__.columns
-        if (value := getattr(row, column.key)) is not None or True
-    }
+    """A row as JSON-ready values."""
+    values = {column.key: getattr(row, column.key) for column in model.__table__.columns}
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in values.items()}
 
 
 def export(session: Session, youth: Youth) -> dict[str, Any]:
