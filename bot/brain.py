@@ -70,6 +70,7 @@ class Brain:
         """Answer `incoming`. With `render` and `incoming.reply_to`, the replies are also written to the
         outbox, rendered for the platform, in the same transaction. A platform event already handled
         (same `message_id`) is not handled again: no reply."""
+        incoming = storable(incoming)
         turn = self.understand(incoming)
         now = self.clock()
         with transaction(self.engine) as session:
@@ -110,6 +111,21 @@ class Brain:
             session.add(conversation)
             session.flush()
             return [replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)]
+
+
+def storable(incoming: Incoming) -> Incoming:
+    """Without NUL characters, which PostgreSQL cannot store in text (a youth's message must not be lost)."""
+
+    def clean(value: str | None) -> str | None:
+        return value.replace("\x00", "") if value else value
+
+    return replace(
+        incoming,
+        text=clean(incoming.text),
+        payload=clean(incoming.payload),
+        source=clean(incoming.source),
+        message_id=clean(incoming.message_id),
+    )
 
 
 def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) -> Youth:

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from admin_api import create_admin_app
 from bot import handoffs, privacy
@@ -59,6 +59,13 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in error.errors()
         ]
         return JSONResponse({"detail": "; ".join(problems), "problems": problems}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def refused_value(_request: Request, error: DataError) -> JSONResponse:
+        """A value the database cannot store (a NUL character, a number out of range): the request's fault."""
+        return JSONResponse(
+            {"detail": "a value cannot be stored (control character or number out of range)"}, 422
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:

@@ -355,3 +355,10 @@ def test_authorization_matrix(
         assert response.status_code in {403, 404}, (role, method, path, response.status_code, response.text)
         if role.endswith("adviser") and ("handoffs/{" in path or "capacity" in path):
             assert response.status_code == 404  # another partner's things do not exist for an adviser
+
+
+def test_a_nul_character_is_a_clear_4xx(world: World) -> None:
+    response = world.call("coordinator", "GET", "/handoffs?partner_id=ab%00cd")
+    assert response.status_code in (200, 422)  # SQLite stores NUL; PostgreSQL refuses it: never a 5xx
+    reply = world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Bon\x00jour"})
+    assert reply.status_code in (200, 422)
