@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from admin_api.routes.catalogue import CapacityIn, capacity
 from bot import handoffs
-from bot.audit import audit
 from bot.db import session_factory
 from bot.handoffs import HandoffError
 from bot.models import Handoff, Message, Partner, Service, Staff, Youth
@@ -392,10 +391,6 @@ def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -
         return handoff_page(request, db, who, handoff, done=done)
 
 
-def snapshot(handoff: Handoff) -> dict[str, Any]:
-    return {"status": handoff.status, "partner_id": handoff.partner_id, "claimed_by": handoff.claimed_by}
-
-
 PROBLEMS = {
     "already resolved": "Cette question est déjà résolue.",
     "another adviser": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
@@ -435,25 +430,23 @@ def act(
             if not csrf_ok(session_token(request), csrf):
                 return forbidden(request, who)
             try:
-                handoff = handoffs.get(db, who, handoff_id)
+                handoffs.get(db, who, handoff_id)  # another partner's handoff does not exist for them
             except HandoffError:
                 return not_found(request, who)
             if who.role not in WRITERS:
                 return reserved(request, who)
             at = now(request)
-            before = snapshot(handoff)
             try:
-                if action == "claim":
-                    after = snapshot(handoffs.claim(db, who, handoff_id, at))
-                elif action == "reply":
-                    if text is not None and len(text.strip()) > 2000:
-                        raise HandoffError("invalid", "too long")
-                    message = handoffs.reply(
+                if action == "reply" and text is not None and len(text.strip()) > 2000:
+                    raise HandoffError("invalid", "too long")
+                changes = {
+                    "claim": lambda: handoffs.claim(db, who, handoff_id, at),
+                    "reply": lambda: handoffs.reply(
                         db, who, handoff_id, text or "", at, state.texts, state.renderers
-                    )
-                    after = {**snapshot(handoffs.get(db, who, handoff_id)), "message_id": message.id}
-                else:
-                    after = snapshot(handoffs.resolve(db, who, handoff_id, at))
+                    ),
+                    "resolve": lambda: handoffs.resolve(db, who, handoff_id, at),
+                }
+                handoffs.perform(db, who, handoff_id, action, at, changes[action])
             except HandoffError as error:
                 problem = in_french(error)
                 code = {"not_found": 404, "conflict": 409}.get(error.kind, 422)
@@ -470,7 +463,6 @@ def act(
                     )
 
                 raise Refused(again) from None
-            audit(db, who.staff_id, action, "handoff", handoff_id, before, after, at)
     except Refused as refusal:
         return refused(request, refusal)
     if action == "reply":

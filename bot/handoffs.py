@@ -14,6 +14,7 @@ from opening_hours import OpeningHours
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.audit import audit
 from bot.cards import clock, day_word
 from bot.catalogue.hours import opening_status
 from bot.messages import Button, Outgoing
@@ -252,6 +253,29 @@ def resolve(session: Session, principal: Principal, handoff_id: int, now: dateti
     if handoff.status == RESOLVED:
         raise HandoffError("conflict", "this handoff is already resolved")
     handoff.status, handoff.resolved_at, handoff.resolved_by = RESOLVED, now, "staff"
+    return handoff
+
+
+def snapshot(handoff: Handoff) -> dict[str, Any]:
+    return {"status": handoff.status, "partner_id": handoff.partner_id, "claimed_by": handoff.claimed_by}
+
+
+def perform(
+    session: Session,
+    principal: Principal,
+    handoff_id: int,
+    action: str,
+    now: datetime,
+    change: Callable[[], object],
+) -> Handoff:
+    """Do an adviser's `change` (claim, reply, transfer, resolve) and write it to the audit log with the
+    handoff before and after (and the reply's message id): one way for the API and the inbox pages."""
+    before = snapshot(get(session, principal, handoff_id))
+    result = change()
+    handoff = session.get(Handoff, handoff_id)
+    assert handoff is not None
+    after = snapshot(handoff) | ({"message_id": result.id} if isinstance(result, Message) else {})
+    audit(session, principal.staff_id, action, "handoff", handoff_id, before, after, now)
     return handoff
 
 

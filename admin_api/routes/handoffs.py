@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
 from bot import handoffs
-from bot.audit import audit
 from bot.handoffs import HandoffError
 from bot.models import Handoff, Youth
+from bot.staff import Principal
 
 router = APIRouter(prefix="/handoffs", tags=["handoffs"])
 ERRORS = {"not_found": 404, "conflict": 409, "invalid": 422}
@@ -64,10 +65,6 @@ def fail(error: HandoffError) -> HTTPException:
     return HTTPException(ERRORS[error.kind], str(error))
 
 
-def snapshot(handoff: Handoff) -> dict[str, Any]:
-    return {"status": handoff.status, "partner_id": handoff.partner_id, "claimed_by": handoff.claimed_by}
-
-
 @router.get("")
 def list_handoffs(
     caller: Caller,
@@ -100,58 +97,50 @@ def read(handoff_id: RowId, caller: Caller, db: DB) -> HandoffDetail:
 
 @router.post("/{handoff_id}/claim")
 def claim(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
-    try:
-        before = snapshot(handoffs.get(db, caller, handoff_id))
-        handoff = handoffs.claim(db, caller, handoff_id, at)
-    except HandoffError as error:
-        raise fail(error) from None
-    audit(db, caller.staff_id, "claim", "handoff", handoff_id, before, snapshot(handoff), at)
-    return out(db, handoff)
+    return act(db, caller, handoff_id, "claim", at, lambda: handoffs.claim(db, caller, handoff_id, at))
 
 
 @router.post("/{handoff_id}/reply")
 def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
     state = request.app.state
-    try:
-        before = snapshot(handoffs.get(db, caller, handoff_id))
-        message = handoffs.reply(db, caller, handoff_id, body.text, at, state.texts, state.renderers)
-    except HandoffError as error:
-        raise fail(error) from None
-    handoff = handoffs.get(db, caller, handoff_id)
-    audit(
+    answered = act(
         db,
-        caller.staff_id,
-        "reply",
-        "handoff",
+        caller,
         handoff_id,
-        before,
-        {**snapshot(handoff), "message_id": message.id},
+        "reply",
         at,
+        lambda: handoffs.reply(db, caller, handoff_id, body.text, at, state.texts, state.renderers),
     )
     state.wake_sender()
-    return out(db, handoff)
+    return answered
 
 
 @router.post("/{handoff_id}/transfer")
 def transfer(
     handoff_id: RowId, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
 ) -> HandoffOut:
-    try:
-        before = snapshot(handoffs.get(db, caller, handoff_id))
-        handoff = handoffs.transfer(db, caller, handoff_id, body.partner_id, at, request.app.state.public_url)
-    except HandoffError as error:
-        raise fail(error) from None
-    audit(db, caller.staff_id, "transfer", "handoff", handoff_id, before, snapshot(handoff), at)
+    url = request.app.state.public_url
+    moved = act(
+        db,
+        caller,
+        handoff_id,
+        "transfer",
+        at,
+        lambda: handoffs.transfer(db, caller, handoff_id, body.partner_id, at, url),
+    )
     request.app.state.wake_sender()
-    return out(db, handoff)
+    return moved
 
 
 @router.post("/{handoff_id}/resolve")
 def resolve(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    return act(db, caller, handoff_id, "resolve", at, lambda: handoffs.resolve(db, caller, handoff_id, at))
+
+
+def act(
+    db: DB, caller: Principal, handoff_id: int, action: str, at: datetime, change: Callable[[], object]
+) -> HandoffOut:
     try:
-        before = snapshot(handoffs.get(db, caller, handoff_id))
-        handoff = handoffs.resolve(db, caller, handoff_id, at)
+        return out(db, handoffs.perform(db, caller, handoff_id, action, at, change))
     except HandoffError as error:
         raise fail(error) from None
-    audit(db, caller.staff_id, "resolve", "handoff", handoff_id, before, snapshot(handoff), at)
-    return out(db, handoff)
