@@ -171,6 +171,16 @@ def caller(request: Request, db: Session) -> Principal | None:
     return principal_for(db, token, now(request)) if token else None
 
 
+def poster(request: Request, db: Session, csrf: str | None) -> Principal | Response:
+    """The staff member behind a form post, or the page to answer instead (log in, forbidden)."""
+    who = caller(request, db)
+    if who is None:
+        return login_redirect(request)
+    if not csrf_ok(session_token(request), csrf):
+        return forbidden(request, who)
+    return who
+
+
 def login_redirect(request: Request) -> RedirectResponse:
     """To the login form, coming back here afterwards (the notification e-mails link to a handoff)."""
     back = request.url.path
@@ -424,11 +434,9 @@ def act(
     state = request.app.state
     try:
         with transaction(request) as db:
-            who = caller(request, db)
-            if who is None:
-                return login_redirect(request)
-            if not csrf_ok(session_token(request), csrf):
-                return forbidden(request, who)
+            who = poster(request, db, csrf)
+            if isinstance(who, Response):
+                return who
             try:
                 handoffs.get(db, who, handoff_id)  # another partner's handoff does not exist for them
             except HandoffError:
@@ -546,11 +554,9 @@ def update_places(
 ) -> Response:
     try:
         with transaction(request) as db:
-            who = caller(request, db)
-            if who is None:
-                return login_redirect(request)
-            if not csrf_ok(session_token(request), csrf):
-                return forbidden(request, who)
+            who = poster(request, db, csrf)
+            if isinstance(who, Response):
+                return who
             if who.role not in WRITERS:
                 return reserved(request, who)
             try:

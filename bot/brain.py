@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot import handoffs
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import make_engine, transaction
+from bot.db import insert_for, make_engine, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.messages import Incoming, Outgoing
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
@@ -131,7 +130,6 @@ def storable(incoming: Incoming) -> Incoming:
 def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) -> Youth:
     """The youth's row (found by its pseudonym), created if new, marked seen now, and locked until the end
     of the transaction: an upsert locks the row it inserts or updates, in one round trip."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     values = {
         "channel": incoming.channel,
         "user_ref": ref,
@@ -141,7 +139,7 @@ def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) ->
     }
     seen = {"last_seen_at": now, "address": incoming.reply_to} if incoming.reply_to else {"last_seen_at": now}
     upsert = (
-        dialect.insert(Youth)
+        insert_for(session, Youth)
         .values(**values)
         .on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
         .returning(Youth)
@@ -154,11 +152,10 @@ def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) ->
 
 def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:
     """Note the platform's event id; False if it was already handled (a redelivery)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     event_id = (incoming.message_id or "")[:100]
     values = {"channel": incoming.channel, "event_id": event_id, "youth_id": youth_id, "received_at": now}
     inserted = session.execute(
-        dialect.insert(InboundEvent)
+        insert_for(session, InboundEvent)
         .values(**values)
         .on_conflict_do_nothing()
         .returning(InboundEvent.event_id)
@@ -204,8 +201,9 @@ def apply_handoff(
 
 def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     """One more message for the anonymous daily counters (they outlive erasure)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(DailyCount).values(day=now.date(), channel=channel, intent=intent[:40], count=1)
+    insert = insert_for(session, DailyCount).values(
+        day=now.date(), channel=channel, intent=intent[:40], count=1
+    )
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}

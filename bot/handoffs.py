@@ -24,7 +24,6 @@ from bot.staff import Principal
 from bot.texts import Texts
 
 PENDING, OPEN, RESOLVED = "pending", "open", "resolved"
-STATUSES = (PENDING, OPEN, RESOLVED)
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]
 
 

@@ -96,10 +96,6 @@ class Territory:
             return Point(quartier.latitude, quartier.longitude)
         return Point(commune.latitude, commune.longitude, approximate=quartier is not None)
 
-    @property
-    def departments(self) -> frozenset[str]:
-        return frozenset(c.department for c in self.communes)
-
 
 def _commune(raw: dict[str, Any]) -> Commune:
     return Commune(

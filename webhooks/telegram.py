@@ -117,14 +117,19 @@ def _keyboard_rows(buttons: tuple[Button, ...]) -> list[list[dict[str, str]]]:
     return [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
 
 
+def escape(text: str) -> str:
+    """For Telegram's HTML parse mode: <, > and & only (quotes may stay)."""
+    return html.escape(text, quote=False)
+
+
 def card_html(card: Card) -> str:
-    lines = [f"<b>{html.escape(card.title, quote=False)}</b>"]
+    lines = [f"<b>{escape(card.title)}</b>"]
     if card.subtitle:
-        lines.append(html.escape(card.subtitle, quote=False))
-    lines += [f"• {html.escape(detail, quote=False)}" for detail in card.details]
+        lines.append(escape(card.subtitle))
+    lines += [f"• {escape(detail)}" for detail in card.details]
     phones = [a.url.removeprefix("tel:") for a in card.actions if a.url and a.url.startswith("tel:")]
     if card.kind == "helpline" and phones:
-        lines.append(f"📞 {html.escape(phones[0], quote=False)}")
+        lines.append(f"📞 {escape(phones[0])}")
     return "\n".join(lines)
 
 
@@ -144,7 +149,7 @@ def render(outgoing: Outgoing) -> list[dict[str, Any]]:
     choices = _keyboard_rows(outgoing.buttons)
     calls: list[dict[str, Any]] = []
     if outgoing.text or not outgoing.cards:
-        calls.append(_send(html.escape(outgoing.text or "…", quote=False), [] if outgoing.cards else choices))
+        calls.append(_send(escape(outgoing.text or "…"), [] if outgoing.cards else choices))
     for index, card in enumerate(outgoing.cards):
         rows = _keyboard_rows(card.actions)
         if index == len(outgoing.cards) - 1:

@@ -3,6 +3,7 @@ loader's checks, and the daily "places dispo" update in one call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
 from bot.models import Partner, Service
+from bot.staff import Principal
 
 router = APIRouter(tags=["catalogue"])
 Entry = Annotated[
@@ -37,6 +39,28 @@ class CapacityOut(BaseModel):
 def invalid(error: CatalogueInvalid) -> HTTPException:
     problems = [f"{p.field}: {p.reason}" if p.field else p.reason for p in error.problems]
     return HTTPException(422, "; ".join(problems))
+
+
+def found(db: DB, model: type[Partner] | type[Service], key: str) -> Any:
+    row = db.get(model, key)
+    if row is None:
+        raise HTTPException(404, f"no {model.__tablename__[:-1]} {key!r}")
+    return row
+
+
+def _deactivate(
+    db: DB,
+    caller: Principal,
+    entity: str,
+    row: Partner | Service,
+    at: datetime,
+    dependents: Sequence[Service] = (),
+) -> dict[str, Any]:
+    """Deactivated, never deleted: handoffs and statistics still point at it. Audited."""
+    for item in (row, *dependents):
+        item.active, item.updated_at = False, at
+    audit(db, caller.staff_id, "deactivate", entity, row.id, {"active": True}, {"active": False}, at)
+    return {"id": row.id, "active": False}
 
 
 def _partner(db: DB, partner_id: str) -> dict[str, Any]:
@@ -87,14 +111,8 @@ def update_partner(
 
 @router.delete("/partners/{partner_id}")
 def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    row = db.get(Partner, partner_id)
-    if row is None:
-        raise HTTPException(404, f"no partner {partner_id!r}")
-    row.active, row.updated_at = False, at
-    for service in db.scalars(select(Service).where(Service.partner_id == partner_id)):
-        service.active, service.updated_at = False, at
-    audit(db, caller.staff_id, "deactivate", "partner", partner_id, {"active": True}, {"active": False}, at)
-    return {"id": partner_id, "active": False}
+    services = db.scalars(select(Service).where(Service.partner_id == partner_id)).all()
+    return _deactivate(db, caller, "partner", found(db, Partner, partner_id), at, services)
 
 
 @router.post("/partners/{partner_id}/locations", status_code=201)
@@ -169,12 +187,10 @@ def create_service(
 
 @router.get("/services/{service_id}")
 def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
-    row = db.get(Service, service_id)
-    if row is None:
-        raise HTTPException(404, f"no service {service_id!r}")
+    row = found(db, Service, service_id)
     raw = _partner(db, row.partner_id)
-    found = next((s for s in raw["services"] if s["id"] == service_id), None)
-    return {**(found or {"id": service_id}), "partner_id": row.partner_id, "active": row.active}
+    entry = next((s for s in raw["services"] if s["id"] == service_id), None)
+    return {**(entry or {"id": service_id}), "partner_id": row.partner_id, "active": row.active}
 
 
 @router.patch("/services/{service_id}")
@@ -195,12 +211,7 @@ def update_service(
 
 @router.delete("/services/{service_id}")
 def deactivate_service(service_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    row = db.get(Service, service_id)
-    if row is None:
-        raise HTTPException(404, f"no service {service_id!r}")
-    row.active, row.updated_at = False, at
-    audit(db, caller.staff_id, "deactivate", "service", service_id, {"active": True}, {"active": False}, at)
-    return {"id": service_id, "active": False}
+    return _deactivate(db, caller, "service", found(db, Service, service_id), at)
 
 
 @router.patch("/services/{service_id}/capacity")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.catalogue.datainclusion import partner_dicts, service_record, structure_record
 from bot.catalogue.files import CatalogueInvalid, Source, check_sources
-from bot.catalogue.loader import LoadReport, _upsert_partner
+from bot.catalogue.loader import LoadReport, upsert_partner
 from bot.models import Partner, Service
 from bot.territory import Territory
 from bot.yamlfile import Problem
@@ -45,7 +45,7 @@ def save_partner(session: Session, raw: dict[str, Any], territory: Territory, no
         raise CatalogueInvalid(
             [Problem("request", None, "services.id", f"{taken[0]!r} belongs to another partner")]
         )
-    _upsert_partner(session, entry, territory, LoadReport())
+    upsert_partner(session, entry, territory, LoadReport())
     for service_id in [s.id for s in entry.services]:
         row = session.get(Service, service_id)
         if row is not None and not row.active:

@@ -153,7 +153,7 @@ def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory)
     return changed
 
 
-def _upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
+def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
     now = utcnow()
     partner = session.get(Partner, entry.partner.id)
     if partner is None:
@@ -204,7 +204,7 @@ def load_catalogue(
     report = LoadReport()
     with transaction(engine) as session:
         for done, entry in enumerate(entries, start=1):
-            _upsert_partner(session, entry, territory, report)
+            upsert_partner(session, entry, territory, report)
             if on_progress:
                 on_progress(done, len(entries))
         partner_ids = {e.partner.id for e in entries}

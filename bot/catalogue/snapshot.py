@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -129,7 +128,6 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._version: tuple[object, ...] | None = None
         self._services: tuple[ServiceView, ...] = ()
-        self.loaded_at: datetime | None = None
 
     def services(self, session: Session) -> tuple[ServiceView, ...]:
         version = catalogue_version(session)

@@ -121,14 +121,5 @@ class Service(Base):
         secondary=service_locations, order_by="Location.position"
     )
 
-    @property
-    def effective_hours(self) -> str | None:
-        return self.horaires_accueil or self.partner.horaires_accueil
-
-    @property
-    def has_places(self) -> bool | None:
-        """True with places left, False when full, None when unknown."""
-        return None if self.places_available is None else self.places_available > 0
-
     def as_dict(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}
