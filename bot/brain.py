@@ -184,8 +184,11 @@ def apply_handoff(
             request.urgent,
             now,
             public_url,
+            request.crisis_kind,
         )
         state.handoff_id = handoff.id
+    if reply.escalate is not None and state.handoff_id is not None:
+        handoffs.make_urgent(session, state.handoff_id, reply.escalate, now, public_url)
     if reply.thread and state.handoff_id is not None:
         inbound.handoff_id = state.handoff_id
     if reply.close_handoff and inbound.handoff_id is None:

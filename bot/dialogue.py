@@ -3,7 +3,8 @@
 A message becomes a `Turn` (an intent with entities, or a pressed button). `Dialogue.respond` then reads
 top to bottom:
 
-1. danger first: a crisis gets helplines before anything else, at any step;
+1. danger first: a crisis gets the helplines that fit before anything else, at any step (bot/crisis.py);
+   while the conversation is in crisis, no menu or service comes unless the youth asks;
 2. erasure ("oublie-moi") and its confirmation; the crisis follow-up buttons; restart ("menu");
 3. what the message tells about the youth (town, neighbourhood, age), remembered for the conversation;
 4. what the youth asks (a concern, more results, an adviser, the village, small talk, unclear);
@@ -19,13 +20,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.cards import helpline_card, scene_card, service_card
+from bot.cards import scene_card, service_card
 from bot.catalogue.snapshot import ServiceView
+from bot.crisis import CrisisPath, CrisisReply
 from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
 from bot.resources import Resources
 from bot.routing import Match, Need, find_services
-from bot.state import AGE, CONCERN, CRISIS, FORGET, HANDOFF, HANDOFF_QUESTION, NEW, RESULTS, TOWN, State
+from bot.state import (
+    AGE,
+    CONCERN,
+    CRISIS,
+    CRISIS_CHECK,
+    FORGET,
+    HANDOFF,
+    HANDOFF_QUESTION,
+    NEW,
+    RESULTS,
+    TOWN,
+    State,
+)
 from nlu.text import fold, words
 
 INFORM = "inform"  # a message that only answers a question (town, age)
@@ -44,10 +58,15 @@ BUTTON_INTENTS = {
     "crisis:listening": "crisis_listening",
     "crisis:adviser": "crisis_adviser",
     "crisis:later": "crisis_later",
+    "crisis:yes": "crisis_yes",
+    "crisis:no": "crisis_no",
     "handoff:skip": "handoff_skip",
     "handoff:choose": "handoff_choose",
     "handoff:close": "handoff_close",
+    "handoff:close:yes": "handoff_close_yes",
+    "handoff:keep": "handoff_keep",
 }
+ASKS_SOMETHING = ("ask_human", "village", "more", "forget_me", "menu", "town_other", "age_skip", "help")
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
@@ -102,6 +121,7 @@ class HandoffRequest:
     question: str | None
     urgent: bool
     concern: str | None
+    crisis_kind: str | None = None  # what staff see on an urgent question (a label of data/crisis.yml)
 
 
 @dataclass
@@ -110,7 +130,8 @@ class Reply:
     erase: bool = False  # the youth confirmed "oublie-moi": delete everything about them
     open_handoff: HandoffRequest | None = None
     thread: bool = False  # the youth's message joins their open handoff
-    close_handoff: bool = False  # the youth says it is settled
+    close_handoff: bool = False  # the youth confirmed it is settled
+    escalate: str | None = None  # a danger while a question is open: make it urgent, with this kind
 
 
 class Dialogue:
@@ -118,12 +139,17 @@ class Dialogue:
         self.r = resources
         self.t = resources.texts
         self.services = services  # the active catalogue, asked for only when results are needed
+        self.crisis_path = CrisisPath(resources.crisis, resources.territory, resources.texts)
 
     # -- the turn, top to bottom -------------------------------------------------------------------
 
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         if turn.intent == "crisis":
             return self.crisis(state, turn)
+        if state.step == CRISIS_CHECK and turn.intent in ("crisis_yes", "affirm"):
+            return self.crisis_confirmed(state)
+        if state.step == CRISIS_CHECK and turn.intent in ("crisis_no", "deny"):
+            return Reply(self.crisis_denied(state, now))
         if turn.intent == MEDIA:
             return Reply([Outgoing(self.t("media"))])
         if state.step == FORGET and turn.intent in ("forget_yes", "affirm"):
@@ -143,6 +169,9 @@ class Dialogue:
             handled = self.handoff_turn(state, turn, now)
             if handled is not None:
                 return handled
+        if state.crisis_active and not self.asks_for_something(turn):
+            return Reply(self.crisis_path.listening(state.handoff_id is not None))
+        state.crisis_active = False
 
         lead = []
         if state.step == NEW:  # first contact: welcome and what is kept, whatever the message was
@@ -381,23 +410,38 @@ class Dialogue:
             and (turn.intent == "handoff_skip" or turn.text)
         ):
             return self.open_handoff(state, turn.text.strip() or None, urgent=False, now=now)
-        if state.step == HANDOFF and turn.intent in ("handoff_close", "thanks", "goodbye"):
+        if turn.intent == "handoff_close_yes" and not state.handoff_urgent:
             state.step, state.handoff_id = CONCERN, None
             return Reply([Outgoing(self.t("handoff_closed"))], close_handoff=True)
+        partner = self.partner_name(state.handoff_partner or "")
+        if turn.intent == "handoff_close" and not state.handoff_urgent:
+            buttons = (
+                Button(self.t.button("handoff_close_yes"), "handoff:close:yes"),
+                Button(self.t.button("handoff_keep"), "handoff:keep"),
+            )
+            return Reply([Outgoing(self.t("handoff_close_confirm", partner=partner), buttons=buttons)])
+        if turn.intent in ("handoff_close", "handoff_close_yes", "handoff_keep"):
+            key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_kept"
+            return Reply([Outgoing(self.t(key, partner=partner))])
+        if state.step == HANDOFF and turn.intent in ("thanks", "goodbye", "affirm"):
+            key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_thanks"
+            return Reply([Outgoing(self.t(key, partner=partner), buttons=self.handoff_close_buttons(state))])
         if state.step == HANDOFF and turn.text:
             return Reply(
-                [Outgoing(self.t("handoff_ack"), buttons=(self.handoff_close_button(),))], thread=True
+                [Outgoing(self.t("handoff_ack"), buttons=self.handoff_close_buttons(state))], thread=True
             )
         return None
 
-    def open_handoff(self, state: State, question: str | None, urgent: bool, now: datetime) -> Reply:
+    def open_handoff(
+        self, state: State, question: str | None, urgent: bool, now: datetime, crisis_kind: str | None = None
+    ) -> Reply:
         partner = state.handoff_partner or ""
-        state.step = HANDOFF
-        request = HandoffRequest(partner, question, urgent, state.concern)
+        state.step, state.handoff_urgent = HANDOFF, urgent
+        request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
         when = when_answered(self.partner_hours(partner), now, self.t, self.r.zone)
         text = self.t("handoff_sent", partner=self.partner_name(partner), when=when)
         return Reply(
-            [Outgoing(text, buttons=(self.handoff_close_button(),))], open_handoff=request, thread=True
+            [Outgoing(text, buttons=self.handoff_close_buttons(state))], open_handoff=request, thread=True
         )
 
     def suggested_partner(self, state: State, now: datetime) -> str | None:
@@ -427,8 +471,9 @@ class Dialogue:
     def partner_hours(self, partner_id: str) -> str | None:
         return next((s.partner_hours for s in self.services() if s.partner_id == partner_id), None)
 
-    def handoff_close_button(self) -> Button:
-        return Button(self.t.button("handoff_close"), "handoff:close")
+    def handoff_close_buttons(self, state: State) -> tuple[Button, ...]:
+        """Closing a question takes a button and a confirmation; an urgent one is closed by staff only."""
+        return () if state.handoff_urgent else (Button(self.t.button("handoff_close"), "handoff:close"),)
 
     def village(self, state: State) -> list[Outgoing]:
         scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
@@ -438,30 +483,55 @@ class Dialogue:
     # -- danger ---------------------------------------------------------------------------------------
 
     def crisis(self, state: State, turn: Turn) -> Reply:
-        """Helplines first, no question before them; then the offer to be put in touch."""
-        state.crisis, state.step = True, CRISIS
+        """Helplines first, no question before them (bot/crisis.py grades the reply)."""
+        first_contact = state.step == NEW
         kinds = [str(kind) for kind in turn.values("crisis_kind")]
-        helplines = self.r.crisis.helplines(kinds, self.r.territory, state.age_low)
-        cards = tuple(helpline_card(h, self.t) for h in helplines)
-        follow_up = (
-            Button(self.t.button("crisis_listening"), "crisis:listening"),
-            Button(self.t.button("crisis_adviser"), "crisis:adviser"),
-            Button(self.t.button("crisis_later"), "crisis:later"),
+        about_other = "other" in turn.values("crisis_about")
+        reply = self.during_handoff(
+            state, self.crisis_path.first(state, kinds, about_other, self.waiting(state))
         )
-        return Reply(
-            [
-                Outgoing(self.t("crisis_intro"), cards=cards),
-                Outgoing(self.t("crisis_now")),
-                Outgoing(self.t("crisis_follow_up"), buttons=follow_up),
-            ]
-        )
+        if first_contact:  # what is kept, after the helplines
+            url = self.r.public_url.rstrip("/")
+            privacy = Outgoing(self.t("privacy", url=url, days=self.r.transcript_days))
+            reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
+        return reply
+
+    def crisis_confirmed(self, state: State) -> Reply:
+        """Yes to "Est-ce que tu penses à mourir ou à te faire du mal ?": the suicide path."""
+        return self.during_handoff(state, self.crisis_path.confirmed(state, self.waiting(state)))
+
+    def during_handoff(self, state: State, answer: CrisisReply) -> Reply:
+        """A danger while a question is open: the message joins it, and it becomes urgent, with the kind."""
+        if not self.waiting(state):
+            return Reply(answer.messages)
+        escalate = None
+        if state.step == CRISIS:
+            state.step = HANDOFF  # the youth's next messages still join the open question
+            if not state.handoff_urgent:
+                state.handoff_urgent, escalate = True, self.r.crisis.label(answer.kind)
+        return Reply(answer.messages, escalate=escalate, thread=True)
+
+    @staticmethod
+    def waiting(state: State) -> bool:
+        return state.handoff_id is not None
+
+    def crisis_denied(self, state: State, now: datetime) -> list[Outgoing]:
+        """No: thanks for answering, the lines stay, and the wellbeing path goes on."""
+        state.crisis_active, state.step = False, CONCERN
+        state.concern = state.concern or "wellbeing"
+        return [Outgoing(self.t("crisis_denied")), *self.advance(state, now)]
 
     def crisis_follow_up(self, state: State, choice: str, now: datetime) -> Reply:
         """Put the youth in touch at once: an urgent handoff to the listening point or the mission locale."""
-        state.step = CONCERN
+        if choice == "crisis_yes":
+            return self.crisis_confirmed(state)
+        if choice == "crisis_no":
+            return Reply(self.crisis_denied(state, now))
         if choice == "crisis_later":
+            state.step = CONCERN
             return Reply([Outgoing(self.t("crisis_later"), buttons=(self.button("other"),))])
         if state.handoff_id is not None:
+            state.step = HANDOFF
             return Reply(
                 [Outgoing(self.t("handoff_already", partner=self.partner_name(state.handoff_partner or "")))]
             )
@@ -470,14 +540,16 @@ class Dialogue:
         else:
             partner = self.suggested_partner(state, now) or self.r.rules.listening_partner
         state.handoff_partner = partner
-        reply = self.open_handoff(state, None, urgent=True, now=now)
-        reply.messages = [
-            Outgoing(
-                self.t(choice, partner=self.partner_name(partner or "")),
-                buttons=(self.handoff_close_button(),),
-            )
-        ]
+        kinds = self.r.crisis.ordered(state.crisis_kinds)
+        reply = self.open_handoff(state, None, urgent=True, now=now, crisis_kind=kinds[0].label)
+        reply.messages = [Outgoing(self.t(choice, partner=self.partner_name(partner or "")))]
         return reply
+
+    def asks_for_something(self, turn: Turn) -> bool:
+        """In crisis mode, what takes the youth out of it: a clear concern, a button, or a request."""
+        if turn.intent in ASKS_SOMETHING or turn.intent == INFORM:
+            return True
+        return turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN
 
     def covers(self, service: ServiceView, state: State) -> bool:
         commune = self.r.territory.commune(state.commune) if state.commune else None

@@ -47,20 +47,35 @@ def open_handoff(
     urgent: bool,
     now: datetime,
     public_url: str,
+    crisis_kind: str | None = None,
 ) -> Handoff:
+    """A new question; an urgent one (a youth in danger) is announced to the coordinators at once too."""
     handoff = Handoff(
         youth_id=youth_id,
         partner_id=partner_id,
         question=question,
         concern=concern,
         urgent=urgent,
+        crisis_kind=crisis_kind,
         status=PENDING,
         created_at=now,
     )
     session.add(handoff)
     session.flush()
-    announce(session, handoff, "handoff.created", now, public_url)
+    announce(session, handoff, "handoff.created", now, public_url, coordinators=urgent)
     return handoff
+
+
+def make_urgent(
+    session: Session, handoff_id: int, crisis_kind: str | None, now: datetime, public_url: str
+) -> None:
+    """A youth in danger while their question waits: it becomes urgent and everyone is told at once."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.status == RESOLVED or handoff.urgent:
+        return
+    handoff.urgent, handoff.crisis_kind = True, crisis_kind
+    session.flush()
+    announce(session, handoff, "handoff.urgent", now, public_url, coordinators=True)
 
 
 def announce(
@@ -75,12 +90,18 @@ def announce(
         "handoff_id": handoff.id,
         "partner_id": handoff.partner_id,
         "urgent": handoff.urgent,
+        "crisis_kind": handoff.crisis_kind,
         "concern": handoff.concern,
         "created_at": handoff.created_at.isoformat(),
         "url": link,
     }
-    label = "URGENT — " if handoff.urgent else ""
-    what = "Rappel : une question attend" if event == "handoff.reminder" else "Nouvelle question d'un jeune"
+    label = (
+        f"URGENT ({handoff.crisis_kind}) — " if handoff.crisis_kind else "URGENT — " if handoff.urgent else ""
+    )
+    what = {
+        "handoff.reminder": "Rappel : une question attend",
+        "handoff.urgent": "Un jeune en danger attend une réponse",
+    }.get(event, "Nouvelle question d'un jeune")
     mail = {
         "subject": f"[sixtcap] {label}{what} (n° {handoff.id})",
         "body": f"{what} pour {partner.nom if partner else handoff.partner_id}.\nOuvrir : {link}\n",

@@ -4,49 +4,15 @@ the village and the territory. Loaded once per process."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import yaml
 
 from bot.concerns import Concern, load_concerns
 from bot.config import Settings
+from bot.crisis import CrisisRules, load_crisis_rules
 from bot.routing import Rules, load_rules
-from bot.territory import Helpline, Territory, load_territory
+from bot.territory import Territory, load_territory
 from bot.texts import Texts, load_texts
 from bot.village import Village, load_village
-
-
-@dataclass(frozen=True)
-class CrisisRules:
-    default: tuple[str, ...]
-    kinds: dict[str, tuple[str, ...]]
-    age_limits: dict[str, int]
-    max_cards: int
-
-    def helplines(self, kinds: list[str], territory: Territory, age_low: int | None) -> list[Helpline]:
-        """The helplines that fit the kinds of danger (in order, without repeats), then the defaults."""
-        numbers: list[str] = []
-        for kind in kinds:
-            numbers += [n for n in self.kinds.get(kind, ()) if n not in numbers]
-        numbers += [n for n in self.default if n not in numbers]
-        by_number = {h.number: h for h in territory.helplines}
-        chosen = [
-            by_number[n]
-            for n in numbers
-            if n in by_number and (age_low is None or age_low <= self.age_limits.get(n, 200))
-        ]
-        return chosen[: self.max_cards]
-
-
-def load_crisis_rules(path: Path) -> CrisisRules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return CrisisRules(
-        default=tuple(raw["default"]),
-        kinds={k: tuple(v) for k, v in raw["kinds"].items()},
-        age_limits={str(k): int(v) for k, v in (raw.get("age_limits") or {}).items()},
-        max_cards=int(raw["max_cards"]),
-    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ AGE = "age"  # waiting for the age
 RESULTS = "results"  # results shown
 FORGET = "forget"  # asked to confirm erasure
 CRISIS = "crisis"  # helplines shown, follow-up offered
+CRISIS_CHECK = "crisis_check"  # an indirect sign: asked whether the youth thinks of dying or self-harm
 HANDOFF_QUESTION = "handoff_question"  # waiting for the question for partner staff
 HANDOFF = "handoff"  # a handoff is open: the youth's messages join it
 
@@ -32,8 +33,12 @@ class State:
     town_attempts: int = 0
     page: int = 0
     crisis: bool = False  # a crisis happened in this conversation (for the handoff)
+    crisis_active: bool = False  # in crisis mode: no menus or services unless the youth asks for them
+    crisis_kinds: list[str] = field(default_factory=list)  # kinds of danger seen (data/crisis.yml)
+    crisis_lines: list[str] = field(default_factory=list)  # helplines already shown, not repeated
     handoff_id: int | None = None  # the open handoff, if any
     handoff_partner: str | None = None  # the partner chosen for it
+    handoff_urgent: bool = False  # urgent questions are closed by staff, never by "merci"
     source: str | None = None  # campaign source of the first contact
     extra: dict[str, Any] = field(default_factory=dict)
 

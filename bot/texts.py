@@ -31,6 +31,9 @@ class Texts:
         """The text `key` with its {placeholders} filled."""
         return str(self.raw[key]).format(**values)
 
+    def has(self, key: str) -> bool:
+        return key in self.raw
+
     def button(self, key: str) -> str:
         return str(self.raw["buttons"][key])
 

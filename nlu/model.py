@@ -14,6 +14,7 @@ from nlu.classifier import REGULARISATION, IntentClassifier, train_classifier
 from nlu.entities import Gazetteer, extract
 from nlu.features import mask_entities
 from nlu.rasa_yaml import Example, TrainingData, read_training_data, training_files
+from nlu.safety import Lexicon, load_lexicon
 
 MODEL_VERSION = "2"  # bump when features or training change, so cached models are rebuilt
 
@@ -22,6 +23,7 @@ MODEL_VERSION = "2"  # bump when features or training change, so cached models a
 class NluModel:
     classifier: IntentClassifier
     gazetteer: Gazetteer
+    lexicon: Lexicon  # the danger phrases (not trained: read as they are)
 
     def entities(self, text: str) -> list[dict[str, Any]]:
         return extract(text, self.gazetteer)
@@ -32,10 +34,15 @@ class NluModel:
 
 @dataclass(frozen=True)
 class NluData:
-    """Where the model comes from: the NLU folder and the territory file."""
+    """Where the model comes from: the NLU folder, the territory file and the danger phrases (by default
+    `safety/` beside the NLU folder)."""
 
     nlu_dir: Path
     territory_file: Path
+    safety_dir: Path | None = None
+
+    def lexicon(self) -> Lexicon:
+        return load_lexicon(self.safety_dir or self.nlu_dir.parent / "safety")
 
     def files(self) -> list[Path]:
         return [*training_files(self.nlu_dir), self.territory_file]
@@ -61,7 +68,7 @@ def fit(examples: list[Example], gazetteer: Gazetteer) -> IntentClassifier:
 def train(source: NluData) -> NluModel:
     data = source.training_data()
     gazetteer = source.gazetteer(data)
-    return NluModel(fit(data.examples, gazetteer), gazetteer)
+    return NluModel(fit(data.examples, gazetteer), gazetteer, source.lexicon())
 
 
 def artifact_path(var_dir: Path, fingerprint: str) -> Path:
@@ -92,5 +99,5 @@ def load_or_train(source: NluData, var_dir: Path) -> NluModel:
             classifier = IntentClassifier.load(path)
         except (OSError, ValueError, KeyError):
             return train_and_save(source, var_dir)[0]
-        return NluModel(classifier, source.gazetteer(source.training_data()))
+        return NluModel(classifier, source.gazetteer(source.training_data()), source.lexicon())
     return train_and_save(source, var_dir)[0]

@@ -1,5 +1,7 @@
 """Parse a message into Rasa's `/model/parse` shape: intent, entities, ranking. Low confidence gives
-`nlu_fallback`; the safety layer makes any message with a danger phrase `crisis`."""
+`nlu_fallback`; the safety layer makes any message with a danger phrase `crisis`, with one `crisis_kind`
+entity per kind of danger (and `crisis_about: other` when it seems to be about a friend). A crisis the
+classifier alone sees has no `crisis_kind`: the dialogue then asks rather than assumes."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nlu.model import NluModel
-from nlu.safety import alarms
+from nlu.safety import Lexicon
 from nlu.text import fold, fold_with_offsets
 
 FALLBACK = "nlu_fallback"
@@ -31,10 +33,10 @@ def _ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
     return [{"name": name, "confidence": round(score, 6)} for name, score in scores[:RANKING_SIZE]]
 
 
-def apply_safety(result: dict[str, Any], text: str) -> dict[str, Any]:
+def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[str, Any]:
     """Make `result` a crisis if the text has a danger phrase; add a `crisis_kind` entity per kind."""
     folded, offsets = fold_with_offsets(text)
-    found = alarms(folded)
+    found = lexicon.alarms(folded)
     if not found:
         return result
     normalized_offsets = _normalized_offsets(folded, offsets)
@@ -48,6 +50,8 @@ def apply_safety(result: dict[str, Any], text: str) -> dict[str, Any]:
         }
         for alarm in found
     ]
+    if lexicon.about_someone_else(folded):
+        kinds.append({"entity": "crisis_about", "value": "other", "extractor": SAFETY_EXTRACTOR})
     others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
     return {
         **result,
@@ -84,7 +88,7 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         entities = self.model.entities(analysed) if fold(analysed) else []
         result = self._classify(text, analysed, entities)
-        return apply_safety(result, text)
+        return apply_safety(result, text, self.model.lexicon)
 
     def _classify(self, text: str, analysed: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
         base: dict[str, Any] = {"text": text, "entities": entities}

@@ -55,7 +55,7 @@ class RasaParser:
             return self.fallback.parse(text)
         answer.setdefault("entities", [])
         answer.setdefault("intent_ranking", [])
-        return apply_safety(answer, text)
+        return apply_safety(answer, text, self.fallback.model.lexicon)
 
 
 def _valid(body: Any) -> bool:

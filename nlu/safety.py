@@ -1,159 +1,167 @@
-"""The safety layer: phrases that mean a youth may be in danger (suicidal thoughts, self-harm,
-overdose, violence, sexual violence, immediate danger). Any match makes the message `crisis`, whatever
-the classifier or the Rasa server says. It is tuned for recall: a false alarm only shows helplines
-first; a miss is not acceptable. Patterns run on folded text (no accents, lower case, ' and - as spaces)."""
+"""The safety layer: phrases that mean a youth may be in danger, read from `data/safety/` (one file per kind
+of danger, written to be reviewed by a listening-point professional). Any match makes the message `crisis`
+with its kinds, whatever the classifier or the Rasa server says. Jokes and hyperboles listed in
+`harmless.yml` are blanked out first; a laughter marker alone hides nothing.
+
+Patterns run on folded text (no accents, lower case, ' and - as spaces); `{name}` stands for a word group of
+`words.yml`. It is tuned for recall: a false alarm costs a warm question, a miss is not acceptable."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-# "je", as youths write it: je, j, g, jv..., ch/chui
-_ME = r"(?:me|m)"
-_WANT = r"(?:veux|veu|vx|voudrais|voudrai|envie d|envie de|vais|vai|va|pense a|pense au|prefere)"
+import yaml
 
-PATTERNS: dict[str, tuple[str, ...]] = {
-    "suicide": (
-        r"suicid",
-        rf"\b{_ME} (?:tuer|foutre en l air|pendre|jeter (?:sous|du|d un|de la|par)|flinguer|buter|noyer|"
-        r"ouvrir les veines|foutre en lair)",
-        rf"{_WANT}\s?(?:mourir|crever|en finir|disparaitre pour (?:toujours|de bon)|plus (?:vivre|exister|me reveiller))",
-        r"\ben finir\b",
-        r"mettre fin a (?:mes jours|ma vie|tout)",
-        r"\ben vie\b",
-        r"(?:veux|veu|vx|ve) plus vivre",
-        r"idees? (?:noires?|suicidaires?|de mort)",
-        r"passer a l acte",
-        r"saute[rz]?\b.{0,30}\b(?:pont|toit|fenetre|immeuble|balcon|quai|falaise|etage|rebord)",
-        r"\b(?:pont|toit|fenetre|immeuble|balcon|quai|falaise|rebord)\b.{0,40}\bsauter?\b",
-        r"(?:vais|vai|va|envie de|veux) sauter\b",
-        r"(?:sous|devant) (?:le|un|une) (?:rer|train|metro|bus|voiture|camion)",
-        r"pense(?:s|r)? (?:a|au) (?:la mort|mourir|suicide|me tuer|en finir)",
-        r"\bla mort\b",
-        r"dernier message",
-        r"mieux sans moi",
-        r"lettre (?:d adieu|pour ma famille)",
-        r"\badieu\b",
-        r"disparaitre (?:pour toujours|definitivement|a jamais|de la surface)",
-        r"(?:que|veux que) tout s arrete",
-        r"plus la (?:peine|force) de (?:vivre|continuer)",
-        r"(?:me|m) regrettera",
-        r"(?:vivre|tenir) jusqu a demain",
-        r"\bfini pour moi\b",
-        r"le faire (?:ce soir|cette nuit|demain)",
-        r"\bmourir\b(?! de (?:rire|faim|chaud|froid|honte|ennui))",
-        r"(?:prevu|decide|decidee) de le faire|tout prevu",
-        r"\badieux\b",
-        r"derniere fois que (?:vous|tu|on)",
-    ),
-    "self_harm": (
-        r"scarifi",
-        r"automutil",
-        rf"\b{_ME} (?:coupe|couper|coupes|mutile|mutiler|taillade|taillader|scarifie|lacere)\b"
-        r"(?! (?:l electricite|le courant|le gaz|l eau|la ligne|internet|le forfait|la parole|les cheveux|les vivres))",
-        r"me suis (?:encore )?(?:coupee?|ouverte?|brulee?|scarifiee?|mutilee?|fait du mal|blessee? expres)",
-        r"(?:coupe|ouvert|ouvre|entaille|taillade)e?s? (?:le|les|mon|mes|la|ma) (?:bras|poignets?|veines?|cuisses?|jambes?|peau|ventre)",
-        rf"\b{_ME} (?:fais|faire|fait) (?:du mal|saigner|mal expres)",
-        r"\b(?:lame|lames|cutter|cutters)\b",
-        r"rasoir (?:sur|contre) (?:moi|mon|ma|mes)",
-        r"brulures? de (?:cigarette|clope)",
-        r"brule[rz]? avec (?:des|une|un|mes|ma|mon) (?:clopes?|cigarettes?|briquet|fer)",
-        r"jusqu au sang|\b(?:me|m) griff",
-        r"tete contre (?:les|le) murs?",
-        r"\bsaign|\ben sang\b",
-    ),
-    "overdose": (
-        r"overdose|surdose|\bod\b",
-        r"(?:avale|avaler|pris|prendre|bu|boire|gobe|gober|ingurgite)\b.{0,40}"
-        r"\b(?:cachets|comprimes?|medocs|medicaments|toute? la (?:boite|plaquette)|tout le (?:flacon|tube)|"
-        r"flacon|javel|doliprane|paracetamol|somniferes?|xanax|lexomil|tramadol|anxiolytiques?|antidepresseurs?|"
-        r"plaquette|trop de)",
-        r"\b(?:\d+|trop de|toute? la|plein de) (?:cachets?|comprimes?|medocs?|medicaments?|pilules?)",
-        r"(?:medocs?|medicaments?|cachets?|comprimes?)\b.{0,30}\b(?:alcool|vodka|whisky|biere|rhum|alcools?)",
-        r"\bempoisonn",
-        r"(?:bu|avale|boire|avaler) (?:du|de la|de l|des) (?:produit|javel|detergent|white spirit|alcool a bruler|destop)",
-        r"(?:alcool|vodka|whisky|biere|rhum)\b.{0,30}\b(?:cachets?|medocs?|medicaments?|comprimes?)",
-        r"\bflacon\b",
-        r"(?:se|me) reveille (?:pas|plus)",
-        r"(?:m a|on m a|ils m ont) droguee?|drogue dans mon verre",
-    ),
-    "violence": (
-        rf"\b{_ME} (?:frappe|frappent|bat|battent|cogne|cognent|etrangle|etranglent|gifle|giflent|tabasse|"
-        r"tabassent|enferme|enferment|attache|attachent)\b",
-        r"(?<!ca )(?<!cela )\b(?:me|m) (?:tape|tapent|brule|brulent|menace|menacent)\b"
-        r"(?! sur les nerfs| la honte| un delire| dans l oeil| quand je fais pipi)",
-        r"\bm a (?:frappee?|tapee?|cognee?|etranglee?|giflee?|tabassee?|poussee?|bousculee?|blessee?|menacee?|"
-        r"agressee?|brulee?|attachee?|enfermee?|mis une (?:claque|gifle|baffe|patate|droite|beigne))",
-        r"(?:ont|a) (?:frappe|tabasse|cogne|agresse)",
-        r"me suis fait (?:agresser|agressee?|frapper|taper|tabasser|cogner|attaquer|racketter)",
-        r"\b(?:frappe|tape|battu|battue|cogne|etrangle|tabasse)e?s? (?:par|a la maison|chez moi)",
-        r"violences? (?:conjugales?|familiales?|a la maison|chez moi|de mon|de ma)",
-        r"violente? avec (?:moi|nous|ma mere|mon pere|ma soeur|mon frere)",
-        r"(?:tape|frappe|cogne|bat) (?:tout le monde|ma mere|mon pere|ma soeur|mon frere|les enfants)",
-        r"\bbattue?s?\b",
-        r"\bdes bleus\b",
-        r"coups? de (?:ceinture|poing|pied|couteau)",
-        r"mariage force|marier de force|forcee? a (?:me )?marier",
-        r"contre (?:ma|mon) (?:volonte|gre)",
-        r"serre (?:le|mon) cou|etrangl",
-        r"menaces? de mort|menace de me tuer",
-    ),
-    "sexual_violence": (
-        r"\bviol\b|\bviolee?s?\b|\bvioler\b|\bviole\b",
-        r"attouchements?",
-        r"agress\w* sexuel",
-        r"abus\w* sexuel",
-        r"\binceste\b",
-        r"(?:oblige|force|forcee|forcent|obligent)\b.{0,25}\b(?:coucher|sexuel|sexuels|sucer|embrasser|deshabiller|toucher)",
-        r"\bm a forcee?\b",
-        r"\bde force\b",
-        r"\bm a touchee?\b",
-        r"(?<!ca )(?<!cela )(?<!ca m )\bme touche(?:nt)?\b",
-        r"sans (?:mes )?(?:habits|vetements)",
-        r"adulte\b.{0,40}\b(?:photos?|rejoigne|rejoindre|rencontrer|seule? avec)",
-        r"(?:envoie|demande|veut)\w* des photos (?:de moi|nue?s?|intimes?)",
-        r"nudes?\b",
-    ),
-    "danger": (
-        r"\b(?:couteaux?|armes?|flingues?|pistolets?|machettes?)\b",
-        rf"(?:va|vont|veut|veulent|vais|allait|allaient) {_ME} (?:tuer|frapper|taper|tabasser|planter|buter|violer|"
-        r"defoncer|egorger|bruler|lyncher|crever)",
-        r"\ben danger\b",
-        r"au secours|aide moi vite|aidez moi vite|appelez la police|a l aide\b",
-        r"peur pour ma vie",
-        r"(?:me|m) (?:suit|suivent|poursuit|poursuivent)\b",
-        r"m attendent (?:en bas|dehors|devant)",
-        r"(?:il|ils|elle) (?:est|sont) devant (?:ma porte|chez moi|mon immeuble)",
-        r"defonce[rz]? (?:la|ma|notre) porte",
-        r"enfermee? (?:dans|a la maison|chez)",
-        r"(?:mis|mise|jete|jetee|vire|viree|foutu|foutue)s? (?:a la porte|dehors)",
-        r"\bm a (?:viree?|jetee?|chassee?) (?:de chez|de la maison|dehors|a minuit|cette nuit|ce soir)",
-        r"(?:vire|viree|mis|mise|jete|jetee)s? (?:a|vers) (?:minuit|\d+ ?h)",
-        r"(?:a la rue|dans la rue|dehors)\b.{0,30}\b(?:ce soir|cette nuit|minuit|\d+ ?h|du mat)",
-        r"nulle part ou (?:aller|dormir)|pas ou dormir",
-        r"\bfugu",
-        r"seule? dehors|cage d escalier",
-    ),
-}
+HARMLESS = "harmless"
+FRIEND = "friend"
+WORDS_FILE = "words.yml"
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
-COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern)) for kind, patterns in PATTERNS.items() for pattern in patterns
-)
+
+class LexiconError(ValueError):
+    """A phrase file that cannot be used: the message names the file and the pattern."""
+
+
+@dataclass(frozen=True)
+class Family:
+    kind: str
+    name: str
+    comment: str
+    patterns: tuple[re.Pattern[str], ...]
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    source: str = ""
+
+    def search(self, text: str) -> re.Match[str] | None:
+        for pattern in self.patterns:
+            match = pattern.search(text)
+            if match:
+                return match
+        return None
 
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # suicide, self_harm, overdose, violence, sexual_violence, danger
-    start: int  # in the folded text
+    kind: str  # suicide, hopelessness, self_harm, medical, abuse_home, ... (the files of data/safety/)
+    start: int  # in the folded, space-collapsed text
     end: int
+    family: str = ""
 
 
-def alarms(folded: str) -> list[Alarm]:
-    """Every danger phrase in the folded text (several kinds may match)."""
-    text = " ".join(folded.split())
-    found: list[Alarm] = []
-    for kind, pattern in COMPILED:
-        match = pattern.search(text)
-        if match and not any(a.kind == kind for a in found):
-            found.append(Alarm(kind, match.start(), match.end()))
-    return found
+@dataclass(frozen=True)
+class Lexicon:
+    families: tuple[Family, ...]  # the danger phrases, kind by kind
+    harmless: tuple[Family, ...]  # blanked out before looking for danger
+    friend: tuple[Family, ...]  # "mon pote": the message may be about someone else
+    generic: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> the kinds that replace it
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.kind for f in self.families))
+
+    def blank_harmless(self, text: str) -> str:
+        """The text with jokes and hyperboles replaced by spaces (same length: offsets stay right)."""
+        for family in self.harmless:
+            for pattern in family.patterns:
+                text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+        return text
+
+    def alarms(self, folded: str) -> list[Alarm]:
+        """Every kind of danger in the folded text, once each (data/crisis.yml orders them for the reply)."""
+        text = self.blank_harmless(" ".join(folded.split()))
+        found: dict[str, Alarm] = {}
+        for family in self.families:
+            if family.kind in found:
+                continue
+            match = family.search(text)
+            if match:
+                found[family.kind] = Alarm(family.kind, match.start(), match.end(), family.name)
+        for kind, specific in self.generic.items():
+            if kind in found and specific & found.keys():
+                del found[kind]
+        return list(found.values())
+
+    def about_someone_else(self, folded: str) -> bool:
+        text = " ".join(folded.split())
+        return any(family.search(text) for family in self.friend)
+
+    def explain(self, folded: str) -> dict[str, Any]:
+        """What a message raises and why (for reviewers: `sixtcap nlu safety`)."""
+        text = " ".join(folded.split())
+        blanked = self.blank_harmless(text)
+        return {
+            "folded": text,
+            "blanked": blanked,
+            "alarms": [
+                {"kind": a.kind, "family": a.family, "phrase": blanked[a.start : a.end]}
+                for a in self.alarms(folded)
+            ],
+            "about_someone_else": self.about_someone_else(folded),
+        }
+
+
+def load_lexicon(folder: Path) -> Lexicon:
+    """Read `folder`/*.yml; a broken pattern or an unknown `{word}` is refused with its file and line."""
+    words = _word_groups(folder / WORDS_FILE)
+    families: list[Family] = []
+    harmless: list[Family] = []
+    friend: list[Family] = []
+    generic: dict[str, frozenset[str]] = {}
+    for path in sorted(folder.glob("*.yml")):
+        if path.name == WORDS_FILE:
+            continue
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        kind = str(raw.get("kind") or path.stem)
+        read = [_family(kind, item, words, path) for item in raw.get("families") or ()]
+        if kind == HARMLESS:
+            harmless += read
+        elif kind == FRIEND:
+            friend += read
+        else:
+            families += read
+        if raw.get("generic_of"):
+            generic[kind] = frozenset(str(k) for k in raw["generic_of"])
+    return Lexicon(tuple(families), tuple(harmless), tuple(friend), generic)
+
+
+def _word_groups(path: Path) -> dict[str, str]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {str(name): "(?:" + "|".join(str(v) for v in values) + ")" for name, values in (raw or {}).items()}
+
+
+def _family(kind: str, raw: dict[str, Any], words: dict[str, str], path: Path) -> Family:
+    name = str(raw.get("name", ""))
+    compiled = []
+    for pattern in raw.get("patterns") or ():
+        expanded = _expand(str(pattern), words, path)
+        try:
+            compiled.append(re.compile(expanded))
+        except re.error as error:
+            raise LexiconError(f"{path.name}: {name}: {pattern!r}: {error}") from error
+    return Family(
+        kind=kind,
+        name=name,
+        comment=str(raw.get("comment", "")),
+        patterns=tuple(compiled),
+        examples=_strings(raw.get("examples")),
+        counter_examples=_strings(raw.get("not")),
+        source=path.name,
+    )
+
+
+def _expand(pattern: str, words: dict[str, str], path: Path) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in words:
+            raise LexiconError(f"{path.name}: {{{name}}} is not a word group of {WORDS_FILE}")
+        return words[name]
+
+    return PLACEHOLDER.sub(replace, pattern)
+
+
+def _strings(values: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(str(v) for v in values or ())

@@ -119,6 +119,7 @@ class Handoff(Base):
     concern: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    crisis_kind: Mapped[str | None] = mapped_column(String(80))  # urgent: the kind of danger, for staff
     question: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,187 @@
+"""Danger first: which helplines fit which kind of danger (`data/crisis.yml`), and the replies of the crisis
+path, graded:
+
+- a kind named plainly (suicide, violence, a night outside...): the fitting lines, most specific first, at
+  most three cards, then the offer to be put in touch with a person;
+- an indirect sign (hopelessness) or a crisis the classifier alone sees: 3114 at once, then the direct
+  question "Est-ce que tu penses à mourir ou à te faire du mal ?" (yes: the suicide path; no: wellbeing);
+- later in the same conversation: no repeated block, only the lines not shown yet, or a short reminder
+  and the way to a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.cards import helpline_card
+from bot.messages import Button, Card, Outgoing
+from bot.state import CRISIS, CRISIS_CHECK, State
+from bot.territory import Helpline, Territory
+from bot.texts import Texts
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str  # for staff, on an urgent question
+    lines: tuple[str, ...]
+    now: bool  # also say "in danger now: 17 / 112"
+    ask: bool = False  # an indirect sign: ask directly before assuming
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    kinds: dict[str, Kind]  # in order of urgency
+    unnamed: str
+    confirmed: str
+    age_limits: dict[str, int]
+    max_cards: int
+
+    def ordered(self, names: list[str]) -> list[Kind]:
+        """The known kinds among `names`, most urgent first; an unknown or empty list is the unnamed kind."""
+        known = [kind for name, kind in self.kinds.items() if name in names]
+        return known or [self.kinds[self.unnamed]]
+
+    def label(self, name: str | None) -> str | None:
+        return self.kinds[name].label if name in self.kinds else None
+
+    def helplines(
+        self, kinds: list[Kind], territory: Territory, age_low: int | None, skip: tuple[str, ...] = ()
+    ) -> list[Helpline]:
+        """The lines that fit: the first line of each kind, then the second of each, and so on; without
+        the ones in `skip` or those the youth is too old for; at most `max_cards`."""
+        numbers: list[str] = []
+        for rank in range(max((len(k.lines) for k in kinds), default=0)):
+            numbers += [k.lines[rank] for k in kinds if rank < len(k.lines) and k.lines[rank] not in numbers]
+        by_number = {h.number: h for h in territory.helplines}
+        chosen = [
+            by_number[n]
+            for n in numbers
+            if n in by_number
+            and n not in skip
+            and (age_low is None or age_low <= self.age_limits.get(n, 200))
+        ]
+        return chosen[: self.max_cards]
+
+
+def load_crisis_rules(path: Path) -> CrisisRules:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kinds = {
+        str(name): Kind(
+            name=str(name),
+            label=str(spec["label"]),
+            lines=tuple(str(n) for n in spec["lines"]),
+            now=bool(spec.get("now", False)),
+            ask=bool(spec.get("ask", False)),
+        )
+        for name, spec in raw["kinds"].items()
+    }
+    rules = CrisisRules(
+        kinds=kinds,
+        unnamed=str(raw["unnamed"]),
+        confirmed=str(raw["confirmed"]),
+        age_limits={str(k): int(v) for k, v in (raw.get("age_limits") or {}).items()},
+        max_cards=int(raw["max_cards"]),
+    )
+    for name in (rules.unnamed, rules.confirmed):
+        if name not in kinds:
+            raise ValueError(f"{path.name}: {name!r} is not one of the kinds")
+    return rules
+
+
+@dataclass(frozen=True)
+class CrisisReply:
+    messages: list[Outgoing]
+    kind: str  # the most urgent kind, for the urgent question staff will see
+
+
+class CrisisPath:
+    """The replies of the crisis path; the dialogue decides when, and opens the handoffs."""
+
+    def __init__(self, rules: CrisisRules, territory: Territory, texts: Texts) -> None:
+        self.rules = rules
+        self.territory = territory
+        self.t = texts
+
+    def first(self, state: State, names: list[str], about_other: bool, handoff_open: bool) -> CrisisReply:
+        """Helplines first, no question before them; then a person, or the direct question."""
+        kinds = self.rules.ordered(names)
+        direct = [k for k in kinds if not k.ask]
+        if state.crisis_active and set(state.crisis_kinds) >= {k.name for k in kinds}:
+            return self.reminder(state, kinds[0].name, handoff_open)
+        shown = tuple(state.crisis_lines) if state.crisis_active else ()
+        state.crisis = state.crisis_active = True
+        state.crisis_kinds = list(dict.fromkeys([*state.crisis_kinds, *(k.name for k in kinds)]))
+        if not direct:  # only an indirect sign: show 3114, then ask directly
+            lines = self.rules.helplines(kinds, self.territory, state.age_low)
+            self.remember(state, lines)
+            state.step = CRISIS_CHECK
+            return CrisisReply(
+                [
+                    Outgoing(self.t("crisis_check_intro"), cards=self.cards(lines)),
+                    Outgoing(self.t("crisis_check_question"), buttons=self.check_buttons()),
+                ],
+                kinds[0].name,
+            )
+        lines = self.rules.helplines(direct, self.territory, state.age_low, skip=shown)
+        if not lines:
+            return self.reminder(state, direct[0].name, handoff_open)
+        self.remember(state, lines)
+        state.step = CRISIS
+        intro = f"crisis_intro_{direct[0].name}"
+        text = self.t(intro if self.t.has(intro) else "crisis_intro")
+        messages = [Outgoing(text, cards=self.cards(lines))]
+        if any(k.now for k in direct):
+            messages.append(Outgoing(self.t("crisis_now")))
+        if about_other:
+            messages.append(Outgoing(self.t("crisis_about_other")))
+        messages.append(self.person_offer(state, handoff_open))
+        return CrisisReply(messages, direct[0].name)
+
+    def confirmed(self, state: State, handoff_open: bool) -> CrisisReply:
+        """The youth said yes to the direct question: the suicide path, without asking again."""
+        state.crisis_kinds = [k for k in state.crisis_kinds if not self.rules.kinds[k].ask]
+        state.crisis_lines = []
+        return self.first(state, [self.rules.confirmed], about_other=False, handoff_open=handoff_open)
+
+    def reminder(self, state: State, kind: str, handoff_open: bool) -> CrisisReply:
+        """Later messages: a short reminder of the lines already shown and the way to a person."""
+        numbers = ", ".join(state.crisis_lines[:3]) or "3114"
+        state.step = CRISIS
+        messages = [Outgoing(self.t("crisis_reminder", numbers=numbers))]
+        messages.append(self.person_offer(state, handoff_open))
+        return CrisisReply(messages, kind)
+
+    def person_offer(self, state: State, handoff_open: bool) -> Outgoing:
+        if handoff_open:
+            return Outgoing(self.t("crisis_handoff_open"))
+        return Outgoing(self.t("crisis_follow_up"), buttons=self.person_buttons())
+
+    def listening(self, handoff_open: bool) -> list[Outgoing]:
+        """While in crisis, a message that asks nothing: no menu, no services; someone to talk to."""
+        if handoff_open:
+            return [Outgoing(self.t("crisis_listening_reply_waiting"))]
+        return [Outgoing(self.t("crisis_listening_reply"), buttons=self.person_buttons())]
+
+    def person_buttons(self) -> tuple[Button, ...]:
+        return (
+            Button(self.t.button("crisis_listening"), "crisis:listening"),
+            Button(self.t.button("crisis_adviser"), "crisis:adviser"),
+            Button(self.t.button("crisis_later"), "crisis:later"),
+        )
+
+    def check_buttons(self) -> tuple[Button, ...]:
+        return (
+            Button(self.t.button("crisis_yes"), "crisis:yes"),
+            Button(self.t.button("crisis_no"), "crisis:no"),
+            Button(self.t.button("crisis_talk"), "crisis:listening"),
+        )
+
+    def cards(self, lines: list[Helpline]) -> tuple[Card, ...]:
+        return tuple(helpline_card(h, self.t) for h in lines)
+
+    @staticmethod
+    def remember(state: State, lines: list[Helpline]) -> None:
+        state.crisis_lines = list(dict.fromkeys([*state.crisis_lines, *(h.number for h in lines)]))
