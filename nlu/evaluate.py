@@ -133,8 +133,9 @@ def cross_validate(source: NluData, folds: int, thresholds: Thresholds = Thresho
     examples = data.examples
     predictions: list[dict[str, Any] | None] = [None] * len(examples)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    lexicon = source.lexicon()
     for train_index, test_index in splitter.split(examples, [e.intent for e in examples]):
-        model = NluModel(fit([examples[i] for i in train_index], gazetteer), gazetteer, source.lexicon())
+        model = NluModel(fit([examples[i] for i in train_index], gazetteer, lexicon), gazetteer, lexicon)
         parser = EmbeddedParser(model, thresholds)
         for i in test_index:
             predictions[i] = parser.parse(examples[i].text)

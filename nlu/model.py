@@ -15,8 +15,9 @@ from nlu.entities import Gazetteer, extract
 from nlu.features import mask_entities
 from nlu.rasa_yaml import Example, TrainingData, read_training_data, training_files
 from nlu.safety import Lexicon, load_lexicon
+from nlu.text import fold
 
-MODEL_VERSION = "2"  # bump when features or training change, so cached models are rebuilt
+MODEL_VERSION = "3"  # bump when features or training change, so cached models are rebuilt
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,19 @@ class NluData:
         return Gazetteer.from_territory(self.territory_file, data.synonyms)
 
 
-def fit(examples: list[Example], gazetteer: Gazetteer) -> IntentClassifier:
-    texts = [mask_entities(e.text, extract(e.text, gazetteer)) for e in examples]
+def fit(examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon) -> IntentClassifier:
+    """Trained on what the parser will classify: entities masked, jokes and hyperboles blanked."""
+    texts = [
+        lexicon.blank_harmless(fold(mask_entities(e.text, extract(e.text, gazetteer)))) for e in examples
+    ]
     return train_classifier(texts, [e.intent for e in examples])
 
 
 def train(source: NluData) -> NluModel:
     data = source.training_data()
     gazetteer = source.gazetteer(data)
-    return NluModel(fit(data.examples, gazetteer), gazetteer, source.lexicon())
+    lexicon = source.lexicon()
+    return NluModel(fit(data.examples, gazetteer, lexicon), gazetteer, lexicon)
 
 
 def artifact_path(var_dir: Path, fingerprint: str) -> Path:

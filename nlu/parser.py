@@ -22,7 +22,7 @@ SAFETY_EXTRACTOR = "SixtcapSafetyLayer"
 @dataclass(frozen=True)
 class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
-    crisis: float = 0.35  # crisis probability at or above: crisis, even if another intent ranks first
+    crisis: float = 0.4  # crisis probability at or above: crisis, even if another intent ranks first
 
 
 class Parser(Protocol):
@@ -95,7 +95,8 @@ class EmbeddedParser:
         if not fold(analysed):
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
-        probabilities = classifier.probabilities(self.model.masked(analysed, entities))
+        masked = self.model.lexicon.blank_harmless(fold(self.model.masked(analysed, entities)))
+        probabilities = classifier.probabilities(masked)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         crisis_score = dict(scores).get(CRISIS, 0.0)
         if crisis_score >= self.thresholds.crisis:
