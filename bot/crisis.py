@@ -109,7 +109,10 @@ class CrisisPath:
         """Helplines first, no question before them; then a person, or the direct question."""
         kinds = self.rules.ordered(names)
         direct = [k for k in kinds if not k.ask]
-        if state.crisis_active and set(state.crisis_kinds) >= {k.name for k in kinds}:
+        seen_direct = any(not self.rules.kinds[name].ask for name in state.crisis_kinds)
+        if state.crisis_active and (
+            set(state.crisis_kinds) >= {k.name for k in kinds} or (seen_direct and not direct)
+        ):  # nothing new: no second block, no question already answered by the first message
             return self.reminder(state, kinds[0].name, handoff_open)
         shown = tuple(state.crisis_lines) if state.crisis_active else ()
         state.crisis = state.crisis_active = True
