@@ -200,6 +200,24 @@ def nlu_parse(
     out.flush()
 
 
+@nlu_app.command("safety")
+def nlu_safety(
+    texts: Annotated[list[str] | None, typer.Argument(help="messages (default: stdin, one per line)")] = None,
+) -> None:
+    """For reviewers of data/safety/: the kinds of danger each message raises, and the phrase that did."""
+    from bot.understanding import nlu_data
+    from nlu.safety import LexiconError
+    from nlu.text import fold
+
+    try:
+        lexicon = nlu_data(state.settings).lexicon()
+    except LexiconError as error:
+        fail([str(error)])
+    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for text in lines:
+        typer.echo(json.dumps({"text": text, **lexicon.explain(fold(text))}, ensure_ascii=False))
+
+
 @nlu_app.command("eval")
 def nlu_eval(
     file: Annotated[

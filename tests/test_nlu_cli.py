@@ -83,3 +83,11 @@ def test_export_rasa_project(env: dict[str, str], tmp_path: Path) -> None:
     original = read_training_data(training_files(DATA / "nlu"))
     assert len(exported.examples) == len(original.examples)
     assert exported.synonyms == original.synonyms
+
+
+def test_safety_explains_what_raises_the_alarm(env: dict[str, str]) -> None:
+    result = run(env, "nlu", "safety", stdin="mdr jveux mourir\nje suis mort de rire\n")
+    assert result.returncode == 0, result.stderr
+    danger, joke = (json.loads(line) for line in result.stdout.splitlines())
+    assert danger["alarms"] == [{"kind": "suicide", "family": "wanting to die", "phrase": "veux mourir"}]
+    assert joke["alarms"] == [] and "mort de rire" not in joke["blanked"]
