@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -27,12 +27,11 @@ from bot.brain import Brain
 from bot.config import Settings
 from bot.db import session_factory
 from bot.messages import Card, Incoming, Outgoing
-from bot.models import Youth
-from bot.outbox import Claimed, record_delivery, template_sent_since
+from bot.outbox import Claimed, record_delivery
+from bot.reply_window import ReplyWindow, reply_window
 from webhooks.delivery import Failed, Outcome, Retry, Sent, shorten
 
 CHANNEL = "whatsapp"
-WINDOW = timedelta(hours=24)
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}  # Meta's "too many messages" error codes
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["whatsapp"])
@@ -152,28 +151,21 @@ class WhatsAppClient:
         self.sessions = session_factory(engine)
         self.clock = clock
 
-    def _window(self, youth_id: int | None) -> tuple[bool, bool]:
-        """(window open, template already sent since the youth's last message)."""
-        if youth_id is None:
-            return True, False
+    def _window(self, youth_id: int | None) -> ReplyWindow:
         with self.sessions() as session:
-            youth = session.get(Youth, youth_id)
-            if youth is None:
-                return True, False
-            open_ = self.clock() - youth.last_seen_at < WINDOW
-            return open_, (not open_) and template_sent_since(session, youth_id, youth.last_seen_at)
+            return reply_window(session, youth_id, self.clock())
 
     async def send(self, row: Claimed) -> Outcome:
-        window_open, template_already = await run_in_threadpool(self._window, row.youth_id)
+        window = await run_in_threadpool(self._window, row.youth_id)
         kind = "message"
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": row.recipient,
         }
-        if window_open:
+        if window.open:
             body |= row.request
-        elif template_already:
+        elif window.template_sent:
             return Failed("outside the 24-hour window; the template already told the youth")
         else:
             body |= {"type": "template", "template": self.template}
