@@ -19,18 +19,19 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from admin_api.routes.catalogue import CapacityIn, capacity
+from admin_api.routes.catalogue import CapacityIn
 from bot import handoffs
 from bot.db import session_factory
 from bot.handoffs import HandoffError
-from bot.models import Handoff, Message, Partner, Service, Staff, Youth
+from bot.models import Handoff, Message, Partner, Staff, Youth
+from bot.places import PlacesError, services_for, update_places
 from bot.staff import SESSION_LIFETIME, Principal, check_password, issue_token, principal_for, revoke
 
 HERE = Path(__file__).resolve().parent
@@ -504,10 +505,7 @@ def places_page(
     saved: str | None = None,
     error: tuple[str, str] | None = None,
 ) -> HTMLResponse:
-    query = select(Service).where(Service.active).order_by(Service.partner_id, Service.position, Service.id)
-    if who.role == "adviser":
-        query = query.where(Service.partner_id == who.partner_id)
-    services = list(db.scalars(query))
+    services = services_for(db, who)
     return page(
         request,
         who,
@@ -535,6 +533,9 @@ def places(request: Request, saved: str | None = None) -> Response:
         return places_page(request, db, who, saved=saved)
 
 
+PLACES_PROBLEMS = {"over_total": "Les places disponibles ne peuvent pas dépasser le nombre total de places."}
+
+
 def whole(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
@@ -545,7 +546,7 @@ def whole(value: str | None) -> int | None:
 
 
 @router.post("/places/{service_id}")
-def update_places(
+def save_places(
     request: Request,
     service_id: str,
     csrf: Text = None,
@@ -567,11 +568,11 @@ def update_places(
                 problem = "Indiquez des nombres entiers entre 0 et 100\u00a0000."
             else:
                 try:
-                    capacity(service_id, body, who, db, now(request))  # the JSON route: same rules and audit
-                except HTTPException as error:
-                    if error.status_code == 404:
+                    update_places(db, who, service_id, body.places_available, body.places_total, now(request))
+                except PlacesError as error:
+                    if error.code == "not_found":
                         return not_found(request, who)
-                    problem = "Les places disponibles ne peuvent pas dépasser le nombre total de places."
+                    problem = PLACES_PROBLEMS[error.code]
                 else:
                     problem = None
             if problem:
