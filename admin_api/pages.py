@@ -23,7 +23,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.routes.catalogue import CapacityIn
@@ -320,10 +320,7 @@ def inbox(request: Request, status: str = "pending") -> Response:
         if who is None:
             return login_redirect(request)
         rows = handoffs.list_handoffs(db, who, status)
-        counted = db.execute(
-            handoffs.visible(select(Handoff.status, func.count()).group_by(Handoff.status), who)
-        ).all()
-        counts = {state: count for state, count in counted}
+        counts = handoffs.counts(db, who)
         names = partner_names(db)
     return page(
         request,
@@ -402,17 +399,17 @@ def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -
         return handoff_page(request, db, who, handoff, done=done)
 
 
-PROBLEMS = {
-    "already resolved": "Cette question est déjà résolue.",
-    "another adviser": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
-    "is resolved": "Cette question est résolue : on ne peut plus y répondre.",
-    "empty": "Écrivez une réponse avant d'envoyer.",
-    "too long": "La réponse dépasse 2\u00a0000 caractères.",
+PROBLEMS = {  # by HandoffError.code
+    "already_resolved": "Cette question est déjà résolue.",
+    "claimed_by_another": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
+    "resolved_no_reply": "Cette question est résolue : on ne peut plus y répondre.",
+    "empty_reply": "Écrivez une réponse avant d'envoyer.",
+    "reply_too_long": "La réponse dépasse 2\u00a0000 caractères.",
 }
 
 
 def in_french(error: HandoffError) -> str:
-    return next((text for key, text in PROBLEMS.items() if key in str(error)), "Action impossible.")
+    return PROBLEMS.get(error.code, "Action impossible.")
 
 
 class Refused(Exception):
@@ -447,7 +444,7 @@ def act(
             at = now(request)
             try:
                 if action == "reply" and text is not None and len(text.strip()) > 2000:
-                    raise HandoffError("invalid", "too long")
+                    raise HandoffError("reply_too_long", "the reply is too long")
                 changes = {
                     "claim": lambda: handoffs.claim(db, who, handoff_id, at),
                     "reply": lambda: handoffs.reply(
@@ -560,6 +557,7 @@ def save_places(
                 return who
             if who.role not in WRITERS:
                 return reserved(request, who)
+            problem: str | None = None
             try:
                 body = CapacityIn.model_validate(
                     {"places_available": whole(places_available), "places_total": whole(places_total)}
@@ -573,8 +571,6 @@ def save_places(
                     if error.code == "not_found":
                         return not_found(request, who)
                     problem = PLACES_PROBLEMS[error.code]
-                else:
-                    problem = None
             if problem:
                 raise Refused(lambda db: places_page(request, db, who, 422, error=(service_id, problem)))
     except Refused as refusal:
