@@ -9,7 +9,9 @@ from bot.handoffs import KINDS, HandoffError
 
 
 def test_handoff_errors_are_grouped_by_code() -> None:
-    assert HandoffError("claimed_by_another", "another adviser already handles this handoff").kind == "conflict"
+    assert (
+        HandoffError("claimed_by_another", "another adviser already handles this handoff").kind == "conflict"
+    )
     assert HandoffError(code="empty_reply", message="the reply is empty").kind == "invalid"
     with pytest.raises(ValueError):
         HandoffError("conflict", "a kind is no code")

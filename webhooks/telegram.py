@@ -68,18 +68,18 @@ def incoming_from_update(update: Update) -> Incoming | None:
     event = str(update.update_id)
     if update.callback_query:
         query = update.callback_query
-        chat = query.message.chat.id if query.message else query.from_user.id
-        return Incoming(
-            CHANNEL, str(query.from_user.id), payload=query.data or "", message_id=event, reply_to=str(chat)
-        )
-    if update.edited_message and update.edited_message.from_user:
-        edited = update.edited_message
+        chat_id = query.message.chat.id if query.message else query.from_user.id
         return Incoming(
             CHANNEL,
-            str(edited.from_user.id),
-            media="edit",
-            message_id=event,  # type: ignore[union-attr]
-            reply_to=str(edited.chat.id),
+            str(query.from_user.id),
+            payload=query.data or "",
+            message_id=event,
+            reply_to=str(chat_id),
+        )
+    edited = update.edited_message
+    if edited is not None and edited.from_user is not None:
+        return Incoming(
+            CHANNEL, str(edited.from_user.id), media="edit", message_id=event, reply_to=str(edited.chat.id)
         )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
