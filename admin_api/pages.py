@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin_api.context import staff_context
 from admin_api.routes.catalogue import CapacityIn
 from bot import handoffs
 from bot.db import session_factory
@@ -92,7 +93,7 @@ env.filters["when"] = when
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    zone = request.app.state.zone
+    zone = staff_context(request).zone
     context.setdefault("section", "")
     html = env.get_template(template).render(base=root(request), zone=zone, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -156,14 +157,13 @@ def session_token(request: Request) -> str | None:
 
 
 def now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
+    return staff_context(request).clock()
 
 
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
     """Committed at the end of the block, before the page or redirect is sent (so the next GET sees it)."""
-    with session_factory(request.app.state.engine)() as db, db.begin():
+    with session_factory(staff_context(request).engine)() as db, db.begin():
         yield db
 
 
@@ -308,7 +308,7 @@ def partner_names(db: Session) -> dict[str, str]:
 
 
 def concern_labels(request: Request) -> dict[str, str]:
-    return {name: concern.label for name, concern in request.app.state.concerns.items()}
+    return {name: concern.label for name, concern in staff_context(request).concerns.items()}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -429,7 +429,7 @@ def act(
     request: Request, handoff_id: int, csrf: str | None, action: str, text: str | None = None
 ) -> Response:
     """claim, reply or resolve, as the JSON API does it (same services, same audit entries)."""
-    state = request.app.state
+    state = staff_context(request)
     try:
         with transaction(request) as db:
             who = poster(request, db, csrf)

@@ -242,7 +242,8 @@ def test_the_scheduled_job_reminds_from_the_running_app(
         )
     with running_app(channel_settings(), loaded_engine, parser) as client:
         app = client.app
-        assert app.state.admin is not None  # type: ignore[attr-defined]
-        client.portal.call(app.state.remind)  # type: ignore[attr-defined,union-attr]
+        context = app.state.context  # type: ignore[attr-defined]
+        assert context.admin is not None and context.remind is not None
+        client.portal.call(context.remind)
         (event,) = sink.wait_for(lambda calls: len(calls) >= 1)
     assert event["event"] == "handoff.reminder"

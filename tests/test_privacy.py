@@ -211,8 +211,8 @@ def test_the_daily_purge_job_is_wired_in_the_running_app(
     clock = [datetime.now(UTC) - timedelta(days=400)]
     brain_at(loaded_engine, parser, clock).handle(Incoming("widget", "long-gone", text="salut"))
     with running_app(channel_settings(), loaded_engine, parser) as client:
-        jobs = {job.id for job in client.app.state.scheduler.get_jobs()}  # type: ignore[attr-defined]
+        jobs = {job.id for job in client.app.state.context.scheduler.get_jobs()}  # type: ignore[attr-defined]
         assert {"retention-purge", "handoff-reminders"} <= jobs
-        client.app.state.purge()  # type: ignore[attr-defined]
+        client.app.state.context.purge()  # type: ignore[attr-defined]
     with session_factory(loaded_engine)() as session:
         assert session.scalar(select(func.count()).select_from(Youth)) == 0

@@ -222,7 +222,7 @@ def test_outside_the_24_hour_window_only_the_template_is_sent_once(
             {"type": "text", "text": {"body": "Suite"}},
         ]
         enqueue(session, youth_id, "whatsapp", PHONE, later, datetime.now(UTC))
-    client.app.state.sender.wake()  # type: ignore[attr-defined]
+    client.app.state.context.wake_sender()  # type: ignore[attr-defined]
     stub.wait_for(lambda calls: any(m["type"] == "template" for m in stub.messages()))
     wait_until_settled(loaded_engine)  # the advisers' two messages are settled: sent or given up
     templates = [m for m in stub.messages() if m["type"] == "template"]

@@ -23,12 +23,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from bot.brain import Brain
 from bot.config import Settings
 from bot.db import session_factory
 from bot.messages import Card, Incoming, Outgoing
 from bot.outbox import Claimed, record_delivery
 from bot.reply_window import ReplyWindow, reply_window
+from webhooks.context import channel_context
 from webhooks.delivery import Failed, Outcome, Retry, Sent, shorten
 
 CHANNEL = "whatsapp"
@@ -206,7 +206,7 @@ def verify(
     token: str = Query("", alias="hub.verify_token"),
     challenge: str = Query("", alias="hub.challenge"),
 ) -> str:
-    expected = request.app.state.settings.whatsapp_verify_token
+    expected = channel_context(request).settings.whatsapp_verify_token
     if (
         mode != "subscribe"
         or expected is None
@@ -218,7 +218,8 @@ def verify(
 
 @router.post("/webhooks/whatsapp")
 async def notification(request: Request) -> dict[str, bool]:
-    settings: Settings = request.app.state.settings
+    context = channel_context(request)
+    settings = context.settings
     body = await request.body()
     secret = settings.whatsapp_app_secret
     if secret is None or not signature_ok(
@@ -230,11 +231,11 @@ async def notification(request: Request) -> dict[str, bool]:
     except ValueError:
         raise HTTPException(400, "the body is not JSON") from None
     incomings, statuses = read_notification(payload)
-    brain: Brain = request.app.state.brain
+    brain = context.running_brain()
     for incoming in incomings:
         await run_in_threadpool(brain.handle, incoming, render)
     for message_id, status in statuses:
         await run_in_threadpool(record_delivery, brain.engine, CHANNEL, message_id, status)
     if incomings:
-        request.app.state.sender.wake()
+        context.wake_sender()
     return {"ok": True}

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 from bot.brain import Brain
 from bot.history import Bubble
 from bot.messages import Incoming
+from webhooks.context import channel_context
 
 CHANNEL = "widget"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -41,8 +42,7 @@ class WidgetMessage(BaseModel):
 
 
 def _brain(request: Request) -> Brain:
-    brain: Brain = request.app.state.brain
-    return brain
+    return channel_context(request).running_brain()
 
 
 def as_json(bubble: Bubble) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
         "messages": [{"from": "bot", **reply.as_dict()} for reply in turn.messages],
         "cursor": turn.cursor,
         "forgotten": turn.erased,  # « oublie-moi » confirmed
-        "poll_seconds": request.app.state.settings.widget.poll_seconds,
+        "poll_seconds": channel_context(request).settings.widget.poll_seconds,
     }
 
 
@@ -82,7 +82,7 @@ def get_messages(
         "conversation_id": str(conversation_id),
         "messages": [as_json(bubble) for bubble in bubbles],
         "cursor": cursor,
-        "poll_seconds": request.app.state.settings.widget.poll_seconds,
+        "poll_seconds": channel_context(request).settings.widget.poll_seconds,
     }
 
 

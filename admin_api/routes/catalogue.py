@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Adviser, Caller, Now
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
@@ -74,7 +75,7 @@ def _partner(db: DB, partner_id: str) -> dict[str, Any]:
 
 def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
     try:
-        save_partner(db, raw, request.app.state.territory, at)
+        save_partner(db, raw, staff_context(request).territory, at)
     except CatalogueInvalid as error:
         raise invalid(error) from None
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from admin_api.context import staff_context
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
 from bot import handoffs
 from bot.enums import Direction, HandoffStatus
@@ -103,7 +104,7 @@ def claim(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
 
 @router.post("/{handoff_id}/reply")
 def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
-    state = request.app.state
+    state = staff_context(request)
     answered = act(
         db,
         caller,
@@ -120,7 +121,7 @@ def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, d
 def transfer(
     handoff_id: RowId, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
 ) -> HandoffOut:
-    url = request.app.state.public_url
+    url = staff_context(request).public_url
     moved = act(
         db,
         caller,
@@ -129,7 +130,7 @@ def transfer(
         at,
         lambda: handoffs.transfer(db, caller, handoff_id, body.partner_id, at, url),
     )
-    request.app.state.wake_sender()
+    staff_context(request).wake_sender()
     return moved
 
 
