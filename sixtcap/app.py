@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
@@ -37,6 +38,9 @@ from webhooks.sender import Sender
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).resolve().parent / "pages"
+pages = Environment(
+    loader=FileSystemLoader(PAGES), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+)
 
 
 async def start_telegram(settings: Settings) -> Any:
@@ -232,14 +236,11 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     @app.get("/confidentialite", response_class=HTMLResponse)
     def privacy_notice() -> str:
         """What is kept, why, how long, who sees it, how to erase it (durations from config.yml)."""
-        page = (PAGES / "confidentialite.html").read_text(encoding="utf-8")
-        for name, value in settings.retention.model_dump().items():
-            page = page.replace("{" + name + "}", str(value))
-        return page
+        return pages.get_template("confidentialite.html").render(**settings.retention.model_dump())
 
     @app.get("/", response_class=HTMLResponse)
     def portal() -> str:
         """The 6Tcap demo portal: the classic menu and the village, with the chat widget."""
-        return (PAGES / "portal.html").read_text(encoding="utf-8")
+        return pages.get_template("portal.html").render()
 
     return app
