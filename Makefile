@@ -39,7 +39,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot nlu
+	$(BIN)/mypy bot nlu webhooks admin_api sixtcap
 
 format: install
 	$(BIN)/ruff check --fix .

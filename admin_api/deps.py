@@ -10,18 +10,18 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
+from admin_api.context import staff_context
 from bot.db import session_factory
 from bot.staff import Principal, principal_for
 
 
 def now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
+    return staff_context(request).clock()
 
 
 def session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed if the route returns, rolled back if it raises."""
-    with session_factory(request.app.state.engine)() as db, db.begin():
+    with session_factory(staff_context(request).engine)() as db, db.begin():
         yield db
 
 

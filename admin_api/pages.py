@@ -19,18 +19,20 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_api.routes.catalogue import CapacityIn, capacity
+from admin_api.context import staff_context
+from admin_api.routes.catalogue import CapacityIn
 from bot import handoffs
 from bot.db import session_factory
 from bot.handoffs import HandoffError
-from bot.models import Handoff, Message, Partner, Service, Staff, Youth
+from bot.models import Handoff, Message, Partner, Staff, Youth
+from bot.places import PlacesError, services_for, update_places
 from bot.staff import SESSION_LIFETIME, Principal, check_password, issue_token, principal_for, revoke
 
 HERE = Path(__file__).resolve().parent
@@ -91,7 +93,7 @@ env.filters["when"] = when
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    zone = request.app.state.zone
+    zone = staff_context(request).zone
     context.setdefault("section", "")
     html = env.get_template(template).render(base=root(request), zone=zone, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -155,14 +157,13 @@ def session_token(request: Request) -> str | None:
 
 
 def now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
+    return staff_context(request).clock()
 
 
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
     """Committed at the end of the block, before the page or redirect is sent (so the next GET sees it)."""
-    with session_factory(request.app.state.engine)() as db, db.begin():
+    with session_factory(staff_context(request).engine)() as db, db.begin():
         yield db
 
 
@@ -307,7 +308,7 @@ def partner_names(db: Session) -> dict[str, str]:
 
 
 def concern_labels(request: Request) -> dict[str, str]:
-    return {name: concern.label for name, concern in request.app.state.concerns.items()}
+    return {name: concern.label for name, concern in staff_context(request).concerns.items()}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -319,10 +320,7 @@ def inbox(request: Request, status: str = "pending") -> Response:
         if who is None:
             return login_redirect(request)
         rows = handoffs.list_handoffs(db, who, status)
-        counted = db.execute(
-            handoffs.visible(select(Handoff.status, func.count()).group_by(Handoff.status), who)
-        ).all()
-        counts = {state: count for state, count in counted}
+        counts = handoffs.counts(db, who)
         names = partner_names(db)
     return page(
         request,
@@ -401,17 +399,17 @@ def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -
         return handoff_page(request, db, who, handoff, done=done)
 
 
-PROBLEMS = {
-    "already resolved": "Cette question est déjà résolue.",
-    "another adviser": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
-    "is resolved": "Cette question est résolue : on ne peut plus y répondre.",
-    "empty": "Écrivez une réponse avant d'envoyer.",
-    "too long": "La réponse dépasse 2\u00a0000 caractères.",
+PROBLEMS = {  # by HandoffError.code
+    "already_resolved": "Cette question est déjà résolue.",
+    "claimed_by_another": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
+    "resolved_no_reply": "Cette question est résolue : on ne peut plus y répondre.",
+    "empty_reply": "Écrivez une réponse avant d'envoyer.",
+    "reply_too_long": "La réponse dépasse 2\u00a0000 caractères.",
 }
 
 
 def in_french(error: HandoffError) -> str:
-    return next((text for key, text in PROBLEMS.items() if key in str(error)), "Action impossible.")
+    return PROBLEMS.get(error.code, "Action impossible.")
 
 
 class Refused(Exception):
@@ -431,7 +429,7 @@ def act(
     request: Request, handoff_id: int, csrf: str | None, action: str, text: str | None = None
 ) -> Response:
     """claim, reply or resolve, as the JSON API does it (same services, same audit entries)."""
-    state = request.app.state
+    state = staff_context(request)
     try:
         with transaction(request) as db:
             who = poster(request, db, csrf)
@@ -446,7 +444,7 @@ def act(
             at = now(request)
             try:
                 if action == "reply" and text is not None and len(text.strip()) > 2000:
-                    raise HandoffError("invalid", "too long")
+                    raise HandoffError("reply_too_long", "the reply is too long")
                 changes = {
                     "claim": lambda: handoffs.claim(db, who, handoff_id, at),
                     "reply": lambda: handoffs.reply(
@@ -504,10 +502,7 @@ def places_page(
     saved: str | None = None,
     error: tuple[str, str] | None = None,
 ) -> HTMLResponse:
-    query = select(Service).where(Service.active).order_by(Service.partner_id, Service.position, Service.id)
-    if who.role == "adviser":
-        query = query.where(Service.partner_id == who.partner_id)
-    services = list(db.scalars(query))
+    services = services_for(db, who)
     return page(
         request,
         who,
@@ -535,6 +530,9 @@ def places(request: Request, saved: str | None = None) -> Response:
         return places_page(request, db, who, saved=saved)
 
 
+PLACES_PROBLEMS = {"over_total": "Les places disponibles ne peuvent pas dépasser le nombre total de places."}
+
+
 def whole(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
@@ -545,7 +543,7 @@ def whole(value: str | None) -> int | None:
 
 
 @router.post("/places/{service_id}")
-def update_places(
+def save_places(
     request: Request,
     service_id: str,
     csrf: Text = None,
@@ -559,6 +557,7 @@ def update_places(
                 return who
             if who.role not in WRITERS:
                 return reserved(request, who)
+            problem: str | None = None
             try:
                 body = CapacityIn.model_validate(
                     {"places_available": whole(places_available), "places_total": whole(places_total)}
@@ -567,13 +566,11 @@ def update_places(
                 problem = "Indiquez des nombres entiers entre 0 et 100\u00a0000."
             else:
                 try:
-                    capacity(service_id, body, who, db, now(request))  # the JSON route: same rules and audit
-                except HTTPException as error:
-                    if error.status_code == 404:
+                    update_places(db, who, service_id, body.places_available, body.places_total, now(request))
+                except PlacesError as error:
+                    if error.code == "not_found":
                         return not_found(request, who)
-                    problem = "Les places disponibles ne peuvent pas dépasser le nombre total de places."
-                else:
-                    problem = None
+                    problem = PLACES_PROBLEMS[error.code]
             if problem:
                 raise Refused(lambda db: places_page(request, db, who, 422, error=(service_id, problem)))
     except Refused as refusal:

@@ -1,4 +1,5 @@
-"""The brain: `handle(Incoming) -> list[Outgoing]`, for every channel.
+"""The brain: `handle(Incoming) -> TurnResult` (the bubbles, and whether the youth was erased), for every
+channel.
 
 One turn = understand the message (outside any transaction), then, in one transaction that holds the
 youth's row locked: read the conversation state, let the dialogue respond, store the state and both
@@ -15,15 +16,17 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bot import handoffs
+from bot import handoffs, history
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import insert_for, make_engine, transaction
+from bot.db import insert_for, make_engine, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
-from bot.messages import Incoming, Outgoing
+from bot.history import Bubble
+from bot.messages import Incoming, Outgoing, TurnResult
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
 from bot.outbox import enqueue
 from bot.privacy import Pseudonyms, secret_key
+from bot.reply_window import ReplyWindow, reply_window
 from bot.resources import Resources
 from bot.state import CONCERN, HANDOFF, NEW, State
 from bot.understanding import make_parser
@@ -65,17 +68,17 @@ class Brain:
             return turn_from_button(incoming.payload)
         return turn_from_parse(self.parser.parse((incoming.text or "")[:MAX_TEXT]))
 
-    def handle(self, incoming: Incoming, render: Renderer | None = None) -> list[Outgoing]:
+    def handle(self, incoming: Incoming, render: Renderer | None = None) -> TurnResult:
         """Answer `incoming`. With `render` and `incoming.reply_to`, the replies are also written to the
         outbox, rendered for the platform, in the same transaction. A platform event already handled
-        (same `message_id`) is not handled again: no reply."""
+        (same `message_id`) is not handled again: no reply, `duplicate`."""
         incoming = storable(incoming)
         turn = self.understand(incoming)
         now = self.clock()
         with transaction(self.engine) as session:
             youth = lock_youth(session, incoming, self.pseudonyms.ref(incoming.channel, incoming.user), now)
             if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
-                return []
+                return TurnResult([], duplicate=True)
             conversation = session.get(Conversation, youth.id) or Conversation(
                 youth_id=youth.id, state={}, turns=0
             )
@@ -94,7 +97,7 @@ class Brain:
                 session.flush()
                 if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
                     enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
-                return reply.messages
+                return TurnResult(reply.messages, erased=True)
             if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
@@ -109,7 +112,20 @@ class Brain:
             )
             session.add(conversation)
             session.flush()
-            return [replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)]
+            stored_messages = [
+                replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)
+            ]
+            return TurnResult(stored_messages)
+
+    def history(self, channel: str, user: str, after: int = 0) -> tuple[list[Bubble], int]:
+        """The conversation of (channel, user) after the cursor `after`, and the new cursor."""
+        with session_factory(self.engine)() as session:
+            return history.since(session, self.pseudonyms, channel, user, after)
+
+    def reply_window(self, youth_id: int | None) -> ReplyWindow:
+        """Whether the youth's platform lets sixtcap write freely now (WhatsApp's 24-hour rule)."""
+        with session_factory(self.engine)() as session:
+            return reply_window(session, youth_id, self.clock())
 
 
 def storable(incoming: Incoming) -> Incoming:

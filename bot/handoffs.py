@@ -6,9 +6,10 @@ coordinators and admins see all. A handoff another adviser cannot see is "not fo
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from opening_hours import OpeningHours
 from sqlalchemy import Select, func, select, update
@@ -17,22 +18,41 @@ from sqlalchemy.orm import Session
 from bot.audit import audit
 from bot.cards import clock, day_word
 from bot.catalogue.hours import opening_status
+from bot.enums import Direction, HandoffStatus, Role
+from bot.errors import CodedError
 from bot.messages import Button, Outgoing
 from bot.models import Handoff, Message, Partner, Staff, Youth
 from bot.outbox import enqueue
 from bot.staff import Principal
 from bot.texts import Texts
 
-PENDING, OPEN, RESOLVED = "pending", "open", "resolved"
+PENDING, OPEN, RESOLVED = HandoffStatus.PENDING, HandoffStatus.OPEN, HandoffStatus.RESOLVED
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]
+Columns = TypeVarTuple("Columns")
+KINDS = {  # each code of HandoffError, and the kind of refusal it is
+    "not_found": "not_found",  # no such handoff, or another partner's
+    "already_resolved": "conflict",
+    "claimed_by_another": "conflict",
+    "resolved_no_reply": "conflict",  # a resolved handoff takes no answer (transfer it to reopen it)
+    "empty_reply": "invalid",
+    "reply_too_long": "invalid",
+    "unknown_partner": "invalid",  # transfer to a partner that does not exist or is inactive
+    "same_partner": "invalid",  # transfer to the partner that has it already
+}
 
 
-class HandoffError(Exception):
-    """`kind` is "not_found", "conflict" or "invalid"; the message says why, for a person."""
+class HandoffError(CodedError):
+    """`code` is one of KINDS (stable, translated by code where French is shown); `kind` groups the codes
+    into "not_found", "conflict" and "invalid"; the message says why, in English."""
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    def __init__(self, code: str, message: str) -> None:
+        if code not in KINDS:
+            raise ValueError(f"unknown handoff error code {code!r}")
+        super().__init__(code, message)
+
+    @property
+    def kind(self) -> str:
+        return KINDS[self.code]
 
 
 # -- opening, from the conversation -------------------------------------------------------------------
@@ -110,7 +130,9 @@ def announce(
         enqueue(session, handoff.youth_id, "webhook", partner.notify_webhook_url, [{"json": facts}], now)
     emails = [partner.notify_email] if partner and partner.notify_email else []
     if coordinators:
-        emails += list(session.scalars(select(Staff.email).where(Staff.role == "coordinator", Staff.active)))
+        emails += list(
+            session.scalars(select(Staff.email).where(Staff.role == Role.COORDINATOR, Staff.active))
+        )
     for email in emails:
         enqueue(session, handoff.youth_id, "email", email, [mail], now)
 
@@ -147,10 +169,16 @@ def when_answered(hours: str | None, now: datetime, texts: Texts, zone: Any) -> 
 # -- the advisers' side -----------------------------------------------------------------------------
 
 
-def visible(query: Select[Any], principal: Principal) -> Select[Any]:
-    if principal.role == "adviser":
+def visible(query: Select[*Columns], principal: Principal) -> Select[*Columns]:
+    if principal.role == Role.ADVISER:
         return query.where(Handoff.partner_id == principal.partner_id)
     return query
+
+
+def counts(session: Session, principal: Principal) -> dict[str, int]:
+    """How many handoffs the staff member sees in each status."""
+    query = visible(select(Handoff.status, func.count()).group_by(Handoff.status), principal)
+    return {status: count for status, count in session.execute(query).tuples()}
 
 
 def list_handoffs(
@@ -182,7 +210,7 @@ def get(session: Session, principal: Principal, handoff_id: int) -> Handoff:
 
 
 def thread(session: Session, handoff: Handoff, limit: int = 30) -> list[Message]:
-    """The conversation around the handoff: the youth's last messages before it, and everything since."""
+    """The youth's last `limit` messages, oldest first (what led to the handoff and what followed)."""
     query = (
         select(Message).where(Message.youth_id == handoff.youth_id).order_by(Message.id.desc()).limit(limit)
     )
@@ -192,9 +220,9 @@ def thread(session: Session, handoff: Handoff, limit: int = 30) -> list[Message]
 def claim(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
-        raise HandoffError("conflict", "this handoff is already resolved")
+        raise HandoffError("already_resolved", "this handoff is already resolved")
     if handoff.status == OPEN and handoff.claimed_by not in (None, principal.staff_id):
-        raise HandoffError("conflict", "another adviser already handles this handoff")
+        raise HandoffError("claimed_by_another", "another adviser already handles this handoff")
     handoff.status, handoff.claimed_by = OPEN, principal.staff_id
     handoff.claimed_at = handoff.claimed_at or now
     return handoff
@@ -212,10 +240,10 @@ def reply(
     """The adviser's answer: stored in the conversation and delivered on the youth's own channel."""
     text = text.strip()
     if not text:
-        raise HandoffError("invalid", "the reply is empty")
+        raise HandoffError("empty_reply", "the reply is empty")
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
-        raise HandoffError("conflict", "this handoff is resolved: reopen it by transferring it")
+        raise HandoffError("resolved_no_reply", "this handoff is resolved: reopen it by transferring it")
     if handoff.status == PENDING:
         claim(session, principal, handoff_id, now)
     handoff.first_response_at = handoff.first_response_at or now
@@ -229,7 +257,7 @@ def reply(
     body = bubble.as_dict()
     message = Message(
         youth_id=youth.id,
-        direction="out",
+        direction=Direction.OUT,
         channel=youth.channel,
         text=bubble.text,
         content={"buttons": body["buttons"], "cards": []},
@@ -252,9 +280,9 @@ def transfer(
     handoff = get(session, principal, handoff_id)
     target = session.get(Partner, partner_id)
     if target is None or not target.active:
-        raise HandoffError("invalid", f"no active partner {partner_id!r}")
+        raise HandoffError("unknown_partner", f"no active partner {partner_id!r}")
     if target.id == handoff.partner_id:
-        raise HandoffError("invalid", "the handoff is already with this partner")
+        raise HandoffError("same_partner", "the handoff is already with this partner")
     handoff.partner_id, handoff.status, handoff.claimed_by, handoff.claimed_at = (
         target.id,
         PENDING,
@@ -271,7 +299,7 @@ def transfer(
 def resolve(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
-        raise HandoffError("conflict", "this handoff is already resolved")
+        raise HandoffError("already_resolved", "this handoff is already resolved")
     handoff.status, handoff.resolved_at, handoff.resolved_by = RESOLVED, now, "staff"
     return handoff
 
@@ -350,8 +378,8 @@ def stats(session: Session) -> dict[str, Any]:
     resolved = session.scalars(select(Handoff).where(Handoff.resolved_at.is_not(None))).all()
 
     def median_minutes(values: list[float]) -> float | None:
-        values = sorted(values)
-        return round(values[len(values) // 2], 1) if values else None
+        """The median (the higher middle value of an even count), in minutes to a tenth."""
+        return round(statistics.median_high(values), 1) if values else None
 
     return {
         "by_status": {status: count for status, count in rows},

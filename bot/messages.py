@@ -76,3 +76,17 @@ class Outgoing:
         if self.id is not None:
             body["id"] = self.id
         return body
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one turn of the brain gives an adapter: the bubbles to show, and what it must know besides."""
+
+    messages: list[Outgoing]
+    erased: bool = False  # the youth confirmed « oublie-moi »: nothing about them is kept any more
+    duplicate: bool = False  # a platform event already handled (a redelivery): nothing was done
+
+    @property
+    def cursor(self) -> int:
+        """The id of the last stored bubble (0 when none was stored)."""
+        return max((message.id or 0 for message in self.messages), default=0)

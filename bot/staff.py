@@ -13,6 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.enums import READERS, WRITERS, Role
+from bot.errors import CodedError
 from bot.models import Partner, Staff, StaffToken
 from bot.models.staff import ROLES
 
@@ -20,8 +22,9 @@ SESSION_LIFETIME = timedelta(hours=12)
 hasher = PasswordHasher()
 
 
-class StaffError(ValueError):
-    """A request about staff that cannot be done; the message says why, for a person."""
+class StaffError(CodedError, ValueError):
+    """A request about staff that cannot be done. `code`: "bad_role", "missing_partner",
+    "unknown_partner", "short_password", "email_taken", "not_found"; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,17 @@ class Principal:
     """Who is calling the admin API."""
 
     staff_id: int
-    role: str
+    role: Role
     partner_id: str | None
     name: str
 
     def sees_partner(self, partner_id: str) -> bool:
-        return self.role in ("coordinator", "admin") or self.partner_id == partner_id
+        return self.role in READERS or self.partner_id == partner_id
+
+    @property
+    def writes(self) -> bool:
+        """May act on handoffs and places (advisers for their partner, admins)."""
+        return self.role in WRITERS
 
 
 def digest(token: str) -> str:
@@ -46,25 +54,56 @@ def add_staff(
 ) -> Staff:
     email = email.strip().lower()
     if role not in ROLES:
-        raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if role == "adviser" and not partner_id:
-        raise StaffError("an adviser belongs to a partner: give its id")
-    if partner_id and session.get(Partner, partner_id) is None:
-        raise StaffError(f"no partner {partner_id!r}")
+        raise StaffError("bad_role", f"role must be one of {', '.join(ROLES)}")
+    partner = partner_of(session, Role(role), partner_id)
+    if partner_id and partner is None and session.get(Partner, partner_id) is None:
+        raise StaffError("unknown_partner", f"no partner {partner_id!r}")
     if password is not None and len(password) < 10:
-        raise StaffError("the password needs at least 10 characters")
+        raise StaffError("short_password", "the password needs at least 10 characters")
     if session.scalar(select(Staff.id).where(Staff.email == email)) is not None:
-        raise StaffError(f"{email} already has an account")
+        raise StaffError("email_taken", f"{email} already has an account")
     staff = Staff(
         email=email,
         name=name.strip(),
         role=role,
-        partner_id=partner_id if role == "adviser" else None,
+        partner_id=partner,
         password_hash=hasher.hash(password) if password else None,
         active=True,
     )
     session.add(staff)
     session.flush()
+    return staff
+
+
+def partner_of(session: Session, role: Role, partner_id: str | None) -> str | None:
+    """The partner a staff member of `role` belongs to: an adviser to one that exists, others to none."""
+    if role != Role.ADVISER:
+        return None
+    if not partner_id:
+        raise StaffError("missing_partner", "an adviser belongs to a partner: give partner_id")
+    if session.get(Partner, partner_id) is None:
+        raise StaffError("unknown_partner", f"no partner {partner_id!r}")
+    return partner_id
+
+
+def change_staff(
+    session: Session,
+    staff_id: int,
+    role: Role | None = None,
+    partner_id: str | None = None,
+    active: bool | None = None,
+) -> Staff:
+    """Change a staff member's role, partner or activity; what is None stays as it is."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise StaffError("not_found", f"no staff {staff_id}")
+    new_role = role or Role(staff.role)
+    staff.partner_id = partner_of(
+        session, new_role, partner_id if partner_id is not None else staff.partner_id
+    )
+    staff.role = new_role
+    if active is not None:
+        staff.active = active
     return staff
 
 
@@ -111,7 +150,7 @@ def principal_for(session: Session, token: str, now: datetime) -> Principal | No
     credential, staff = row
     if credential.expires_at is not None and credential.expires_at <= now:
         return None
-    return Principal(staff.id, staff.role, staff.partner_id, staff.name)
+    return Principal(staff.id, Role(staff.role), staff.partner_id, staff.name)
 
 
 def revoke(session: Session, token: str, now: datetime) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from admin_api import create_admin_app
+from admin_api.context import StaffContext
 from bot import handoffs, privacy
 from bot.brain import Brain
 from bot.catalogue.loader import catalogue_counts
@@ -27,6 +30,7 @@ from bot.config import Settings
 from bot.db import make_engine, session_factory, transaction
 from bot.yamlfile import describe_error, dotted
 from webhooks import telegram, whatsapp, widget
+from webhooks.context import ChannelContext
 from webhooks.delivery import PlatformClient
 from webhooks.notifications import EmailClient, WebhookClient
 from webhooks.sender import Sender
@@ -34,6 +38,9 @@ from webhooks.sender import Sender
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).resolve().parent / "pages"
+pages = Environment(
+    loader=FileSystemLoader(PAGES), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+)
 
 
 async def start_telegram(settings: Settings) -> Any:
@@ -73,21 +80,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
 
 
-def connect_admin(admin: FastAPI, app: FastAPI, settings: Settings, engine: Engine) -> None:
+@dataclass
+class AppContext(ChannelContext):
+    """The web application's typed state (`app.state.context`): what the channels read, and the admin app
+    and scheduled jobs, reachable by tests."""
+
+    engine: Engine | None = None
+    admin: FastAPI | None = None
+    scheduler: AsyncIOScheduler | None = None
+    purge: Callable[[], None] | None = None  # the daily retention purge, run now
+    remind: Callable[[], Awaitable[None]] | None = None  # the handoff reminders' job, run now
+
+
+def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engine, sender: Sender) -> None:
     """What the admin API needs from the running application."""
-    brain: Brain = app.state.brain
-    admin.state.engine = engine
-    admin.state.clock = brain.clock
-    admin.state.texts = brain.resources.texts
-    admin.state.territory = brain.resources.territory
-    admin.state.concerns = brain.resources.concerns
-    admin.state.zone = brain.resources.zone
-    admin.state.public_url = settings.server.public_url
-    admin.state.renderers = {telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render}
-    admin.state.wake_sender = app.state.sender.wake
+    admin.state.context = StaffContext(
+        engine=engine,
+        clock=brain.clock,
+        texts=brain.resources.texts,
+        territory=brain.resources.territory,
+        concerns=brain.resources.concerns,
+        zone=brain.resources.zone,
+        public_url=settings.server.public_url,
+        renderers={telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render},
+        wake_sender=sender.wake,
+    )
 
 
-def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOScheduler:
+def reminders(context: AppContext, settings: Settings, engine: Engine) -> AsyncIOScheduler:
     """The job reminding partners and coordinators of questions nobody took (safe with several processes:
     each handoff is reminded once, see bot.handoffs.remind_overdue)."""
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
@@ -97,7 +117,7 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
             with transaction(engine) as session:
                 return handoffs.remind_overdue(
                     session,
-                    app.state.brain.clock(),
+                    context.running_brain().clock(),
                     settings.handoff.business_hours,
                     settings.handoff.remind_after_business_hours,
                     settings.zone,
@@ -105,11 +125,11 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
                 )
 
         if await run_in_threadpool(remind):
-            app.state.sender.wake()
+            context.wake_sender()
 
     def purge_old() -> None:
         with transaction(engine) as session:
-            counts = privacy.purge(session, app.state.brain.clock(), settings.retention)
+            counts = privacy.purge(session, context.running_brain().clock(), settings.retention)
         log.info("retention purge: %s", counts)
 
     hour, minute = (int(part) for part in settings.retention.purge_at.split(":"))
@@ -123,8 +143,7 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
         max_instances=1,
         coalesce=True,
     )
-    app.state.purge = purge_old
-    app.state.scheduler = scheduler
+    context.purge, context.scheduler = purge_old, scheduler
     scheduler.add_job(
         job,
         "interval",
@@ -133,7 +152,7 @@ def reminders(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIOSchedu
         max_instances=1,
         coalesce=True,
     )
-    app.state.remind = job
+    context.remind = job
     return scheduler
 
 
@@ -143,27 +162,28 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
-        if app.state.brain is None:
-            app.state.brain = Brain.from_settings(settings, engine)
+        if context.brain is None:
+            context.brain = Brain.from_settings(settings, engine)
+        brain = context.brain
         clients: dict[str, PlatformClient] = {}
         telegram_app = await start_telegram(settings)
-        app.state.telegram = telegram_app
+        context.telegram = telegram_app
         if telegram_app is not None:
             clients[telegram.CHANNEL] = telegram.TelegramClient(telegram_app.bot)
         whatsapp_client = None
         if settings.whatsapp_access_token is not None:
-            whatsapp_client = whatsapp.WhatsAppClient(settings, engine, app.state.brain.clock)
+            whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
             clients[whatsapp.CHANNEL] = whatsapp_client
         notifier = WebhookClient()
         clients["webhook"] = notifier
         if settings.smtp.host:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
             clients["email"] = EmailClient(settings.smtp, password)
-        sender = Sender(engine, clients, settings.outbox, clock=app.state.brain.clock)
-        app.state.sender = sender
-        connect_admin(app.state.admin, app, settings, engine)
+        sender = Sender(engine, clients, settings.outbox, clock=brain.clock)
+        context.sender = sender
+        connect_admin(admin, brain, settings, engine, sender)
         running = asyncio.create_task(sender.run())
-        scheduler = reminders(app, settings, engine)
+        scheduler = reminders(context, settings, engine)
         scheduler.start()
         try:
             yield
@@ -172,7 +192,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
             sender.stop()
             await running
             await notifier.aclose()
-            for task in list(app.state.background):
+            for task in list(context.background):
                 task.cancel()
             if telegram_app is not None:
                 await telegram_app.stop()
@@ -181,11 +201,9 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
                 await whatsapp_client.aclose()
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.brain = brain
-    app.state.telegram = None
-    app.state.background = set()  # fire-and-forget tasks (Telegram callback answers)
+    admin = create_admin_app()
+    context = AppContext(settings=settings, brain=brain, engine=engine, admin=admin)
+    app.state.context = context
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.widget.allowed_origins,
@@ -195,8 +213,6 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     app.include_router(widget.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
-    admin = create_admin_app()
-    app.state.admin = admin
     app.mount("/admin", admin)
     for application in (app, admin):
         install_error_handlers(application)
@@ -220,14 +236,11 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     @app.get("/confidentialite", response_class=HTMLResponse)
     def privacy_notice() -> str:
         """What is kept, why, how long, who sees it, how to erase it (durations from config.yml)."""
-        page = (PAGES / "confidentialite.html").read_text(encoding="utf-8")
-        for name, value in settings.retention.model_dump().items():
-            page = page.replace("{" + name + "}", str(value))
-        return page
+        return pages.get_template("confidentialite.html").render(**settings.retention.model_dump())
 
     @app.get("/", response_class=HTMLResponse)
     def portal() -> str:
         """The 6Tcap demo portal: the classic menu and the village, with the chat widget."""
-        return (PAGES / "portal.html").read_text(encoding="utf-8")
+        return pages.get_template("portal.html").render()
 
     return app

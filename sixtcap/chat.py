@@ -41,7 +41,7 @@ def run_script(brain: Brain, user: str, lines: Iterable[str], out: TextIO) -> No
     buttons: list[Button] = []
     for raw in lines:
         line = raw.rstrip("\r\n")
-        replies = brain.handle(incoming_for(line, user, buttons, scripted=True))
+        replies = brain.handle(incoming_for(line, user, buttons, scripted=True)).messages
         for reply in replies:
             out.write(json.dumps(reply.as_dict(), ensure_ascii=False) + "\n")
         out.flush()
@@ -78,6 +78,6 @@ def run_terminal(brain: Brain, user: str) -> None:
         except (EOFError, KeyboardInterrupt):
             print()
             return
-        replies = brain.handle(incoming_for(line, user, buttons, scripted=False))
+        replies = brain.handle(incoming_for(line, user, buttons, scripted=False)).messages
         print(render(replies))
         buttons = pressable(replies) or buttons

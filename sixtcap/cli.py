@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -54,7 +54,7 @@ class State:
 state = State()
 
 
-def fail(lines: list[str], code: int = 1) -> None:
+def fail(lines: list[str], code: int = 1) -> NoReturn:
     for line in lines:
         typer.echo(line, err=True)
     raise typer.Exit(code)

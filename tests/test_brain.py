@@ -39,9 +39,26 @@ def test_state_survives_a_restart(loaded_engine: Engine, parser: EmbeddedParser)
     first.handle(Incoming("test", "u1", text="champi"))
     first.engine.dispose()
     second = new_brain(make_engine(url), parser)  # another process, later
-    replies = second.handle(Incoming("test", "u1", text="19 ans"))
+    replies = second.handle(Incoming("test", "u1", text="19 ans")).messages
     assert "Pour trouver du taf" in replies[0].text
     second.engine.dispose()
+
+
+def test_one_turn_gives_one_result(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    """The adapter learns from the result alone: stored bubbles (cursor), a redelivery, an erasure."""
+    brain = new_brain(loaded_engine, parser)
+    first = brain.handle(Incoming("test", "u-result", text="salut", message_id="e1"))
+    assert first.messages and not first.erased and not first.duplicate
+    assert first.cursor == max(m.id or 0 for m in first.messages) > 0
+    again = brain.handle(Incoming("test", "u-result", text="salut", message_id="e1"))
+    assert again.duplicate and again.messages == [] and again.cursor == 0
+    bubbles, cursor = brain.history("test", "u-result")
+    assert [b.sender for b in bubbles][:2] == ["youth", "bot"] and cursor == first.cursor
+    assert brain.history("test", "u-result", after=cursor) == ([], cursor)
+    brain.handle(Incoming("test", "u-result", text="/oubli"))
+    erased = brain.handle(Incoming("test", "u-result", payload="forget:yes"))
+    assert erased.erased and erased.messages
+    assert brain.history("test", "u-result") == ([], 0)
 
 
 def test_every_message_is_stored_with_its_intent(loaded_engine: Engine, parser: EmbeddedParser) -> None:
@@ -122,7 +139,7 @@ def test_shown_services_are_eligible_room_first_then_nearest(
     user = f"prop-{uuid.uuid4().hex[:8]}"
     shown = []
     for payload in (f"concern:{concern}", f"town:{town}", f"age:{age}-{age}", "more", "more", "more", "more"):
-        for reply in brain.handle(Incoming("test", user, payload=payload)):
+        for reply in brain.handle(Incoming("test", user, payload=payload)).messages:
             shown += [card.id for card in reply.cards if card.kind == "service"]
     with session_factory(module_engine)() as session:
         services = {s.id: s for s in load_services(session)}

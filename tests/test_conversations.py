@@ -149,7 +149,7 @@ def test_conversation(conversation: dict[str, Any], brain: Brain) -> None:
             incoming = Incoming("test", user, payload=step["payload"])
         else:
             incoming = Incoming("test", user, text=step["say"])
-        replies = brain.handle(incoming)
+        replies = brain.handle(incoming).messages
         check_always(replies)
         try:
             check(step.get("expect", {}), replies, brain, user)

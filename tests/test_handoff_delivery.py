@@ -26,6 +26,7 @@ from bot.staff import add_staff
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubServer, StubTelegram
+from tests.waiting import wait_for
 
 PARIS = ZoneInfo("Europe/Paris")
 HOURS = "Mo-Fr 09:00-17:00; PH off"
@@ -90,11 +91,7 @@ def test_a_new_question_is_announced_by_webhook_and_email(
             and event["urgent"] is False
         )
         assert event["url"].endswith(f"/admin/handoffs/{event['handoff_id']}")
-        import time
-
-        deadline = time.monotonic() + 10
-        while not mailbox.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: mailbox.messages, 10, "the notification e-mail")
     recipients, mail = mailbox.messages[0]
     assert recipients == ["conseillers@ml.example"] and "Nouvelle question" in mail["Subject"]
     everything = str(event) + mail.as_string()
@@ -245,7 +242,8 @@ def test_the_scheduled_job_reminds_from_the_running_app(
         )
     with running_app(channel_settings(), loaded_engine, parser) as client:
         app = client.app
-        assert app.state.admin is not None  # type: ignore[attr-defined]
-        client.portal.call(app.state.remind)  # type: ignore[attr-defined,union-attr]
+        context = app.state.context  # type: ignore[attr-defined]
+        assert context.admin is not None and context.remind is not None
+        client.portal.call(context.remind)
         (event,) = sink.wait_for(lambda calls: len(calls) >= 1)
     assert event["event"] == "handoff.reminder"

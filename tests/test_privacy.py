@@ -86,9 +86,9 @@ def test_forget_me_leaves_nothing_but_anonymous_counters(
                        brain.resources.texts, {"telegram": lambda o: [{"method": "sendMessage", "params": {"text": o.text}}]})  # fmt: skip
     before = dump_everything(loaded_engine)
     assert "987654321" in before and typed[1] in before  # the address, the question, the reply are stored
-    replies = brain.handle(telegram("/oubli", update=4))
+    replies = brain.handle(telegram("/oubli", update=4)).messages
     assert "C'est définitif" in replies[0].text
-    brain.handle(telegram(payload="forget:yes", update=5))
+    assert brain.handle(telegram(payload="forget:yes", update=5)).erased
     after = dump_everything(loaded_engine)
     ref = PSEUDONYMS.ref("telegram", "987654321")
     for trace in (ref, typed[0], typed[1], "question secrète", "très personnelle"):
@@ -107,7 +107,9 @@ def test_under_15_nothing_beyond_the_running_conversation(
     brain = brain_at(loaded_engine, parser, clock)
     brain.handle(Incoming("widget", "b9c4", text="salut"))
     brain.handle(Incoming("widget", "b9c4", text="j'ai 14 ans je veux faire du sport a champi"))
-    replies = brain.handle(Incoming("widget", "b9c4", payload="more"))  # the conversation still goes on
+    replies = brain.handle(
+        Incoming("widget", "b9c4", payload="more")
+    ).messages  # the conversation still goes on
     assert replies
     brain.handle(Incoming("widget", "older", text="jsuis de champi j'ai 19 ans je cherche du taf"))
     with session_factory(loaded_engine)() as session:
@@ -191,7 +193,7 @@ def test_privacy_page_and_first_contact_notice(loaded_engine: Engine, parser: Em
     assert page.status_code == 200 and '<html lang="fr">' in page.text
     assert f"{SETTINGS.retention.transcript_days} jours" in page.text and "moins de 15 ans" in page.text
     assert not re.search(r"\{[a-z_]+\}", page.text)  # every duration filled in
-    replies = brain_at(loaded_engine, parser, [NOW]).handle(Incoming("widget", "new", text="salut"))
+    replies = brain_at(loaded_engine, parser, [NOW]).handle(Incoming("widget", "new", text="salut")).messages
     notice = replies[1].text
     assert (
         "oublie-moi" in notice
@@ -209,8 +211,8 @@ def test_the_daily_purge_job_is_wired_in_the_running_app(
     clock = [datetime.now(UTC) - timedelta(days=400)]
     brain_at(loaded_engine, parser, clock).handle(Incoming("widget", "long-gone", text="salut"))
     with running_app(channel_settings(), loaded_engine, parser) as client:
-        jobs = {job.id for job in client.app.state.scheduler.get_jobs()}  # type: ignore[attr-defined]
+        jobs = {job.id for job in client.app.state.context.scheduler.get_jobs()}  # type: ignore[attr-defined]
         assert {"retention-purge", "handoff-reminders"} <= jobs
-        client.app.state.purge()  # type: ignore[attr-defined]
+        client.app.state.context.purge()  # type: ignore[attr-defined]
     with session_factory(loaded_engine)() as session:
         assert session.scalar(select(func.count()).select_from(Youth)) == 0

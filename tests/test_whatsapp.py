@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from bot.outbox import enqueue
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubGraph
+from tests.waiting import wait_for, wait_until_settled
 from webhooks.delivery import shorten
 from webhooks.whatsapp import render
 
@@ -147,28 +147,32 @@ def test_unsigned_or_forged_is_refused_and_nothing_stored(
 ) -> None:
     response = post(client, notification(text("wamid.in1", "salut")), secret=secret)
     assert response.status_code == 403
-    time.sleep(0.5)
+    wait_until_settled(loaded_engine)  # nothing stored, so nothing queued: the sender has nothing to send
     with session_factory(loaded_engine)() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
     assert stub.messages() == []
 
 
-def test_a_redelivered_message_is_handled_once(client: TestClient, stub: StubGraph) -> None:
+def test_a_redelivered_message_is_handled_once(
+    client: TestClient, stub: StubGraph, loaded_engine: Engine
+) -> None:
     for _ in range(3):
         assert post(client, notification(text("wamid.same", "salut"))).status_code == 200
     stub.wait_for(lambda calls: len(stub.messages()) >= 3)
-    time.sleep(1.0)
+    wait_until_settled(loaded_engine)  # every queued reply went out: no more calls will come
     assert len(stub.messages()) == 3
 
 
 def test_status_callbacks_are_recorded(client: TestClient, stub: StubGraph, loaded_engine: Engine) -> None:
     post(client, notification(text("wamid.in1", "salut")))
     stub.wait_for(lambda calls: len(stub.messages()) >= 3)
-    time.sleep(0.3)
-    with session_factory(loaded_engine)() as session:
-        first = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
-        assert first is not None and first.platform_message_id
-        platform_id = first.platform_message_id
+
+    def first_platform_id() -> str | None:
+        with session_factory(loaded_engine)() as session:
+            first = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+            return first.platform_message_id if first is not None else None
+
+    platform_id = wait_for(first_platform_id, what="the first reply's platform id recorded")
     status = {"id": platform_id, "status": "read", "timestamp": "1764115300", "recipient_id": PHONE}
     assert post(client, notification(statuses=[status])).status_code == 200
     with session_factory(loaded_engine)() as session:
@@ -218,9 +222,9 @@ def test_outside_the_24_hour_window_only_the_template_is_sent_once(
             {"type": "text", "text": {"body": "Suite"}},
         ]
         enqueue(session, youth_id, "whatsapp", PHONE, later, datetime.now(UTC))
-    client.app.state.sender.wake()  # type: ignore[attr-defined]
+    client.app.state.context.wake_sender()  # type: ignore[attr-defined]
     stub.wait_for(lambda calls: any(m["type"] == "template" for m in stub.messages()))
-    time.sleep(1.0)
+    wait_until_settled(loaded_engine)  # the advisers' two messages are settled: sent or given up
     templates = [m for m in stub.messages() if m["type"] == "template"]
     assert len(templates) == 1 and templates[0]["template"]["name"] == "sixtcap_reponse_en_attente"
     assert not any("Réponse d'un conseiller" in json.dumps(m, ensure_ascii=False) for m in stub.messages())

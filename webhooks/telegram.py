@@ -21,10 +21,10 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.brain import Brain
 from bot.config import Settings
 from bot.messages import Button, Card, Incoming, Outgoing
 from bot.outbox import Claimed
+from webhooks.context import channel_context
 from webhooks.delivery import Failed, Outcome, Retry, Sent
 
 CHANNEL = "telegram"
@@ -68,18 +68,18 @@ def incoming_from_update(update: Update) -> Incoming | None:
     event = str(update.update_id)
     if update.callback_query:
         query = update.callback_query
-        chat = query.message.chat.id if query.message else query.from_user.id
-        return Incoming(
-            CHANNEL, str(query.from_user.id), payload=query.data or "", message_id=event, reply_to=str(chat)
-        )
-    if update.edited_message and update.edited_message.from_user:
-        edited = update.edited_message
+        chat_id = query.message.chat.id if query.message else query.from_user.id
         return Incoming(
             CHANNEL,
-            str(edited.from_user.id),
-            media="edit",
-            message_id=event,  # type: ignore[union-attr]
-            reply_to=str(edited.chat.id),
+            str(query.from_user.id),
+            payload=query.data or "",
+            message_id=event,
+            reply_to=str(chat_id),
+        )
+    edited = update.edited_message
+    if edited is not None and edited.from_user is not None:
+        return Incoming(
+            CHANNEL, str(edited.from_user.id), media="edit", message_id=event, reply_to=str(edited.chat.id)
         )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
@@ -197,8 +197,8 @@ class TelegramClient:
 
 @router.post("/webhooks/telegram")
 async def telegram_webhook(request: Request) -> dict[str, bool]:
-    settings: Settings = request.app.state.settings
-    application = request.app.state.telegram
+    context = channel_context(request)
+    settings, application = context.settings, context.telegram
     secret = settings.telegram_webhook_secret
     given = request.headers.get(SECRET_HEADER, "")
     if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
@@ -214,13 +214,12 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(400, "not a Telegram update")
     incoming = incoming_from_update(update)
     if incoming is not None:
-        brain: Brain = request.app.state.brain
-        await run_in_threadpool(brain.handle, incoming, render)
-        request.app.state.sender.wake()
+        await run_in_threadpool(context.running_brain().handle, incoming, render)
+        context.wake_sender()
     if update.callback_query:  # stop the button's spinner; best effort, after the turn is stored
         task = asyncio.create_task(_answer(application.bot, update.callback_query.id))
-        request.app.state.background.add(task)
-        task.add_done_callback(request.app.state.background.discard)
+        context.background.add(task)
+        task.add_done_callback(context.background.discard)
     return {"ok": True}
 
 

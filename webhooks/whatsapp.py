@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,16 +23,15 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from bot.brain import Brain
 from bot.config import Settings
 from bot.db import session_factory
 from bot.messages import Card, Incoming, Outgoing
-from bot.models import Youth
-from bot.outbox import Claimed, record_delivery, template_sent_since
+from bot.outbox import Claimed, record_delivery
+from bot.reply_window import ReplyWindow, reply_window
+from webhooks.context import channel_context
 from webhooks.delivery import Failed, Outcome, Retry, Sent, shorten
 
 CHANNEL = "whatsapp"
-WINDOW = timedelta(hours=24)
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}  # Meta's "too many messages" error codes
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["whatsapp"])
@@ -152,28 +151,21 @@ class WhatsAppClient:
         self.sessions = session_factory(engine)
         self.clock = clock
 
-    def _window(self, youth_id: int | None) -> tuple[bool, bool]:
-        """(window open, template already sent since the youth's last message)."""
-        if youth_id is None:
-            return True, False
+    def _window(self, youth_id: int | None) -> ReplyWindow:
         with self.sessions() as session:
-            youth = session.get(Youth, youth_id)
-            if youth is None:
-                return True, False
-            open_ = self.clock() - youth.last_seen_at < WINDOW
-            return open_, (not open_) and template_sent_since(session, youth_id, youth.last_seen_at)
+            return reply_window(session, youth_id, self.clock())
 
     async def send(self, row: Claimed) -> Outcome:
-        window_open, template_already = await run_in_threadpool(self._window, row.youth_id)
+        window = await run_in_threadpool(self._window, row.youth_id)
         kind = "message"
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": row.recipient,
         }
-        if window_open:
+        if window.open:
             body |= row.request
-        elif template_already:
+        elif window.template_sent:
             return Failed("outside the 24-hour window; the template already told the youth")
         else:
             body |= {"type": "template", "template": self.template}
@@ -214,7 +206,7 @@ def verify(
     token: str = Query("", alias="hub.verify_token"),
     challenge: str = Query("", alias="hub.challenge"),
 ) -> str:
-    expected = request.app.state.settings.whatsapp_verify_token
+    expected = channel_context(request).settings.whatsapp_verify_token
     if (
         mode != "subscribe"
         or expected is None
@@ -226,7 +218,8 @@ def verify(
 
 @router.post("/webhooks/whatsapp")
 async def notification(request: Request) -> dict[str, bool]:
-    settings: Settings = request.app.state.settings
+    context = channel_context(request)
+    settings = context.settings
     body = await request.body()
     secret = settings.whatsapp_app_secret
     if secret is None or not signature_ok(
@@ -238,11 +231,11 @@ async def notification(request: Request) -> dict[str, bool]:
     except ValueError:
         raise HTTPException(400, "the body is not JSON") from None
     incomings, statuses = read_notification(payload)
-    brain: Brain = request.app.state.brain
+    brain = context.running_brain()
     for incoming in incomings:
         await run_in_threadpool(brain.handle, incoming, render)
     for message_id, status in statuses:
         await run_in_threadpool(record_delivery, brain.engine, CHANNEL, message_id, status)
     if incomings:
-        request.app.state.sender.wake()
+        context.wake_sender()
     return {"ok": True}

@@ -17,12 +17,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
 
 from bot.brain import Brain
-from bot.db import session_factory
+from bot.history import Bubble
 from bot.messages import Incoming
-from bot.models import Message, Youth
+from webhooks.context import channel_context
 
 CHANNEL = "widget"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,38 +42,17 @@ class WidgetMessage(BaseModel):
 
 
 def _brain(request: Request) -> Brain:
-    brain: Brain = request.app.state.brain
-    return brain
+    return channel_context(request).running_brain()
 
 
-def _youth_id(brain: Brain, session: Any, conversation_id: str) -> int | None:
-    ref = brain.pseudonyms.ref(CHANNEL, conversation_id)
-    youth_id: int | None = session.scalar(
-        select(Youth.id).where(Youth.channel == CHANNEL, Youth.user_ref == ref)
-    )
-    return youth_id
-
-
-def _since(brain: Brain, conversation_id: str, after: int) -> tuple[list[dict[str, Any]], int]:
-    """The conversation's messages after `after`: the youth's texts and sixtcap's bubbles, in order."""
-    with session_factory(brain.engine)() as session:
-        youth_id = _youth_id(brain, session, conversation_id)
-        if youth_id is None:
-            return [], after
-        rows = session.scalars(
-            select(Message)
-            .where(Message.youth_id == youth_id, Message.id > after)
-            .order_by(Message.id)
-            .limit(200)
-        ).all()
-    bubbles = [
-        {"id": row.id, "from": "bot", "text": row.text or "", **(row.content or {"buttons": [], "cards": []})}
-        if row.direction == "out"
-        else {"id": row.id, "from": "youth", "text": row.text or "", "buttons": [], "cards": []}
-        for row in rows
-        if row.direction == "out" or row.text  # a pressed button has no text of its own
-    ]
-    return bubbles, rows[-1].id if rows else after
+def as_json(bubble: Bubble) -> dict[str, Any]:
+    return {
+        "id": bubble.id,
+        "from": bubble.sender,
+        "text": bubble.text,
+        "buttons": bubble.buttons,
+        "cards": bubble.cards,
+    }
 
 
 @router.post("/messages")
@@ -82,15 +60,13 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
     """One message from the widget; the replies come back at once."""
     brain = _brain(request)
     conversation = str(message.conversation_id)
-    replies = brain.handle(Incoming(CHANNEL, conversation, text=message.text, payload=message.payload))
-    with session_factory(brain.engine)() as session:
-        forgotten = _youth_id(brain, session, conversation) is None  # « oublie-moi » confirmed
+    turn = brain.handle(Incoming(CHANNEL, conversation, text=message.text, payload=message.payload))
     return {
         "conversation_id": conversation,
-        "messages": [{"from": "bot", **reply.as_dict()} for reply in replies],
-        "cursor": max((reply.id or 0 for reply in replies), default=0),
-        "forgotten": forgotten,
-        "poll_seconds": request.app.state.settings.widget.poll_seconds,
+        "messages": [{"from": "bot", **reply.as_dict()} for reply in turn.messages],
+        "cursor": turn.cursor,
+        "forgotten": turn.erased,  # « oublie-moi » confirmed
+        "poll_seconds": channel_context(request).settings.widget.poll_seconds,
     }
 
 
@@ -101,12 +77,12 @@ def get_messages(
     after: Annotated[int, Query(ge=0, le=2_147_483_647, description="the cursor of the last answer")] = 0,
 ) -> dict[str, Any]:
     """Replies stored after `after` (what an adviser answered while the page was open)."""
-    bubbles, cursor = _since(_brain(request), str(conversation_id), after)
+    bubbles, cursor = _brain(request).history(CHANNEL, str(conversation_id), after)
     return {
         "conversation_id": str(conversation_id),
-        "messages": bubbles,
+        "messages": [as_json(bubble) for bubble in bubbles],
         "cursor": cursor,
-        "poll_seconds": request.app.state.settings.widget.poll_seconds,
+        "poll_seconds": channel_context(request).settings.widget.poll_seconds,
     }
 
 

@@ -4,6 +4,7 @@ loader's checks, and the daily "places dispo" update in one call."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,11 +12,13 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Adviser, Caller, Now
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
 from bot.models import Partner, Service
+from bot.places import PlacesError, update_places
 from bot.staff import Principal
 
 router = APIRouter(tags=["catalogue"])
@@ -72,7 +75,7 @@ def _partner(db: DB, partner_id: str) -> dict[str, Any]:
 
 def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
     try:
-        save_partner(db, raw, request.app.state.territory, at)
+        save_partner(db, raw, staff_context(request).territory, at)
     except CatalogueInvalid as error:
         raise invalid(error) from None
 
@@ -217,34 +220,8 @@ def deactivate_service(service_id: str, caller: Admin, db: DB, at: Now) -> dict[
 @router.patch("/services/{service_id}/capacity")
 def capacity(service_id: str, body: CapacityIn, caller: Adviser, db: DB, at: Now) -> CapacityOut:
     """The daily update of places: an adviser for their partner's services."""
-    row = db.get(Service, service_id)
-    if row is None or not row.active or not caller.sees_partner(row.partner_id):
-        raise HTTPException(404, f"no service {service_id!r} of yours")
-    total = body.places_total if body.places_total is not None else row.places_total
-    if total is not None and body.places_available > total:
-        raise HTTPException(
-            422, f"places_available ({body.places_available}) is greater than places_total ({total})"
-        )
-    before = {"places_available": row.places_available, "places_total": row.places_total}
-    row.places_available, row.places_total = body.places_available, total
-    row.capacity_updated_at = row.updated_at = at  # updated_at refreshes the bot's catalogue cache
-    demo = [
-        f for f in row.demo_fields if f not in ("places_available", "places_total", "capacity_updated_at")
-    ]
-    row.demo_fields = demo  # a partner's own figure is no demo value any more
-    audit(
-        db,
-        caller.staff_id,
-        "capacity",
-        "service",
-        service_id,
-        before,
-        {"places_available": row.places_available, "places_total": row.places_total},
-        at,
-    )
-    return CapacityOut(
-        service_id=service_id,
-        places_available=row.places_available,
-        places_total=row.places_total,
-        capacity_updated_at=row.capacity_updated_at,
-    )
+    try:
+        updated = update_places(db, caller, service_id, body.places_available, body.places_total, at)
+    except PlacesError as error:
+        raise HTTPException(404 if error.code == "not_found" else 422, str(error)) from None
+    return CapacityOut(**asdict(updated))

@@ -9,14 +9,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from admin_api.context import staff_context
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
 from bot import handoffs
+from bot.enums import Direction, HandoffStatus
 from bot.handoffs import HandoffError
 from bot.models import Handoff, Youth
 from bot.staff import Principal
 
 router = APIRouter(prefix="/handoffs", tags=["handoffs"])
-ERRORS = {"not_found": 404, "conflict": 409, "invalid": 422}
+STATUS = {"not_found": 404, "conflict": 409, "invalid": 422}  # by the kind of the error's code
 
 
 class HandoffOut(BaseModel):
@@ -62,14 +64,14 @@ def out(db: DB, handoff: Handoff) -> HandoffOut:
 
 
 def fail(error: HandoffError) -> HTTPException:
-    return HTTPException(ERRORS[error.kind], str(error))
+    return HTTPException(STATUS[error.kind], str(error))
 
 
 @router.get("")
 def list_handoffs(
     caller: Caller,
     db: DB,
-    status: Annotated[Literal["pending", "open", "resolved"] | None, Query()] = None,
+    status: Annotated[HandoffStatus | None, Query()] = None,
     partner_id: Annotated[str | None, Query(max_length=80)] = None,
     urgent: bool | None = None,
 ) -> list[HandoffOut]:
@@ -88,7 +90,7 @@ def read(handoff_id: RowId, caller: Caller, db: DB) -> HandoffDetail:
             direction=m.direction,
             text=m.text,
             created_at=m.created_at,
-            author="youth" if m.direction == "in" else "staff" if m.staff_id else "bot",
+            author="youth" if m.direction == Direction.IN else "staff" if m.staff_id else "bot",
         )
         for m in handoffs.thread(db, handoff)
     ]
@@ -102,7 +104,7 @@ def claim(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
 
 @router.post("/{handoff_id}/reply")
 def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
-    state = request.app.state
+    state = staff_context(request)
     answered = act(
         db,
         caller,
@@ -119,7 +121,7 @@ def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, d
 def transfer(
     handoff_id: RowId, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
 ) -> HandoffOut:
-    url = request.app.state.public_url
+    url = staff_context(request).public_url
     moved = act(
         db,
         caller,
@@ -128,7 +130,7 @@ def transfer(
         at,
         lambda: handoffs.transfer(db, caller, handoff_id, body.partner_id, at, url),
     )
-    request.app.state.wake_sender()
+    staff_context(request).wake_sender()
     return moved
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from admin_api.deps import DB, Admin, Now, Reader, RowId
 from bot import handoffs
 from bot.audit import audit
+from bot.enums import Role
 from bot.models import AuditEntry, Conversation, DailyCount, Staff
-from bot.staff import StaffError, add_staff, issue_token
+from bot.staff import StaffError, add_staff, change_staff, issue_token
 
 router = APIRouter(tags=["staff"])
 
@@ -21,13 +22,13 @@ router = APIRouter(tags=["staff"])
 class StaffIn(BaseModel):
     email: str = Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str = Field(min_length=1, max_length=200)
-    role: Literal["adviser", "coordinator", "admin"]
+    role: Role
     partner_id: str | None = Field(default=None, max_length=80)
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
 
 class StaffPatch(BaseModel):
-    role: Literal["adviser", "coordinator", "admin"] | None = None
+    role: Role | None = None
     partner_id: str | None = Field(default=None, max_length=80)
     active: bool | None = None
 
@@ -43,6 +44,10 @@ class StaffOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+
+
+def fail(error: StaffError) -> HTTPException:
+    return HTTPException(404 if error.code == "not_found" else 422, str(error))
 
 
 def out(staff: Staff) -> StaffOut:
@@ -66,7 +71,7 @@ def create_staff(body: StaffIn, caller: Admin, db: DB, at: Now) -> StaffOut:
     try:
         staff = add_staff(db, body.email, body.name, body.role, body.password, body.partner_id)
     except StaffError as error:
-        raise HTTPException(422, str(error)) from None
+        raise fail(error) from None
     audit(db, caller.staff_id, "create", "staff", staff.id, None, out(staff).model_dump(), at)
     return out(staff)
 
@@ -74,21 +79,11 @@ def create_staff(body: StaffIn, caller: Admin, db: DB, at: Now) -> StaffOut:
 @router.patch("/staff/{staff_id}")
 def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: Now) -> StaffOut:
     staff = db.get(Staff, staff_id)
-    if staff is None:
-        raise HTTPException(404, f"no staff {staff_id}")
-    before = out(staff).model_dump()
-    role = body.role or staff.role
-    partner_id = body.partner_id if body.partner_id is not None else staff.partner_id
-    if role == "adviser" and not partner_id:
-        raise HTTPException(422, "an adviser belongs to a partner: give partner_id")
-    if partner_id and role == "adviser":
-        from bot.models import Partner
-
-        if db.get(Partner, partner_id) is None:
-            raise HTTPException(422, f"no partner {partner_id!r}")
-    staff.role, staff.partner_id = role, partner_id if role == "adviser" else None
-    if body.active is not None:
-        staff.active = body.active
+    before = out(staff).model_dump() if staff is not None else None
+    try:
+        staff = change_staff(db, staff_id, body.role, body.partner_id, body.active)
+    except StaffError as error:
+        raise fail(error) from None
     audit(db, caller.staff_id, "update", "staff", staff_id, before, out(staff).model_dump(), at)
     return out(staff)
 

@@ -11,13 +11,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from bot.catalogue.capacity import CAPACITY_FIELDS
 from bot.catalogue.schema import LocationEntry, PartnerEntry, PartnerFile, ServiceEntry
 from bot.db import transaction
 from bot.models import Location, Partner, Service
 from bot.models.base import utcnow
 from bot.territory import Territory
-
-CAPACITY_FIELDS = ("places_total", "places_available", "capacity_updated_at")
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from bot.catalogue import codes
+from bot.catalogue.capacity import over_capacity
 
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$", max_length=80)]
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
@@ -190,9 +191,9 @@ class ServiceEntry(Entry):
     @field_validator("places_available")
     @classmethod
     def _within_capacity(cls, available: int | None, info: ValidationInfo) -> int | None:
-        total = info.data.get("places_total")
-        if total is not None and available is not None and available > total:
-            raise ValueError(f"places_available ({available}) is greater than places_total ({total})")
+        problem = over_capacity(available, info.data.get("places_total"))
+        if problem:
+            raise ValueError(problem)
         return available
 
     @field_validator("zone_eligibilite")

@@ -1,0 +1,39 @@
+"""The typed state the admin API and the inbox pages read (filled by sixtcap.app when the application
+starts): one object in the admin app's `state.context`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from bot.concerns import Concern
+from bot.handoffs import Renderer
+from bot.territory import Territory
+from bot.texts import Texts
+
+
+@dataclass
+class StaffContext:
+    engine: Engine
+    clock: Callable[[], datetime]
+    texts: Texts
+    territory: Territory
+    concerns: Mapping[str, Concern]
+    zone: ZoneInfo
+    public_url: str
+    renderers: dict[str, Renderer]  # per channel: how an adviser's answer is sent
+    wake_sender: Callable[[], None]
+
+
+def staff_context(request: Request) -> StaffContext:
+    context: StaffContext = request.app.state.context
+    return context
+
+
+def now(request: Request) -> datetime:
+    return staff_context(request).clock()

@@ -1,0 +1,48 @@
+"""The words stored and compared across packages, as StrEnums: a member equals its string, so rows and
+JSON keep the same values, and a typo becomes an error instead of a silent mismatch."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a staff member may do: an adviser acts for one partner, a coordinator reads everything, an
+    admin does everything."""
+
+    ADVISER = "adviser"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class HandoffStatus(StrEnum):
+    PENDING = "pending"  # nobody took it yet
+    OPEN = "open"  # an adviser handles it
+    RESOLVED = "resolved"
+
+
+class Channel(StrEnum):
+    """Where a youth talks to sixtcap (the brain also takes other names, such as "test" in tests)."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    WIDGET = "widget"
+    CLI = "cli"
+
+
+class Direction(StrEnum):
+    """Of a stored message: from the youth, or to them (sixtcap's bubbles and advisers' answers)."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+READERS = frozenset({Role.COORDINATOR, Role.ADMIN})  # see every partner's handoffs and places
+WRITERS = frozenset({Role.ADVISER, Role.ADMIN})  # act on handoffs and places
