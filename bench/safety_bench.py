@@ -95,7 +95,8 @@ def fitting(kind: str, age: int | None) -> set[str]:
 
 def independent_sets() -> dict[str, list[Case]]:
     sets = {}
-    for path in sorted((ROOT / "bench" / "safety").glob("independent-*.yml")):
+    folder = ROOT / "bench" / "safety"
+    for path in [*sorted(folder.glob("dev-*.yml")), *sorted(folder.glob("independent-*.yml"))]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = [
             Case(str(d["text"]), str(d.get("about") or d["kind"]), d.get("age")) for d in raw["distress"]
@@ -121,7 +122,7 @@ def own_set() -> list[Case]:
 
 
 def first_cards(brain: Brain, text: str) -> list[str]:
-    replies = brain.handle(Incoming("bench", uuid.uuid4().hex, text=text))
+    replies = brain.handle(Incoming("bench", uuid.uuid4().hex, text=text)).messages
     return [card.id for reply in replies for card in reply.cards if card.kind == "helpline"]
 
 
@@ -173,7 +174,8 @@ def main() -> None:
         load_catalogue(engine, read_catalogue(settings.catalogue_dir, territory), territory)
         brain = Brain(engine, Resources.load(settings), embedded_parser(settings), Pseudonyms(b"bench"))
         sets = {"own": own_set(), **independent_sets()}
-        print(f"{'set':18} {'distress':>8} {'recall':>7} {'fitting':>8} {'1st fits':>8} {'harmless':>8} {'false al.':>9}")
+        header = ("set", "distress", "recall", "fitting", "1st fits", "harmless", "false al.")
+        print("{:18} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9}".format(*header))
         reports = {}
         for name, cases in sets.items():
             if options.misses:

@@ -104,7 +104,7 @@ def test_a_broken_phrase_file_is_refused_with_its_name(tmp_path: Path) -> None:
 
 
 def say(brain: Brain, user: str, text: str | None = None, payload: str | None = None) -> str:
-    replies = brain.handle(Incoming("test", user, text=text, payload=payload))
+    replies = brain.handle(Incoming("test", user, text=text, payload=payload)).messages
     return "\n".join(r.text for r in replies)
 
 
