@@ -95,8 +95,8 @@ def fitting(kind: str, age: int | None) -> set[str]:
 
 def independent_sets() -> dict[str, list[Case]]:
     sets = {}
-    folder = ROOT / "bench" / "safety"
-    for path in [*sorted(folder.glob("dev-*.yml")), *sorted(folder.glob("independent-*.yml"))]:
+    development = sorted((ROOT / "data" / "safety" / "training").glob("*.yml"))  # trained on
+    for path in [*development, *sorted((ROOT / "bench" / "safety").glob("independent-*.yml"))]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = [
             Case(str(d["text"]), str(d.get("about") or d["kind"]), d.get("age")) for d in raw["distress"]

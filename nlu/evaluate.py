@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nlu.model import NluData, NluModel, fit
+from nlu.model import NluData, NluModel, fit, fit_danger
 from nlu.parser import CRISIS, EmbeddedParser, Parser, Thresholds
 from nlu.rasa_yaml import Example
 
@@ -135,7 +135,9 @@ def cross_validate(source: NluData, folds: int, thresholds: Thresholds = Thresho
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     lexicon = source.lexicon()
     for train_index, test_index in splitter.split(examples, [e.intent for e in examples]):
-        model = NluModel(fit([examples[i] for i in train_index], gazetteer, lexicon), gazetteer, lexicon)
+        seen = [examples[i] for i in train_index]
+        danger = fit_danger(source, seen, gazetteer, lexicon)
+        model = NluModel(fit(seen, gazetteer, lexicon), gazetteer, lexicon, danger)
         parser = EmbeddedParser(model, thresholds)
         for i in test_index:
             predictions[i] = parser.parse(examples[i].text)

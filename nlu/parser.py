@@ -17,12 +17,13 @@ CRISIS = "crisis"
 RANKING_SIZE = 10
 MAX_ANALYSED = 2000  # characters read by the classifier and the entity extractor; safety reads everything
 SAFETY_EXTRACTOR = "SixtcapSafetyLayer"
+DANGER_EXTRACTOR = "SixtcapDangerModel"
 
 
 @dataclass(frozen=True)
 class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
-    crisis: float = 0.4  # crisis probability at or above: crisis, even if another intent ranks first
+    crisis: float = 0.4  # danger probability at or above: crisis, even if another intent ranks first
 
 
 class Parser(Protocol):
@@ -53,10 +54,11 @@ def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[st
     if lexicon.about_someone_else(folded):
         kinds.append({"entity": "crisis_about", "value": "other", "extractor": SAFETY_EXTRACTOR})
     others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
+    guessed = [e for e in result.get("entities", []) if e.get("extractor") == DANGER_EXTRACTOR]
     return {
         **result,
         "intent": {"name": CRISIS, "confidence": 1.0},
-        "entities": [*result.get("entities", []), *kinds],
+        "entities": [*(e for e in result.get("entities", []) if e not in guessed), *kinds],
         "intent_ranking": [{"name": CRISIS, "confidence": 1.0}, *others][:RANKING_SIZE],
     }
 
@@ -98,10 +100,12 @@ class EmbeddedParser:
         masked = self.model.lexicon.blank_harmless(fold(self.model.masked(analysed, entities)))
         probabilities = classifier.probabilities(masked)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
-        crisis_score = dict(scores).get(CRISIS, 0.0)
-        if crisis_score >= self.thresholds.crisis:
-            name, confidence = CRISIS, crisis_score
-        else:  # below its threshold, the classifier's crisis is no answer: the safety layer decides
+        danger = self.model.danger.assess(masked)  # the danger model, not the intent's crisis, decides
+        if danger.probability >= self.thresholds.crisis:
+            name, confidence = CRISIS, danger.probability
+            kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
+            base["entities"] = [*entities, kind]
+        else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback

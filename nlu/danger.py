@@ -1,0 +1,104 @@
+"""The danger model: for a message the phrase files did not flag, is it a danger, and of which kind?
+
+A multinomial logistic regression (the intent classifier's features and training) over the kinds of
+`data/safety/` plus `none`, trained on:
+- the labelled sets of `data/safety/training/` (development sets: distress with its kind, harmless);
+- every phrase family's examples (its kind) and counter-examples (`none`), the jokes of `harmless.yml`;
+- the NLU crisis examples the phrase files name a kind for, and every other NLU example (`none`).
+Independent evaluation sets (`bench/safety/independent-*.yml`) are never read here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from nlu.classifier import IntentClassifier, train_classifier
+from nlu.rasa_yaml import Example
+from nlu.safety import Lexicon
+from nlu.text import fold
+
+NONE = "none"
+CRISIS_INTENT = "crisis"
+TRAINING_FOLDER = "training"
+# The kinds of the labelled sets (written for people) -> the kinds of data/safety/.
+SET_KINDS = {
+    "suicide": "suicide",
+    "suicide_indirect": "hopelessness",
+    "self_harm": "self_harm",
+    "overdose": "medical",
+    "abuse_home": "abuse_home",
+    "partner_violence": "partner_violence",
+    "sexual_violence": "sexual_violence",
+    "forced_marriage": "forced_marriage",
+    "cyberharassment": "harassment",
+    "homeless_tonight": "homeless",
+    "threat": "threat",
+    "addiction": "addiction",
+    "pregnancy": "pregnancy",
+}
+
+
+@dataclass(frozen=True)
+class Danger:
+    probability: float  # 1 - P(none)
+    kind: str  # the most likely kind
+
+
+@dataclass(frozen=True)
+class DangerModel:
+    classifier: IntentClassifier
+
+    def assess(self, blanked: str) -> Danger:
+        """`blanked`: the folded text, entities masked and jokes blanked (what it was trained on)."""
+        probabilities = self.classifier.probabilities(blanked)
+        labels = self.classifier.intents
+        none = labels.index(NONE)
+        order = np.argsort(-probabilities)
+        kind = next(labels[i] for i in order if i != none)
+        return Danger(float(1.0 - probabilities[none]), kind)
+
+
+def labelled_sets(safety_dir: Path) -> list[tuple[str, str]]:
+    """(text, kind or none) from the development sets of `safety_dir/training/`."""
+    pairs: list[tuple[str, str]] = []
+    for path in sorted((safety_dir / TRAINING_FOLDER).glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in raw.get("distress") or ():
+            kind = SET_KINDS.get(str(item.get("about") or item.get("kind")))
+            if kind:
+                pairs.append((str(item["text"]), kind))
+        pairs += [(str(item["text"]), NONE) for item in raw.get("harmless") or ()]
+    return pairs
+
+
+def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) -> list[tuple[str, str]]:
+    pairs = labelled_sets(safety_dir)
+    for family in lexicon.families:
+        pairs += [(text, family.kind) for text in family.examples]
+        pairs += [(text, NONE) for text in family.counter_examples]
+    for family in lexicon.harmless:
+        pairs += [(text, NONE) for text in family.examples]
+    for example in examples:
+        if example.intent != CRISIS_INTENT:
+            pairs.append((example.text, NONE))
+        elif kinds := lexicon.alarms(fold(example.text)):
+            pairs.append((example.text, kinds[0].kind))
+    return pairs
+
+
+def train_danger(pairs: list[tuple[str, str]], prepare: Callable[[str], str]) -> DangerModel:
+    """`prepare` turns a raw text into what the model reads (entities masked, jokes blanked)."""
+    texts = [prepare(text) for text, _ in pairs]
+    return DangerModel(train_classifier(texts, [label for _, label in pairs]))
+
+
+def load_danger(path: Path) -> DangerModel:
+    return DangerModel(IntentClassifier.load(path))
+
+
+def training_files(safety_dir: Path) -> list[Path]:
+    return [*sorted(safety_dir.glob("*.yml")), *sorted((safety_dir / TRAINING_FOLDER).glob("*.yml"))]
