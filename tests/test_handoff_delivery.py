@@ -212,12 +212,20 @@ def test_an_advisers_answer_reaches_the_youth_on_telegram(
                 and "Mission locale des Bords de Marne" in answer["params"]["text"]
             )
             keys = [k for row in answer["params"]["reply_markup"]["inline_keyboard"] for k in row]
-            assert {"text": "C'est bon, merci", "callback_data": "handoff:close"} in keys
+            assert {"text": "C'est réglé", "callback_data": "handoff:close"} in keys
             close = {"update_id": 4, "callback_query": {"id": "q2", "from": person, "chat_instance": "c", "data": "handoff:close",
                      "message": {"message_id": 5, "date": 1764115200, "chat": {"id": 42, "type": "private"}}}}  # fmt: skip
             client.post("/webhooks/telegram", json=close, headers=headers)
             stub.wait_for(
-                lambda calls: any("je clos ta demande" in c["params"].get("text", "") for c in calls)
+                lambda calls: any("Tu veux clore ta demande" in c["params"].get("text", "") for c in calls)
+            )
+            still = client.get(f"/admin/api/handoffs/{handoff['id']}", headers=auth).json()
+            assert still["status"] != "resolved"  # one press is not enough: a confirmation is asked
+            confirm = {"update_id": 5, "callback_query": {"id": "q3", "from": person, "chat_instance": "c", "data": "handoff:close:yes",
+                       "message": {"message_id": 6, "date": 1764115200, "chat": {"id": 42, "type": "private"}}}}  # fmt: skip
+            client.post("/webhooks/telegram", json=confirm, headers=headers)
+            stub.wait_for(
+                lambda calls: any("ta demande est close" in c["params"].get("text", "") for c in calls)
             )
             closed = client.get(f"/admin/api/handoffs/{handoff['id']}", headers=auth).json()
             assert closed["status"] == "resolved" and closed["resolved_by"] == "youth"
