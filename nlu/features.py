@@ -13,7 +13,7 @@ CHAR_NGRAMS = (2, 3, 4, 5)
 
 
 def mask_entities(text: str, entities: Iterable[Any]) -> str:
-    """Replace each entity span by a placeholder word (`__commune__`, `__age__`, ...)."""
+    """Replace each entity span by a placeholder word (` xxcommunexx `, ` xxagexx `, ...)."""
     spans = sorted({(e["start"], e["end"], e["entity"]) for e in entities}, reverse=True)
     last_start = len(text) + 1
     for start, end, name in spans:
