@@ -92,12 +92,32 @@ class EmbeddedParser:
         result = self._classify(text, analysed, entities)
         return apply_safety(result, text, self.model.lexicon)
 
+    def guard(self, result: dict[str, Any], text: str) -> dict[str, Any]:
+        """Another backend's parse (a Rasa server's), with the danger model and the phrases applied."""
+        analysed = text[:MAX_ANALYSED]
+        if fold(analysed) and result.get("intent", {}).get("name") != CRISIS:
+            danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
+            if danger.probability >= self.thresholds.crisis:
+                kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
+                others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
+                result = {
+                    **result,
+                    "intent": {"name": CRISIS, "confidence": round(danger.probability, 6)},
+                    "entities": [*result.get("entities", []), kind],
+                    "intent_ranking": [{"name": CRISIS, "confidence": danger.probability}, *others],
+                }
+        return apply_safety(result, text, self.model.lexicon)
+
+    def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:
+        """What the classifiers read: entities masked, folded, jokes and hyperboles blanked."""
+        return self.model.lexicon.blank_harmless(fold(self.model.masked(analysed, entities)))
+
     def _classify(self, text: str, analysed: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
         base: dict[str, Any] = {"text": text, "entities": entities}
         if not fold(analysed):
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
-        masked = self.model.lexicon.blank_harmless(fold(self.model.masked(analysed, entities)))
+        masked = self.readable(analysed, entities)
         probabilities = classifier.probabilities(masked)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         danger = self.model.danger.assess(masked)  # the danger model, not the intent's crisis, decides

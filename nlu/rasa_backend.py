@@ -1,6 +1,6 @@
 """The `rasa` backend: ask a Rasa 3.x server (`POST /model/parse`), with a timeout and retries; when the
-server is down or answers nonsense, parse with the embedded model instead. The safety layer applies to
-the server's answers too: a danger phrase is always `crisis`."""
+server is down or answers nonsense, parse with the embedded model instead. The safety layer (phrases and
+danger model) applies to the server's answers too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from nlu.parser import EmbeddedParser, apply_safety
+from nlu.parser import EmbeddedParser
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class RasaParser:
             return self.fallback.parse(text)
         answer.setdefault("entities", [])
         answer.setdefault("intent_ranking", [])
-        return apply_safety(answer, text, self.fallback.model.lexicon)
+        return self.fallback.guard(answer, text)
 
 
 def _valid(body: Any) -> bool:

@@ -13,6 +13,7 @@ import pytest
 
 from nlu.parser import EmbeddedParser
 from nlu.rasa_backend import RasaParser
+from nlu.text import fold
 
 
 class StubRasa:
@@ -130,3 +131,12 @@ def test_config_selects_the_rasa_backend(stub: StubRasa, monkeypatch: pytest.Mon
     chosen = make_parser(load_settings())
     assert isinstance(chosen, RasaParser)
     assert chosen.parse("salut")["intent"]["name"] == "greet" and len(stub.requests) == 1
+
+
+def test_the_danger_model_watches_the_server_too(stub: StubRasa, parser: EmbeddedParser) -> None:
+    """No danger phrase here, and the server says something else: the danger model still sees it."""
+    text = "Jsuis au bord de la Marne la, il fait nuit, j'ai plus peur"
+    assert parser.model.lexicon.alarms(fold(text)) == []
+    result = RasaParser(stub.url, parser).parse(text)
+    assert result["intent"]["name"] == "crisis"
+    assert any(e["entity"] == "crisis_kind" for e in result["entities"])
