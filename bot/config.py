@@ -36,7 +36,7 @@ class RasaSettings(Section):
 class NluSettings(Section):
     backend: Literal["embedded", "rasa"] = "embedded"
     fallback_threshold: float = Field(0.3, ge=0, le=1)
-    crisis_threshold: float = Field(0.4, ge=0, le=1)
+    crisis_threshold: float = Field(0.35, ge=0, le=1)
     rasa: RasaSettings = RasaSettings()
 
 

@@ -23,7 +23,7 @@ DANGER_EXTRACTOR = "SixtcapDangerModel"
 @dataclass(frozen=True)
 class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
-    crisis: float = 0.4  # danger probability at or above: crisis, even if another intent ranks first
+    crisis: float = 0.35  # danger probability at or above: crisis, even if another intent ranks first
 
 
 class Parser(Protocol):
