@@ -40,6 +40,7 @@ from bot.state import (
     TOWN,
     State,
 )
+from nlu.answers import confident_answer
 from nlu.text import fold, words
 
 INFORM = "inform"  # a message that only answers a question (town, age)
@@ -65,8 +66,10 @@ BUTTON_INTENTS = {
     "handoff:close": "handoff_close",
     "handoff:close:yes": "handoff_close_yes",
     "handoff:keep": "handoff_keep",
+    "faq:adviser": "ask_this",
 }
-ASKS_SOMETHING = ("ask_human", "village", "more", "forget_me", "menu", "town_other", "age_skip", "help")
+ASKS_SOMETHING = ("ask_human", "ask_this", "faq", "village", "more", "forget_me", "menu", "town_other")
+FAQ = "faq"  # a question for the knowledge base (nlu/answers.py)
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
@@ -81,6 +84,7 @@ class Turn:
     entities: tuple[dict[str, Any], ...] = ()
     ranking: tuple[dict[str, Any], ...] = ()
     text: str = ""
+    response_selector: dict[str, Any] | None = None  # which answer a `faq` question asks for
 
     def values(self, entity: str) -> list[Any]:
         return [e["value"] for e in self.entities if e["entity"] == entity]
@@ -93,6 +97,7 @@ def turn_from_parse(parsed: dict[str, Any]) -> Turn:
         entities=tuple(parsed["entities"]),
         ranking=tuple(parsed.get("intent_ranking", [])),
         text=parsed.get("text", ""),
+        response_selector=parsed.get("response_selector"),
     )
 
 
@@ -203,6 +208,10 @@ class Dialogue:
             return Reply(self.results(state, now, page=state.page + 1))
         elif intent == "ask_human":
             return Reply(lead + self.ask_question(state, now))
+        elif intent == FAQ:
+            return Reply(lead + self.answer(state, turn))
+        elif intent == "ask_this":
+            return self.ask_this(state, now)
         elif intent == "village":
             return Reply(lead + self.village(state))
         elif state.step == CONCERN and state.concern is None and self.t.is_dont_know(turn.text):
@@ -256,6 +265,8 @@ class Dialogue:
             "thanks",
             "help",
             "ask_human",
+            FAQ,
+            "ask_this",
             "village",
             "more",
             "town_other",
@@ -395,6 +406,8 @@ class Dialogue:
             state.handoff_partner = str(turn.values("partner")[0])
             if self.partner_name(state.handoff_partner) == state.handoff_partner:  # not a partner we know
                 return Reply(self.choose_partner(state, now))
+            if state.extra.get("question"):  # typed before the partner was chosen: not lost
+                return self.open_handoff(state, str(state.extra.pop("question")), urgent=False, now=now)
             state.step = HANDOFF_QUESTION
             return Reply(
                 [
@@ -410,6 +423,15 @@ class Dialogue:
             and (turn.intent == "handoff_skip" or turn.text)
         ):
             return self.open_handoff(state, turn.text.strip() or None, urgent=False, now=now)
+        if (
+            state.step == HANDOFF_QUESTION
+            and turn.text.strip()
+            and turn.intent != "ask_human"
+            and not state.extra.get("question")
+        ):
+            state.extra["question"] = turn.text.strip()[:1000]  # kept until a partner is chosen
+            buttons = self.partner_buttons(state, now)
+            return Reply([Outgoing(self.t("handoff_question_kept"), buttons=buttons)])
         if turn.intent == "handoff_close_yes" and not state.handoff_urgent:
             state.step, state.handoff_id = CONCERN, None
             return Reply([Outgoing(self.t("handoff_closed"))], close_handoff=True)
@@ -455,15 +477,17 @@ class Dialogue:
 
     def choose_partner(self, state: State, now: datetime) -> list[Outgoing]:
         state.step = HANDOFF_QUESTION
+        return [Outgoing(self.t("handoff_choose"), buttons=self.partner_buttons(state, now))]
+
+    def partner_buttons(self, state: State, now: datetime) -> tuple[Button, ...]:
+        """The partners of the youth's best matches first, then those covering their town, then the rest."""
         names: dict[str, str] = {}
         if state.concern:
             for match in self.matches(state, now)[0]:
                 names.setdefault(match.service.partner_id, match.service.partner_nom)
-        services = self.services()
-        for service in sorted(services, key=lambda s: not self.covers(s, state)):  # the youth's town first
+        for service in sorted(self.services(), key=lambda s: not self.covers(s, state)):
             names.setdefault(service.partner_id, service.partner_nom)
-        buttons = tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
-        return [Outgoing(self.t("handoff_choose"), buttons=buttons)]
+        return tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
 
     def partner_name(self, partner_id: str) -> str:
         return next((s.partner_nom for s in self.services() if s.partner_id == partner_id), partner_id)
@@ -479,6 +503,44 @@ class Dialogue:
         scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
         cards = tuple(scene_card(scene, self.t) for scene in scenes)
         return [Outgoing(self.t("village"), cards=cards, buttons=(self.button("other"),))]
+
+    # -- questions the knowledge base answers ----------------------------------------------------------
+
+    def answer(self, state: State, turn: Turn) -> list[Outgoing]:
+        """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
+        answer_id = confident_answer(turn.response_selector, self.r.answer_threshold)
+        answer = self.r.answers.get(answer_id or "")
+        if answer is None:
+            state.extra["question"] = turn.text.strip()[:1000]
+            offer = (Button(self.t.button("ask_this"), "faq:adviser"), self.button("other"))
+            return [Outgoing(self.t("answer_unsure"), buttons=offer)]
+        state.extra["last_answer"] = answer.id
+        bubbles = [Outgoing(text) for text in answer.bubbles]
+        if answer.sources:
+            source = answer.sources[0]
+            line = self.t("answer_source", site=source.site, date=source.date[:4])
+            bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+        buttons = tuple(
+            Button(f.title, "faq:adviser" if f.adviser else f"concern:{f.concern}")
+            for f in answer.follow_up
+            if f.adviser or f.concern in self.r.concerns
+        )
+        if any(f.adviser for f in answer.follow_up):
+            state.extra["question"] = turn.text.strip()[:1000]
+        bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (self.button("other"),))
+        return bubbles
+
+    def ask_this(self, state: State, now: datetime) -> Reply:
+        """Put the question the youth typed to an adviser, without asking it again."""
+        question = str(state.extra.get("question") or "")
+        partner = self.suggested_partner(state, now)
+        if not question or state.handoff_id is not None:
+            return Reply(self.ask_question(state, now))
+        if partner is None:
+            return Reply(self.choose_partner(state, now))
+        state.handoff_partner = partner
+        state.extra.pop("question", None)
+        return self.open_handoff(state, question, urgent=False, now=now)
 
     # -- danger ---------------------------------------------------------------------------------------
 

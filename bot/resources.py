@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.answers import Answer, load_answers
 from bot.concerns import Concern, load_concerns
 from bot.config import Settings
 from bot.crisis import CrisisRules, load_crisis_rules
@@ -24,6 +25,8 @@ class Resources:
     village: Village
     territory: Territory
     zone: ZoneInfo
+    answers: dict[str, Answer]
+    answer_threshold: float
     public_url: str = "http://127.0.0.1:8000"
     transcript_days: int = 180
 
@@ -37,6 +40,8 @@ class Resources:
             crisis=load_crisis_rules(data / "crisis.yml"),
             village=load_village(data / "village.yml"),
             territory=load_territory(settings.territory_file),
+            answers=load_answers(data / "answers"),
+            answer_threshold=settings.nlu.answer_threshold,
             zone=settings.zone,
             public_url=settings.server.public_url,
             transcript_days=settings.retention.transcript_days,

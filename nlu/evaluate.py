@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nlu.model import NluData, NluModel, fit, fit_danger
+from nlu.answers import train_selector
+from nlu.model import NluData, NluModel, fit, fit_danger, preparer
 from nlu.parser import CRISIS, EmbeddedParser, Parser, Thresholds
 from nlu.rasa_yaml import Example
 
@@ -137,7 +138,8 @@ def cross_validate(source: NluData, folds: int, thresholds: Thresholds = Thresho
     for train_index, test_index in splitter.split(examples, [e.intent for e in examples]):
         seen = [examples[i] for i in train_index]
         danger = fit_danger(source, seen, gazetteer, lexicon)
-        model = NluModel(fit(seen, gazetteer, lexicon), gazetteer, lexicon, danger)
+        selector = train_selector(source.faq(), preparer(gazetteer, lexicon))
+        model = NluModel(fit(seen, gazetteer, lexicon), gazetteer, lexicon, danger, selector)
         parser = EmbeddedParser(model, thresholds)
         for i in test_index:
             predictions[i] = parser.parse(examples[i].text)

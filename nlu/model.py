@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlu.answers import (
+    ResponseSelector,
+    answer_files,
+    faq_examples,
+    load_selector,
+    train_selector,
+)
 from nlu.classifier import REGULARISATION, IntentClassifier, train_classifier
 from nlu.danger import DangerModel, load_danger, train_danger, training_pairs
 from nlu.danger import training_files as danger_training_files
@@ -20,7 +27,7 @@ from nlu.rasa_yaml import Example, TrainingData, read_training_data, training_fi
 from nlu.safety import Lexicon, load_lexicon
 from nlu.text import fold
 
-MODEL_VERSION = "4"  # bump when features or training change, so cached models are rebuilt
+MODEL_VERSION = "5"  # bump when features or training change, so cached models are rebuilt
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class NluModel:
     gazetteer: Gazetteer
     lexicon: Lexicon  # the danger phrases (not trained: read as they are)
     danger: DangerModel  # danger or not, and which kind, when the phrases say nothing
+    selector: ResponseSelector  # which answer of data/answers/ a `faq` question asks for
 
     def entities(self, text: str) -> list[dict[str, Any]]:
         return extract(text, self.gazetteer)
@@ -39,22 +47,32 @@ class NluModel:
 
 @dataclass(frozen=True)
 class NluData:
-    """Where the model comes from: the NLU folder, the territory file and the danger phrases (by default
-    `safety/` beside the NLU folder)."""
+    """Where the model comes from: the NLU folder, the territory file, the danger phrases and the answers
+    (by default `safety/` and `answers/` beside the NLU folder)."""
 
     nlu_dir: Path
     territory_file: Path
     safety_dir: Path | None = None
+    answers_dir: Path | None = None
 
     @property
     def safety_path(self) -> Path:
         return self.safety_dir or self.nlu_dir.parent / "safety"
 
+    @property
+    def answers_path(self) -> Path:
+        return self.answers_dir or self.nlu_dir.parent / "answers"
+
     def lexicon(self) -> Lexicon:
         return load_lexicon(self.safety_path)
 
     def files(self) -> list[Path]:
-        return [*training_files(self.nlu_dir), self.territory_file, *danger_training_files(self.safety_path)]
+        return [
+            *training_files(self.nlu_dir),
+            self.territory_file,
+            *danger_training_files(self.safety_path),
+            *answer_files(self.answers_path),
+        ]
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(f"{MODEL_VERSION}/{REGULARISATION}".encode())
@@ -64,6 +82,9 @@ class NluData:
 
     def training_data(self) -> TrainingData:
         return read_training_data(training_files(self.nlu_dir))
+
+    def faq(self) -> list[Example]:
+        return faq_examples(self.answers_path)
 
     def gazetteer(self, data: TrainingData) -> Gazetteer:
         return Gazetteer.from_territory(self.territory_file, data.synonyms)
@@ -79,8 +100,10 @@ def preparer(gazetteer: Gazetteer, lexicon: Lexicon) -> Callable[[str], str]:
 
 
 def fit(examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon) -> IntentClassifier:
+    """The intent classifier; `faq/<id>` examples all teach the one retrieval intent `faq`."""
     prepare = preparer(gazetteer, lexicon)
-    return train_classifier([prepare(e.text) for e in examples], [e.intent for e in examples])
+    labels = [e.intent.split("/", 1)[0] for e in examples]
+    return train_classifier([prepare(e.text) for e in examples], labels)
 
 
 def fit_danger(
@@ -93,40 +116,56 @@ def train(source: NluData) -> NluModel:
     data = source.training_data()
     gazetteer = source.gazetteer(data)
     lexicon = source.lexicon()
-    classifier = fit(data.examples, gazetteer, lexicon)
-    return NluModel(classifier, gazetteer, lexicon, fit_danger(source, data.examples, gazetteer, lexicon))
+    faq = source.faq()
+    examples = [*data.examples, *faq]
+    return NluModel(
+        classifier=fit(examples, gazetteer, lexicon),
+        gazetteer=gazetteer,
+        lexicon=lexicon,
+        danger=fit_danger(source, examples, gazetteer, lexicon),
+        selector=train_selector(faq, preparer(gazetteer, lexicon)),
+    )
 
 
-def artifact_paths(var_dir: Path, fingerprint: str) -> tuple[Path, Path]:
-    """The intent classifier's artifact and the danger model's."""
+ARTIFACTS = ("answers", "danger", "model")  # written in this order: "model" last means all are there
+
+
+def artifact_paths(var_dir: Path, fingerprint: str) -> dict[str, Path]:
     folder = var_dir / "nlu"
-    return folder / f"model-{fingerprint[:16]}.npz", folder / f"danger-{fingerprint[:16]}.npz"
+    return {name: folder / f"{name}-{fingerprint[:16]}.npz" for name in ARTIFACTS}
 
 
 def train_and_save(source: NluData, var_dir: Path) -> tuple[NluModel, Path]:
-    """Train and write the artifacts atomically (several processes may start at once); the intent
-    classifier's is written last, so that its presence means both are there."""
+    """Train and write the artifacts atomically (several processes may start at once)."""
     model = train(source)
-    path, danger_path = artifact_paths(var_dir, source.fingerprint())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for target, classifier in ((danger_path, model.danger.classifier), (path, model.classifier)):
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    paths = artifact_paths(var_dir, source.fingerprint())
+    classifiers = {
+        "answers": model.selector.classifier,
+        "danger": model.danger.classifier,
+        "model": model.classifier,
+    }
+    folder = paths["model"].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ARTIFACTS:
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".npz")
         os.close(handle)
-        classifier.save(Path(temporary))
-        os.replace(temporary, target)
-    for stale in [*path.parent.glob("model-*.npz"), *path.parent.glob("danger-*.npz")]:
-        if stale not in (path, danger_path):
+        classifiers[name].save(Path(temporary))
+        os.replace(temporary, paths[name])
+    for stale in folder.glob("*-*.npz"):
+        if stale not in paths.values():
             stale.unlink(missing_ok=True)
-    return model, path
+    return model, paths["model"]
 
 
 def load_or_train(source: NluData, var_dir: Path) -> NluModel:
     """The cached model for the current data, trained first if the data changed."""
-    path, danger_path = artifact_paths(var_dir, source.fingerprint())
-    if path.exists():
+    paths = artifact_paths(var_dir, source.fingerprint())
+    if paths["model"].exists():
         try:
-            classifier, danger = IntentClassifier.load(path), load_danger(danger_path)
+            classifier = IntentClassifier.load(paths["model"])
+            danger, selector = load_danger(paths["danger"]), load_selector(paths["answers"])
         except (OSError, ValueError, KeyError):
             return train_and_save(source, var_dir)[0]
-        return NluModel(classifier, source.gazetteer(source.training_data()), source.lexicon(), danger)
+        data = source.training_data()
+        return NluModel(classifier, source.gazetteer(data), source.lexicon(), danger, selector)
     return train_and_save(source, var_dir)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nlu.answers import RETRIEVAL_INTENT
 from nlu.model import NluModel
 from nlu.safety import Lexicon
 from nlu.text import fold, fold_with_offsets
@@ -127,6 +128,8 @@ class EmbeddedParser:
             base["entities"] = [*entities, kind]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
+        if name == RETRIEVAL_INTENT:  # a question for the knowledge base: which answer, as Rasa says it
+            base["response_selector"] = self.model.selector.select(masked)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {

@@ -1,0 +1,65 @@
+"""The knowledge base the bot answers from (`data/answers/*.yml`): short sourced answers, their follow-up
+buttons and sources. Which answer a question asks for is the NLU's job (nlu/answers.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    title: str
+    concern: str | None = None  # a concern to route to
+    adviser: bool = False  # put the question to an adviser
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    title: str
+    date: str
+
+    @property
+    def site(self) -> str:
+        host = urlparse(self.url).netloc
+        return host.removeprefix("www.") or self.title
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    title: str
+    bubbles: tuple[str, ...]
+    follow_up: tuple[FollowUp, ...]
+    sources: tuple[Source, ...]
+    to_verify: str | None = None
+
+
+def _answer(raw: dict[str, Any], path: Path) -> Answer:
+    return Answer(
+        id=str(raw.get("id") or path.stem),
+        title=str(raw["title"]),
+        bubbles=tuple(str(b) for b in raw["answer"]),
+        follow_up=tuple(
+            FollowUp(str(f["title"]), f.get("concern"), bool(f.get("adviser", False)))
+            for f in raw.get("follow_up") or ()
+        ),
+        sources=tuple(
+            Source(str(s["url"]), str(s.get("title", "")), str(s.get("date", "")))
+            for s in raw.get("sources") or ()
+        ),
+        to_verify=raw.get("to_verify") or None,
+    )
+
+
+def load_answers(folder: Path) -> dict[str, Answer]:
+    answers = {}
+    for path in sorted(folder.glob("*.yml")):
+        answer = _answer(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+        answers[answer.id] = answer
+    return answers

@@ -1,0 +1,83 @@
+"""Questions the knowledge base answers (`data/answers/*.yml`), as Rasa does it: the intent classifier learns
+one retrieval intent, `faq`, from every answer's example questions, and a response selector picks which
+answer (`faq/<id>`). A low confidence is no answer: the dialogue offers an adviser instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlu.classifier import IntentClassifier, train_classifier
+from nlu.rasa_yaml import Example
+
+RETRIEVAL_INTENT = "faq"
+RANKING_SIZE = 5
+
+
+def answer_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yml"))
+
+
+def faq_examples(folder: Path) -> list[Example]:
+    """Every example question of every answer, as `faq/<id>` (Rasa's retrieval intent naming)."""
+    examples: list[Example] = []
+    for path in answer_files(folder):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        key = f"{RETRIEVAL_INTENT}/{raw.get('id') or path.stem}"
+        questions = [str(q) for q in raw.get("questions") or ()]
+        examples += [Example(text=question, intent=key) for question in questions]
+    return examples
+
+
+@dataclass(frozen=True)
+class ResponseSelector:
+    classifier: IntentClassifier  # over `faq/<id>` keys
+
+    def select(self, readable: str) -> dict[str, Any]:
+        """Rasa's `response_selector` block for a text prepared like the intent classifier's input."""
+        probabilities = self.classifier.probabilities(readable)
+        ranked = sorted(
+            zip(self.classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1]
+        )[:RANKING_SIZE]
+        best, confidence = ranked[0]
+        return {
+            "all_retrieval_intents": [RETRIEVAL_INTENT],
+            RETRIEVAL_INTENT: {
+                "response": {
+                    "intent_response_key": best,
+                    "confidence": round(confidence, 6),
+                    "utter_action": f"utter_{best}",
+                },
+                "ranking": [{"intent_response_key": k, "confidence": round(c, 6)} for k, c in ranked],
+            },
+        }
+
+
+def train_selector(examples: list[Example], prepare: Callable[[str], str]) -> ResponseSelector:
+    return ResponseSelector(
+        train_classifier([prepare(e.text) for e in examples], [e.intent for e in examples])
+    )
+
+
+def load_selector(path: Path) -> ResponseSelector:
+    return ResponseSelector(IntentClassifier.load(path))
+
+
+def selected(response_selector: dict[str, Any] | None) -> tuple[str, float] | None:
+    """(answer id, confidence) from a parse's `response_selector`, if it selected an answer."""
+    block = (response_selector or {}).get(RETRIEVAL_INTENT) or {}
+    response = block.get("response") or {}
+    key = str(response.get("intent_response_key") or "")
+    if not key.startswith(f"{RETRIEVAL_INTENT}/"):
+        return None
+    return key.split("/", 1)[1], float(response.get("confidence") or 0.0)
+
+
+def confident_answer(response_selector: dict[str, Any] | None, threshold: float) -> str | None:
+    """The answer id to give, or None: below `threshold` the question goes to an adviser instead."""
+    choice = selected(response_selector)
+    return choice[0] if choice and choice[1] >= threshold else None
