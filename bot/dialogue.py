@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +73,12 @@ FAQ = "faq"  # a question for the knowledge base (nlu/answers.py)
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
+QUESTION = re.compile(
+    r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
+    r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|what|how|"
+    r"can i|is it)\b"
+)
+DENIED_BEFORE = re.compile(r"\b(?:pas|plus|non|ni)(?: (?:a|au|de|du|sur|dans|en|a cote de))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -187,9 +193,11 @@ class Dialogue:
             state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent
+        if intent == FAQ and not QUESTION.search(fold(turn.text)):
+            intent = self.concern_behind(turn) or intent  # "jcherche une formation": a need, not a question
 
         if intent == "town_other":
-            state.step = TOWN
+            state.step, state.elsewhere = TOWN, None
             return Reply([Outgoing(self.t("town_other"))])
         if intent == "age_skip" or (state.step == AGE and self.t.is_dont_know(turn.text)):
             state.age_skipped = True
@@ -216,7 +224,7 @@ class Dialogue:
             return Reply(lead + self.village(state))
         elif state.step == CONCERN and state.concern is None and self.t.is_dont_know(turn.text):
             return Reply([Outgoing(self.t("ask_concern_again"), buttons=self.concern_buttons())])
-        elif intent in SMALL_TALK and not lead:
+        elif intent in SMALL_TALK and not lead and not answered:
             return Reply(self.small_talk(intent))
         elif intent == "nlu_fallback" and not answered:
             return Reply(lead + self.guesses(turn))
@@ -225,16 +233,23 @@ class Dialogue:
     # -- what the message says about the youth -----------------------------------------------------
 
     def take_answers(self, state: State, turn: Turn) -> bool:
-        """Remember the town, neighbourhood and age the message gives; True if it gave any."""
+        """Remember the town, neighbourhood and age the message gives; True if it gave any. A place said
+        with "pas" before it is what the youth corrects ("jsuis de nogent pas fontenay"): not taken."""
         territory = self.r.territory
         answered = False
+        turn = replace(turn, entities=tuple(e for e in turn.entities if not self.denied(turn.text, e)))
         for name in turn.values("quartier"):
             quartier = territory.quartier(name)
             if quartier:
                 state.quartier, state.commune = quartier.name, quartier.commune
                 state.town_unknown, answered = False, True
+        for name in turn.values("elsewhere"):
+            state.elsewhere, state.commune, state.quartier = str(name), None, None
+            state.town_unknown, answered = False, True
         for name in turn.values("commune"):
             commune = territory.commune(name)
+            if commune:
+                state.elsewhere = None
             if commune and commune.name != state.commune:
                 state.commune, state.town_unknown, answered = commune.name, False, True
                 if (
@@ -256,6 +271,16 @@ class Dialogue:
         if answered:
             state.page = 0
         return answered
+
+    def concern_behind(self, turn: Turn) -> str | None:
+        """The best concern among the intent classifier's three first guesses, if any."""
+        return next((r["name"] for r in turn.ranking[:3] if r["name"] in self.r.concerns), None)
+
+    @staticmethod
+    def denied(text: str, entity: dict[str, Any]) -> bool:
+        if entity.get("entity") not in ("commune", "quartier", "elsewhere") or "start" not in entity:
+            return False
+        return DENIED_BEFORE.search(fold(text[: int(entity["start"])])) is not None
 
     def changes_subject(self, turn: Turn) -> bool:
         """While a question is pending, only a clear concern, or a greeting or thanks, is not a failed answer
@@ -290,6 +315,8 @@ class Dialogue:
         if state.concern is None:
             state.step = CONCERN
             return [Outgoing(self.t("ask_concern"), buttons=self.concern_buttons())]
+        if state.elsewhere:
+            return self.from_elsewhere(state)
         if state.commune is None and not state.town_unknown:
             state.step = TOWN
             return [Outgoing(self.t("ask_town"), buttons=self.town_buttons())]
@@ -320,11 +347,13 @@ class Dialogue:
         shown = matches[page * size : (page + 1) * size]
         if not matches:
             text = self.t("nothing_found", concern=concern.phrase)
-            return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
+            buttons = (self.button("adviser"), self.button("other"))
+            return [*self.age_notes(state), Outgoing(text, buttons=buttons)]
         if not shown:
             text = self.t("results_end", concern=concern.phrase)
             return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
         state.page = page
+        lead = self.age_notes(state) if page == 0 else []
         if page > 0:
             intro = self.t("results_more")
         elif widened:
@@ -337,7 +366,26 @@ class Dialogue:
         buttons = [self.button("other"), self.button("adviser")]
         if len(matches) > (page + 1) * size:
             buttons.append(self.button("more"))
-        return [Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+        return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+
+    def age_notes(self, state: State) -> list[Outgoing]:
+        """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
+        if state.age_low is not None and state.age_low > 25:
+            return [Outgoing(self.t("over_25"))]
+        if state.age_high is not None and state.age_high < 16:
+            return [Outgoing(self.t("under_16"))]
+        return []
+
+    def from_elsewhere(self, state: State) -> list[Outgoing]:
+        """A town outside the territory: say so, and where to go instead (what is open to everybody too)."""
+        state.step = RESULTS
+        concern = self.r.concerns[state.concern or ""]
+        buttons = (Button(self.t.button("town_local"), "town:other"), self.button("other"))
+        return [
+            Outgoing(self.t("elsewhere", place=state.elsewhere)),
+            *self.age_notes(state),
+            Outgoing(self.t("elsewhere_where", concern=concern.phrase), buttons=buttons),
+        ]
 
     # -- answers that are not a concern --------------------------------------------------------------
 

@@ -26,6 +26,7 @@ class State:
     concern: str | None = None
     commune: str | None = None  # official name
     quartier: str | None = None  # official name
+    elsewhere: str | None = None  # a town outside sixtcap's territory (data/places.yml)
     age_low: int | None = None
     age_high: int | None = None
     age_skipped: bool = False

@@ -1,5 +1,7 @@
-"""Entity extraction: `commune` and `quartier` from a gazetteer (official names, aliases, postcodes,
-typos at one edit), `age` from how youths write it ("19ans", "jai 17a", "dix-neuf ans")."""
+"""Entity extraction: `commune` and `quartier` of sixtcap's territory from a gazetteer (official names,
+aliases, postcodes, typos at one edit), `elsewhere` for a place outside it (every commune of Île-de-France,
+Paris's arrondissements, big cities: exact names, aliases and postcodes only), `age` from how youths write
+it ("19ans", "jai 17a", "dix-neuf ans", "vingt piges")."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ AGE_RANGE = range(10, 100)
 
 @dataclass(frozen=True)
 class Place:
-    entity: str  # "commune" or "quartier"
+    entity: str  # "commune", "quartier" or "elsewhere"
     value: str  # official name
     commune: str  # the commune it implies
 
@@ -50,12 +52,12 @@ class Gazetteer:
     places: dict[str, Place] = field(default_factory=dict)
     deletions: dict[str, set[str]] = field(default_factory=dict)
 
-    def add(self, alias: str, place: Place) -> None:
+    def add(self, alias: str, place: Place, fuzzy: bool = True) -> None:
         key = fold(alias)
         if not key:
             return
         self.places.setdefault(key, place)
-        if " " not in key and len(key) >= FUZZY_MIN_LENGTH and not key.isdigit():
+        if fuzzy and " " not in key and len(key) >= FUZZY_MIN_LENGTH and not key.isdigit():
             for variant in _deletions(key) | {key}:
                 self.deletions.setdefault(variant, set()).add(key)
 
@@ -69,9 +71,22 @@ class Gazetteer:
         matches = {self.places[c] for c in candidates if _one_edit(word, c)}
         return matches.pop() if len(matches) == 1 else None
 
+    def add_elsewhere(self, path: Path) -> None:
+        """The places of data/places.yml (outside the territory): exact matches only, after the territory's
+        (which win a shared alias); names that are also common words are left out."""
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in raw.get("places") or ():
+            place = Place("elsewhere", str(item["name"]), str(item["name"]))
+            names = [] if item.get("ambiguous") else [item["name"]]
+            for alias in [*names, *(item.get("aliases") or ()), *(item.get("postcodes") or ())]:
+                self.add(str(alias), place, fuzzy=False)
+
     @classmethod
-    def from_territory(cls, path: Path, synonyms: dict[str, str] | None = None) -> Gazetteer:
-        """Communes and quartiers of data/territory.yml, plus the NLU data's synonyms of their names."""
+    def from_territory(
+        cls, path: Path, synonyms: dict[str, str] | None = None, elsewhere: Path | None = None
+    ) -> Gazetteer:
+        """Communes and quartiers of data/territory.yml, plus the NLU data's synonyms of their names, then
+        the places outside the territory."""
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         gazetteer = cls()
         by_name: dict[str, Place] = {}
@@ -88,6 +103,8 @@ class Gazetteer:
         for alias, value in (synonyms or {}).items():
             if value in by_name:
                 gazetteer.add(alias, by_name[value])
+        if elsewhere is not None and elsewhere.exists():
+            gazetteer.add_elsewhere(elsewhere)
         return gazetteer
 
 

@@ -54,6 +54,11 @@ class NluData:
     territory_file: Path
     safety_dir: Path | None = None
     answers_dir: Path | None = None
+    places_file: Path | None = None
+
+    @property
+    def places_path(self) -> Path:
+        return self.places_file or self.nlu_dir.parent / "places.yml"
 
     @property
     def safety_path(self) -> Path:
@@ -72,6 +77,7 @@ class NluData:
             self.territory_file,
             *danger_training_files(self.safety_path),
             *answer_files(self.answers_path),
+            *[p for p in (self.places_path,) if p.exists()],
         ]
 
     def fingerprint(self) -> str:
@@ -87,7 +93,7 @@ class NluData:
         return faq_examples(self.answers_path)
 
     def gazetteer(self, data: TrainingData) -> Gazetteer:
-        return Gazetteer.from_territory(self.territory_file, data.synonyms)
+        return Gazetteer.from_territory(self.territory_file, data.synonyms, self.places_path)
 
 
 def preparer(gazetteer: Gazetteer, lexicon: Lexicon) -> Callable[[str], str]:
