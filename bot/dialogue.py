@@ -347,8 +347,8 @@ class Dialogue:
         shown = matches[page * size : (page + 1) * size]
         if not matches:
             text = self.t("nothing_found", concern=concern.phrase)
-            buttons = (self.button("adviser"), self.button("other"))
-            return [*self.age_notes(state), Outgoing(text, buttons=buttons)]
+            offer = (self.button("adviser"), self.button("other"))
+            return [*self.age_notes(state), Outgoing(text, buttons=offer)]
         if not shown:
             text = self.t("results_end", concern=concern.phrase)
             return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
