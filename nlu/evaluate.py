@@ -12,7 +12,7 @@ from nlu.model import NluData, NluModel, fit, fit_danger, preparer
 from nlu.parser import CRISIS, EmbeddedParser, Parser, Thresholds
 from nlu.rasa_yaml import Example
 
-ENTITY_TYPES = ("commune", "quartier", "age")
+ENTITY_TYPES = ("commune", "quartier", "age", "elsewhere")
 
 
 @dataclass
