@@ -73,11 +73,6 @@ FAQ = "faq"  # a question for the knowledge base (nlu/answers.py)
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
-QUESTION = re.compile(
-    r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
-    r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|what|how|"
-    r"can i|is it)\b"
-)
 DENIED_BEFORE = re.compile(r"\b(?:pas|plus|non|ni)(?: (?:a|au|de|du|sur|dans|en|a cote de))?\s*$")
 
 
@@ -193,8 +188,6 @@ class Dialogue:
             state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent
-        if intent == FAQ and not QUESTION.search(fold(turn.text)):
-            intent = self.concern_behind(turn) or intent  # "jcherche une formation": a need, not a question
 
         if intent == "town_other":
             state.step, state.elsewhere = TOWN, None
@@ -271,10 +264,6 @@ class Dialogue:
         if answered:
             state.page = 0
         return answered
-
-    def concern_behind(self, turn: Turn) -> str | None:
-        """The best concern among the intent classifier's three first guesses, if any."""
-        return next((r["name"] for r in turn.ranking[:3] if r["name"] in self.r.concerns), None)
 
     @staticmethod
     def denied(text: str, entity: dict[str, Any]) -> bool:

@@ -4,6 +4,7 @@ answer (`faq/<id>`). A low confidence is no answer: the dialogue offers an advis
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,21 @@ from typing import Any
 
 import yaml
 
-from nlu.classifier import IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
 from nlu.rasa_yaml import Example
 
 RETRIEVAL_INTENT = "faq"
 RANKING_SIZE = 5
+QUESTION = re.compile(
+    r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
+    r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|what|how|"
+    r"can i|is it)\b"
+)
+
+
+def is_question(folded: str) -> bool:
+    """A question ("c quoi le cej", "faut ramener quoi") rather than a request ("jcherche une formation")."""
+    return QUESTION.search(folded) is not None
 
 
 def answer_files(folder: Path) -> list[Path]:
@@ -37,9 +48,9 @@ def faq_examples(folder: Path) -> list[Example]:
 class ResponseSelector:
     classifier: IntentClassifier  # over `faq/<id>` keys
 
-    def select(self, readable: str) -> dict[str, Any]:
+    def select(self, readable: str, found: list[str] | None = None) -> dict[str, Any]:
         """Rasa's `response_selector` block for a text prepared like the intent classifier's input."""
-        probabilities = self.classifier.probabilities(readable)
+        probabilities = self.classifier.probabilities(readable, found)
         ranked = sorted(
             zip(self.classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1]
         )[:RANKING_SIZE]
@@ -59,7 +70,9 @@ class ResponseSelector:
 
 def train_selector(examples: list[Example], prepare: Callable[[str], str]) -> ResponseSelector:
     return ResponseSelector(
-        train_classifier([prepare(e.text) for e in examples], [e.intent for e in examples])
+        train_classifier(
+            [prepare(e.text) for e in examples], [e.intent for e in examples], tolerance=LOOSE_TOLERANCE
+        )
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from nlu.classifier import IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
 from nlu.text import fold
@@ -52,9 +52,9 @@ class Danger:
 class DangerModel:
     classifier: IntentClassifier
 
-    def assess(self, blanked: str) -> Danger:
+    def assess(self, blanked: str, found: list[str] | None = None) -> Danger:
         """`blanked`: the folded text, entities masked and jokes blanked (what it was trained on)."""
-        probabilities = self.classifier.probabilities(blanked)
+        probabilities = self.classifier.probabilities(blanked, found)
         labels = self.classifier.intents
         none = labels.index(NONE)
         order = np.argsort(-probabilities)
@@ -93,7 +93,7 @@ def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) 
 def train_danger(pairs: list[tuple[str, str]], prepare: Callable[[str], str]) -> DangerModel:
     """`prepare` turns a raw text into what the model reads (entities masked, jokes blanked)."""
     texts = [prepare(text) for text, _ in pairs]
-    return DangerModel(train_classifier(texts, [label for _, label in pairs]))
+    return DangerModel(train_classifier(texts, [label for _, label in pairs], tolerance=LOOSE_TOLERANCE))
 
 
 def load_danger(path: Path) -> DangerModel:

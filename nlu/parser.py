@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from nlu.answers import RETRIEVAL_INTENT
+from nlu.answers import RETRIEVAL_INTENT, is_question
+from nlu.features import features
 from nlu.model import NluModel
 from nlu.safety import Lexicon
 from nlu.text import fold, fold_with_offsets
@@ -119,17 +120,23 @@ class EmbeddedParser:
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
         masked = self.readable(analysed, entities)
-        probabilities = classifier.probabilities(masked)  # "mort de rire" says nothing of danger
+        found = features(masked)  # computed once for the three classifiers
+        probabilities = classifier.probabilities(masked, found)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
-        danger = self.model.danger.assess(masked)  # the danger model, not the intent's crisis, decides
+        danger = self.model.danger.assess(masked, found)  # the danger model, not the intent's crisis, decides
         if danger.probability >= self.thresholds.crisis:
             name, confidence = CRISIS, danger.probability
             kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
             base["entities"] = [*entities, kind]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
+        if name == RETRIEVAL_INTENT and not is_question(fold(analysed)):
+            # a request, not a question ("jcherche une formation"): the best other intent, its confidence
+            # given that it is not a question
+            name, score = next(s for s in scores if s[0] not in (CRISIS, RETRIEVAL_INTENT))
+            confidence = score / max(1.0 - confidence, 1e-9)
         if name == RETRIEVAL_INTENT:  # a question for the knowledge base: which answer, as Rasa says it
-            base["response_selector"] = self.model.selector.select(masked)
+            base["response_selector"] = self.model.selector.select(masked, found)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {

@@ -3,6 +3,7 @@ the original positions so that entities point at what the youth typed."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,20 +19,24 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
-        if char in _SEPARATORS or char.isspace() or unicodedata.category(char) in _INVISIBLE:
-            pieces = " "
-        else:
-            decomposed = unicodedata.normalize("NFKD", char.casefold())
-            pieces = "".join(c for c in decomposed if not unicodedata.combining(c)) or " "
-        for piece in pieces:
-            chars.append(piece)
-            offsets.append(index)
+        pieces = _folded(char)
+        chars.append(pieces)
+        offsets.extend([index] * len(pieces))
     return "".join(chars), offsets
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(char: str) -> str:
+    """What one character folds to (one or more characters, a space for separators and invisible ones)."""
+    if char in _SEPARATORS or char.isspace() or unicodedata.category(char) in _INVISIBLE:
+        return " "
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)) or " "
 
 
 def fold(text: str) -> str:
     """Lower case, no accents, single spaces: 'Saint-Mandé' -> 'saint mande'."""
-    return " ".join(fold_with_offsets(text)[0].split())
+    return " ".join("".join(map(_folded, text)).split())
 
 
 def words(folded: str) -> list[str]:

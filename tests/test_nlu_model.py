@@ -25,10 +25,13 @@ def test_same_data_same_model(nlu_source: NluData) -> None:
 def test_the_artifact_is_reused_then_rebuilt_when_the_data_change(tmp_path: Path) -> None:
     nlu_dir = tmp_path / "nlu"
     shutil.copytree(DATA / "nlu", nlu_dir)
-    source = NluData(nlu_dir, DATA / "territory.yml", DATA / "safety")
+    source = NluData(nlu_dir, DATA / "territory.yml", DATA / "safety", DATA / "answers", DATA / "places.yml")
     var = tmp_path / "var"
     load_or_train(source, var)
-    first, first_danger = artifact_paths(var, source.fingerprint())
+    first, first_danger = (
+        artifact_paths(var, source.fingerprint())["model"],
+        artifact_paths(var, source.fingerprint())["danger"],
+    )
     assert first.exists() and first_danger.exists()
     stamp = first.stat().st_mtime_ns
     load_or_train(source, var)
@@ -38,7 +41,10 @@ def test_the_artifact_is_reused_then_rebuilt_when_the_data_change(tmp_path: Path
         concerns.read_text(encoding="utf-8").replace("    - caf\n", "    - caf\n    - la caf me saoule\n", 1)
     )
     load_or_train(source, var)
-    second, second_danger = artifact_paths(var, source.fingerprint())
+    second, second_danger = (
+        artifact_paths(var, source.fingerprint())["model"],
+        artifact_paths(var, source.fingerprint())["danger"],
+    )
     assert second != first and second.exists() and not first.exists()
     assert second_danger.exists() and not first_danger.exists()
 
@@ -58,7 +64,7 @@ def test_the_danger_model_names_a_danger_the_phrases_miss(nlu_model) -> None:  #
 
 
 def test_a_corrupt_artifact_is_rebuilt(tmp_path: Path, nlu_source: NluData) -> None:
-    path, _ = artifact_paths(tmp_path, nlu_source.fingerprint())
+    path = artifact_paths(tmp_path, nlu_source.fingerprint())["model"]
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a model")
     model = load_or_train(nlu_source, tmp_path)

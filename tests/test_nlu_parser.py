@@ -11,13 +11,13 @@ from tests.conftest import DATA
 INTENTS = {
     "paperwork", "health", "driving_licence", "sport", "job", "training", "housing", "money", "wellbeing",
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "ask_human", "village", "forget_me", "crisis",
-    "out_of_scope",
+    "out_of_scope", "faq",
 }  # fmt: skip
 
 
 def test_rasa_parse_shape(parser: EmbeddedParser) -> None:
     result = parser.parse("jsuis de champi j'ai 19 ans je veux passer le permis")
-    assert set(result) == {"text", "intent", "entities", "intent_ranking"}
+    assert set(result) == {"text", "intent", "entities", "intent_ranking"}  # no response_selector: no faq
     assert result["text"] == "jsuis de champi j'ai 19 ans je veux passer le permis"
     assert set(result["intent"]) == {"name", "confidence"}
     ranking = result["intent_ranking"]
@@ -129,3 +129,37 @@ def test_crisis_recall_on_every_labelled_example(parser: EmbeddedParser) -> None
         if e.intent == "crisis" and parser.parse(e.text)["intent"]["name"] != "crisis"
     ]
     assert missed == []
+
+
+def test_a_question_gets_rasas_response_selector(parser: EmbeddedParser) -> None:
+    result = parser.parse("c quoi le cej")
+    assert result["intent"]["name"] == "faq"
+    selector = result["response_selector"]
+    assert selector["all_retrieval_intents"] == ["faq"]
+    response = selector["faq"]["response"]
+    assert response["intent_response_key"] == "faq/cej" and response["utter_action"] == "utter_faq/cej"
+    assert 0 < response["confidence"] <= 1
+    ranking = [r["confidence"] for r in selector["faq"]["ranking"]]
+    assert ranking == sorted(ranking, reverse=True) and len(ranking) <= 5
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("jsuis a ormesson", "Ormesson-sur-Marne"),
+        ("94490", "Ormesson-sur-Marne"),
+        ("slt chui de paris 20e jcherche du taf", "Paris 20e arrondissement"),
+        ("75018", "Paris 18e arrondissement"),
+        ("jsuis du 13eme", "Paris 13e arrondissement"),
+        ("jsuis de marseille", "Marseille"),
+        ("j'habite a bondy", "Bondy"),
+    ],
+)
+def test_a_town_outside_the_territory_is_recognised(parser: EmbeddedParser, text: str, value: str) -> None:
+    entities = [(e["entity"], e["value"]) for e in parser.parse(text)["entities"]]
+    assert ("elsewhere", value) in entities
+
+
+@pytest.mark.parametrize("text", ["avec plaisir", "ma mere est gentille", "on est vert de rage"])
+def test_town_names_that_are_common_words_are_not_towns(parser: EmbeddedParser, text: str) -> None:
+    assert not [e for e in parser.parse(text)["entities"] if e["entity"] == "elsewhere"]
