@@ -23,6 +23,7 @@ from typing import Any
 from bot.cards import scene_card, service_card
 from bot.catalogue.snapshot import ServiceView
 from bot.crisis import CrisisPath, CrisisReply
+from bot.details import answer_detail
 from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
 from bot.resources import Resources
@@ -175,6 +176,10 @@ class Dialogue:
             handled = self.handoff_turn(state, turn, now)
             if handled is not None:
                 return handled
+        if state.step == RESULTS and state.extra.get("shown"):
+            detail = self.r.details.asked(fold(turn.text)) if turn.text else None
+            if detail and not (turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN):
+                return Reply(self.about_shown(state, detail, turn, now))
         if state.crisis_active and not self.asks_for_something(turn):
             return Reply(self.crisis_path.listening(state.handoff_id is not None))
         state.crisis_active = False
@@ -352,6 +357,7 @@ class Dialogue:
         else:
             intro = self.t("results_intro_anywhere", concern=concern.phrase)
         cards = tuple(service_card(m, now, self.r.zone, self.t, self.r.village) for m in shown)
+        state.extra["shown"] = [m.service.id for m in shown]  # for "c'est où ?", "ya un num ?"
         buttons = [self.button("other"), self.button("adviser")]
         if len(matches) > (page + 1) * size:
             buttons.append(self.button("more"))
@@ -540,6 +546,23 @@ class Dialogue:
         scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
         cards = tuple(scene_card(scene, self.t) for scene in scenes)
         return [Outgoing(self.t("village"), cards=cards, buttons=(self.button("other"),))]
+
+    # -- questions about what was just shown ----------------------------------------------------------
+
+    def about_shown(self, state: State, detail: str, turn: Turn, now: datetime) -> list[Outgoing]:
+        """Where, phone, hours, cost, appointment, documents or what, for the card asked about."""
+        by_id = {s.id: s for s in self.services()}
+        shown = [by_id[i] for i in state.extra.get("shown", []) if i in by_id]
+        if not shown:
+            return self.results(state, now, page=state.page)
+        service = self.r.details.card(fold(turn.text), shown)
+        reply = answer_detail(detail, service, fold(turn.text), now, self.r.zone, self.t)
+        buttons = (*reply.buttons, self.button("adviser"), self.button("other"))
+        general = self.r.answers.get("documents_a_apporter")
+        local_mission = service.partner_kind == "mission-locale"
+        if detail == "documents" and not service.conditions_acces and general and local_mission:
+            return [Outgoing(general.bubbles[0], buttons=buttons)]  # what any mission locale asks (sourced)
+        return [Outgoing(reply.text, buttons=buttons)]
 
     # -- questions the knowledge base answers ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from bot.answers import Answer, load_answers
 from bot.concerns import Concern, load_concerns
 from bot.config import Settings
 from bot.crisis import CrisisRules, load_crisis_rules
+from bot.details import DetailWords, load_detail_words
 from bot.routing import Rules, load_rules
 from bot.territory import Territory, load_territory
 from bot.texts import Texts, load_texts
@@ -27,6 +28,7 @@ class Resources:
     zone: ZoneInfo
     answers: dict[str, Answer]
     answer_threshold: float
+    details: DetailWords
     public_url: str = "http://127.0.0.1:8000"
     transcript_days: int = 180
 
@@ -42,6 +44,7 @@ class Resources:
             territory=load_territory(settings.territory_file),
             answers=load_answers(data / "answers"),
             answer_threshold=settings.nlu.answer_threshold,
+            details=load_detail_words(data / "details.yml"),
             zone=settings.zone,
             public_url=settings.server.public_url,
             transcript_days=settings.retention.transcript_days,

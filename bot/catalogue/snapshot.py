@@ -51,6 +51,11 @@ class ServiceView:
     places_available: int | None
     is_demo: bool
     demo_fields: frozenset[str]
+    description: str | None = None
+    frais_precisions: str | None = None
+    conditions_acces: str | None = None
+    modes_mobilisation: frozenset[str] = frozenset()
+    courriel: str | None = None
 
     @property
     def has_room(self) -> bool | None:
@@ -96,6 +101,11 @@ def _view(service: Service) -> ServiceView:
         places_available=service.places_available,
         is_demo=service.is_demo or partner.is_demo,
         demo_fields=demo,
+        description=service.description,
+        frais_precisions=service.frais_precisions,
+        conditions_acces=service.conditions_acces,
+        modes_mobilisation=frozenset(service.modes_mobilisation),
+        courriel=service.courriel or partner.courriel,
     )
 
 

@@ -1,0 +1,162 @@
+"""Questions about a service the bot has just shown: "c'est où ?", "ya un num ?", "c'est ouvert samedi ?",
+"c gratuit ?", "sans rdv ?", "faut ramener quoi ?", "c'est quoi ?". Answered from the catalogue for the
+first card, or the one named ("la mission locale") or numbered ("le deuxième"). What the catalogue does not
+have is said plainly and offered to an adviser; demo values say they are demo values.
+
+The words that say what is asked live in `data/details.yml`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.cards import clock
+from bot.catalogue.hours import opening_status
+from bot.catalogue.snapshot import ServiceView
+from bot.messages import Button, Outgoing
+from bot.texts import Texts
+from nlu.text import fold
+
+KINDS = ("address", "phone", "hours", "cost", "appointment", "documents", "what")
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+@dataclass(frozen=True)
+class DetailWords:
+    asks: dict[str, re.Pattern[str]]
+    ordinals: dict[int, re.Pattern[str]]
+
+    def asked(self, folded: str) -> str | None:
+        """The detail a message asks for, if any (in the order of KINDS)."""
+        return next((kind for kind in KINDS if kind in self.asks and self.asks[kind].search(folded)), None)
+
+    def card(self, folded: str, shown: list[ServiceView]) -> ServiceView:
+        """The card named by its number or its partner's name; else the first."""
+        for number, pattern in self.ordinals.items():
+            if pattern.search(folded) and number <= len(shown):
+                return shown[number - 1]
+        words = set(folded.split())
+        for service in shown:
+            names = {w for w in fold(f"{service.partner_nom} {service.nom}").split() if len(w) > 3}
+            if names & words:
+                return service
+        return shown[0]
+
+
+def _alternatives(phrases: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(fold(p)) for p in phrases) + r")\b")
+
+
+def load_detail_words(path: Path) -> DetailWords:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return DetailWords(
+        asks={str(k): _alternatives(v) for k, v in raw["asks"].items()},
+        ordinals={int(k): _alternatives(v) for k, v in raw["ordinals"].items()},
+    )
+
+
+def answer_detail(
+    kind: str, service: ServiceView, folded: str, now: datetime, zone: ZoneInfo, texts: Texts
+) -> Outgoing:
+    """One bubble answering `kind` for `service`, with the buttons that act on it."""
+    name = service.partner_nom
+    actions: list[Button] = []
+    demo = service.is_demo
+    if kind == "address":
+        place = service.places[0] if service.places else None
+        if place is None:
+            text = texts("detail_no_address", partner=name)
+        elif place.adresse and not place.approximate:
+            text = texts(
+                "detail_address",
+                partner=name,
+                address=f"{place.adresse}, {place.code_postal or ''} {place.commune}",
+            )
+            actions.append(Button(texts.button("map"), url=map_link(place.latitude, place.longitude)))
+        else:
+            text = texts("detail_approximate_address", partner=name, commune=place.commune)
+    elif kind == "phone":
+        if service.telephone:
+            text = texts("detail_phone", partner=name, phone=service.telephone)
+            actions.append(
+                Button(texts.button("call"), url="tel:" + re.sub(r"[^0-9+]", "", service.telephone))
+            )
+            demo = demo or "telephone" in service.demo_fields
+        elif service.courriel:
+            text = texts("detail_email", partner=name, email=service.courriel)
+        else:
+            text = texts("detail_no_phone", partner=name)
+    elif kind == "hours":
+        text = _hours(service, folded, now, zone, texts)
+        demo = demo or "horaires_accueil" in service.demo_fields
+    elif kind == "cost":
+        key = "detail_free" if service.frais == "gratuit" else "detail_paid"
+        text = texts(key, partner=name, details=service.frais_precisions or "")
+    elif kind == "appointment":
+        text = _appointment(service, texts)
+    elif kind == "documents":
+        text = (
+            texts("detail_documents", partner=name, documents=service.conditions_acces)
+            if service.conditions_acces
+            else texts("detail_no_documents", partner=name)
+        )
+    else:
+        text = service.description or texts("detail_no_description", partner=name)
+    if demo:
+        text = f"{text} ({texts.card('demo')})"
+    return Outgoing(text.strip(), buttons=tuple(actions))
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}"
+
+
+def _hours(service: ServiceView, folded: str, now: datetime, zone: ZoneInfo, texts: Texts) -> str:
+    if not service.hours:
+        return texts("detail_no_hours", partner=service.partner_nom)
+    local = now.astimezone(zone)
+    asked = next((i for i, day in enumerate(DAYS) if re.search(rf"\b{day}\b", folded)), None)
+    if asked is None and re.search(r"\bdemain\b", folded):
+        asked = (local.weekday() + 1) % 7
+    if asked is None:
+        status = opening_status(service.hours, now, zone)
+        if status.open_now and status.closes_at:
+            return texts(
+                "detail_open_now", partner=service.partner_nom, time=clock(status.closes_at.astimezone(zone))
+            )
+        asked = local.weekday() if status.open_now is not None else None
+        if asked is None:
+            return texts("detail_no_hours", partner=service.partner_nom)
+    days_ahead = (asked - local.weekday()) % 7
+    start = (local + timedelta(days=days_ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+    status = opening_status(service.hours, start, zone)
+    day = texts.day_name(asked).capitalize()
+    if status.open_now:
+        return texts("detail_open_all_day", partner=service.partner_nom, day=day)
+    if status.next_opening and status.next_opening.astimezone(zone).date() == start.date():
+        opening = status.next_opening.astimezone(zone)
+        closing = opening_status(service.hours, opening, zone).closes_at
+        until = clock(closing.astimezone(zone)) if closing else "?"
+        return texts(
+            "detail_open_day", partner=service.partner_nom, day=day, time=f"{clock(opening)} à {until}"
+        )
+    return texts("detail_closed_day", partner=service.partner_nom, day=day)
+
+
+def _appointment(service: ServiceView, texts: Texts) -> str:
+    modes = service.modes_mobilisation
+    name = service.partner_nom
+    if "se-presenter" in modes:
+        return texts("detail_walk_in", partner=name)
+    if "telephoner" in modes and service.telephone:
+        return texts("detail_call_first", partner=name, phone=service.telephone)
+    if "utiliser-lien-mobilisation" in modes and service.lien_mobilisation:
+        return texts("detail_book_online", partner=name, url=service.lien_mobilisation)
+    if "envoyer-un-courriel" in modes and service.courriel:
+        return texts("detail_write_first", partner=name, email=service.courriel)
+    return texts("detail_no_appointment_info", partner=name)
