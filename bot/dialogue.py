@@ -71,6 +71,7 @@ BUTTON_INTENTS = {
 }
 ASKS_SOMETHING = ("ask_human", "ask_this", "faq", "village", "more", "forget_me", "menu", "town_other")
 FAQ = "faq"  # a question for the knowledge base (nlu/answers.py)
+ANSWER_ENTITIES = ("commune", "quartier", "elsewhere", "age", "age_range")
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
@@ -210,6 +211,7 @@ class Dialogue:
             )
         elif intent in self.r.concerns:
             state.concern, state.page = intent, 0
+            lead += self.several_concerns(state, turn)
         elif intent == "more":
             return Reply(self.results(state, now, page=state.page + 1))
         elif intent == "ask_human":
@@ -298,7 +300,7 @@ class Dialogue:
         """True when the message is nothing but an answer: 'jsuis de champi', 'non à Villiers', '19 ans'."""
         text = turn.text
         for entity in sorted(turn.entities, key=lambda e: -int(e.get("start", 0))):
-            if "start" in entity:
+            if "start" in entity and entity["entity"] in ANSWER_ENTITIES:
                 text = text[: entity["start"]] + " " + text[entity["end"] :]
         fillers = self.t.filler_words
         return all(word in fillers or word.isdigit() for word in words(fold(text)))
@@ -361,7 +363,28 @@ class Dialogue:
         buttons = [self.button("other"), self.button("adviser")]
         if len(matches) > (page + 1) * size:
             buttons.append(self.button("more"))
+        pending = [c for c in state.extra.get("pending_concerns", []) if c != state.concern]
+        state.extra["pending_concerns"] = pending
+        if pending:  # the next concern the youth told in the same message
+            label = self.r.concerns[pending[0]].label
+            buttons.insert(
+                0, Button(self.t.button("next_concern").format(concern=label), f"concern:{pending[0]}")
+            )
         return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+
+    def several_concerns(self, state: State, turn: Turn) -> list[Outgoing]:
+        """A message with several concerns: say what is kept, take them one at a time (the first now)."""
+        told = [str(v) for v in turn.values("concern") if v in self.r.concerns]
+        if len(told) < 2:
+            return []
+        state.concern = state.concern if state.concern in told else told[0]
+        state.extra["pending_concerns"] = [c for c in told if c != state.concern]
+        labels = ", ".join(self.r.concerns[c].label.lower() for c in told)
+        return [
+            Outgoing(
+                self.t("concerns_noted", concerns=labels, first=self.r.concerns[state.concern].label.lower())
+            )
+        ]
 
     def age_notes(self, state: State) -> list[Outgoing]:
         """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""

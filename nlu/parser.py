@@ -5,6 +5,7 @@ classifier alone sees has no `crisis_kind`: the dialogue then asks rather than a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +20,17 @@ CRISIS = "crisis"
 RANKING_SIZE = 10
 MAX_ANALYSED = 2000  # characters read by the classifier and the entity extractor; safety reads everything
 SAFETY_EXTRACTOR = "SixtcapSafetyLayer"
+SEGMENT_EXTRACTOR = "SixtcapConcernSegments"
+# Intents that are not a concern of the youth's (the others are: job, housing, ...)
+CONVERSATION = frozenset(
+    {"greet", "goodbye", "thanks", "affirm", "deny", "help", "ask_human", "village", "forget_me",
+     "out_of_scope", "faq", "crisis", FALLBACK}
+)  # fmt: skip
+SEGMENT_BREAK = re.compile(
+    r"[.,!?;\n]+|\b(?:et aussi|aussi|et puis|et meme|en plus|et apres|sinon|ensuite|et|also|and)\b",
+    re.IGNORECASE,
+)
+MIN_SEGMENT_CONFIDENCE = 0.5
 DANGER_EXTRACTOR = "SixtcapDangerModel"
 
 
@@ -92,7 +104,40 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         entities = self.model.entities(analysed) if fold(analysed) else []
         result = self._classify(text, analysed, entities)
+        result["entities"] = [*result["entities"], *self.concerns(analysed, result["intent"]["name"])]
         return apply_safety(result, text, self.model.lexicon)
+
+    def concerns(self, analysed: str, main: str) -> list[dict[str, Any]]:
+        """Every concern of a message that has several ("jveux une formation. et aussi le permis"), one
+        `concern` entity per part, in the order they are said; none for a message with one concern."""
+        found: list[dict[str, Any]] = []
+        start = 0
+        for piece in [*SEGMENT_BREAK.finditer(analysed), None]:
+            end = piece.start() if piece else len(analysed)
+            segment = analysed[start:end]
+            places = self.model.entities(segment)
+            words = fold(segment).split()
+            if len(fold(segment)) >= 6 and not (places and len(words) <= 3):  # not "jsuis de champi"
+                scores = self.model.classifier.probabilities(self.readable(segment, places))
+                name, confidence = max(
+                    zip(self.model.classifier.intents, scores, strict=True), key=lambda s: s[1]
+                )
+                if (
+                    name not in CONVERSATION
+                    and confidence >= MIN_SEGMENT_CONFIDENCE
+                    and all(f["value"] != name for f in found)
+                ):
+                    found.append(
+                        {
+                            "entity": "concern",
+                            "value": name,
+                            "start": start,
+                            "end": end,
+                            "extractor": SEGMENT_EXTRACTOR,
+                        }
+                    )
+            start = piece.end() if piece else end
+        return found if len(found) > 1 or (found and found[0]["value"] != main) else []
 
     def guard(self, result: dict[str, Any], text: str) -> dict[str, Any]:
         """Another backend's parse (a Rasa server's), with the danger model and the phrases applied."""
