@@ -18,6 +18,13 @@ class Concern:
     label: str
     phrase: str
     thematiques: frozenset[str]
+    translations: tuple[tuple[str, str, str], ...] = ()  # (language, label, phrase)
+
+    def label_in(self, language: str) -> str:
+        return next((label for lang, label, _ in self.translations if lang == language), self.label)
+
+    def phrase_in(self, language: str) -> str:
+        return next((phrase for lang, _, phrase in self.translations if lang == language), self.phrase)
 
 
 @cache
@@ -25,7 +32,16 @@ def load_concerns(path: Path) -> dict[str, Concern]:
     with path.open(encoding="utf-8") as stream:
         raw = yaml.safe_load(stream)
     concerns = {
-        name: Concern(name, str(item["label"]), str(item["phrase"]), frozenset(item["thematiques"]))
+        name: Concern(
+            name,
+            str(item["label"]),
+            str(item["phrase"]),
+            frozenset(item["thematiques"]),
+            tuple(
+                (str(lang), str(t["label"]), str(t["phrase"]))
+                for lang, t in (item.get("translations") or {}).items()
+            ),
+        )
         for name, item in raw.items()
     }
     for concern in concerns.values():

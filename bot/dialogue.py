@@ -42,6 +42,7 @@ from bot.state import (
     State,
 )
 from nlu.answers import confident_answer
+from nlu.language import detect
 from nlu.text import fold, words
 
 INFORM = "inform"  # a message that only answers a question (town, age)
@@ -152,6 +153,7 @@ class Dialogue:
     # -- the turn, top to bottom -------------------------------------------------------------------
 
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
+        self.speak(state, turn)
         if turn.intent == "crisis":
             return self.crisis(state, turn)
         if state.step == CRISIS_CHECK and turn.intent in ("crisis_yes", "affirm"):
@@ -229,6 +231,14 @@ class Dialogue:
         elif intent == "nlu_fallback" and not answered:
             return Reply(lead + self.guesses(turn))
         return Reply(lead + self.advance(state, now))
+
+    def speak(self, state: State, turn: Turn) -> None:
+        """Answer in the language of the youth's messages (French until a message clearly says otherwise)."""
+        language = detect(turn.text) if turn.text else None
+        if language in self.r.languages:
+            state.language = language
+        self.t = self.r.languages.get(state.language, self.r.texts)
+        self.crisis_path.t = self.t
 
     # -- what the message says about the youth -----------------------------------------------------
 
@@ -342,11 +352,11 @@ class Dialogue:
         size = self.r.rules.results_per_page
         shown = matches[page * size : (page + 1) * size]
         if not matches:
-            text = self.t("nothing_found", concern=concern.phrase)
+            text = self.t("nothing_found", concern=concern.phrase_in(self.t.language))
             offer = (self.button("adviser"), self.button("other"))
             return [*self.age_notes(state), Outgoing(text, buttons=offer)]
         if not shown:
-            text = self.t("results_end", concern=concern.phrase)
+            text = self.t("results_end", concern=concern.phrase_in(self.t.language))
             return [Outgoing(text, buttons=(self.button("adviser"), self.button("other")))]
         state.page = page
         lead = self.age_notes(state) if page == 0 else []
@@ -355,9 +365,13 @@ class Dialogue:
         elif widened:
             intro = self.t("results_widened", radius=f"{radius:.0f}")
         elif state.commune:
-            intro = self.t("results_intro", concern=concern.phrase, place=state.quartier or state.commune)
+            intro = self.t(
+                "results_intro",
+                concern=concern.phrase_in(self.t.language),
+                place=state.quartier or state.commune,
+            )
         else:
-            intro = self.t("results_intro_anywhere", concern=concern.phrase)
+            intro = self.t("results_intro_anywhere", concern=concern.phrase_in(self.t.language))
         cards = tuple(service_card(m, now, self.r.zone, self.t, self.r.village) for m in shown)
         state.extra["shown"] = [m.service.id for m in shown]  # for "c'est où ?", "ya un num ?"
         buttons = [self.button("other"), self.button("adviser")]
@@ -366,7 +380,7 @@ class Dialogue:
         pending = [c for c in state.extra.get("pending_concerns", []) if c != state.concern]
         state.extra["pending_concerns"] = pending
         if pending:  # the next concern the youth told in the same message
-            label = self.r.concerns[pending[0]].label
+            label = self.r.concerns[pending[0]].label_in(self.t.language)
             buttons.insert(
                 0, Button(self.t.button("next_concern").format(concern=label), f"concern:{pending[0]}")
             )
@@ -379,10 +393,14 @@ class Dialogue:
             return []
         state.concern = state.concern if state.concern in told else told[0]
         state.extra["pending_concerns"] = [c for c in told if c != state.concern]
-        labels = ", ".join(self.r.concerns[c].label.lower() for c in told)
+        labels = ", ".join(self.r.concerns[c].label_in(self.t.language).lower() for c in told)
         return [
             Outgoing(
-                self.t("concerns_noted", concerns=labels, first=self.r.concerns[state.concern].label.lower())
+                self.t(
+                    "concerns_noted",
+                    concerns=labels,
+                    first=self.r.concerns[state.concern].label_in(self.t.language).lower(),
+                )
             )
         ]
 
@@ -402,7 +420,7 @@ class Dialogue:
         return [
             Outgoing(self.t("elsewhere", place=state.elsewhere)),
             *self.age_notes(state),
-            Outgoing(self.t("elsewhere_where", concern=concern.phrase), buttons=buttons),
+            Outgoing(self.t("elsewhere_where", concern=concern.phrase_in(self.t.language)), buttons=buttons),
         ]
 
     # -- answers that are not a concern --------------------------------------------------------------
@@ -528,6 +546,8 @@ class Dialogue:
         request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
         when = when_answered(self.partner_hours(partner), now, self.t, self.r.zone)
         text = self.t("handoff_sent", partner=self.partner_name(partner), when=when)
+        if self.t.has("french_note") and "french_note" in self.t.raw:  # partners answer in French
+            text = f"{text}\n{self.t('french_note')}"
         return Reply(
             [Outgoing(text, buttons=self.handoff_close_buttons(state))], open_handoff=request, thread=True
         )
@@ -706,7 +726,9 @@ class Dialogue:
         return Button(self.t.button(key), key)
 
     def concern_buttons(self) -> tuple[Button, ...]:
-        return tuple(Button(c.label, f"concern:{c.name}") for c in self.r.concerns.values())
+        return tuple(
+            Button(c.label_in(self.t.language), f"concern:{c.name}") for c in self.r.concerns.values()
+        )
 
     def town_buttons(self) -> tuple[Button, ...]:
         towns = [Button(name.split("-")[0], f"town:{name}") for name in self.r.rules.main_towns]
@@ -726,5 +748,5 @@ class Dialogue:
 
     def intent_label(self, intent: str) -> str:
         if intent in self.r.concerns:
-            return self.r.concerns[intent].label
+            return self.r.concerns[intent].label_in(self.t.language)
         return self.t.button(f"guess_{intent}")

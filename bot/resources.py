@@ -13,13 +13,14 @@ from bot.crisis import CrisisRules, load_crisis_rules
 from bot.details import DetailWords, load_detail_words
 from bot.routing import Rules, load_rules
 from bot.territory import Territory, load_territory
-from bot.texts import Texts, load_texts
+from bot.texts import Texts, load_languages
 from bot.village import Village, load_village
 
 
 @dataclass(frozen=True)
 class Resources:
-    texts: Texts
+    texts: Texts  # French, the default
+    languages: dict[str, Texts]  # fr, en, ar (a partial one falls back to French)
     concerns: dict[str, Concern]
     rules: Rules
     crisis: CrisisRules
@@ -35,8 +36,10 @@ class Resources:
     @classmethod
     def load(cls, settings: Settings) -> Resources:
         data = settings.data_dir
+        languages = load_languages(data / "dialogue")
         return cls(
-            texts=load_texts(data / "dialogue" / "fr.yml"),
+            texts=languages["fr"],
+            languages=languages,
             concerns=load_concerns(data / "concerns.yml"),
             rules=load_rules(data / "routing.yml"),
             crisis=load_crisis_rules(data / "crisis.yml"),

@@ -41,6 +41,7 @@ class State:
     handoff_partner: str | None = None  # the partner chosen for it
     handoff_urgent: bool = False  # urgent questions are closed by staff, never by "merci"
     source: str | None = None  # campaign source of the first contact
+    language: str = "fr"  # the language the youth writes in: fr, en or ar (data/dialogue/)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -26,40 +26,56 @@ class AgeChoice:
 @dataclass(frozen=True)
 class Texts:
     raw: dict[str, Any]
+    language: str = "fr"
+    fallback: Texts | None = None  # a partial translation says the rest in French
+
+    def _get(self, *path: str) -> Any:
+        node: Any = self.raw
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                if self.fallback is None:
+                    raise KeyError("/".join(path))
+                return self.fallback._get(*path)
+            node = node[key]
+        return node
 
     def __call__(self, key: str, **values: object) -> str:
         """The text `key` with its {placeholders} filled."""
-        return str(self.raw[key]).format(**values)
+        return str(self._get(key)).format(**values)
 
     def has(self, key: str) -> bool:
-        return key in self.raw
+        return key in self.raw or (self.fallback is not None and self.fallback.has(key))
 
     def button(self, key: str) -> str:
-        return str(self.raw["buttons"][key])
+        return str(self._get("buttons", key))
 
     def card(self, key: str, **values: object) -> str:
-        return str(self.raw["card"][key]).format(**values)
+        return str(self._get("card", key)).format(**values)
 
     def day_name(self, weekday: int) -> str:
-        return str(self.raw["card"]["days"][weekday])
+        return str(self._get("card", "days")[weekday])
 
     @property
     def age_choices(self) -> tuple[AgeChoice, ...]:
         return tuple(
-            AgeChoice(str(a["title"]), int(a["min"]), int(a["max"])) for a in self.raw["age_buttons"]
+            AgeChoice(str(a["title"]), int(a["min"]), int(a["max"])) for a in self._get("age_buttons")
         )
+
+    def _words(self, key: str) -> frozenset[str]:
+        own = frozenset(fold(w) for w in self.raw.get(key) or ())
+        return own | (self.fallback._words(key) if self.fallback is not None else frozenset())
 
     @cached_property
     def _restart_words(self) -> frozenset[str]:
-        return frozenset(fold(w) for w in self.raw["restart_words"])
+        return self._words("restart_words")
 
     @cached_property
     def _dont_know_words(self) -> frozenset[str]:
-        return frozenset(fold(w) for w in self.raw["dont_know_words"])
+        return self._words("dont_know_words")
 
     @cached_property
     def filler_words(self) -> frozenset[str]:
-        return frozenset(fold(w) for w in self.raw["filler_words"])
+        return self._words("filler_words")
 
     def is_restart(self, text: str) -> bool:
         return fold(text) in self._restart_words or text.strip() == "/start"
@@ -68,5 +84,15 @@ class Texts:
         return fold(text) in self._dont_know_words
 
 
-def load_texts(path: Path) -> Texts:
-    return Texts(yaml.safe_load(path.read_text(encoding="utf-8")))
+def load_texts(path: Path, fallback: Texts | None = None) -> Texts:
+    return Texts(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem, fallback)
+
+
+def load_languages(folder: Path, default: str = "fr") -> dict[str, Texts]:
+    """Every `<language>.yml` of `folder`; each falls back to the default language's texts."""
+    base = load_texts(folder / f"{default}.yml")
+    languages = {default: base}
+    for path in sorted(folder.glob("*.yml")):
+        if path.stem != default:
+            languages[path.stem] = load_texts(path, base)
+    return languages
