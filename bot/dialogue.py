@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.cards import scene_card, service_card
+from bot.cards import helpline_card, scene_card, service_card
 from bot.catalogue.snapshot import ServiceView
 from bot.crisis import CrisisPath, CrisisReply
 from bot.details import answer_detail
@@ -248,6 +248,9 @@ class Dialogue:
         territory = self.r.territory
         answered = False
         turn = replace(turn, entities=tuple(e for e in turn.entities if not self.denied(turn.text, e)))
+        said = self.r.rules.publics_said(fold(turn.text)) if turn.text else frozenset()
+        if said:  # "je suis une fille", "apprendre le français": services for that public may be shown
+            state.extra["publics"] = sorted(set(state.extra.get("publics", [])) | said)
         for name in turn.values("quartier"):
             quartier = territory.quartier(name)
             if quartier:
@@ -337,7 +340,9 @@ class Dialogue:
         quartier = territory.quartier(state.quartier) if state.quartier else None
         concern = self.r.concerns[state.concern or ""]
         point = territory.point_of(commune, quartier) if commune else None
-        return Need(concern.thematiques, commune, quartier, state.ages, point)
+        publics = frozenset(state.extra.get("publics", []))
+        preferred = self.r.rules.preferred_partners.get(concern.name, frozenset())
+        return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred)
 
     def matches(self, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
         found = find_services(self.services(), self.need(state), self.r.rules, now, self.r.zone)
@@ -373,6 +378,10 @@ class Dialogue:
         else:
             intro = self.t("results_intro_anywhere", concern=concern.phrase_in(self.t.language))
         cards = tuple(service_card(m, now, self.r.zone, self.t, self.r.village) for m in shown)
+        if page == 0:  # the helplines that go with this concern (Fil Santé Jeunes for someone to talk to)
+            numbers = self.r.rules.concern_helplines.get(concern.name, ())
+            lines = [h for h in self.r.territory.helplines if h.number in numbers]
+            cards += tuple(helpline_card(h, self.t) for h in lines)
         state.extra["shown"] = [m.service.id for m in shown]  # for "c'est où ?", "ya un num ?"
         buttons = [self.button("other"), self.button("adviser")]
         if len(matches) > (page + 1) * size:

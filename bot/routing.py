@@ -9,6 +9,7 @@ the youth's neighbourhood or commune point), then open now. Remote services are 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from geopy.distance import geodesic
 from bot.catalogue.hours import OpeningStatus, opening_status
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
+from nlu.text import fold
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class Rules:
     remote_every: int
     main_towns: tuple[str, ...]
     listening_partner: str
+    restricted_publics: dict[str, re.Pattern[str]] = field(default_factory=dict)  # public -> its words
+    preferred_partners: dict[str, frozenset[str]] = field(default_factory=dict)  # concern -> partners
+    concern_helplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concern -> numbers
+
+    def publics_said(self, folded: str) -> frozenset[str]:
+        """The restricted publics a message says the youth belongs to ("je suis une fille")."""
+        return frozenset(name for name, words in self.restricted_publics.items() if words.search(folded))
 
 
 def load_rules(path: Path) -> Rules:
@@ -45,6 +54,16 @@ def load_rules(path: Path) -> Rules:
         remote_every=int(raw["remote_every"]),
         main_towns=tuple(raw["main_towns"]),
         listening_partner=str(raw["listening_partner"]),
+        restricted_publics={
+            str(name): re.compile(r"\b(?:" + "|".join(re.escape(fold(w)) for w in words) + r")\b")
+            for name, words in (raw.get("restricted_publics") or {}).items()
+        },
+        preferred_partners={
+            str(c): frozenset(str(p) for p in ps) for c, ps in (raw.get("preferred_partners") or {}).items()
+        },
+        concern_helplines={
+            str(c): tuple(str(n) for n in ns) for c, ns in (raw.get("concern_helplines") or {}).items()
+        },
     )
 
 
@@ -57,6 +76,8 @@ class Need:
     quartier: Quartier | None = None
     ages: tuple[int, int] | None = None  # an exact age is (a, a)
     point: Point | None = None
+    publics: frozenset[str] = frozenset()  # restricted publics the youth said they belong to
+    preferred: frozenset[str] = frozenset()  # partners that come first for this concern
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,11 @@ def zone_fits(service: ServiceView, commune: Commune | None) -> bool:
 
 
 def publics_fit(service: ServiceView, need: Need, rules: Rules) -> bool:
+    """A service for a specific public (young women, people learning French) only for those who said
+    they belong to it; otherwise one for youths, or for the youth's priority neighbourhood."""
+    restricted = service.publics & rules.restricted_publics.keys()
+    if restricted:
+        return bool(restricted & need.publics)
     if service.publics & rules.youth_publics:
         return True
     return need.quartier is not None and bool(service.publics & rules.neighbourhood_publics)
@@ -127,10 +153,11 @@ def nearest(service: ServiceView, point: Point | None) -> tuple[Place | None, fl
 _ROOM_RANK = {True: 0, None: 1, False: 2}
 
 
-def order_key(match: Match) -> tuple[int, float, int]:
-    """Room first, then distance, then open now."""
+def order_key(match: Match, preferred: frozenset[str] = frozenset()) -> tuple[int, int, float, int]:
+    """The concern's preferred partners first, then room, then distance, then open now."""
     distance = match.distance_km if match.distance_km is not None else math.inf
-    return (_ROOM_RANK[match.service.has_room], distance, _ROOM_RANK[match.status.open_now])
+    first = 0 if match.service.partner_id in preferred else 1
+    return (first, _ROOM_RANK[match.service.has_room], distance, _ROOM_RANK[match.status.open_now])
 
 
 def interleave(in_person: Sequence[Match], remote: Sequence[Match], every: int) -> list[Match]:
@@ -161,12 +188,16 @@ def find_services(
         candidates.append(Match(service, place, distance, opening_status(service.hours, now, zone)))
     if not candidates:
         return Results()
-    remote = sorted((m for m in candidates if m.remote_only), key=order_key)
+
+    def key(match: Match) -> tuple[int, int, float, int]:
+        return order_key(match, need.preferred)
+
+    remote = sorted((m for m in candidates if m.remote_only), key=key)
     local = [m for m in candidates if not m.remote_only]
     for index, radius in enumerate(rules.radius_km):
         within = [m for m in local if m.distance_km is None or m.distance_km <= radius]
         if within or index == len(rules.radius_km) - 1:
-            ordered = interleave(sorted(within, key=order_key), remote, rules.remote_every)
+            ordered = interleave(sorted(within, key=key), remote, rules.remote_every)
             if ordered:
                 return Results(tuple(ordered), radius, widened=index > 0 and bool(within))
     return Results()

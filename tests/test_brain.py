@@ -155,14 +155,17 @@ def test_shown_services_are_eligible_room_first_then_nearest(
             and zone_fits(service, commune)
         )
 
-    def rank(service_id: str) -> tuple[int, float]:
+    preferred = RESOURCES.rules.preferred_partners.get(concern, frozenset())
+
+    def rank(service_id: str) -> tuple[int, int, float]:
         service = services[service_id]
+        first = 0 if service.partner_id in preferred else 1  # the concern's preferred partners first
         room = {True: 0, None: 1, False: 2}[service.has_room]
         distances = [
             geodesic((commune.latitude, commune.longitude), (p.latitude, p.longitude)).km
             for p in service.places
         ]
-        return room, min(distances) if distances else float("inf")
+        return first, room, min(distances) if distances else float("inf")
 
     ranks = [rank(service_id) for service_id in shown]
     assert ranks == sorted(ranks), list(zip(shown, ranks, strict=True))
