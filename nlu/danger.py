@@ -4,7 +4,8 @@ A multinomial logistic regression (the intent classifier's features and training
 `data/safety/` plus `none`, trained on:
 - the labelled sets of `data/safety/training/` (development sets: distress with its kind, harmless);
 - every phrase family's examples (its kind) and counter-examples (`none`), the jokes of `harmless.yml`;
-- the NLU crisis examples the phrase files name a kind for, and every other NLU example (`none`).
+- the NLU examples the phrase files name a kind for (that kind), and every other non-crisis example
+  (`none`).
 Independent evaluation sets (`bench/safety/independent-*.yml`) are never read here."""
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) 
         pairs += [(text, NONE) for text in family.counter_examples]
     for family in lexicon.harmless:
         pairs += [(text, NONE) for text in family.examples]
-    for example in examples:
-        if example.intent != CRISIS_INTENT:
-            pairs.append((example.text, NONE))
-        elif kinds := lexicon.alarms(fold(example.text)):
+    for example in examples:  # what the phrases flag is that kind, whatever intent the example has
+        kinds = lexicon.alarms(fold(example.text))
+        if kinds:
             pairs.append((example.text, kinds[0].kind))
+        elif example.intent != CRISIS_INTENT:
+            pairs.append((example.text, NONE))
     return pairs
 
 

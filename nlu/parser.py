@@ -31,6 +31,7 @@ SEGMENT_BREAK = re.compile(
     re.IGNORECASE,
 )
 MIN_SEGMENT_CONFIDENCE = 0.5
+MIN_SEVERAL = 25  # characters: shorter messages are not split into concerns
 DANGER_EXTRACTOR = "SixtcapDangerModel"
 
 
@@ -111,8 +112,11 @@ class EmbeddedParser:
         """Every concern of a message that has several ("jveux une formation. et aussi le permis"), one
         `concern` entity per part, in the order they are said; none for a message with one concern."""
         found: list[dict[str, Any]] = []
+        breaks = list(SEGMENT_BREAK.finditer(analysed))
+        if not breaks or len(analysed) < MIN_SEVERAL:  # one short sentence says one thing
+            return found
         start = 0
-        for piece in [*SEGMENT_BREAK.finditer(analysed), None]:
+        for piece in [*breaks, None]:
             end = piece.start() if piece else len(analysed)
             segment = analysed[start:end]
             places = self.model.entities(segment)
