@@ -255,13 +255,16 @@ def nlu_export_rasa(
     folder: Annotated[Path, typer.Argument(help="folder of the Rasa project to write")],
 ) -> None:
     """Write a Rasa 3 project (French DIET pipeline) trained on the same data."""
+    from bot.answers import load_answers
     from bot.understanding import nlu_data
     from nlu.export_rasa import export_rasa_project
 
     settings = state.settings
-    for path in export_rasa_project(
-        nlu_data(settings).training_data(), folder, settings.nlu.fallback_threshold
-    ):
+    source = nlu_data(settings)
+    answers = load_answers(source.answers_path)
+    responses = {a.id: list(a.bubbles) for a in answers.values()}
+    threshold = settings.nlu.fallback_threshold
+    for path in export_rasa_project(source.training_data(), folder, threshold, source.faq(), responses):
         typer.echo(f"wrote {path}")
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nlu.rasa_yaml import read_training_data, training_files
 from tests.conftest import DATA
@@ -79,9 +80,14 @@ def test_export_rasa_project(env: dict[str, str], tmp_path: Path) -> None:
     config = (folder / "config.yml").read_text()
     assert "language: fr" in config and "DIETClassifier" in config and "FallbackClassifier" in config
     assert "- crisis" in (folder / "domain.yml").read_text()
+    assert "ResponseSelector" in config and "retrieval_intent: faq" in config
+    domain = yaml.safe_load((folder / "domain.yml").read_text())
+    assert "faq" in domain["intents"] and "utter_faq/cej" in domain["responses"]
     exported = read_training_data([folder / "data" / "nlu.yml"])
     original = read_training_data(training_files(DATA / "nlu"))
-    assert len(exported.examples) == len(original.examples)
+    questions = [e for e in exported.examples if e.intent.startswith("faq/")]
+    assert len(exported.examples) - len(questions) == len(original.examples)
+    assert {e.intent for e in questions} >= {"faq/cej", "faq/mission_locale", "faq/robot"}
     assert exported.synonyms == original.synonyms
 
 
