@@ -217,3 +217,14 @@ def create_worker_app(
         return metrics.metrics_response(request, secret(settings.metrics_token), engine)
 
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker of `sixtcap serve --workers N` (uvicorn's factory): settings from config.yml
+    ($SIXTCAP_CONFIG) and the environment, as the parent read them."""
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
