@@ -55,11 +55,11 @@ HTTP_RESPONSES = Counter(
 OUTBOX_DELIVERIES = Counter(
     "sixtcap_outbox_deliveries_total", "Outbox rows tried, by channel and outcome", ["channel", "outcome"]
 )
-JOB_RUNS = Counter("sixtcap_job_runs_total", "Scheduled job runs, by job and outcome", ["job", "outcome"])
+JOB_RUNS = Counter("sixtcap_job_runs_total", "Scheduled job runs, by task and outcome", ["task", "outcome"])
 JOB_LAST_SUCCESS = Gauge(
     "sixtcap_job_last_success_timestamp_seconds",
     "When each scheduled job last ran without error (Unix time)",
-    ["job"],
+    ["task"],  # not "job": Prometheus gives that label to the scrape job
     multiprocess_mode="max",
 )
 
