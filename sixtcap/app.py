@@ -32,6 +32,7 @@ from bot.yamlfile import describe_error, dotted
 from sixtcap import metrics
 from sixtcap.background import Clients, Jobs
 from sixtcap.health import health_router
+from sixtcap.reporting import report_errors
 from webhooks import telegram, whatsapp, widget
 from webhooks.context import ChannelContext
 
@@ -87,6 +88,7 @@ class AppContext(ChannelContext):
 async def background(context: AppContext, settings: Settings, engine: Engine) -> AsyncIterator[Brain]:
     """The brain, the platform clients and (with `run_jobs`) the sender and the scheduler, from start-up
     to a graceful shutdown."""
+    report_errors(settings)
     if context.brain is None:
         context.brain = Brain.from_settings(settings, engine)
     brain = context.brain
