@@ -453,6 +453,7 @@ def serve(
 ) -> None:
     """Start the web application (channels, widget, admin, health, metrics)."""
     import os
+    import shutil
     import tempfile
 
     import uvicorn
@@ -481,13 +482,18 @@ def serve(
     if settings.database_url.startswith("sqlite"):
         typer.echo("warning: several workers on SQLite write one at a time; use PostgreSQL", err=True)
     # The workers' counters meet in one folder, so that any of them answers /metrics for all.
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="sixtcap-metrics-")
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = given or tempfile.mkdtemp(prefix="sixtcap-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    for stale in Path(folder).glob("*.db"):
+    for stale in Path(folder).glob("*.db"):  # counters of a previous run
         stale.unlink()
     if state.config_path is not None:
         os.environ["SIXTCAP_CONFIG"] = str(state.config_path)
-    uvicorn.run("sixtcap.app:from_environment", factory=True, workers=count, **options)  # type: ignore[arg-type]
+    try:
+        uvicorn.run("sixtcap.app:from_environment", factory=True, workers=count, **options)  # type: ignore[arg-type]
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @app.command("worker")

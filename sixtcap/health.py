@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -23,8 +24,14 @@ from bot.db import session_factory
 from bot.migrations import alembic_config
 
 
-def expected_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+@cache
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+
+
+def expected_revision(_engine: Engine) -> str | None:
+    """The schema revision this code needs (read once from bot/migrations/versions/)."""
+    return _head()
 
 
 def database_problems(engine: Engine) -> tuple[list[str], dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from nlu.evaluate import evaluate
-from nlu.model import NluData, artifact_path, load_or_train, train
+from nlu.model import NluData, artifact_paths, load_or_train, train
 from nlu.parser import EmbeddedParser
 from nlu.rasa_yaml import dump, parse_example, read_file, read_training_data, training_files
 from tests.conftest import DATA
@@ -25,11 +25,11 @@ def test_same_data_same_model(nlu_source: NluData) -> None:
 def test_the_artifact_is_reused_then_rebuilt_when_the_data_change(tmp_path: Path) -> None:
     nlu_dir = tmp_path / "nlu"
     shutil.copytree(DATA / "nlu", nlu_dir)
-    source = NluData(nlu_dir, DATA / "territory.yml")
+    source = NluData(nlu_dir, DATA / "territory.yml", DATA / "safety")
     var = tmp_path / "var"
     load_or_train(source, var)
-    first = artifact_path(var, source.fingerprint())
-    assert first.exists()
+    first, first_danger = artifact_paths(var, source.fingerprint())
+    assert first.exists() and first_danger.exists()
     stamp = first.stat().st_mtime_ns
     load_or_train(source, var)
     assert first.stat().st_mtime_ns == stamp  # reused, not retrained
@@ -38,12 +38,13 @@ def test_the_artifact_is_reused_then_rebuilt_when_the_data_change(tmp_path: Path
         concerns.read_text(encoding="utf-8").replace("    - caf\n", "    - caf\n    - la caf me saoule\n", 1)
     )
     load_or_train(source, var)
-    second = artifact_path(var, source.fingerprint())
+    second, second_danger = artifact_paths(var, source.fingerprint())
     assert second != first and second.exists() and not first.exists()
+    assert second_danger.exists() and not first_danger.exists()
 
 
 def test_a_corrupt_artifact_is_rebuilt(tmp_path: Path, nlu_source: NluData) -> None:
-    path = artifact_path(tmp_path, nlu_source.fingerprint())
+    path, _ = artifact_paths(tmp_path, nlu_source.fingerprint())
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a model")
     model = load_or_train(nlu_source, tmp_path)
