@@ -61,15 +61,23 @@ class ErasureLog:
     def of(cls, settings: Settings) -> ErasureLog:
         return cls(settings.var_dir / "erasures.log")
 
-    def record(self, channel: str, user_ref: str, at: datetime) -> None:
+    def record(self, channel: str, user_ref: str, at: datetime) -> bool:
+        """Append one erasure; False (and an error logged) when the file cannot be written: the erasure
+        itself is committed already, and the youth must not get an error for it."""
         line = json.dumps({"channel": channel, "user_ref": user_ref, "at": at.isoformat()}) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:  # one write of one line with O_APPEND: several processes never mix their lines
-            os.write(descriptor, line.encode())
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:  # one write of one line with O_APPEND: several processes never mix their lines
+                os.write(descriptor, line.encode())
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            log.error("erasure log %s not written (%s): a restore would bring this youth back", self.path,
+                      type(error).__name__)  # fmt: skip
+            return False
+        return True
 
     def entries(self) -> list[tuple[str, str]]:
         """(channel, user_ref) of every erasure recorded; a torn last line is skipped."""

@@ -423,6 +423,33 @@ def privacy_export(
         typer.echo(json.dumps(export(session, youth), ensure_ascii=False, indent=2, default=str))
 
 
+@privacy_app.command("erase")
+def privacy_erase(
+    channel: Annotated[str, typer.Option(help="telegram, whatsapp, widget or cli")],
+    user: Annotated[
+        str, typer.Option(help="the youth's id on that channel (chat id, phone, conversation id)")
+    ],
+) -> None:
+    """Erase one youth, as « oublie-moi » does (for an erasure request received by staff); logged in the
+    erasure log so that a restored backup does not bring them back."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    from bot.db import transaction
+    from bot.models import Youth
+    from bot.privacy import ErasureLog, Pseudonyms, secret_key
+
+    engine = _engine()
+    _require_schema(engine)
+    ref = Pseudonyms(secret_key(state.settings)).ref(channel, user)
+    with transaction(engine) as session:
+        result = session.execute(delete(Youth).where(Youth.channel == channel, Youth.user_ref == ref))
+        found = int(getattr(result, "rowcount", 0) or 0)
+    ErasureLog.of(state.settings).record(channel, ref, datetime.now(UTC))
+    typer.echo(f"{channel} user erased" if found else f"nothing was stored about {channel} user {user}")
+
+
 @privacy_app.command("purge")
 def privacy_purge() -> None:
     """Delete now what is older than the retention periods of config.yml (also run daily by the server)."""

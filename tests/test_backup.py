@@ -97,18 +97,25 @@ def test_backup_wipe_restore_finds_everything_and_erased_youths_stay_erased(
     # after the backup, a youth asks to be forgotten
     brain.handle(tg("1002", "/oubli", update=4))
     assert brain.handle(tg("1002", payload="forget:yes", update=5)).erased
-    gone = ("telegram", brain.pseudonyms.ref("telegram", "1002"))
-    assert gone in before["youths"] and gone not in snapshot(engine)["youths"]
+    # and another writes to the staff, who erase them by hand
+    asked = command(env, "privacy", "erase", "--channel", "widget", "--user", "conversation-1")
+    assert asked.stdout.strip() == "widget user erased"
+    gone = {
+        ("telegram", brain.pseudonyms.ref("telegram", "1002")),
+        ("widget", brain.pseudonyms.ref("widget", "conversation-1")),
+    }
+    assert gone <= set(before["youths"]) and not gone & set(snapshot(engine)["youths"])
+    assert "conversation-1" not in erasures.path.read_text()  # pseudonyms only
 
     wipe(engine)  # the database is lost
     engine.dispose()
     if database_url.startswith("sqlite"):
         Path(database_url.removeprefix("sqlite:///")).unlink()
     restored = command(env, "db", "restore", "--yes", str(backup_file))
-    assert "erased again from the erasure log: 1" in restored.stdout
+    assert "erased again from the erasure log: 2" in restored.stdout
 
     after = snapshot(engine)
-    assert after["youths"] == [y for y in before["youths"] if y != gone]
+    assert after["youths"] == [y for y in before["youths"] if y not in gone]
     assert after["capacity"] == before["capacity"]
     kept = {h for h in before["questions"]}
     assert set(after["questions"]) < kept and len(after["questions"]) == 1  # the erased youth's went too
