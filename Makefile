@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format postgres-binaries chromium clean
+.PHONY: install run test lint format postgres-binaries chromium caddy clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+# Debian's Caddy, for the end-to-end test through HTTPS (tests/test_caddy.py with deploy/Caddyfile).
+caddy:
+	@command -v caddy >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q caddy; }
+
 run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
@@ -45,7 +50,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install postgres-binaries chromium lint
+test: install postgres-binaries chromium caddy lint
 	$(BIN)/pytest
 
 clean:

@@ -8,8 +8,9 @@ crash leaves either the whole turn or nothing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.history import Bubble
 from bot.messages import Incoming, Outgoing, TurnResult
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
 from bot.outbox import enqueue
-from bot.privacy import Pseudonyms, secret_key
+from bot.privacy import ErasureLog, Pseudonyms, secret_key
 from bot.reply_window import ReplyWindow, reply_window
 from bot.resources import Resources
 from bot.state import CONCERN, HANDOFF, NEW, State
@@ -36,6 +37,21 @@ MAX_TEXT = 4000  # longer messages are cut before storing and parsing
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]  # one bubble -> the platform calls that show it
 
 
+@dataclass(frozen=True)
+class TurnSeen:
+    """What an observer of the brain (the metrics) learns of a turn: never a text nor an identifier."""
+
+    channel: str
+    intent: str
+    result: TurnResult
+    seconds: float
+
+
+@dataclass
+class Observers:
+    turns: list[Callable[[TurnSeen], None]] = field(default_factory=list)
+
+
 class Brain:
     def __init__(
         self,
@@ -44,8 +60,11 @@ class Brain:
         parser: Parser,
         pseudonyms: Pseudonyms,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        erasures: ErasureLog | None = None,
     ) -> None:
         self.pseudonyms = pseudonyms
+        self.erasures = erasures  # pseudonyms of erased youths, replayed after a backup is restored
+        self.observers = Observers()
         self.engine = engine
         self.resources = resources
         self.parser = parser
@@ -59,6 +78,7 @@ class Brain:
             Resources.load(settings),
             make_parser(settings),
             Pseudonyms(secret_key(settings)),
+            erasures=ErasureLog.of(settings),
         )
 
     def understand(self, incoming: Incoming) -> Turn:
@@ -72,11 +92,23 @@ class Brain:
         """Answer `incoming`. With `render` and `incoming.reply_to`, the replies are also written to the
         outbox, rendered for the platform, in the same transaction. A platform event already handled
         (same `message_id`) is not handled again: no reply, `duplicate`."""
+        started = time.perf_counter()
         incoming = storable(incoming)
         turn = self.understand(incoming)
+        ref = self.pseudonyms.ref(incoming.channel, incoming.user)
+        result = self.answer(incoming, turn, ref, render)
+        if result.erased and self.erasures is not None:
+            self.erasures.record(incoming.channel, ref, self.clock())
+        seen = TurnSeen(incoming.channel, turn.intent, result, time.perf_counter() - started)
+        for observer in self.observers.turns:
+            observer(seen)
+        return result
+
+    def answer(self, incoming: Incoming, turn: Turn, ref: str, render: Renderer | None) -> TurnResult:
+        """The turn's transaction (see `handle`)."""
         now = self.clock()
         with transaction(self.engine) as session:
-            youth = lock_youth(session, incoming, self.pseudonyms.ref(incoming.channel, incoming.user), now)
+            youth = lock_youth(session, incoming, ref, now)
             if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
                 return TurnResult([], duplicate=True)
             conversation = session.get(Conversation, youth.id) or Conversation(

@@ -25,6 +25,15 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"  # how staff reach this server (links in notifications)
+    workers: int = Field(1, ge=1, le=64)  # processes of `sixtcap serve`
+    jobs: bool = True  # the outbox sender and the scheduled jobs also run in the web processes
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-For / -Proto (Caddy)
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)  # deliveries in progress may finish
+
+
+class WorkerSettings(Section):
+    host: str = "127.0.0.1"  # `sixtcap worker` answers /livez, /readyz and /metrics here
+    port: int = Field(8001, ge=1, le=65535)
 
 
 class RasaSettings(Section):
@@ -103,6 +112,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     server: ServerSettings = ServerSettings()
+    worker: WorkerSettings = WorkerSettings()
     nlu: NluSettings = NluSettings()
     telegram: TelegramSettings = TelegramSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
@@ -119,6 +129,8 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    metrics_token: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -133,6 +133,26 @@ def mark_failed(engine: Engine, row_id: int, error: str) -> None:
         )
 
 
+def release(engine: Engine, row_ids: list[int]) -> int:
+    """Give back rows claimed by a sender that is shutting down before their outcome is known: due at once
+    for another process, and the interrupted try does not count. How many were released."""
+    if not row_ids:
+        return 0
+    with transaction(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+            .values(
+                status=PENDING,
+                claimed_until=None,
+                attempts=func.greatest(OutboxMessage.attempts - 1, 0)
+                if session.get_bind().dialect.name == "postgresql"
+                else func.max(OutboxMessage.attempts - 1, 0),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def record_delivery(engine: Engine, channel: str, platform_message_id: str, status: str) -> bool:
     """A platform's delivery report (sent, delivered, read, failed); False if the message is unknown."""
     with transaction(engine) as session:

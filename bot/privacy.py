@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -45,6 +46,61 @@ def secret_key(settings: Settings) -> bytes:
             stream.write(secrets.token_hex(32))
         log.warning("SIXTCAP_SECRET_KEY is not set: using a key generated in %s", path)
     return Path(path).read_text().strip().encode()
+
+
+class ErasureLog:
+    """The pseudonyms (channel, HMAC) of the youths who asked to be forgotten, one JSON line each, in a file
+    beside the database rather than in it: restoring a backup older than an erasure would bring the youth
+    back, so `sixtcap db restore` replays this log. It holds no message, no platform id, no date of birth:
+    only what is needed to find the row again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def of(cls, settings: Settings) -> ErasureLog:
+        return cls(settings.var_dir / "erasures.log")
+
+    def record(self, channel: str, user_ref: str, at: datetime) -> bool:
+        """Append one erasure; False (and an error logged) when the file cannot be written: the erasure
+        itself is committed already, and the youth must not get an error for it."""
+        line = json.dumps({"channel": channel, "user_ref": user_ref, "at": at.isoformat()}) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:  # one write of one line with O_APPEND: several processes never mix their lines
+                os.write(descriptor, line.encode())
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            log.error("erasure log %s not written (%s): a restore would bring this youth back", self.path,
+                      type(error).__name__)  # fmt: skip
+            return False
+        return True
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(channel, user_ref) of every erasure recorded; a torn last line is skipped."""
+        if not self.path.exists():
+            return []
+        found = []
+        for line in self.path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+                found.append((str(entry["channel"]), str(entry["user_ref"])))
+            except (ValueError, KeyError, TypeError):
+                log.warning("erasure log: an unreadable line skipped")
+        return found
+
+    def replay(self, session: Session) -> int:
+        """Erase again every youth of the log still in the database (after a restore); how many were."""
+        erased = 0
+        for channel, user_ref in self.entries():
+            result = session.execute(
+                delete(Youth).where(Youth.channel == channel, Youth.user_ref == user_ref)
+            )
+            erased += int(getattr(result, "rowcount", 0) or 0)
+        return erased
 
 
 def rows_of(model: type[Base], row: Any) -> dict[str, Any]:

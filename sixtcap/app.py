@@ -1,9 +1,10 @@
-"""The web application: the channels (Telegram, WhatsApp, the widget), the portal page, /healthz, and the
-outbox sender running beside them for as long as the app runs."""
+"""The web application: the channels (Telegram, WhatsApp, the widget), the portal page, /healthz, /livez,
+/readyz and /metrics, and (with `server.jobs`) the outbox sender and scheduled jobs beside them for as
+long as the app runs. `create_worker_app` is `sixtcap worker`: the jobs alone, with their health and
+metrics."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,28 +13,28 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from admin_api import create_admin_app
 from admin_api.context import StaffContext
-from bot import handoffs, privacy
 from bot.brain import Brain
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
-from bot.db import make_engine, session_factory, transaction
+from bot.db import make_engine, session_factory
 from bot.yamlfile import describe_error, dotted
+from sixtcap import metrics
+from sixtcap.background import Clients, Jobs
+from sixtcap.health import health_router
+from sixtcap.reporting import report_errors
 from webhooks import telegram, whatsapp, widget
 from webhooks.context import ChannelContext
-from webhooks.delivery import PlatformClient
-from webhooks.notifications import EmailClient, WebhookClient
-from webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +42,6 @@ PAGES = Path(__file__).resolve().parent / "pages"
 pages = Environment(
     loader=FileSystemLoader(PAGES), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
 )
-
-
-async def start_telegram(settings: Settings) -> Any:
-    """The PTB application, initialised (getMe) and started; None when Telegram is off or unreachable."""
-    application = telegram.build_application(settings)
-    if application is None:
-        return None
-    try:
-        await application.initialize()
-        await application.start()
-    except Exception as error:  # a bad token or no network must not take the widget down
-        log.error("Telegram is off: %s", type(error).__name__)
-        return None
-    return application
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -90,9 +77,44 @@ class AppContext(ChannelContext):
     scheduler: AsyncIOScheduler | None = None
     purge: Callable[[], None] | None = None  # the daily retention purge, run now
     remind: Callable[[], Awaitable[None]] | None = None  # the handoff reminders' job, run now
+    jobs: Jobs | None = None  # None when `sixtcap worker` runs them (server.jobs: false)
+    shutting_down: bool = False
+
+    def live_problems(self) -> list[str]:
+        return self.jobs.problems() if self.jobs is not None else []
 
 
-def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engine, sender: Sender) -> None:
+@asynccontextmanager
+async def background(context: AppContext, settings: Settings, engine: Engine) -> AsyncIterator[Brain]:
+    """The brain, the platform clients and (with `run_jobs`) the sender and the scheduler, from start-up
+    to a graceful shutdown."""
+    report_errors(settings)
+    if context.brain is None:
+        context.brain = Brain.from_settings(settings, engine)
+    brain = context.brain
+    metrics.watch(brain)
+    clients = await Clients.start(settings, engine, brain)
+    context.telegram = clients.telegram_app
+    jobs = None
+    if settings.server.jobs:
+        jobs = Jobs(settings, engine, brain, clients)
+        context.jobs, context.sender, context.scheduler = jobs, jobs.sender, jobs.scheduler
+        context.purge, context.remind = jobs.purge, jobs.remind
+        jobs.start()
+    try:
+        yield brain
+    finally:
+        context.shutting_down = True
+        if jobs is not None:
+            await jobs.stop()
+        for task in list(context.background):
+            task.cancel()
+        await clients.close()
+
+
+def connect_admin(
+    admin: FastAPI, brain: Brain, settings: Settings, engine: Engine, wake_sender: Callable[[], None]
+) -> None:
     """What the admin API needs from the running application."""
     admin.state.context = StaffContext(
         engine=engine,
@@ -103,57 +125,8 @@ def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engi
         zone=brain.resources.zone,
         public_url=settings.server.public_url,
         renderers={telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render},
-        wake_sender=sender.wake,
+        wake_sender=wake_sender,
     )
-
-
-def reminders(context: AppContext, settings: Settings, engine: Engine) -> AsyncIOScheduler:
-    """The job reminding partners and coordinators of questions nobody took (safe with several processes:
-    each handoff is reminded once, see bot.handoffs.remind_overdue)."""
-    scheduler = AsyncIOScheduler(timezone=settings.timezone)
-
-    async def job() -> None:
-        def remind() -> list[int]:
-            with transaction(engine) as session:
-                return handoffs.remind_overdue(
-                    session,
-                    context.running_brain().clock(),
-                    settings.handoff.business_hours,
-                    settings.handoff.remind_after_business_hours,
-                    settings.zone,
-                    settings.server.public_url,
-                )
-
-        if await run_in_threadpool(remind):
-            context.wake_sender()
-
-    def purge_old() -> None:
-        with transaction(engine) as session:
-            counts = privacy.purge(session, context.running_brain().clock(), settings.retention)
-        log.info("retention purge: %s", counts)
-
-    hour, minute = (int(part) for part in settings.retention.purge_at.split(":"))
-    scheduler.add_job(
-        run_in_threadpool,
-        "cron",
-        args=[purge_old],
-        hour=hour,
-        minute=minute,
-        id="retention-purge",
-        max_instances=1,
-        coalesce=True,
-    )
-    context.purge, context.scheduler = purge_old, scheduler
-    scheduler.add_job(
-        job,
-        "interval",
-        minutes=settings.handoff.check_every_minutes,
-        id="handoff-reminders",
-        max_instances=1,
-        coalesce=True,
-    )
-    context.remind = job
-    return scheduler
 
 
 def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
@@ -162,43 +135,9 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
-        if context.brain is None:
-            context.brain = Brain.from_settings(settings, engine)
-        brain = context.brain
-        clients: dict[str, PlatformClient] = {}
-        telegram_app = await start_telegram(settings)
-        context.telegram = telegram_app
-        if telegram_app is not None:
-            clients[telegram.CHANNEL] = telegram.TelegramClient(telegram_app.bot)
-        whatsapp_client = None
-        if settings.whatsapp_access_token is not None:
-            whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
-            clients[whatsapp.CHANNEL] = whatsapp_client
-        notifier = WebhookClient()
-        clients["webhook"] = notifier
-        if settings.smtp.host:
-            password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-            clients["email"] = EmailClient(settings.smtp, password)
-        sender = Sender(engine, clients, settings.outbox, clock=brain.clock)
-        context.sender = sender
-        connect_admin(admin, brain, settings, engine, sender)
-        running = asyncio.create_task(sender.run())
-        scheduler = reminders(context, settings, engine)
-        scheduler.start()
-        try:
+        async with background(context, settings, engine) as brain:
+            connect_admin(admin, brain, settings, engine, context.wake_sender)
             yield
-        finally:
-            scheduler.shutdown(wait=False)
-            sender.stop()
-            await running
-            await notifier.aclose()
-            for task in list(context.background):
-                task.cancel()
-            if telegram_app is not None:
-                await telegram_app.stop()
-                await telegram_app.shutdown()
-            if whatsapp_client is not None:
-                await whatsapp_client.aclose()
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     admin = create_admin_app()
@@ -210,6 +149,8 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
+    app.middleware("http")(metrics.count_responses)
+    app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
@@ -233,6 +174,11 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "catalogue": counts})
 
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics, for the bearer of SIXTCAP_METRICS_TOKEN."""
+        return metrics.metrics_response(request, secret(settings.metrics_token), engine)
+
     @app.get("/confidentialite", response_class=HTMLResponse)
     def privacy_notice() -> str:
         """What is kept, why, how long, who sees it, how to erase it (durations from config.yml)."""
@@ -244,3 +190,43 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         return pages.get_template("portal.html").render()
 
     return app
+
+
+def secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def create_worker_app(
+    settings: Settings, engine: Engine | None = None, brain: Brain | None = None
+) -> FastAPI:
+    """`sixtcap worker`: the outbox sender and the scheduled jobs, answering only /livez, /readyz and
+    /metrics (on worker.host:worker.port)."""
+    engine = engine or make_engine(settings.database_url)
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update={"jobs": True})})
+    context = AppContext(settings=settings, brain=brain, engine=engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with background(context, settings, engine):
+            yield
+
+    app = FastAPI(title="sixtcap worker", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.context = context
+    app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint(request: Request) -> Response:
+        return metrics.metrics_response(request, secret(settings.metrics_token), engine)
+
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker of `sixtcap serve --workers N` (uvicorn's factory): settings from config.yml
+    ($SIXTCAP_CONFIG) and the environment, as the parent read them."""
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

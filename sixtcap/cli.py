@@ -49,6 +49,7 @@ err = Console(stderr=True)
 
 class State:
     settings: Settings
+    config_path: Path | None = None
 
 
 state = State()
@@ -68,6 +69,7 @@ def main_options(
 ) -> None:
     try:
         state.settings = load_settings(config)
+        state.config_path = config.resolve() if config else None
     except ConfigError as error:
         fail([f"configuration error: {problem}" for problem in error.problems], code=2)
     configure_logging(state.settings.log_level)
@@ -93,6 +95,65 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
     upgrade(_engine())
     typer.echo("database schema is up to date")
+
+
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[
+        Path | None, typer.Argument(help="file to write (default: var/backups/sixtcap-<time>.<kind>)")
+    ] = None,
+) -> None:
+    """A consistent snapshot of the whole database (SQLite backup API, or pg_dump), and its .json."""
+    from datetime import UTC, datetime
+
+    from sixtcap.backup import BackupError, backup, key_fingerprint
+
+    engine = _engine()
+    _require_schema(engine)
+    if output is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        suffix = "sqlite" if engine.dialect.name == "sqlite" else "pgdump"
+        output = state.settings.var_dir / "backups" / f"sixtcap-{stamp}.{suffix}"
+    try:
+        backup(engine, state.settings, output)
+    except BackupError as error:
+        fail([str(error)])
+    typer.echo(f"backup written to {output}")
+    typer.echo(
+        f"keep SIXTCAP_SECRET_KEY (fingerprint {key_fingerprint(state.settings)}) safe and apart from "
+        "the backup: without it no youth can be found again; and the backup holds minors' personal data: "
+        "store it encrypted, delete it after the retention period",
+        err=True,
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="a file written by `sixtcap db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Replace the database by a backup (stop every sixtcap process first), then migrate it, erase again
+    the youths of the erasure log and run the retention purge."""
+    from sixtcap.backup import BackupError, key_fingerprint, restore, sidecar_of
+
+    engine = _engine()
+    about = sidecar_of(source) or {}
+    fingerprint = key_fingerprint(state.settings)
+    if about.get("secret_key_fingerprint") not in (None, fingerprint):
+        typer.echo(
+            "warning: this backup was made with another SIXTCAP_SECRET_KEY: youths will not be found again "
+            "until that key is set",
+            err=True,
+        )
+    if not yes:
+        typer.confirm(f"Replace everything in the database by {source}?", abort=True, err=True)
+    try:
+        restored = restore(engine, state.settings, source)
+    except BackupError as error:
+        fail([str(error)])
+    typer.echo(f"restored {source} (schema {restored.revision_before}, migrated to the latest)")
+    typer.echo(f"erased again from the erasure log: {restored.erased_again}")
+    typer.echo("purged: " + ", ".join(f"{kind}: {count}" for kind, count in restored.purged.items()))
 
 
 @db_app.command("revision")
@@ -365,6 +426,33 @@ def privacy_export(
         typer.echo(json.dumps(export(session, youth), ensure_ascii=False, indent=2, default=str))
 
 
+@privacy_app.command("erase")
+def privacy_erase(
+    channel: Annotated[str, typer.Option(help="telegram, whatsapp, widget or cli")],
+    user: Annotated[
+        str, typer.Option(help="the youth's id on that channel (chat id, phone, conversation id)")
+    ],
+) -> None:
+    """Erase one youth, as « oublie-moi » does (for an erasure request received by staff); logged in the
+    erasure log so that a restored backup does not bring them back."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    from bot.db import transaction
+    from bot.models import Youth
+    from bot.privacy import ErasureLog, Pseudonyms, secret_key
+
+    engine = _engine()
+    _require_schema(engine)
+    ref = Pseudonyms(secret_key(state.settings)).ref(channel, user)
+    with transaction(engine) as session:
+        result = session.execute(delete(Youth).where(Youth.channel == channel, Youth.user_ref == ref))
+        found = int(getattr(result, "rowcount", 0) or 0)
+    ErasureLog.of(state.settings).record(channel, ref, datetime.now(UTC))
+    typer.echo(f"{channel} user erased" if found else f"nothing was stored about {channel} user {user}")
+
+
 @privacy_app.command("purge")
 def privacy_purge() -> None:
     """Delete now what is older than the retention periods of config.yml (also run daily by the server)."""
@@ -384,19 +472,78 @@ def privacy_purge() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="default: server.host")] = None,
     port: Annotated[int | None, typer.Option(help="default: server.port")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="default: server.workers")] = None,
+    jobs: Annotated[
+        bool | None,
+        typer.Option(
+            "--jobs/--no-jobs", help="run the sender and scheduled jobs here (default: server.jobs)"
+        ),
+    ] = None,
+    migrate: Annotated[bool, typer.Option(help="run `db upgrade` first (once, under a lock)")] = False,
 ) -> None:
-    """Start the web application (health check, portal page)."""
+    """Start the web application (channels, widget, admin, health, metrics)."""
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
 
-    from sixtcap.app import create_app
+    settings = state.settings
+    if jobs is not None:
+        os.environ["SIXTCAP_SERVER__JOBS"] = "true" if jobs else "false"
+        settings = settings.model_copy(update={"server": settings.server.model_copy(update={"jobs": jobs})})
+    if migrate:
+        upgrade(_engine())
+    count = workers or settings.server.workers
+    options = {
+        "host": host or settings.server.host,
+        "port": port or settings.server.port,
+        "log_level": settings.log_level.lower(),
+        "log_config": None,  # keep the redacting JSON logging set up above
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
+        "timeout_graceful_shutdown": int(settings.server.shutdown_grace_seconds) + 1,
+    }
+    if count == 1:
+        from sixtcap.app import create_app
+
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if settings.database_url.startswith("sqlite"):
+        typer.echo("warning: several workers on SQLite write one at a time; use PostgreSQL", err=True)
+    # The workers' counters meet in one folder, so that any of them answers /metrics for all.
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = given or tempfile.mkdtemp(prefix="sixtcap-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    for stale in Path(folder).glob("*.db"):  # counters of a previous run
+        stale.unlink()
+    if state.config_path is not None:
+        os.environ["SIXTCAP_CONFIG"] = str(state.config_path)
+    try:
+        uvicorn.run("sixtcap.app:from_environment", factory=True, workers=count, **options)  # type: ignore[arg-type]
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@app.command("worker")
+def worker(
+    host: Annotated[str | None, typer.Option(help="default: worker.host")] = None,
+    port: Annotated[int | None, typer.Option(help="default: worker.port")] = None,
+) -> None:
+    """Run the outbox sender and the scheduled jobs (no web application): /livez, /readyz, /metrics."""
+    import uvicorn
+
+    from sixtcap.app import create_worker_app
 
     settings = state.settings
     uvicorn.run(
-        create_app(settings),
-        host=host or settings.server.host,
-        port=port or settings.server.port,
+        create_worker_app(settings),
+        host=host or settings.worker.host,
+        port=port or settings.worker.port,
         log_level=settings.log_level.lower(),
-        log_config=None,  # keep the redacting JSON logging set up above
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds) + 1,
     )
 
 

@@ -1,6 +1,8 @@
 """The background sender: takes due outbox rows, hands each to its platform's client, and records the
 outcome (sent, retry later with backoff or when the platform says, or failed). Runs in the web app's
-event loop; several processes may run it at once (bot/outbox.py makes each row go out once)."""
+event loop or in `sixtcap worker`; several processes may run it at once (bot/outbox.py makes each row go
+out once). `shutdown` lets the deliveries in progress finish for a grace period, then gives back the rows
+still claimed, so another process sends them at once instead of after the lease."""
 
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ class Sender:
         clients: dict[str, PlatformClient],
         settings: OutboxSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observe: Callable[[str, str], None] | None = None,
     ) -> None:
+        self.observe = observe  # (channel, outcome): sent, retry or failed; for the metrics
+        self.in_flight: set[int] = set()  # ids claimed by this sender whose outcome is not recorded yet
         self.engine = engine
         self.clients = clients
         self.settings = settings
@@ -43,6 +48,22 @@ class Sender:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+
+    async def shutdown(self, running: asyncio.Task[None], grace_seconds: float) -> int:
+        """Stop `running` (the task of `run`): the round in progress has `grace_seconds` to finish, then
+        it is cancelled and the rows it still holds are released. How many rows were released."""
+        self.stop()
+        done, _ = await asyncio.wait({running}, timeout=grace_seconds)
+        if not done:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        left = sorted(self.in_flight)
+        self.in_flight.clear()
+        released = await run_in_threadpool(outbox.release, self.engine, left)
+        if released:
+            log.info("shutdown: %s outbox row(s) released for another sender", released)
+        return released
 
     async def run(self) -> None:
         while not self._stopping:
@@ -66,12 +87,14 @@ class Sender:
             timedelta(seconds=settings.lease_seconds),
             timedelta(seconds=settings.pace_seconds),
         )
+        self.in_flight.update(row.id for row in rows)
         for row in rows:
             if row.channel not in self.clients:  # that channel is not configured in this process
                 later = self.clock() + timedelta(minutes=5)
                 await run_in_threadpool(
                     outbox.mark_retry, self.engine, row.id, f"no {row.channel} client", later
                 )
+                self.in_flight.discard(row.id)
         await asyncio.gather(*(self.deliver(row) for row in rows if row.channel in self.clients))
         return len(rows)
 
@@ -86,16 +109,24 @@ class Sender:
             log.exception("client failed")
             outcome = Retry(f"client error {type(error).__name__}")
         await run_in_threadpool(self.record, row, outcome)
+        self.in_flight.discard(row.id)
 
     def record(self, row: Claimed, outcome: Outcome) -> None:
         now = self.clock()
         if isinstance(outcome, Sent):
             outbox.mark_sent(self.engine, row.id, outcome.platform_message_id, now, kind=outcome.kind)
+            self._observed(row.channel, "sent")
         elif isinstance(outcome, Failed) or row.attempts >= self.settings.max_attempts:
             outbox.mark_failed(self.engine, row.id, outcome.reason)
             log.warning("outbox row %s failed: %s", row.id, outcome.reason)
+            self._observed(row.channel, "failed")
         else:
+            self._observed(row.channel, "retry")
             wait = outcome.after_seconds
             if wait is None:
                 wait = outbox.backoff(row.attempts, self.settings.backoff_max_seconds)
             outbox.mark_retry(self.engine, row.id, outcome.reason, now + timedelta(seconds=wait))
+
+    def _observed(self, channel: str, outcome: str) -> None:
+        if self.observe is not None:
+            self.observe(channel, outcome)

@@ -1,0 +1,181 @@
+"""What runs beside the web requests: the platform clients, the outbox sender and the scheduled jobs
+(handoff reminders, the daily retention purge). The web processes run them when `server.jobs` is on
+(`make run`); in production `sixtcap worker` runs them alone, and the web processes only answer.
+
+Stopping is graceful: the scheduler takes no new job, the sender's deliveries in progress get
+`server.shutdown_grace_seconds` to finish, then the rows still claimed are given back to the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+
+from bot import handoffs, privacy
+from bot.brain import Brain
+from bot.config import Settings
+from bot.db import transaction
+from sixtcap import metrics
+from webhooks import telegram, whatsapp
+from webhooks.delivery import PlatformClient
+from webhooks.notifications import EmailClient, WebhookClient
+from webhooks.sender import Sender
+
+log = logging.getLogger(__name__)
+
+PURGE_JOB, REMINDER_JOB = "retention-purge", "handoff-reminders"
+
+
+async def start_telegram(settings: Settings) -> Any:
+    """The PTB application, initialised (getMe) and started; None when Telegram is off or unreachable."""
+    application = telegram.build_application(settings)
+    if application is None:
+        return None
+    try:
+        await application.initialize()
+        await application.start()
+    except Exception as error:  # a bad token or no network must not take the widget down
+        log.error("Telegram is off: %s", type(error).__name__)
+        return None
+    return application
+
+
+@dataclass
+class Clients:
+    """The platform clients of one process, by outbox channel."""
+
+    by_channel: dict[str, PlatformClient] = field(default_factory=dict)
+    telegram_app: Any = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings, engine: Engine, brain: Brain) -> Clients:
+        clients = cls()
+        clients.telegram_app = await start_telegram(settings)
+        if clients.telegram_app is not None:
+            clients.by_channel[telegram.CHANNEL] = telegram.TelegramClient(clients.telegram_app.bot)
+        if settings.whatsapp_access_token is not None:
+            whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
+            clients.by_channel[whatsapp.CHANNEL] = whatsapp_client
+            clients.closers.append(whatsapp_client.aclose)
+        notifier = WebhookClient()
+        clients.by_channel["webhook"] = notifier
+        clients.closers.append(notifier.aclose)
+        if settings.smtp.host:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            clients.by_channel["email"] = EmailClient(settings.smtp, password)
+        return clients
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
+        if self.telegram_app is not None:
+            await self.telegram_app.stop()
+            await self.telegram_app.shutdown()
+
+
+def counted(job: str, function: Callable[[], Any]) -> Callable[[], Any]:
+    """`function`, counted in the metrics (runs, errors, last success)."""
+
+    def run() -> Any:
+        try:
+            result = function()
+        except Exception:
+            metrics.job_ran(job, ok=False)
+            raise
+        metrics.job_ran(job, ok=True)
+        return result
+
+    return run
+
+
+class Jobs:
+    """The outbox sender and the scheduler of one process."""
+
+    def __init__(self, settings: Settings, engine: Engine, brain: Brain, clients: Clients) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.brain = brain
+        self.sender = Sender(
+            engine,
+            clients.by_channel,
+            settings.outbox,
+            clock=brain.clock,
+            observe=lambda channel, outcome: metrics.OUTBOX_DELIVERIES.labels(channel, outcome).inc(),
+        )
+        self.scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        self.running: asyncio.Task[None] | None = None
+        self.purge = counted(PURGE_JOB, self._purge)
+        self._schedule()
+
+    def _purge(self) -> None:
+        """The daily retention purge, run now."""
+        with transaction(self.engine) as session:
+            counts = privacy.purge(session, self.brain.clock(), self.settings.retention)
+        log.info("retention purge: %s", counts)
+
+    def _remind(self) -> list[int]:
+        settings = self.settings
+        with transaction(self.engine) as session:
+            return handoffs.remind_overdue(
+                session,
+                self.brain.clock(),
+                settings.handoff.business_hours,
+                settings.handoff.remind_after_business_hours,
+                settings.zone,
+                settings.server.public_url,
+            )
+
+    async def remind(self) -> None:
+        """The handoff reminders' job, run now (safe with several processes: each question is reminded
+        once, see bot.handoffs.remind_overdue)."""
+        if await run_in_threadpool(counted(REMINDER_JOB, self._remind)):
+            self.sender.wake()
+
+    def _schedule(self) -> None:
+        settings = self.settings
+        hour, minute = (int(part) for part in settings.retention.purge_at.split(":"))
+        self.scheduler.add_job(
+            run_in_threadpool,
+            "cron",
+            args=[self.purge],
+            hour=hour,
+            minute=minute,
+            id=PURGE_JOB,
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.remind,
+            "interval",
+            minutes=settings.handoff.check_every_minutes,
+            id=REMINDER_JOB,
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def start(self) -> None:
+        self.running = asyncio.create_task(self.sender.run())
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.running is not None:
+            await self.sender.shutdown(self.running, self.settings.server.shutdown_grace_seconds)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the jobs of this process (for /livez); empty when all is well."""
+        found = []
+        if self.running is not None and self.running.done():
+            error = None if self.running.cancelled() else self.running.exception()
+            found.append(f"outbox sender stopped ({type(error).__name__ if error else 'cancelled'})")
+        if self.running is not None and not self.scheduler.running:
+            found.append("scheduler stopped")
+        return found
