@@ -30,6 +30,10 @@ DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 class DetailWords:
     asks: dict[str, re.Pattern[str]]
     ordinals: dict[int, re.Pattern[str]]
+    own_case: re.Pattern[str] | None = None  # "mon dossier il en est où ?": for an adviser
+
+    def about_own_case(self, folded: str) -> bool:
+        return self.own_case is not None and self.own_case.search(folded) is not None
 
     def asked(self, folded: str) -> str | None:
         """The detail a message asks for, if any (in the order of KINDS)."""
@@ -57,6 +61,7 @@ def load_detail_words(path: Path) -> DetailWords:
     return DetailWords(
         asks={str(k): _alternatives(v) for k, v in raw["asks"].items()},
         ordinals={int(k): _alternatives(v) for k, v in raw["ordinals"].items()},
+        own_case=_alternatives(raw["own_case"]) if raw.get("own_case") else None,
     )
 
 

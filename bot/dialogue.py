@@ -622,10 +622,11 @@ class Dialogue:
         """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
         answer_id = confident_answer(turn.response_selector, self.r.answer_threshold)
         answer = self.r.answers.get(answer_id or "")
-        if answer is None:
+        own_case = self.r.details.about_own_case(fold(turn.text))
+        if answer is None or own_case:  # unsure, or a question on the youth's own file: an adviser answers
             state.extra["question"] = turn.text.strip()[:1000]
             offer = (Button(self.t.button("ask_this"), "faq:adviser"), self.button("other"))
-            return [Outgoing(self.t("answer_unsure"), buttons=offer)]
+            return [Outgoing(self.t("answer_own_case" if own_case else "answer_unsure"), buttons=offer)]
         state.extra["last_answer"] = answer.id
         bubbles = [Outgoing(text) for text in answer.bubbles]
         if answer.sources:
