@@ -21,6 +21,7 @@ from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import insert_for, make_engine, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
+from bot.enums import Direction
 from bot.history import Bubble
 from bot.messages import Incoming, Outgoing, TurnResult
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
@@ -236,7 +237,7 @@ def record(
     """Store the message in and the replies out (not for a youth under 15: their rows are not added)."""
     inbound = Message(
         youth_id=youth.id,
-        direction="in",
+        direction=Direction.IN,
         channel=incoming.channel,
         text=(incoming.text or "")[:MAX_TEXT] or None,
         payload=(incoming.payload or "")[:200] or None,
@@ -251,7 +252,7 @@ def record(
         rows.append(
             Message(
                 youth_id=youth.id,
-                direction="out",
+                direction=Direction.OUT,
                 channel=incoming.channel,
                 text=message.text,
                 content={"buttons": body["buttons"], "cards": body["cards"]},

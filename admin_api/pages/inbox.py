@@ -3,29 +3,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.context import staff_context
+from admin_api.pages.forms import Text
 from admin_api.pages.rendering import not_found, page, redirect, reserved
 from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
-from bot import handoffs
-from bot.enums import Role
+from bot import directory, handoffs
+from bot.enums import Channel, Direction, HandoffStatus, Role
 from bot.handoffs import HandoffError
-from bot.models import Handoff, Message, Partner, Staff, Youth
+from bot.models import Handoff, Message, Partner
 from bot.staff import Principal
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Form(max_length=5000)]
 
 
-TABS = (("pending", "En attente"), ("open", "En cours"), ("resolved", "Résolues"))
-STATUS = {"pending": "En attente", "open": "En cours", "resolved": "Résolue"}
-CHANNELS = {"widget": "site web", "telegram": "Telegram", "whatsapp": "WhatsApp"}
+TABS: tuple[tuple[str, str], ...] = (
+    (HandoffStatus.PENDING, "En attente"),
+    (HandoffStatus.OPEN, "En cours"),
+    (HandoffStatus.RESOLVED, "Résolues"),
+)
+STATUS = {
+    HandoffStatus.PENDING: "En attente",
+    HandoffStatus.OPEN: "En cours",
+    HandoffStatus.RESOLVED: "Résolue",
+}
+CHANNELS: dict[str, str] = {
+    Channel.WIDGET: "site web",
+    Channel.TELEGRAM: "Telegram",
+    Channel.WHATSAPP: "WhatsApp",
+}
 DONE = {
     "claim": "Vous avez pris en charge cette question.",
     "reply": "Réponse envoyée au jeune.",
@@ -33,25 +42,21 @@ DONE = {
 }
 
 
-def partner_names(db: Session) -> dict[str, str]:
-    return dict(db.execute(select(Partner.id, Partner.nom)).tuples().all())
-
-
 def concern_labels(request: Request) -> dict[str, str]:
     return {name: concern.label for name, concern in staff_context(request).concerns.items()}
 
 
 @router.get("/", response_class=HTMLResponse)
-def inbox(request: Request, status: str = "pending") -> Response:
+def inbox(request: Request, status: str = HandoffStatus.PENDING) -> Response:
     if status not in STATUS:
-        status = "pending"
+        status = HandoffStatus.PENDING
     with transaction(request) as db:
         who = caller(request, db)
         if who is None:
             return login_redirect(request)
         rows = handoffs.list_handoffs(db, who, status)
         counts = handoffs.counts(db, who)
-        names = partner_names(db)
+        names = directory.partner_names(db)
     return page(
         request,
         who,
@@ -68,7 +73,7 @@ def inbox(request: Request, status: str = "pending") -> Response:
 
 
 def author(message: Message, staff_names: dict[int, str]) -> str:
-    if message.direction == "in":
+    if message.direction == Direction.IN:
         return "Le jeune"
     if message.staff_id:
         return staff_names.get(message.staff_id, "Conseiller ou conseillère")
@@ -89,8 +94,8 @@ def handoff_page(
     people = {m.staff_id for m in messages if m.staff_id}
     if handoff.claimed_by:
         people.add(handoff.claimed_by)
-    staff_names = dict(db.execute(select(Staff.id, Staff.name).where(Staff.id.in_(people))).tuples().all())
-    youth = db.get(Youth, handoff.youth_id)
+    staff_names = directory.staff_names(db, people)
+    channel = directory.youth_channel(db, handoff.youth_id)
     partner = db.get(Partner, handoff.partner_id)
     conversation = [
         {"who": author(m, staff_names), "side": m.direction, "staff": bool(m.staff_id), "m": m}
@@ -106,7 +111,7 @@ def handoff_page(
         status_label=STATUS.get(handoff.status, handoff.status),
         partner=partner.nom if partner else handoff.partner_id,
         concern=concern_labels(request).get(handoff.concern or "", handoff.concern or ""),
-        channel=CHANNELS.get(youth.channel, youth.channel) if youth else "",
+        channel=CHANNELS.get(channel, channel),
         claimed_by=staff_names.get(handoff.claimed_by or 0),
         conversation=conversation,
         can_act=who.writes,

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from admin_api.pages.inbox import partner_names
+from admin_api.pages.forms import Text
 from admin_api.pages.rendering import error_page, not_found, page, redirect, reserved
 from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
 from admin_api.routes.catalogue import CapacityIn
+from bot.directory import partner_names
 from bot.enums import Role
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Form(max_length=5000)]
 
 
 def places_page(

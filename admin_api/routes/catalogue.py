@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Adviser, Caller, Now
+from bot import directory
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
@@ -82,8 +82,7 @@ def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
 
 @router.get("/partners")
 def partners(caller: Caller, db: DB) -> list[dict[str, Any]]:
-    rows = db.scalars(select(Partner).order_by(Partner.id)).all()
-    return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in rows]
+    return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in directory.partners(db)]
 
 
 @router.get("/partners/{partner_id}")
@@ -114,7 +113,7 @@ def update_partner(
 
 @router.delete("/partners/{partner_id}")
 def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    services = db.scalars(select(Service).where(Service.partner_id == partner_id)).all()
+    services = directory.services_of(db, partner_id)
     return _deactivate(db, caller, "partner", found(db, Partner, partner_id), at, services)
 
 

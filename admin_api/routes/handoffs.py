@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
-from bot import handoffs
+from bot import directory, handoffs
 from bot.enums import Direction, HandoffStatus
 from bot.handoffs import HandoffError
-from bot.models import Handoff, Youth
+from bot.models import Handoff
 from bot.staff import Principal
 
 router = APIRouter(prefix="/handoffs", tags=["handoffs"])
@@ -58,9 +58,8 @@ class TransferIn(BaseModel):
 
 
 def out(db: DB, handoff: Handoff) -> HandoffOut:
-    youth = db.get(Youth, handoff.youth_id)
     fields = {k: getattr(handoff, k) for k in HandoffOut.model_fields if k != "channel"}
-    return HandoffOut(channel=youth.channel if youth else "", **fields)
+    return HandoffOut(channel=directory.youth_channel(db, handoff.youth_id), **fields)
 
 
 def fail(error: HandoffError) -> HTTPException:

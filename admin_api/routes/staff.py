@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from admin_api.deps import DB, Admin, Now, Reader, RowId
-from bot import handoffs
-from bot.audit import audit
+from bot import directory, handoffs
+from bot.audit import audit, entries
 from bot.enums import Role
-from bot.models import AuditEntry, Conversation, DailyCount, Staff
+from bot.models import Conversation, DailyCount, Staff
 from bot.staff import StaffError, add_staff, change_staff, issue_token
 
 router = APIRouter(tags=["staff"])
@@ -63,7 +63,7 @@ def out(staff: Staff) -> StaffOut:
 
 @router.get("/staff")
 def list_staff(caller: Admin, db: DB) -> list[StaffOut]:
-    return [out(s) for s in db.scalars(select(Staff).order_by(Staff.id))]
+    return [out(s) for s in directory.all_staff(db)]
 
 
 @router.post("/staff", status_code=201)
@@ -112,10 +112,7 @@ class AuditOut(BaseModel):
 
 @router.get("/audit")
 def audit_log(caller: Reader, db: DB, entity: str | None = None, limit: int = 100) -> list[AuditOut]:
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000)))
-    if entity:
-        query = query.where(AuditEntry.entity == entity)
-    return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
+    return [AuditOut.model_validate(e, from_attributes=True) for e in entries(db, entity, limit)]
 
 
 @router.get("/stats")

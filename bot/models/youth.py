@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.enums import HandoffStatus, OutboxStatus
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
 
 
@@ -94,7 +95,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(100))
     request: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     kind: Mapped[str] = mapped_column(String(20), default="message")  # "message", or "template" (WhatsApp)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sending sent failed
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)  # see OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -117,7 +118,7 @@ class Handoff(Base):
     youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
     concern: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=HandoffStatus.PENDING)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     crisis_kind: Mapped[str | None] = mapped_column(String(80))  # urgent: the kind of danger, for staff
     question: Mapped[str | None] = mapped_column(Text)
