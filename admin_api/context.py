@@ -28,6 +28,8 @@ class StaffContext:
     public_url: str
     renderers: dict[str, Renderer]  # per channel: how an adviser's answer is sent
     wake_sender: Callable[[], None]
+    remind_after_hours: float = 4.0  # a question waiting longer is shown late
+    poll_ms: int = 15_000  # how often the inbox pages look for changes
 
 
 def staff_context(request: Request) -> StaffContext:

@@ -208,6 +208,8 @@ def apply_handoff(
         handoffs.make_urgent(session, state.handoff_id, reply.escalate, now, public_url)
     if reply.thread and state.handoff_id is not None:
         inbound.handoff_id = state.handoff_id
+        if request is None:  # a message after the question: flagged for staff
+            handoffs.youth_wrote(session, state.handoff_id, now, public_url)
     if reply.close_handoff and inbound.handoff_id is None:
         previous = session.scalar(
             select(Message.handoff_id)

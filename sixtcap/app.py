@@ -104,6 +104,8 @@ def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engi
         public_url=settings.server.public_url,
         renderers={telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render},
         wake_sender=sender.wake,
+        remind_after_hours=settings.handoff.remind_after_business_hours,
+        poll_ms=int(settings.handoff.inbox_poll_seconds * 1000),
     )
 
 

@@ -5,7 +5,16 @@ from bot.models.base import Base
 from bot.models.catalogue import Location, Partner, Service, service_locations
 from bot.models.staff import AuditEntry, Staff, StaffToken
 from bot.models.stats import DailyCount
-from bot.models.youth import Conversation, Handoff, InboundEvent, Message, OutboxMessage, Youth
+from bot.models.youth import (
+    Conversation,
+    Handoff,
+    HandoffEvent,
+    HandoffRead,
+    InboundEvent,
+    Message,
+    OutboxMessage,
+    Youth,
+)
 
 __all__ = [
     "AuditEntry",
@@ -13,6 +22,8 @@ __all__ = [
     "Conversation",
     "DailyCount",
     "Handoff",
+    "HandoffEvent",
+    "HandoffRead",
     "InboundEvent",
     "Location",
     "Message",

@@ -129,3 +129,34 @@ class Handoff(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(10))  # "staff" or "youth"
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    youth_wrote_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the youth's last message in it
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an adviser's last answer
+
+
+class HandoffEvent(Base):
+    """What happened to a handoff besides the messages, for the staff's history: an internal note, an
+    assignment to a colleague, a transfer (from one partner to another, with its note), a reopening."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # see HandoffEventKind
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)  # a note: staff only, never sent to the youth
+    from_partner: Mapped[str | None] = mapped_column(String(80))
+    to_partner: Mapped[str | None] = mapped_column(String(80))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HandoffRead(Base):
+    """When a staff member last opened a handoff: what came after is unread for them."""
+
+    __tablename__ = "handoff_reads"
+
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

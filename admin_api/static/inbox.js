@@ -1,0 +1,54 @@
+// Enhances the inbox pages, which work without it: Ctrl+Enter (or Cmd+Enter) sends a form, and the
+// pages look for changes every few seconds and refresh the list or the thread (the typed reply stays).
+(function () {
+  "use strict";
+
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!field || field.tagName !== "TEXTAREA") return;
+    var form = field.closest("form[data-submit-shortcut]");
+    if (!form) return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
+  var body = document.body;
+  var every = parseInt(body.getAttribute("data-poll") || "0", 10);
+  var url = body.getAttribute("data-updates");
+  if (!every || !url) return;
+  var parts = ["inbox-live", "handoff-live"];
+
+  function refresh() {
+    return fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return false;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var changed = false;
+        parts.forEach(function (id) {
+          var now = document.getElementById(id);
+          var next = fresh.getElementById(id);
+          if (now && next) { now.innerHTML = next.innerHTML; changed = true; }
+        });
+        return changed;
+      });
+  }
+
+  function look() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (!state || state.version === body.getAttribute("data-version")) return;
+        body.setAttribute("data-version", state.version);
+        return refresh().then(function (changed) {
+          var live = document.getElementById("live");
+          if (changed && live) live.textContent = "Mis à jour : du nouveau dans les questions.";
+        });
+      })
+      .catch(function () { /* offline for a moment: try again later */ })
+      .then(function () { window.setTimeout(look, every); });
+  }
+
+  window.setTimeout(look, every);
+})();
