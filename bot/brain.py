@@ -206,7 +206,9 @@ def apply_handoff(
         state.handoff_id = handoff.id
     if reply.escalate is not None and state.handoff_id is not None:
         handoffs.make_urgent(session, state.handoff_id, reply.escalate, now, public_url)
-    if reply.thread and state.handoff_id is not None:
+    # the youth's words while their question is open join it, a "merci" with a new question included
+    joins = reply.thread or (state.step == HANDOFF and bool(inbound.text) and not reply.close_handoff)
+    if joins and state.handoff_id is not None:
         inbound.handoff_id = state.handoff_id
         if request is None:  # a message after the question: flagged for staff
             handoffs.youth_wrote(session, state.handoff_id, now, public_url)

@@ -127,7 +127,9 @@ def test_an_adviser_answers_a_youth_and_resolves_the_question(
     page.reload()
     link = page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))
     expect(link).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile("^Non attribuées"))).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name=re.compile("^Non attribuées"))).to_have_attribute(
+        "aria-current", "page"
+    )
     no_serious_problem(page)
     page.screenshot(path="/tmp/inbox-list.png")
 
@@ -180,7 +182,9 @@ def test_another_partners_adviser_sees_nothing(browser: Browser, server: tuple[s
     try:
         for tab in ("Mes questions", "Non attribuées", "Urgentes", "Toutes"):
             page.get_by_role("link", name=re.compile(f"^{tab}")).click()
-            expect(page.get_by_role("link", name=re.compile(f"^{tab}"))).to_have_attribute("aria-current", "page")
+            expect(page.get_by_role("link", name=re.compile(f"^{tab}"))).to_have_attribute(
+                "aria-current", "page"
+            )
             expect(page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))).to_have_count(0)
         response = page.goto(f"/admin/handoffs/{handoff_id}")
         assert response is not None and response.status == 404

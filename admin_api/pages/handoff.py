@@ -202,6 +202,8 @@ def act(
         return refused(request, refusal)
     if action in ("reply", "transfer"):
         state.wake_sender()  # after the commit: the sender finds the message in the outbox
+    if action == "transfer":  # the question belongs to another partner now: back to the list
+        return redirect(request, f"/?transmise={handoff_id}")
     return redirect(request, f"/handoffs/{handoff_id}?done={action}")
 
 

@@ -109,6 +109,7 @@ def inbox_page(request: Request, view: str = "") -> Response:
         waited=lambda since: waited(since, at),
         late=lambda since: since is not None and at - since > late_after,
         show_partner=who.role != Role.ADVISER,
+        transferred=request.query_params.get("transmise", "")[:10],
         version=stamp,
         poll_ms=context.poll_ms,
     )
