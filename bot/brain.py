@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bot import handoffs, history
+from bot import handoffs, history, tallies
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import insert_for, make_engine, session_factory, transaction
@@ -92,6 +92,9 @@ class Brain:
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
             reply = dialogue.respond(state, turn, now)
             count(session, incoming.channel, turn.intent, now)
+            shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
+            opened = reply.open_handoff.partner_id if reply.open_handoff else None
+            tallies.tally(session, state, incoming.channel, now, shown, opened)
             outgoing = render and incoming.reply_to and [r for m in reply.messages for r in render(m)]
             if reply.erase:
                 session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE

@@ -15,6 +15,7 @@ from opening_hours import OpeningHours
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import tallies
 from bot.audit import audit
 from bot.cards import clock, day_word
 from bot.catalogue.hours import opening_status
@@ -180,6 +181,11 @@ def youth_wrote(session: Session, handoff_id: int, now: datetime, public_url: st
     handoff.youth_wrote_at = now
     session.flush()
     if again:
+        youth = session.get(Youth, handoff.youth_id)
+        if youth is not None:
+            tallies.add(
+                session, youth.channel, youth.source, None, now, [(tallies.AGAIN, handoff.partner_id)]
+            )
         announce(session, handoff, "handoff.again", now, public_url)
 
 

@@ -4,7 +4,7 @@ youths, and only there, so that a youth can be erased completely."""
 from bot.models.base import Base
 from bot.models.catalogue import Location, Partner, Service, service_locations
 from bot.models.staff import AuditEntry, Staff, StaffToken
-from bot.models.stats import DailyCount
+from bot.models.stats import DailyCount, DailyTally
 from bot.models.youth import (
     Conversation,
     Handoff,
@@ -21,6 +21,7 @@ __all__ = [
     "Base",
     "Conversation",
     "DailyCount",
+    "DailyTally",
     "Handoff",
     "HandoffEvent",
     "HandoffRead",

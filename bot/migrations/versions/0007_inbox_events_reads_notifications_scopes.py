@@ -1,4 +1,4 @@
-"""inbox: handoff events, reads, activity; staff notifications; API key scopes
+"""inbox: handoff events, reads, activity; staff notifications; API key scopes; daily tallies
 
 Revision ID: 0007
 Revises: 0006
@@ -79,6 +79,19 @@ def upgrade() -> None:
     with op.batch_alter_table("handoff_reads", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_handoff_reads_youth_id"), ["youth_id"], unique=False)
 
+    op.create_table(
+        "daily_tallies",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("commune", sa.String(length=80), nullable=False),
+        sa.Column("metric", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=80), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "channel", "source", "commune", "metric", "value", name=op.f("pk_daily_tallies")
+        ),
+    )
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("youth_wrote_at", bot.models.base.UTCDateTime(timezone=True), nullable=True)
@@ -123,6 +136,7 @@ def downgrade() -> None:
     with op.batch_alter_table("handoff_reads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_handoff_reads_youth_id"))
 
+    op.drop_table("daily_tallies")
     op.drop_table("handoff_reads")
     with op.batch_alter_table("handoff_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_handoff_events_youth_id"))
