@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from admin_api import pages
-from admin_api.routes import auth, catalogue, handoffs, staff
+from admin_api.routes import auth, catalogue, handoffs, staff, stats
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
-    for module in (auth, handoffs, catalogue, staff):
+    for module in (auth, handoffs, catalogue, staff, stats):
         router.include_router(module.router)
     return router
 

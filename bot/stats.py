@@ -11,7 +11,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -99,8 +99,8 @@ def _percentile(values: list[float], share: float) -> float | None:
 def handoff_times(session: Session, filters: StatsFilters) -> list[dict[str, Any]]:
     """Per partner: questions, first response median and p90, resolution median (minutes); times only
     when at least SMALL questions back them."""
-    start = datetime.combine(filters.start, datetime.min.time())
-    end = datetime.combine(filters.end + timedelta(days=1), datetime.min.time())
+    start = datetime.combine(filters.start, time.min, UTC)
+    end = datetime.combine(filters.end + timedelta(days=1), time.min, UTC)
     query = select(Handoff).where(Handoff.created_at >= start, Handoff.created_at < end)
     if filters.partner_id:
         query = query.where(Handoff.partner_id == filters.partner_id)

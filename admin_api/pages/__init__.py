@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from admin_api.pages import handoff, inbox, login, places
+from admin_api.pages import handoff, inbox, login, places, settings, stats
 from admin_api.pages.handoff import PROBLEMS
 
 router = APIRouter(include_in_schema=False)
-for module in (login, inbox, handoff, places):
+for module in (login, inbox, handoff, places, stats, settings):
     router.include_router(module.router)
 
 __all__ = ["PROBLEMS", "router"]

@@ -1,4 +1,4 @@
-"""Staff accounts (admins only), API keys, and the audit log and statistics (coordinators, admins)."""
+"""Staff accounts (admins only), API keys, and the audit log (coordinators, admins)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from admin_api.deps import DB, Admin, Now, Reader, RowId
-from bot import directory, handoffs
+from bot import directory
 from bot.audit import audit, entries
 from bot.enums import Role
-from bot.models import Conversation, DailyCount, Staff
+from bot.models import Staff
 from bot.staff import StaffError, add_staff, change_staff, issue_token
 
 router = APIRouter(tags=["staff"])
@@ -113,18 +112,3 @@ class AuditOut(BaseModel):
 @router.get("/audit")
 def audit_log(caller: Reader, db: DB, entity: str | None = None, limit: int = 100) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True) for e in entries(db, entity, limit)]
-
-
-@router.get("/stats")
-def stats(caller: Reader, db: DB) -> dict[str, Any]:
-    """Conversations, intents and handoffs, counted: nothing that identifies a youth."""
-    counted = db.execute(
-        select(DailyCount.intent, func.sum(DailyCount.count)).group_by(DailyCount.intent)
-    ).all()
-    intents = {intent: int(total) for intent, total in counted}
-    return {
-        "conversations": db.scalar(select(func.count()).select_from(Conversation)) or 0,
-        "messages_in": sum(intents.values()),
-        "intents": intents,
-        "handoffs": handoffs.stats(db),
-    }
