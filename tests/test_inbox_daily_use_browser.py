@@ -25,6 +25,7 @@ PARTNER, OTHER_PARTNER = "mission_locale_bords_de_marne", "epide_montry"
 SAMIA = ("samia@ml-bords-de-marne.example", "Samia Benali", PARTNER)
 LEA = ("lea@ml-bords-de-marne.example", "Léa Durand", PARTNER)
 PAUL = ("paul@epide-montry.example", "Paul Martin", OTHER_PARTNER)
+COORD = ("chloe@6tcap.example", "Chloé Roux", "")
 PASSWORD = "un mot de passe solide"
 SHOTS = Path("/tmp/sixtcap-screenshots")
 
@@ -36,7 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
          "--password", PASSWORD]
         for email, name, partner in (SAMIA, LEA, PAUL)
     ]  # fmt: skip
-    with served(tmp_path_factory.mktemp("daily"), *accounts) as (base, database_url):
+    coordinator = ["staff", "add", "--email", COORD[0], "--name", COORD[1], "--role", "coordinator",
+                   "--password", PASSWORD]  # fmt: skip
+    with served(tmp_path_factory.mktemp("daily"), *accounts, coordinator) as (base, database_url):
         engine = make_engine(database_url)
         yield base, engine
         engine.dispose()
@@ -228,3 +231,43 @@ def test_two_advisers_take_over_assign_note_transfer_and_reopen(
         ).all()
     assert list(kinds) == ["assign", "note", "assign", "transfer", "reopen"]
     assert list(actions) == ["claim", "reply", "note", "assign", "transfer", "resolve", "reopen"]
+
+
+def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base = server[0]
+    for _ in range(5):
+        youth_says(base, str(uuid.uuid4()), text="jsuis de champi j'ai 19 ans je veux passer le permis")
+    page = log_in(browser, base, COORD)
+    try:
+        page.get_by_role("link", name="Statistiques").click()
+        expect(page.get_by_role("heading", level=1, name="Statistiques")).to_be_visible()
+        expect(page.locator("svg.chart").first).to_be_visible()
+        towns = page.get_by_role("img", name="Villes")
+        expect(towns).to_contain_text("Champigny-sur-Marne")
+        page.get_by_label("Par", exact=True).select_option("day")
+        page.get_by_label("Canal", exact=True).select_option("telegram")
+        page.get_by_role("button", name="Afficher").click()
+        expect(page.get_by_role("img", name="Villes")).to_have_count(0)  # nobody on Telegram
+        page.get_by_label("Canal", exact=True).select_option("")
+        page.get_by_role("button", name="Afficher").click()
+        page.screenshot(path=str(SHOTS / "stats.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Télécharger en CSV").click()
+        text = Path(download.value.path()).read_text()
+        assert text.startswith("section,period,channel,key,measure,value")
+        assert "towns,,,Champigny-sur-Marne,youths," in text and "jsuis" not in text
+    finally:
+        page.context.close()
+    adviser = log_in(browser, base, PAUL)
+    try:
+        response = adviser.goto("/admin/stats")
+        assert response is not None and response.status == 403
+        adviser.get_by_role("link", name="Réglages").click()
+        adviser.get_by_label("une nouvelle question arrive pour ma structure").check()
+        adviser.get_by_role("button", name="Enregistrer").click()
+        expect(adviser.get_by_role("status").last).to_have_text("Réglages enregistrés.")
+        expect(adviser.get_by_label("une nouvelle question arrive pour ma structure")).to_be_checked()
+    finally:
+        adviser.context.close()
