@@ -12,13 +12,13 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
-from admin_api.deps import DB, Admin, Adviser, Caller, Now
+from admin_api.deps import DB, Admin, Caller, Now, Places
 from bot import directory
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
 from bot.models import Partner, Service
-from bot.places import PlacesError, update_places
+from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 
 router = APIRouter(tags=["catalogue"])
@@ -30,6 +30,28 @@ Entry = Annotated[
 class CapacityIn(BaseModel):
     places_available: int = Field(ge=0, le=100_000)
     places_total: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class CapacityPatch(BaseModel):
+    places_available: int | None = Field(
+        ge=0,
+        le=100_000,
+        description="places left now; null: unknown again (the bot says nothing about places)",
+    )
+    places_total: int | None = Field(default=None, ge=0, le=100_000, description="null keeps the known total")
+
+
+class CapacityItem(CapacityPatch):
+    service_id: str = Field(min_length=1, max_length=80)
+
+
+class MyService(BaseModel):
+    id: str
+    nom: str
+    partner_id: str
+    places_available: int | None
+    places_total: int | None
+    capacity_updated_at: datetime | None
 
 
 class CapacityOut(BaseModel):
@@ -187,6 +209,18 @@ def create_service(
     return service(service_id, caller, db)
 
 
+@router.get("/services/mine")
+def my_services(caller: Places, db: DB) -> list[MyService]:
+    """The active services whose places the caller keeps up to date (an admin: all)."""
+    return [MyService.model_validate(s, from_attributes=True) for s in services_for(db, caller)]
+
+
+@router.patch("/services/capacity")
+def capacity_bulk(body: list[CapacityItem], caller: Places, db: DB, at: Now) -> list[CapacityOut]:
+    """Several services at once, all or nothing: one refused entry leaves every service as it was."""
+    return [_places(db, caller, item.service_id, item, at) for item in body[:500]]
+
+
 @router.get("/services/{service_id}")
 def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     row = found(db, Service, service_id)
@@ -216,11 +250,16 @@ def deactivate_service(service_id: str, caller: Admin, db: DB, at: Now) -> dict[
     return _deactivate(db, caller, "service", found(db, Service, service_id), at)
 
 
-@router.patch("/services/{service_id}/capacity")
-def capacity(service_id: str, body: CapacityIn, caller: Adviser, db: DB, at: Now) -> CapacityOut:
-    """The daily update of places: an adviser for their partner's services."""
+def _places(db: DB, caller: Principal, service_id: str, body: CapacityPatch, at: datetime) -> CapacityOut:
     try:
         updated = update_places(db, caller, service_id, body.places_available, body.places_total, at)
     except PlacesError as error:
-        raise HTTPException(404 if error.code == "not_found" else 422, str(error)) from None
+        raise HTTPException(404 if error.code == "not_found" else 422, f"{service_id}: {error}") from None
     return CapacityOut(**asdict(updated))
+
+
+@router.patch("/services/{service_id}/capacity")
+def capacity(service_id: str, body: CapacityPatch, caller: Places, db: DB, at: Now) -> CapacityOut:
+    """The daily update of places: an adviser for their partner's services (an API key with the scope
+    "places" will do)."""
+    return _places(db, caller, service_id, body, at)
