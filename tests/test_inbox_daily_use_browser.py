@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from bot.db import make_engine, session_factory
 from bot.models import AuditEntry, Handoff, HandoffEvent, Youth
 from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -267,7 +268,39 @@ def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
         adviser.get_by_role("link", name="Réglages").click()
         adviser.get_by_label("une nouvelle question arrive pour ma structure").check()
         adviser.get_by_role("button", name="Enregistrer").click()
-        expect(adviser.get_by_role("status").last).to_have_text("Réglages enregistrés.")
+        expect(adviser.get_by_role("status").filter(has_text="Réglages")).to_have_text(
+            "Réglages enregistrés."
+        )
         expect(adviser.get_by_label("une nouvelle question arrive pour ma structure")).to_be_checked()
     finally:
         adviser.context.close()
+
+
+STUB = """
+window.__notes = [];
+class Recorder { constructor(title, options) { window.__notes.push([title, options.body]); } }
+Recorder.permission = "granted";
+Recorder.requestPermission = () => Promise.resolve("granted");
+window.Notification = Recorder;
+"""
+
+
+def test_a_browser_notification_for_a_new_question_when_the_adviser_asked_for_it(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base, engine = server
+    page = log_in(browser, base, LEA)
+    try:
+        page.context.add_init_script(STUB)
+        page.get_by_role("link", name="Réglages").click()
+        expect(page.locator("#browser-state")).to_have_text("Activées sur ce navigateur.")
+        page.get_by_label("une nouvelle question arrive pour ma structure").check()
+        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_role("link", name="Questions").click()
+        with page.expect_response(re.compile(r"/admin/updates$")):
+            pass  # the page has read the counts once: the next rise is news
+        ask(base, engine, "c'est quoi le code de la route ?")
+        notes = wait_for(lambda: page.evaluate("window.__notes"), what="a browser notification")
+        assert notes == [["sixtcap : nouvelle question", "Une question attend un conseiller."]]
+    finally:
+        page.context.close()

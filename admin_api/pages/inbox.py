@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from admin_api.context import staff_context
 from admin_api.pages.rendering import HERE, page
 from admin_api.pages.session import caller, login_redirect, now, transaction
-from bot import directory, inbox
+from bot import directory, inbox, notifications
 from bot.enums import Channel, HandoffStatus, Role
 from bot.inbox import Filters, View
 
@@ -123,7 +123,11 @@ def updates(request: Request) -> Response:
         if who is None:
             return JSONResponse({"error": "login"}, status_code=401, headers={"Cache-Control": "no-store"})
         counts = inbox.counts(db, who)
-        body = {"version": inbox.version(db, who), "counts": {str(k): v for k, v in counts.items()}}
+        body = {
+            "version": inbox.version(db, who),
+            "counts": {str(k): v for k, v in counts.items()},
+            "notify": notifications.settings_of(db, who.staff_id),
+        }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 

@@ -13,6 +13,24 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
 
+  var STATES = {
+    granted: "Activées sur ce navigateur.",
+    denied: "Refusées : changez-le dans les réglages du navigateur.",
+    "default": "Pas encore activées sur ce navigateur."
+  };
+  var enable = document.querySelector("[data-enable-notifications]");
+  var state = document.getElementById("browser-state");
+  if (enable && state && "Notification" in window) {
+    state.textContent = STATES[Notification.permission] || "";
+    enable.hidden = Notification.permission === "granted";
+    enable.addEventListener("click", function () {
+      Promise.resolve(Notification.requestPermission()).then(function (answer) {
+        state.textContent = STATES[answer] || "";
+        enable.hidden = answer === "granted";
+      });
+    });
+  }
+
   var body = document.body;
   var every = parseInt(body.getAttribute("data-poll") || "0", 10);
   var url = body.getAttribute("data-updates");
@@ -35,10 +53,26 @@
       });
   }
 
+  var before = null;
+
+  function tell(state) {
+    // a browser notification for more unassigned or urgent questions, as the staff member chose
+    var counts = state.counts || {}, wants = state.notify || {};
+    var earlier = before;
+    before = counts;
+    if (!earlier || !("Notification" in window) || Notification.permission !== "granted") return;
+    if (wants.notify_urgent && counts.urgent > earlier.urgent) {
+      new Notification("sixtcap : question urgente", { body: "Un jeune en danger attend une réponse.", tag: "urgent" });
+    } else if (wants.notify_new && counts.unassigned > earlier.unassigned) {
+      new Notification("sixtcap : nouvelle question", { body: "Une question attend un conseiller.", tag: "new" });
+    }
+  }
+
   function look() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (state) {
+        if (state) tell(state);
         if (!state || state.version === body.getAttribute("data-version")) return;
         body.setAttribute("data-version", state.version);
         return refresh().then(function (changed) {
@@ -50,5 +84,5 @@
       .then(function () { window.setTimeout(look, every); });
   }
 
-  window.setTimeout(look, every);
+  look();
 })();
