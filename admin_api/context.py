@@ -4,13 +4,14 @@ starts): one object in the admin app's `state.context`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy import Engine
 
+from bot.canned import CannedReplies
 from bot.concerns import Concern
 from bot.handoffs import Renderer
 from bot.territory import Territory
@@ -30,6 +31,7 @@ class StaffContext:
     wake_sender: Callable[[], None]
     remind_after_hours: float = 4.0  # a question waiting longer is shown late
     poll_ms: int = 15_000  # how often the inbox pages look for changes
+    canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
 
 
 def staff_context(request: Request) -> StaffContext:

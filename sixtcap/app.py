@@ -25,6 +25,7 @@ from admin_api import create_admin_app
 from admin_api.context import StaffContext
 from bot import handoffs, privacy
 from bot.brain import Brain
+from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory, transaction
@@ -106,6 +107,7 @@ def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engi
         wake_sender=sender.wake,
         remind_after_hours=settings.handoff.remind_after_business_hours,
         poll_ms=int(settings.handoff.inbox_poll_seconds * 1000),
+        canned=load_canned(settings.data_dir / "canned_replies.yml"),
     )
 
 

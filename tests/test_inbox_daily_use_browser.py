@@ -124,6 +124,10 @@ def test_a_question_arrives_live_is_answered_with_ctrl_enter_and_the_youth_write
         expect(page.locator(".conversation .turn.youth").first).to_contain_text("jsuis de champi")
 
         reply = page.get_by_label("Votre réponse au jeune")
+        page.get_by_label("Réponse toute prête").select_option(label="Demander une précision")
+        page.get_by_role("button", name="Utiliser cette réponse").click()
+        expect(reply).to_have_value(re.compile("peux-tu m'en dire un peu plus"))
+        expect(reply).to_be_focused()
         reply.fill("Oui, passe nous voir mardi à 10h.")
         reply.press("Control+Enter")
         expect(page.get_by_role("status").last).to_have_text("Réponse envoyée au jeune.")

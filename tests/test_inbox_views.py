@@ -10,6 +10,8 @@ from sqlalchemy import Engine, select
 
 from bot import handoffs, inbox
 from bot.brain import Brain
+from bot.canned import load_canned
+from bot.catalogue.files import read_catalogue
 from bot.config import load_settings
 from bot.db import transaction
 from bot.enums import Role
@@ -18,8 +20,9 @@ from bot.messages import Incoming
 from bot.models import Handoff
 from bot.resources import Resources
 from bot.staff import Principal, add_staff
+from bot.territory import Territory
 from nlu.parser import EmbeddedParser
-from tests.conftest import PSEUDONYMS
+from tests.conftest import DATA, PSEUDONYMS
 
 PARTNER = "mission_locale_bords_de_marne"
 
@@ -58,3 +61,11 @@ def test_views_town_filter_and_unread(loaded_engine: Engine, parser: EmbeddedPar
         mine = inbox.rows(db, admin, View.MINE, Filters(), now)
         assert [r.handoff.id for r in mine] == [first.id] and not mine[0].unread
         assert db.scalar(select(Handoff.partner_id).where(Handoff.id == first.id)) == PARTNER
+
+
+def test_the_canned_replies_file_is_valid_and_names_real_partners(territory: Territory) -> None:
+    canned = load_canned(DATA / "canned_replies.yml")
+    partners = {entry.partner.id for entry in read_catalogue(DATA / "catalogue", territory)}
+    assert canned.common and set(canned.partners) <= partners
+    own = canned.for_partner(PARTNER)
+    assert own[0].title == "Inscription à la mission locale" and own[-1] == canned.common[-1]

@@ -143,6 +143,7 @@ def handoff_page(
         error=error,
         done=DONE.get(done or ""),
         draft=draft,
+        canned=list(enumerate(staff_context(request).canned.for_partner(handoff.partner_id))),
         take_over=take_over,
         version=inbox.version(db, who),
         poll_ms=staff_context(request).poll_ms,
@@ -150,7 +151,9 @@ def handoff_page(
 
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
-def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -> Response:
+def handoff_detail(
+    request: Request, handoff_id: int, done: str | None = None, modele: int | None = None
+) -> Response:
     with transaction(request) as db:
         who = caller(request, db)
         if who is None:
@@ -159,7 +162,9 @@ def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -
             handoff = handoffs.get(db, who, handoff_id)
         except HandoffError:
             return not_found(request, who)
-        return handoff_page(request, db, who, handoff, done=done)
+        replies = staff_context(request).canned.for_partner(handoff.partner_id)
+        draft = replies[modele].text if modele is not None and 0 <= modele < len(replies) else ""
+        return handoff_page(request, db, who, handoff, done=done, draft=draft)
 
 
 def act(

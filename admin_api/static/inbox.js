@@ -13,6 +13,19 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
 
+  // a canned reply goes into the answer at once, to be adapted before sending
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var select = form && form.querySelector ? form.querySelector("select[data-canned-target]") : null;
+    if (!select) return;
+    var target = document.getElementById(select.getAttribute("data-canned-target"));
+    var option = select.options[select.selectedIndex];
+    if (!target || !option) return;
+    event.preventDefault();
+    target.value = option.getAttribute("data-text") || "";
+    target.focus();
+  });
+
   var STATES = {
     granted: "Activées sur ce navigateur.",
     denied: "Refusées : changez-le dans les réglages du navigateur.",
