@@ -225,6 +225,10 @@ def test_an_adviser_updates_the_places(adviser: Page, server: tuple[str, Engine]
     service.get_by_role("button", name=re.compile("^Enregistrer")).click()
     service = page.locator(f"#service-{service_id}")
     expect(service.get_by_role("alert")).to_contain_text("ne peuvent pas dépasser")
+    expect(service.get_by_label("Places disponibles")).to_have_value("13")  # what was typed stays
+    expect(service.get_by_label("Places au total")).to_have_value("12")
+    expect(service.get_by_label("Places disponibles")).to_be_focused()  # next to the message, in view
+    expect(service.get_by_role("alert")).to_be_in_viewport()
 
     service.get_by_label("Places disponibles").fill("7")
     service.get_by_label("Places au total").fill("12")

@@ -29,7 +29,9 @@ def places_page(
     status: int = 200,
     saved: str | None = None,
     error: tuple[str, str] | None = None,
+    typed: tuple[str, str] = ("", ""),
 ) -> HTMLResponse:
+    """`typed`: what was typed in the refused form (available, total), given back as it was."""
     services = services_for(db, who)
     return page(
         request,
@@ -42,6 +44,7 @@ def places_page(
         show_partner=who.role != Role.ADVISER,
         saved=saved,
         error=error,
+        typed=typed,
     )
 
 
@@ -100,7 +103,9 @@ def save_places(
                         return not_found(request, who)
                     problem = PLACES_PROBLEMS[error.code]
             if problem:
-                raise Refused(lambda db: places_page(request, db, who, 422, error=(service_id, problem)))
+                typed = ((places_available or "")[:10], (places_total or "")[:10])
+                shown = (service_id, problem)
+                raise Refused(lambda db: places_page(request, db, who, 422, error=shown, typed=typed))
     except Refused as refusal:
         return refused(request, refusal)
     return redirect(request, f"/places?saved={quote(service_id)}#service-{quote(service_id)}")
