@@ -32,6 +32,7 @@ class StaffContext:
     remind_after_hours: float = 4.0  # a question waiting longer is shown late
     poll_ms: int = 15_000  # how often the inbox pages look for changes
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
+    secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
 
 
 def staff_context(request: Request) -> StaffContext:

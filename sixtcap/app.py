@@ -108,6 +108,7 @@ def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engi
         remind_after_hours=settings.handoff.remind_after_business_hours,
         poll_ms=int(settings.handoff.inbox_poll_seconds * 1000),
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
+        secret_key=privacy.secret_key(settings),
     )
 
 
@@ -178,7 +179,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         if settings.whatsapp_access_token is not None:
             whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
             clients[whatsapp.CHANNEL] = whatsapp_client
-        notifier = WebhookClient()
+        notifier = WebhookClient(key=privacy.secret_key(settings))
         clients["webhook"] = notifier
         if settings.smtp.host:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else None

@@ -320,6 +320,7 @@ def matrix() -> list[tuple[str, str, Any, set[str]]]:
         ("PATCH", "/staff/3", {"active": True}, {"admin"}),
         ("POST", "/staff/3/api-keys", {"name": "k"}, {"adviser", "admin"}),
         ("GET", "/api-keys", None, all_staff),
+        ("GET", f"/partners/{OWN}/webhook", None, {"adviser", "admin"}),
         ("GET", "/services/mine", None, {"adviser", "other_adviser", "admin"}),
         (
             "PATCH",

@@ -91,3 +91,13 @@ def test_a_deactivated_account_does_not_get_its_keys_back(world: World) -> None:
     assert world.call("admin", "PATCH", "/staff/3", {"active": False}).status_code == 200
     assert world.call("admin", "PATCH", "/staff/3", {"active": True}).status_code == 200
     assert world.client.get("/admin/api/handoffs", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_a_partner_reads_its_webhook_secret_and_payload(world: World) -> None:
+    info = world.call("adviser", "GET", f"/partners/{OWN}/webhook").json()
+    assert info["signature_header"] == "X-Sixtcap-Signature" and len(info["secret"]) == 64
+    assert info["example"]["event"] == "handoff.created" and info["example"]["partner_id"] == OWN
+    assert world.call("other_adviser", "GET", f"/partners/{OWN}/webhook").status_code == 404
+    assert world.call("admin", "GET", f"/partners/{OWN}/webhook").json()["secret"] == info["secret"]
+    spec = world.client.get("/admin/openapi.json").json()
+    assert "WebhookPayload" in spec["components"]["schemas"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -17,9 +17,11 @@ from bot import directory
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
+from bot.enums import Role
 from bot.models import Partner, Service
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
+from bot.webhook_signing import HEADER, partner_secret
 
 router = APIRouter(tags=["catalogue"])
 Entry = Annotated[
@@ -105,6 +107,48 @@ def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
 @router.get("/partners")
 def partners(caller: Caller, db: DB) -> list[dict[str, Any]]:
     return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in directory.partners(db)]
+
+
+class WebhookPayload(BaseModel):
+    """What sixtcap POSTs to a partner's `notify_webhook_url` (no youth's words or identifiers)."""
+
+    event: Literal["handoff.created", "handoff.urgent", "handoff.again", "handoff.reminder"]
+    handoff_id: int
+    partner_id: str
+    urgent: bool
+    crisis_kind: str | None
+    concern: str | None
+    created_at: datetime
+    url: str = Field(description="the question in the advisers' inbox (login needed)")
+
+
+class WebhookInfo(BaseModel):
+    url: str | None = Field(description="where the notifications go (the catalogue's notify_webhook_url)")
+    secret: str = Field(description="this partner's signing secret: keep it private")
+    signature_header: str = Field(description="sha256=<hex HMAC-SHA256 of the raw body, key = secret>")
+    event_header: str = "X-Sixtcap-Event"
+    example: WebhookPayload
+
+
+@router.get("/partners/{partner_id}/webhook")
+def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, at: Now) -> WebhookInfo:
+    """How a partner checks the notifications it receives: its secret and an example of the payload.
+    An admin for any partner, an adviser for their own."""
+    row = db.get(Partner, partner_id)
+    if row is None or not (caller.role == Role.ADMIN or caller.partner_id == partner_id):
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    example = WebhookPayload(
+        event="handoff.created",
+        handoff_id=42,
+        partner_id=partner_id,
+        urgent=False,
+        crisis_kind=None,
+        concern="job",
+        created_at=at,
+        url=f"{staff_context(request).public_url.rstrip('/')}/admin/handoffs/42",
+    )
+    secret = partner_secret(staff_context(request).secret_key, partner_id)
+    return WebhookInfo(url=row.notify_webhook_url, secret=secret, signature_header=HEADER, example=example)
 
 
 @router.get("/partners/{partner_id}")
