@@ -33,6 +33,7 @@ class StaffContext:
     poll_ms: int = 15_000  # how often the inbox pages look for changes
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
+    staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
 
 
 def staff_context(request: Request) -> StaffContext:

@@ -480,11 +480,23 @@ def reopen(session: Session, principal: Principal, handoff_id: int, now: datetim
     return handoff
 
 
-def resolve(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+def resolve(
+    session: Session,
+    principal: Principal,
+    handoff_id: int,
+    now: datetime,
+    texts: Texts | None = None,
+    renderers: dict[str, Renderer] | None = None,
+) -> Handoff:
+    """Close the question. Closed without any answer, the youth is told (with `texts`), not left waiting."""
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
         raise HandoffError("already_resolved", "this handoff is already resolved")
     handoff.status, handoff.resolved_at, handoff.resolved_by = RESOLVED, now, "staff"
+    if texts is not None and handoff.answered_at is None:
+        partner = session.get(Partner, handoff.partner_id)
+        bubble = Outgoing(texts("handoff_closed_by_staff", partner=partner.nom if partner else ""))
+        tell_youth(session, handoff, bubble, "handoff_closed_by_staff", now, renderers or {})
     return handoff
 
 

@@ -29,6 +29,7 @@ from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory, transaction
+from bot.texts import load_texts
 from bot.yamlfile import describe_error, dotted
 from webhooks import telegram, whatsapp, widget
 from webhooks.context import ChannelContext
@@ -109,6 +110,7 @@ def connect_admin(admin: FastAPI, brain: Brain, settings: Settings, engine: Engi
         poll_ms=int(settings.handoff.inbox_poll_seconds * 1000),
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
         secret_key=privacy.secret_key(settings),
+        staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
     )
 
 

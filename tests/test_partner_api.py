@@ -101,3 +101,11 @@ def test_a_partner_reads_its_webhook_secret_and_payload(world: World) -> None:
     assert world.call("admin", "GET", f"/partners/{OWN}/webhook").json()["secret"] == info["secret"]
     spec = world.client.get("/admin/openapi.json").json()
     assert "WebhookPayload" in spec["components"]["schemas"]
+
+
+def test_a_question_closed_without_an_answer_is_told_to_the_youth(world: World) -> None:
+    assert world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/resolve").status_code == 200
+    seen = world.client.get("/widget/messages", params={"conversation_id": world.conversation, "after": 0})
+    assert "a clos ta demande" in seen.json()["messages"][-1]["text"]
+    reopened = world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reopen").json()
+    assert reopened["status"] == "open" and reopened["claimed_by"] == 3

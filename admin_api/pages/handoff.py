@@ -205,7 +205,7 @@ def act(
                 raise Refused(again) from None
     except Refused as refusal:
         return refused(request, refusal)
-    if action in ("reply", "transfer"):
+    if action in ("reply", "transfer", "resolve"):
         state.wake_sender()  # after the commit: the sender finds the message in the outbox
     if action == "transfer":  # the question belongs to another partner now: back to the list
         return redirect(request, f"/?transmise={handoff_id}")
@@ -267,7 +267,15 @@ def transfer(
 
     def change(db: Session, who: Principal) -> object:
         return handoffs.transfer(
-            db, who, handoff_id, partner_id or "", at, state.public_url, text, state.texts, state.renderers
+            db,
+            who,
+            handoff_id,
+            partner_id or "",
+            at,
+            state.public_url,
+            text,
+            state.staff_texts,
+            state.renderers,
         )
 
     return act(request, handoff_id, csrf, "transfer", change, text or "")
@@ -275,10 +283,12 @@ def transfer(
 
 @router.post("/handoffs/{handoff_id}/resolve")
 def resolve(request: Request, handoff_id: int, csrf: Text = None) -> Response:
-    at = now(request)
-    return act(
-        request, handoff_id, csrf, "resolve", lambda db, who: handoffs.resolve(db, who, handoff_id, at)
-    )
+    state, at = staff_context(request), now(request)
+
+    def change(db: Session, who: Principal) -> object:
+        return handoffs.resolve(db, who, handoff_id, at, state.staff_texts, state.renderers)
+
+    return act(request, handoff_id, csrf, "resolve", change)
 
 
 @router.post("/handoffs/{handoff_id}/reopen")

@@ -148,7 +148,7 @@ def transfer(
             at,
             state.public_url,
             body.note,
-            state.texts,
+            state.staff_texts,
             state.renderers,
         ),
     )
@@ -183,8 +183,19 @@ def reopen(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
 
 
 @router.post("/{handoff_id}/resolve")
-def resolve(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
-    return act(db, caller, handoff_id, "resolve", at, lambda: handoffs.resolve(db, caller, handoff_id, at))
+def resolve(handoff_id: RowId, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    """Close the question; closed without any answer, the youth is told."""
+    state = staff_context(request)
+    closed = act(
+        db,
+        caller,
+        handoff_id,
+        "resolve",
+        at,
+        lambda: handoffs.resolve(db, caller, handoff_id, at, state.staff_texts, state.renderers),
+    )
+    state.wake_sender()
+    return closed
 
 
 def act(
