@@ -4,13 +4,14 @@ starts): one object in the admin app's `state.context`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy import Engine
 
+from bot.canned import CannedReplies
 from bot.concerns import Concern
 from bot.handoffs import Renderer
 from bot.territory import Territory
@@ -28,6 +29,11 @@ class StaffContext:
     public_url: str
     renderers: dict[str, Renderer]  # per channel: how an adviser's answer is sent
     wake_sender: Callable[[], None]
+    remind_after_hours: float = 4.0  # a question waiting longer is shown late
+    poll_ms: int = 15_000  # how often the inbox pages look for changes
+    canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
+    secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
+    staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
 
 
 def staff_context(request: Request) -> StaffContext:

@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from admin_api.context import staff_context
 from bot.db import session_factory
+from bot.enums import Role
 from bot.staff import Principal, principal_for
 
 
@@ -37,13 +39,20 @@ def token_from(authorization: str | None, api_key: str | None) -> str | None:
     return api_key
 
 
-def principal(
+bearer = HTTPBearer(auto_error=False, description="a token from POST /api/login (12 hours)")
+api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="an API key (POST /api/staff/{id}/api-keys)"
+)
+
+
+def any_scope(
     db: DB,
     at: Now,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+    x_api_key: Annotated[str | None, Depends(api_key)] = None,
 ) -> Principal:
-    token = token_from(authorization, x_api_key)
+    """The caller, whatever their API key's scopes."""
+    token = credentials.credentials if credentials else x_api_key
     if not token:
         raise HTTPException(
             401, "log in first: Authorization: Bearer <token> or X-API-Key", {"WWW-Authenticate": "Bearer"}
@@ -56,7 +65,24 @@ def principal(
     return who
 
 
+def principal(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
+    """The caller, with a credential that is not limited to some scopes."""
+    if who.scopes:
+        raise HTTPException(403, f"this API key is limited to: {', '.join(sorted(who.scopes))}")
+    return who
+
+
+def places_caller(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
+    """An adviser or admin updating places: a key limited to "places" will do."""
+    if who.scopes and "places" not in who.scopes:
+        raise HTTPException(403, f"this API key is limited to: {', '.join(sorted(who.scopes))}")
+    if who.role not in (Role.ADVISER, Role.ADMIN):
+        raise HTTPException(403, "this needs the role adviser or admin")
+    return who
+
+
 Caller = Annotated[Principal, Depends(principal)]
+Places = Annotated[Principal, Depends(places_caller)]
 
 
 def require(*roles: str) -> Callable[[Principal], Principal]:

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bot import handoffs, history
+from bot import handoffs, history, tallies
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import insert_for, make_engine, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
+from bot.enums import Direction
 from bot.history import Bubble
 from bot.messages import Incoming, Outgoing, TurnResult
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
@@ -123,6 +124,9 @@ class Brain:
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
             reply = dialogue.respond(state, turn, now)
             count(session, incoming.channel, turn.intent, now)
+            shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
+            opened = reply.open_handoff.partner_id if reply.open_handoff else None
+            tallies.tally(session, state, incoming.channel, now, shown, opened)
             outgoing = render and incoming.reply_to and [r for m in reply.messages for r in render(m)]
             if reply.erase:
                 session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE
@@ -237,8 +241,12 @@ def apply_handoff(
         state.handoff_id = handoff.id
     if reply.escalate is not None and state.handoff_id is not None:
         handoffs.make_urgent(session, state.handoff_id, reply.escalate, now, public_url)
-    if reply.thread and state.handoff_id is not None:
+    # the youth's words while their question is open join it, a "merci" with a new question included
+    joins = reply.thread or (state.step == HANDOFF and bool(inbound.text) and not reply.close_handoff)
+    if joins and state.handoff_id is not None:
         inbound.handoff_id = state.handoff_id
+        if request is None:  # a message after the question: flagged for staff
+            handoffs.youth_wrote(session, state.handoff_id, now, public_url)
     if reply.close_handoff and inbound.handoff_id is None:
         previous = session.scalar(
             select(Message.handoff_id)
@@ -268,7 +276,7 @@ def record(
     """Store the message in and the replies out (not for a youth under 15: their rows are not added)."""
     inbound = Message(
         youth_id=youth.id,
-        direction="in",
+        direction=Direction.IN,
         channel=incoming.channel,
         text=(incoming.text or "")[:MAX_TEXT] or None,
         payload=(incoming.payload or "")[:200] or None,
@@ -283,7 +291,7 @@ def record(
         rows.append(
             Message(
                 youth_id=youth.id,
-                direction="out",
+                direction=Direction.OUT,
                 channel=incoming.channel,
                 text=message.text,
                 content={"buttons": body["buttons"], "cards": body["cards"]},

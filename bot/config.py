@@ -70,6 +70,7 @@ class WidgetSettings(Section):
 class HandoffSettings(Section):
     business_hours: str = "Mo-Fr 09:00-17:00; PH off"  # OSM opening_hours syntax, Europe/Paris
     remind_after_business_hours: float = Field(4.0, gt=0, le=200)
+    inbox_poll_seconds: float = Field(15.0, ge=0.2, le=600)
     check_every_minutes: float = Field(5.0, gt=0, le=1440)
 
 

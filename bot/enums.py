@@ -21,6 +21,15 @@ class HandoffStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class HandoffEventKind(StrEnum):
+    """What happened to a handoff besides the messages (bot/models/youth.py HandoffEvent)."""
+
+    NOTE = "note"  # an internal note: staff only
+    ASSIGN = "assign"  # given to a colleague of the same partner
+    TRANSFER = "transfer"  # moved to another partner, with a note
+    REOPEN = "reopen"
+
+
 class Channel(StrEnum):
     """Where a youth talks to sixtcap (the brain also takes other names, such as "test" in tests)."""
 

@@ -12,18 +12,20 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from opening_hours import OpeningHours
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import tallies
 from bot.audit import audit
 from bot.cards import clock, day_word
 from bot.catalogue.hours import opening_status
-from bot.enums import Direction, HandoffStatus, Role
+from bot.enums import Direction, HandoffEventKind, HandoffStatus, Role
 from bot.errors import CodedError
 from bot.messages import Button, Outgoing
-from bot.models import Handoff, Message, Partner, Staff, Youth
+from bot.models import Conversation, Handoff, HandoffEvent, Message, Partner, Staff, Youth
 from bot.outbox import enqueue
 from bot.staff import Principal
+from bot.state import CONCERN, HANDOFF, NEW, RESULTS
 from bot.texts import Texts
 
 PENDING, OPEN, RESOLVED = HandoffStatus.PENDING, HandoffStatus.OPEN, HandoffStatus.RESOLVED
@@ -38,7 +40,12 @@ KINDS = {  # each code of HandoffError, and the kind of refusal it is
     "reply_too_long": "invalid",
     "unknown_partner": "invalid",  # transfer to a partner that does not exist or is inactive
     "same_partner": "invalid",  # transfer to the partner that has it already
+    "unknown_colleague": "invalid",  # assign to someone who is not an active adviser of the partner
+    "empty_note": "invalid",
+    "note_too_long": "invalid",
+    "not_resolved": "conflict",  # reopen a question that is not resolved
 }
+NOTE_MAX = 2000
 
 
 class HandoffError(CodedError):
@@ -121,6 +128,7 @@ def announce(
     what = {
         "handoff.reminder": "Rappel : une question attend",
         "handoff.urgent": "Un jeune en danger attend une réponse",
+        "handoff.again": "Le jeune a réécrit après votre réponse",
     }.get(event, "Nouvelle question d'un jeune")
     mail = {
         "subject": f"[sixtcap] {label}{what} (n° {handoff.id})",
@@ -133,8 +141,52 @@ def announce(
         emails += list(
             session.scalars(select(Staff.email).where(Staff.role == Role.COORDINATOR, Staff.active))
         )
+    emails += [e for e in advisers_to_tell(session, handoff, event) if e not in emails]
     for email in emails:
         enqueue(session, handoff.youth_id, "email", email, [mail], now)
+
+
+WANTS = {  # which setting of an adviser asks for an e-mail on each event (bot/models/staff.py)
+    "handoff.created": "notify_new",
+    "handoff.urgent": "notify_urgent",
+    "handoff.again": "notify_again",
+    "handoff.reminder": "notify_overdue",
+}
+
+
+def advisers_to_tell(session: Session, handoff: Handoff, event: str) -> list[str]:
+    """The e-mails of the partner's active advisers who asked for this kind of event (an urgent new
+    question counts as urgent too)."""
+    settings = [WANTS[event]] if event in WANTS else []
+    if handoff.urgent and event == "handoff.created":
+        settings.append("notify_urgent")
+    if not settings:
+        return []
+    wanted = [getattr(Staff, setting).is_(True) for setting in settings]
+    query = select(Staff.email).where(
+        Staff.partner_id == handoff.partner_id, Staff.role == Role.ADVISER, Staff.active, or_(*wanted)
+    )
+    return list(session.scalars(query.order_by(Staff.id)))
+
+
+def youth_wrote(session: Session, handoff_id: int, now: datetime, public_url: str) -> None:
+    """The youth wrote into their open question: it is flagged (and unread) for staff; if an adviser had
+    answered already, those who asked to know are told it needs an answer again."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.status == RESOLVED:
+        return
+    again = handoff.answered_at is not None and (
+        handoff.youth_wrote_at is None or handoff.youth_wrote_at <= handoff.answered_at
+    )
+    handoff.youth_wrote_at = now
+    session.flush()
+    if again:
+        youth = session.get(Youth, handoff.youth_id)
+        if youth is not None:
+            tallies.add(
+                session, youth.channel, youth.source, None, now, [(tallies.AGAIN, handoff.partner_id)]
+            )
+        announce(session, handoff, "handoff.again", now, public_url)
 
 
 def active_for(session: Session, handoff_id: int | None) -> Handoff | None:
@@ -209,23 +261,88 @@ def get(session: Session, principal: Principal, handoff_id: int) -> Handoff:
     return handoff
 
 
-def thread(session: Session, handoff: Handoff, limit: int = 30) -> list[Message]:
-    """The youth's last `limit` messages, oldest first (what led to the handoff and what followed)."""
+def thread(session: Session, handoff: Handoff, limit: int = 1000) -> list[Message]:
+    """The youth's whole conversation (its last `limit` messages), oldest first: what led to the question,
+    the question itself and everything that followed, the advisers' answers included."""
     query = (
         select(Message).where(Message.youth_id == handoff.youth_id).order_by(Message.id.desc()).limit(limit)
     )
     return list(reversed(session.scalars(query).all()))
 
 
-def claim(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+def events(session: Session, handoff: Handoff) -> list[HandoffEvent]:
+    """Notes, assignments, transfers and reopenings of the handoff, oldest first."""
+    query = select(HandoffEvent).where(HandoffEvent.handoff_id == handoff.id).order_by(HandoffEvent.id)
+    return list(session.scalars(query))
+
+
+def _event(
+    session: Session,
+    handoff: Handoff,
+    kind: HandoffEventKind,
+    principal: Principal,
+    now: datetime,
+    **fields: Any,
+) -> HandoffEvent:
+    event = HandoffEvent(
+        youth_id=handoff.youth_id,
+        handoff_id=handoff.id,
+        kind=kind,
+        staff_id=principal.staff_id,
+        at=now,
+        **fields,
+    )
+    session.add(event)
+    return event
+
+
+def claim(
+    session: Session, principal: Principal, handoff_id: int, now: datetime, take_over: bool = False
+) -> Handoff:
+    """Take the question. A colleague's question is taken over only when asked explicitly (`take_over`)."""
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
         raise HandoffError("already_resolved", "this handoff is already resolved")
-    if handoff.status == OPEN and handoff.claimed_by not in (None, principal.staff_id):
-        raise HandoffError("claimed_by_another", "another adviser already handles this handoff")
+    if handoff.claimed_by not in (None, principal.staff_id):
+        if not take_over:
+            raise HandoffError("claimed_by_another", "another adviser already handles this handoff")
+        _event(session, handoff, HandoffEventKind.ASSIGN, principal, now, assignee_id=principal.staff_id)
     handoff.status, handoff.claimed_by = OPEN, principal.staff_id
     handoff.claimed_at = handoff.claimed_at or now
     return handoff
+
+
+def tell_youth(
+    session: Session,
+    handoff: Handoff,
+    bubble: Outgoing,
+    intent: str,
+    now: datetime,
+    renderers: dict[str, Renderer],
+    staff_id: int | None = None,
+) -> Message:
+    """A message to the youth about their question: stored in the conversation and delivered on the
+    youth's own channel (the widget reads the conversation itself)."""
+    youth = session.get(Youth, handoff.youth_id)
+    assert youth is not None
+    body = bubble.as_dict()
+    message = Message(
+        youth_id=youth.id,
+        direction=Direction.OUT,
+        channel=youth.channel,
+        text=bubble.text,
+        content={"buttons": body["buttons"], "cards": []},
+        intent=intent,
+        created_at=now,
+        handoff_id=handoff.id,
+        staff_id=staff_id,
+    )
+    session.add(message)
+    render = renderers.get(youth.channel)
+    if render is not None and youth.address:
+        enqueue(session, youth.id, youth.channel, youth.address, render(bubble), now)
+    session.flush()
+    return message
 
 
 def reply(
@@ -236,53 +353,88 @@ def reply(
     now: datetime,
     texts: Texts,
     renderers: dict[str, Renderer],
+    take_over: bool = False,
 ) -> Message:
-    """The adviser's answer: stored in the conversation and delivered on the youth's own channel."""
+    """The adviser's answer: stored in the conversation and delivered on the youth's own channel. A
+    question a colleague holds is answered only with `take_over` (the reply then takes it over)."""
     text = text.strip()
     if not text:
         raise HandoffError("empty_reply", "the reply is empty")
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
-        raise HandoffError("resolved_no_reply", "this handoff is resolved: reopen it by transferring it")
-    if handoff.status == PENDING:
-        claim(session, principal, handoff_id, now)
+        raise HandoffError("resolved_no_reply", "this handoff is resolved: reopen it first")
+    claim(session, principal, handoff_id, now, take_over)
     handoff.first_response_at = handoff.first_response_at or now
-    youth = session.get(Youth, handoff.youth_id)
+    handoff.answered_at = now
     partner = session.get(Partner, handoff.partner_id)
-    assert youth is not None
     bubble = Outgoing(
         texts("adviser_reply", partner=partner.nom if partner else "", text=text),
-        buttons=(Button(texts.button("handoff_close"), "handoff:close"),),
+        buttons=() if handoff.urgent else (Button(texts.button("handoff_close"), "handoff:close"),),
     )
-    body = bubble.as_dict()
-    message = Message(
-        youth_id=youth.id,
-        direction=Direction.OUT,
-        channel=youth.channel,
-        text=bubble.text,
-        content={"buttons": body["buttons"], "cards": []},
-        intent="adviser_reply",
-        created_at=now,
-        handoff_id=handoff.id,
-        staff_id=principal.staff_id,
-    )
-    session.add(message)
-    render = renderers.get(youth.channel)
-    if render is not None and youth.address:  # the widget reads the conversation itself
-        enqueue(session, youth.id, youth.channel, youth.address, render(bubble), now)
-    session.flush()
-    return message
+    return tell_youth(session, handoff, bubble, "adviser_reply", now, renderers, principal.staff_id)
+
+
+def note(session: Session, principal: Principal, handoff_id: int, text: str, now: datetime) -> HandoffEvent:
+    """An internal note: read by staff only, never sent to the youth."""
+    text = text.strip()
+    if not text:
+        raise HandoffError("empty_note", "the note is empty")
+    if len(text) > NOTE_MAX:
+        raise HandoffError("note_too_long", "the note is too long")
+    handoff = get(session, principal, handoff_id)
+    return _event(session, handoff, HandoffEventKind.NOTE, principal, now, text=text)
+
+
+def colleagues(session: Session, partner_id: str) -> list[Staff]:
+    """The active advisers of a partner, by name: who a question can be assigned to."""
+    query = select(Staff).where(Staff.partner_id == partner_id, Staff.role == Role.ADVISER, Staff.active)
+    return list(session.scalars(query.order_by(Staff.name)))
+
+
+def assign(session: Session, principal: Principal, handoff_id: int, staff_id: int, now: datetime) -> Handoff:
+    """Give the question to a colleague of the same partner (or to oneself)."""
+    handoff = get(session, principal, handoff_id)
+    if handoff.status == RESOLVED:
+        raise HandoffError("already_resolved", "this handoff is already resolved")
+    if staff_id not in {s.id for s in colleagues(session, handoff.partner_id)}:
+        raise HandoffError("unknown_colleague", f"staff {staff_id} is no active adviser of this partner")
+    handoff.status, handoff.claimed_by = OPEN, staff_id
+    handoff.claimed_at = handoff.claimed_at or now
+    _event(session, handoff, HandoffEventKind.ASSIGN, principal, now, assignee_id=staff_id)
+    return handoff
 
 
 def transfer(
-    session: Session, principal: Principal, handoff_id: int, partner_id: str, now: datetime, public_url: str
+    session: Session,
+    principal: Principal,
+    handoff_id: int,
+    partner_id: str,
+    now: datetime,
+    public_url: str,
+    note: str | None = None,
+    texts: Texts | None = None,
+    renderers: dict[str, Renderer] | None = None,
 ) -> Handoff:
+    """Move the question to another partner, with a note for them: it waits there for an adviser, the
+    history keeps both partners, and the youth is told who will answer now (with `texts`)."""
     handoff = get(session, principal, handoff_id)
     target = session.get(Partner, partner_id)
     if target is None or not target.active:
         raise HandoffError("unknown_partner", f"no active partner {partner_id!r}")
     if target.id == handoff.partner_id:
         raise HandoffError("same_partner", "the handoff is already with this partner")
+    if note is not None and len(note.strip()) > NOTE_MAX:
+        raise HandoffError("note_too_long", "the note is too long")
+    _event(
+        session,
+        handoff,
+        HandoffEventKind.TRANSFER,
+        principal,
+        now,
+        text=(note or "").strip() or None,
+        from_partner=handoff.partner_id,
+        to_partner=target.id,
+    )
     handoff.partner_id, handoff.status, handoff.claimed_by, handoff.claimed_at = (
         target.id,
         PENDING,
@@ -291,16 +443,60 @@ def transfer(
     )
     handoff.resolved_at = handoff.resolved_by = None
     handoff.reminded_at = None
+    follow_in_conversation(session, handoff)
     session.flush()
+    if texts is not None:
+        bubble = Outgoing(texts("handoff_transferred", partner=target.nom))
+        tell_youth(session, handoff, bubble, "handoff_transferred", now, renderers or {})
     announce(session, handoff, "handoff.created", now, public_url)
     return handoff
 
 
-def resolve(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+def follow_in_conversation(session: Session, handoff: Handoff) -> None:
+    """Make the youth's conversation follow the question again (its partner, its urgency), so that the
+    youth's next messages join it and the bot names the right partner; unless another question is open."""
+    conversation = session.get(Conversation, handoff.youth_id)
+    if conversation is None:
+        return
+    state = dict(conversation.state or {})
+    if state.get("handoff_id") not in (None, handoff.id):
+        return
+    state.update(handoff_id=handoff.id, handoff_partner=handoff.partner_id, handoff_urgent=handoff.urgent)
+    if state.get("step") in (None, CONCERN, RESULTS, NEW):
+        state["step"] = HANDOFF
+    conversation.state = state
+
+
+def reopen(session: Session, principal: Principal, handoff_id: int, now: datetime) -> Handoff:
+    """A resolved question handled again: open, held by whoever reopened it (an adviser)."""
+    handoff = get(session, principal, handoff_id)
+    if handoff.status != RESOLVED:
+        raise HandoffError("not_resolved", "this handoff is not resolved")
+    handoff.status, handoff.resolved_at, handoff.resolved_by = OPEN, None, None
+    if principal.role == Role.ADVISER:
+        handoff.claimed_by, handoff.claimed_at = principal.staff_id, now
+    _event(session, handoff, HandoffEventKind.REOPEN, principal, now)
+    follow_in_conversation(session, handoff)
+    return handoff
+
+
+def resolve(
+    session: Session,
+    principal: Principal,
+    handoff_id: int,
+    now: datetime,
+    texts: Texts | None = None,
+    renderers: dict[str, Renderer] | None = None,
+) -> Handoff:
+    """Close the question. Closed without any answer, the youth is told (with `texts`), not left waiting."""
     handoff = get(session, principal, handoff_id)
     if handoff.status == RESOLVED:
         raise HandoffError("already_resolved", "this handoff is already resolved")
     handoff.status, handoff.resolved_at, handoff.resolved_by = RESOLVED, now, "staff"
+    if texts is not None and handoff.answered_at is None:
+        partner = session.get(Partner, handoff.partner_id)
+        bubble = Outgoing(texts("handoff_closed_by_staff", partner=partner.nom if partner else ""))
+        tell_youth(session, handoff, bubble, "handoff_closed_by_staff", now, renderers or {})
     return handoff
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.enums import Direction
 from bot.models import Message, Youth
 from bot.privacy import Pseudonyms
 
@@ -45,12 +46,13 @@ def since(
     rows = session.scalars(
         select(Message).where(Message.youth_id == found, Message.id > after).order_by(Message.id).limit(limit)
     ).all()
-    bubbles = [bubble(row) for row in rows if row.direction == "out" or row.text]  # a pressed button: no text
+    # a pressed button has no text: not a bubble
+    bubbles = [bubble(row) for row in rows if row.direction == Direction.OUT or row.text]
     return bubbles, rows[-1].id if rows else after
 
 
 def bubble(row: Message) -> Bubble:
-    if row.direction == "in":
+    if row.direction == Direction.IN:
         return Bubble(row.id, "youth", row.text or "")
     content = row.content or {}
     return Bubble(row.id, "bot", row.text or "", content.get("buttons", []), content.get("cards", []))

@@ -41,17 +41,18 @@ def update_places(
     session: Session,
     principal: Principal,
     service_id: str,
-    available: int,
+    available: int | None,
     total: int | None,
     now: datetime,
 ) -> Capacity:
-    """Set the places of a service (`total` None keeps the known total). An adviser only for their
-    partner's services: another's does not exist for them."""
+    """Set the places of a service (`total` None keeps the known total; `available` None: unknown again,
+    the bot then says nothing about places). An adviser only for their partner's services: another's does
+    not exist for them."""
     row = session.get(Service, service_id)
     if row is None or not row.active or not principal.sees_partner(row.partner_id):
         raise PlacesError("not_found", f"no service {service_id!r} of yours")
     total = total if total is not None else row.places_total
-    problem = over_capacity(available, total)
+    problem = over_capacity(available, total) if available is not None else None
     if problem:
         raise PlacesError("over_total", problem)
     before = {"places_available": row.places_available, "places_total": row.places_total}

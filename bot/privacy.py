@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.config import RetentionSettings, Settings
+from bot.enums import HandoffStatus, OutboxStatus
 from bot.models import Conversation, Handoff, InboundEvent, Message, OutboxMessage, Youth
 from bot.models.base import Base
 
@@ -147,12 +148,13 @@ def purge(session: Session, now: datetime, retention: RetentionSettings) -> dict
         ),
         "closed_handoffs": gone(
             delete(Handoff).where(
-                Handoff.status == "resolved", Handoff.resolved_at < now - retention.closed_handoff_days * days
+                Handoff.status == HandoffStatus.RESOLVED,
+                Handoff.resolved_at < now - retention.closed_handoff_days * days,
             )
         ),
         "sent_outbox": gone(
             delete(OutboxMessage).where(
-                OutboxMessage.status.in_(("sent", "failed")),
+                OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
                 OutboxMessage.created_at < now - retention.outbox_days * days,
             )
         ),

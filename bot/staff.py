@@ -35,6 +35,7 @@ class Principal:
     role: Role
     partner_id: str | None
     name: str
+    scopes: frozenset[str] = frozenset()  # an API key limited to these (e.g. "places"); empty: no limit
 
     def sees_partner(self, partner_id: str) -> bool:
         return self.role in READERS or self.partner_id == partner_id
@@ -92,6 +93,7 @@ def change_staff(
     role: Role | None = None,
     partner_id: str | None = None,
     active: bool | None = None,
+    now: datetime | None = None,
 ) -> Staff:
     """Change a staff member's role, partner or activity; what is None stays as it is."""
     staff = session.get(Staff, staff_id)
@@ -103,6 +105,8 @@ def change_staff(
     )
     staff.role = new_role
     if active is not None:
+        if staff.active and not active and now is not None:
+            revoke_all(session, staff.id, now)  # a returning account gets new credentials, not the old ones
         staff.active = active
     return staff
 
@@ -119,8 +123,16 @@ def check_password(session: Session, email: str, password: str) -> Staff | None:
     return staff
 
 
+SCOPES = {"places": "places of the partner's services only (GET /services/mine, PATCH .../capacity)"}
+
+
 def issue_token(
-    session: Session, staff: Staff, now: datetime, kind: str = "session", name: str | None = None
+    session: Session,
+    staff: Staff,
+    now: datetime,
+    kind: str = "session",
+    name: str | None = None,
+    scopes: frozenset[str] = frozenset(),
 ) -> str:
     """A new bearer token (kind "session", expires) or API key (kind "api_key"); the clear value, once."""
     token = ("sk_" if kind == "api_key" else "st_") + secrets.token_urlsafe(32)
@@ -133,9 +145,35 @@ def issue_token(
             name=name,
             created_at=now,
             expires_at=expires,
+            scopes=" ".join(sorted(scopes)) or None,
         )
     )
     return token
+
+
+def api_keys(session: Session, staff_id: int | None = None) -> list[StaffToken]:
+    """The API keys (of one staff member if given), newest first; never their value."""
+    query = select(StaffToken).where(StaffToken.kind == "api_key").order_by(StaffToken.id.desc())
+    if staff_id is not None:
+        query = query.where(StaffToken.staff_id == staff_id)
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, key_id: int, now: datetime, owner: int | None = None) -> StaffToken:
+    """Revoke an API key (only the owner's own when `owner` is given)."""
+    key = session.get(StaffToken, key_id)
+    if key is None or key.kind != "api_key" or (owner is not None and key.staff_id != owner):
+        raise StaffError("not_found", f"no API key {key_id}")
+    key.revoked_at = key.revoked_at or now
+    return key
+
+
+def revoke_all(session: Session, staff_id: int, now: datetime) -> None:
+    """Every token and key of a staff member, e.g. when the account is deactivated: they never come back."""
+    for credential in session.scalars(
+        select(StaffToken).where(StaffToken.staff_id == staff_id, StaffToken.revoked_at.is_(None))
+    ):
+        credential.revoked_at = now
 
 
 def principal_for(session: Session, token: str, now: datetime) -> Principal | None:
@@ -150,7 +188,8 @@ def principal_for(session: Session, token: str, now: datetime) -> Principal | No
     credential, staff = row
     if credential.expires_at is not None and credential.expires_at <= now:
         return None
-    return Principal(staff.id, Role(staff.role), staff.partner_id, staff.name)
+    scopes = frozenset((credential.scopes or "").split())
+    return Principal(staff.id, Role(staff.role), staff.partner_id, staff.name, scopes)
 
 
 def revoke(session: Session, token: str, now: datetime) -> None:

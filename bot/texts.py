@@ -93,6 +93,6 @@ def load_languages(folder: Path, default: str = "fr") -> dict[str, Texts]:
     base = load_texts(folder / f"{default}.yml")
     languages = {default: base}
     for path in sorted(folder.glob("*.yml")):
-        if path.stem != default:
+        if path.stem != default and len(path.stem) == 2:  # en.yml, ar.yml (not staff_actions.fr.yml)
             languages[path.stem] = load_texts(path, base)
     return languages

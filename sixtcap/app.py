@@ -24,10 +24,13 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from admin_api import create_admin_app
 from admin_api.context import StaffContext
+from bot import privacy
 from bot.brain import Brain
+from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory
+from bot.texts import load_texts
 from bot.yamlfile import describe_error, dotted
 from sixtcap import metrics
 from sixtcap.background import Clients, Jobs
@@ -126,6 +129,11 @@ def connect_admin(
         public_url=settings.server.public_url,
         renderers={telegram.CHANNEL: telegram.render, whatsapp.CHANNEL: whatsapp.render},
         wake_sender=wake_sender,
+        remind_after_hours=settings.handoff.remind_after_business_hours,
+        poll_ms=int(settings.handoff.inbox_poll_seconds * 1000),
+        canned=load_canned(settings.data_dir / "canned_replies.yml"),
+        secret_key=privacy.secret_key(settings),
+        staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
     )
 
 

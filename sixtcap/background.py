@@ -64,7 +64,7 @@ class Clients:
             whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
             clients.by_channel[whatsapp.CHANNEL] = whatsapp_client
             clients.closers.append(whatsapp_client.aclose)
-        notifier = WebhookClient()
+        notifier = WebhookClient(key=privacy.secret_key(settings))
         clients.by_channel["webhook"] = notifier
         clients.closers.append(notifier.aclose)
         if settings.smtp.host:

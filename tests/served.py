@@ -57,6 +57,7 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
         "SIXTCAP_DATABASE_URL": database_url,
         "SIXTCAP_VAR_DIR": str(folder),
         "SIXTCAP_SECRET_KEY": SECRET_KEY,
+        "SIXTCAP_HANDOFF__INBOX_POLL_SECONDS": "0.5",  # the inbox pages look for changes twice a second
     }
     for command in (["db", "upgrade"], ["catalogue", "load"], *setup):
         sixtcap(env, *command)

@@ -4,6 +4,8 @@ Telegram. Local HTTP and SMTP sinks stand in for the partners' systems."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import socket
 import threading
 import uuid
@@ -22,7 +24,9 @@ from bot.config import SmtpSettings, TelegramSettings
 from bot.db import make_engine, transaction
 from bot.handoffs import business_hours_between, remind_overdue
 from bot.models import Handoff, Partner, Youth
+from bot.privacy import secret_key
 from bot.staff import add_staff
+from bot.webhook_signing import partner_secret
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubServer, StubTelegram
@@ -41,6 +45,7 @@ class Sink(StubServer):
 
         with self.lock:
             self.calls.append(json.loads(raw or b"{}"))
+            self.__dict__.setdefault("raw", []).append((raw, {k.lower(): v for k, v in headers.items()}))
         return 200, {"ok": True}
 
 
@@ -92,6 +97,10 @@ def test_a_new_question_is_announced_by_webhook_and_email(
         )
         assert event["url"].endswith(f"/admin/handoffs/{event['handoff_id']}")
         wait_for(lambda: mailbox.messages, 10, "the notification e-mail")
+    raw, headers = sink.raw[0]  # type: ignore[attr-defined]
+    secret = partner_secret(secret_key(settings), PARTNER)  # what GET /admin/api/partners/{id}/webhook gives
+    expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    assert headers["x-sixtcap-signature"] == expected and headers["x-sixtcap-event"] == "handoff.created"
     recipients, mail = mailbox.messages[0]
     assert recipients == ["conseillers@ml.example"] and "Nouvelle question" in mail["Subject"]
     everything = str(event) + mail.as_string()

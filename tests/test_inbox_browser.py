@@ -127,7 +127,9 @@ def test_an_adviser_answers_a_youth_and_resolves_the_question(
     page.reload()
     link = page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))
     expect(link).to_be_visible()
-    expect(page.get_by_role("link", name="En attente")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name=re.compile("^Non attribuées"))).to_have_attribute(
+        "aria-current", "page"
+    )
     no_serious_problem(page)
     page.screenshot(path="/tmp/inbox-list.png")
 
@@ -160,7 +162,8 @@ def test_an_adviser_answers_a_youth_and_resolves_the_question(
     again = page.request.post(f"/admin/handoffs/{handoff_id}/claim", form={"csrf": token or ""})
     assert again.status == 409 and "Cette question est déjà résolue." in again.text()
     page.get_by_role("link", name="Retour aux questions").click()
-    expect(page.get_by_role("link", name="Résolues")).to_have_attribute("aria-current", "page")
+    page.get_by_role("link", name=re.compile("^Toutes")).click()
+    expect(page.get_by_role("link", name=re.compile("^Toutes"))).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))).to_be_visible()
 
     with session_factory(engine)() as db:
@@ -177,9 +180,11 @@ def test_another_partners_adviser_sees_nothing(browser: Browser, server: tuple[s
     _, handoff_id = ask_an_adviser(base, engine)
     page = log_in(browser, base, OTHER)
     try:
-        for tab in ("En attente", "En cours", "Résolues"):
-            page.get_by_role("link", name=tab).click()
-            expect(page.get_by_role("link", name=tab)).to_have_attribute("aria-current", "page")
+        for tab in ("Mes questions", "Non attribuées", "Urgentes", "Toutes"):
+            page.get_by_role("link", name=re.compile(f"^{tab}")).click()
+            expect(page.get_by_role("link", name=re.compile(f"^{tab}"))).to_have_attribute(
+                "aria-current", "page"
+            )
             expect(page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b"))).to_have_count(0)
         response = page.goto(f"/admin/handoffs/{handoff_id}")
         assert response is not None and response.status == 404
@@ -220,6 +225,10 @@ def test_an_adviser_updates_the_places(adviser: Page, server: tuple[str, Engine]
     service.get_by_role("button", name=re.compile("^Enregistrer")).click()
     service = page.locator(f"#service-{service_id}")
     expect(service.get_by_role("alert")).to_contain_text("ne peuvent pas dépasser")
+    expect(service.get_by_label("Places disponibles")).to_have_value("13")  # what was typed stays
+    expect(service.get_by_label("Places au total")).to_have_value("12")
+    expect(service.get_by_label("Places disponibles")).to_be_focused()  # next to the message, in view
+    expect(service.get_by_role("alert")).to_be_in_viewport()
 
     service.get_by_label("Places disponibles").fill("7")
     service.get_by_label("Places au total").fill("12")
@@ -322,7 +331,7 @@ def test_urgent_questions_come_first_and_are_marked(adviser: Page, server: tuple
         assert handoff is not None
         handoff.urgent = True
     page = adviser
-    page.reload()
+    page.goto("/admin/?view=all")
     items = page.locator("li.handoff")
     expect(items.first).to_contain_text(f"Question n° {pressing}")
     expect(items.first.locator(".badge")).to_have_text("Urgent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import yaml
 
 from bot.catalogue.hours import OpeningStatus
@@ -46,8 +47,9 @@ def test_remote_services_come_one_for_two() -> None:
     assert order == ["local0", "local1", "remote0", "local2", "local3", "remote1", "remote2"]
 
 
-def test_every_text_fits_a_bubble() -> None:
-    texts = yaml.safe_load((DATA / "dialogue" / "fr.yml").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", ["fr.yml", "staff_actions.fr.yml"])
+def test_every_text_fits_a_bubble(name: str) -> None:
+    texts = yaml.safe_load((DATA / "dialogue" / name).read_text(encoding="utf-8"))
 
     def strings(value: object) -> list[str]:
         if isinstance(value, str):

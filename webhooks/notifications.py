@@ -11,16 +11,25 @@ import httpx
 
 from bot.config import SmtpSettings
 from bot.outbox import Claimed
+from bot.webhook_signing import HEADER, body_of, partner_secret, signature
 from webhooks.delivery import Failed, Outcome, Retry, Sent
 
 
 class WebhookClient:
-    def __init__(self, timeout: float = 10) -> None:
+    """Signed JSON POSTs (bot/webhook_signing.py) when given sixtcap's secret key."""
+
+    def __init__(self, timeout: float = 10, key: bytes | None = None) -> None:
         self.http = httpx.AsyncClient(timeout=timeout)
+        self.key = key
 
     async def send(self, row: Claimed) -> Outcome:
+        payload = row.request["json"]
+        body = body_of(payload)
+        headers = {"Content-Type": "application/json", "X-Sixtcap-Event": str(payload.get("event", ""))}
+        if self.key is not None:
+            headers[HEADER] = signature(partner_secret(self.key, str(payload.get("partner_id", ""))), body)
         try:
-            response = await self.http.post(row.recipient, json=row.request["json"])
+            response = await self.http.post(row.recipient, content=body, headers=headers)
         except httpx.HTTPError as error:
             return Retry(f"partner webhook unreachable: {type(error).__name__}")
         if response.status_code < 300:

@@ -22,12 +22,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
+from bot.enums import Channel
 from bot.messages import Button, Card, Incoming, Outgoing
 from bot.outbox import Claimed
 from webhooks.context import channel_context
 from webhooks.delivery import Failed, Outcome, Retry, Sent
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MEDIA_FIELDS = (
     "sticker",

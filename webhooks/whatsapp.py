@@ -25,13 +25,14 @@ from fastapi.responses import PlainTextResponse
 
 from bot.config import Settings
 from bot.db import session_factory
+from bot.enums import Channel
 from bot.messages import Card, Incoming, Outgoing
 from bot.outbox import Claimed, record_delivery
 from bot.reply_window import ReplyWindow, reply_window
 from webhooks.context import channel_context
 from webhooks.delivery import Failed, Outcome, Retry, Sent, shorten
 
-CHANNEL = "whatsapp"
+CHANNEL = Channel.WHATSAPP
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}  # Meta's "too many messages" error codes
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["whatsapp"])

@@ -19,11 +19,12 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
 from bot.brain import Brain
+from bot.enums import Channel
 from bot.history import Bubble
 from bot.messages import Incoming
 from webhooks.context import channel_context
 
-CHANNEL = "widget"
+CHANNEL = Channel.WIDGET
 STATIC = Path(__file__).resolve().parent / "static"
 
 router = APIRouter(prefix="/widget", tags=["widget"])

@@ -1,208 +1,138 @@
-"""The inbox: the handoffs a staff member sees, one handoff with its conversation, and the actions
-(claim, reply, resolve) done through the same services and audit as the JSON API."""
+"""The inbox list: the views Mine / Unassigned / Urgent / All with their counts, search and filters,
+unread marks and waiting-time badges, and the small JSON stamp the pages poll to refresh themselves."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from admin_api.context import staff_context
-from admin_api.pages.rendering import not_found, page, redirect, reserved
-from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
-from bot import handoffs
-from bot.enums import Role
-from bot.handoffs import HandoffError
-from bot.models import Handoff, Message, Partner, Staff, Youth
-from bot.staff import Principal
+from admin_api.pages.rendering import HERE, page
+from admin_api.pages.session import caller, login_redirect, now, transaction
+from bot import directory, inbox, notifications
+from bot.enums import Channel, HandoffStatus, Role
+from bot.inbox import Filters, View
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Form(max_length=5000)]
 
-
-TABS = (("pending", "En attente"), ("open", "En cours"), ("resolved", "Résolues"))
-STATUS = {"pending": "En attente", "open": "En cours", "resolved": "Résolue"}
-CHANNELS = {"widget": "site web", "telegram": "Telegram", "whatsapp": "WhatsApp"}
-DONE = {
-    "claim": "Vous avez pris en charge cette question.",
-    "reply": "Réponse envoyée au jeune.",
-    "resolve": "Question marquée comme résolue.",
+VIEWS: dict[str, str] = {
+    View.MINE: "Mes questions",
+    View.UNASSIGNED: "Non attribuées",
+    View.URGENT: "Urgentes",
+    View.ALL: "Toutes",
 }
-
-
-def partner_names(db: Session) -> dict[str, str]:
-    return dict(db.execute(select(Partner.id, Partner.nom)).tuples().all())
+EMPTY: dict[str, str] = {
+    View.MINE: "Vous n'avez aucune question en cours.",
+    View.UNASSIGNED: "Aucune question en attente d'un conseiller.",
+    View.URGENT: "Aucune question urgente.",
+    View.ALL: "Aucune question.",
+}
+STATUS: dict[str, str] = {
+    HandoffStatus.PENDING: "En attente",
+    HandoffStatus.OPEN: "En cours",
+    HandoffStatus.RESOLVED: "Résolue",
+}
+CHANNELS: dict[str, str] = {
+    Channel.WIDGET: "site web",
+    Channel.TELEGRAM: "Telegram",
+    Channel.WHATSAPP: "WhatsApp",
+}
+WAITING_CHOICES = {"4": "plus de 4 h", "24": "plus de 24 h", "72": "plus de 3 jours"}
 
 
 def concern_labels(request: Request) -> dict[str, str]:
     return {name: concern.label for name, concern in staff_context(request).concerns.items()}
 
 
+def waited(since: datetime | None, at: datetime) -> str:
+    """'12 min', '3 h', '2 j': how long the youth has been waiting."""
+    if since is None:
+        return ""
+    minutes = max(0, int((at - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} j"
+
+
+def filters_from(request: Request) -> Filters:
+    query = request.query_params
+    waiting = query.get("attente", "")
+    return Filters(
+        text=query.get("q", "")[:200],
+        partner_id=query.get("structure", "")[:80],
+        status=query.get("statut", "")[:20],
+        concern=query.get("sujet", "")[:40],
+        commune=query.get("ville", "")[:80],
+        urgent=query.get("urgent") == "1",
+        waiting_hours=float(waiting) if waiting in WAITING_CHOICES else None,
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
-def inbox(request: Request, status: str = "pending") -> Response:
-    if status not in STATUS:
-        status = "pending"
+def inbox_page(request: Request, view: str = "") -> Response:
+    context = staff_context(request)
     with transaction(request) as db:
         who = caller(request, db)
         if who is None:
             return login_redirect(request)
-        rows = handoffs.list_handoffs(db, who, status)
-        counts = handoffs.counts(db, who)
-        names = partner_names(db)
+        counts = inbox.counts(db, who)
+        if view not in set(View):
+            view = View.MINE if counts[View.MINE] else View.UNASSIGNED
+        filters = filters_from(request)
+        at = now(request)
+        rows = inbox.rows(db, who, View(view), filters, at)
+        names = directory.partner_names(db)
+        holders = directory.staff_names(db, [r.handoff.claimed_by for r in rows if r.handoff.claimed_by])
+        stamp = inbox.version(db, who)
+    late_after = timedelta(hours=context.remind_after_hours)
     return page(
         request,
         who,
         "inbox.html",
         section="inbox",
-        tabs=[(key, label, counts.get(key, 0)) for key, label in TABS],
-        current=status,
-        status_label=dict(TABS)[status],
-        handoffs=rows,
+        views=[(key, label, counts[View(key)]) for key, label in VIEWS.items()],
+        current=view,
+        view_label=VIEWS[view],
+        empty=EMPTY[view],
+        rows=rows,
         partners=names,
+        holders=holders,
         concerns=concern_labels(request),
+        statuses=STATUS,
+        waiting_choices=WAITING_CHOICES,
+        filters=filters,
+        filtered=filters != Filters(),
+        waited=lambda since: waited(since, at),
+        late=lambda since: since is not None and at - since > late_after,
         show_partner=who.role != Role.ADVISER,
+        transferred=request.query_params.get("transmise", "")[:10],
+        version=stamp,
+        poll_ms=context.poll_ms,
     )
 
 
-def author(message: Message, staff_names: dict[int, str]) -> str:
-    if message.direction == "in":
-        return "Le jeune"
-    if message.staff_id:
-        return staff_names.get(message.staff_id, "Conseiller ou conseillère")
-    return "sixtcap"
-
-
-def handoff_page(
-    request: Request,
-    db: Session,
-    who: Principal,
-    handoff: Handoff,
-    status: int = 200,
-    error: str | None = None,
-    done: str | None = None,
-    draft: str = "",
-) -> HTMLResponse:
-    messages = [m for m in handoffs.thread(db, handoff) if m.text]
-    people = {m.staff_id for m in messages if m.staff_id}
-    if handoff.claimed_by:
-        people.add(handoff.claimed_by)
-    staff_names = dict(db.execute(select(Staff.id, Staff.name).where(Staff.id.in_(people))).tuples().all())
-    youth = db.get(Youth, handoff.youth_id)
-    partner = db.get(Partner, handoff.partner_id)
-    conversation = [
-        {"who": author(m, staff_names), "side": m.direction, "staff": bool(m.staff_id), "m": m}
-        for m in messages
-    ]
-    return page(
-        request,
-        who,
-        "handoff.html",
-        status,
-        section="inbox",
-        h=handoff,
-        status_label=STATUS.get(handoff.status, handoff.status),
-        partner=partner.nom if partner else handoff.partner_id,
-        concern=concern_labels(request).get(handoff.concern or "", handoff.concern or ""),
-        channel=CHANNELS.get(youth.channel, youth.channel) if youth else "",
-        claimed_by=staff_names.get(handoff.claimed_by or 0),
-        conversation=conversation,
-        can_act=who.writes,
-        error=error,
-        done=DONE.get(done or ""),
-        draft=draft,
-    )
-
-
-@router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
-def handoff_detail(request: Request, handoff_id: int, done: str | None = None) -> Response:
+@router.get("/updates")
+def updates(request: Request) -> Response:
+    """What the pages poll: a stamp that moves when the inbox changes, and the counts of the views."""
     with transaction(request) as db:
         who = caller(request, db)
         if who is None:
-            return login_redirect(request)
-        try:
-            handoff = handoffs.get(db, who, handoff_id)
-        except HandoffError:
-            return not_found(request, who)
-        return handoff_page(request, db, who, handoff, done=done)
+            return JSONResponse({"error": "login"}, status_code=401, headers={"Cache-Control": "no-store"})
+        counts = inbox.counts(db, who)
+        body = {
+            "version": inbox.version(db, who),
+            "counts": {str(k): v for k, v in counts.items()},
+            "notify": notifications.settings_of(db, who.staff_id),
+        }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-PROBLEMS = {  # by HandoffError.code
-    "already_resolved": "Cette question est déjà résolue.",
-    "claimed_by_another": "Un autre conseiller ou une autre conseillère s'en occupe déjà.",
-    "resolved_no_reply": "Cette question est résolue : on ne peut plus y répondre.",
-    "empty_reply": "Écrivez une réponse avant d'envoyer.",
-    "reply_too_long": "La réponse dépasse 2\u00a0000 caractères.",
-}
-
-
-def in_french(error: HandoffError) -> str:
-    return PROBLEMS.get(error.code, "Action impossible.")
-
-
-def act(
-    request: Request, handoff_id: int, csrf: str | None, action: str, text: str | None = None
-) -> Response:
-    """claim, reply or resolve, as the JSON API does it (same services, same audit entries)."""
-    state = staff_context(request)
-    try:
-        with transaction(request) as db:
-            who = poster(request, db, csrf)
-            if isinstance(who, Response):
-                return who
-            try:
-                handoffs.get(db, who, handoff_id)  # another partner's handoff does not exist for them
-            except HandoffError:
-                return not_found(request, who)
-            if not who.writes:
-                return reserved(request, who)
-            at = now(request)
-            try:
-                if action == "reply" and text is not None and len(text.strip()) > 2000:
-                    raise HandoffError("reply_too_long", "the reply is too long")
-                changes = {
-                    "claim": lambda: handoffs.claim(db, who, handoff_id, at),
-                    "reply": lambda: handoffs.reply(
-                        db, who, handoff_id, text or "", at, state.texts, state.renderers
-                    ),
-                    "resolve": lambda: handoffs.resolve(db, who, handoff_id, at),
-                }
-                handoffs.perform(db, who, handoff_id, action, at, changes[action])
-            except HandoffError as error:
-                problem = in_french(error)
-                code = {"not_found": 404, "conflict": 409}.get(error.kind, 422)
-
-                def again(db: Session) -> Response:
-                    return handoff_page(
-                        request,
-                        db,
-                        who,
-                        handoffs.get(db, who, handoff_id),
-                        code,
-                        error=problem,
-                        draft=text or "",
-                    )
-
-                raise Refused(again) from None
-    except Refused as refusal:
-        return refused(request, refusal)
-    if action == "reply":
-        state.wake_sender()  # after the commit: the sender finds the message in the outbox
-    return redirect(request, f"/handoffs/{handoff_id}?done={action}")
-
-
-@router.post("/handoffs/{handoff_id}/claim")
-def claim(request: Request, handoff_id: int, csrf: Text = None) -> Response:
-    return act(request, handoff_id, csrf, "claim")
-
-
-@router.post("/handoffs/{handoff_id}/reply")
-def reply(request: Request, handoff_id: int, csrf: Text = None, text: Text = None) -> Response:
-    return act(request, handoff_id, csrf, "reply", text)
-
-
-@router.post("/handoffs/{handoff_id}/resolve")
-def resolve(request: Request, handoff_id: int, csrf: Text = None) -> Response:
-    return act(request, handoff_id, csrf, "resolve")
+@router.get("/static/inbox.js")
+def script() -> FileResponse:
+    return FileResponse(
+        HERE / "static" / "inbox.js", media_type="text/javascript", headers={"Cache-Control": "max-age=300"}
+    )

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from admin_api.pages.forms import Text
 from admin_api.pages.rendering import HERE, forbidden, redirect, render
 from admin_api.pages.security import COOKIE, LOGIN_COOKIE, csrf_for, csrf_ok, root, safe_next, session_token
 from admin_api.pages.session import caller, login_redirect, now, transaction
 from bot.staff import SESSION_LIFETIME, check_password, issue_token, revoke
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Form(max_length=5000)]
 
 
 def login_form(

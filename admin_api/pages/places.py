@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from admin_api.pages.inbox import partner_names
+from admin_api.pages.forms import Text
 from admin_api.pages.rendering import error_page, not_found, page, redirect, reserved
 from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
 from admin_api.routes.catalogue import CapacityIn
+from bot.directory import partner_names
 from bot.enums import Role
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Form(max_length=5000)]
 
 
 def places_page(
@@ -30,7 +29,9 @@ def places_page(
     status: int = 200,
     saved: str | None = None,
     error: tuple[str, str] | None = None,
+    typed: tuple[str, str] = ("", ""),
 ) -> HTMLResponse:
+    """`typed`: what was typed in the refused form (available, total), given back as it was."""
     services = services_for(db, who)
     return page(
         request,
@@ -43,6 +44,7 @@ def places_page(
         show_partner=who.role != Role.ADVISER,
         saved=saved,
         error=error,
+        typed=typed,
     )
 
 
@@ -101,7 +103,9 @@ def save_places(
                         return not_found(request, who)
                     problem = PLACES_PROBLEMS[error.code]
             if problem:
-                raise Refused(lambda db: places_page(request, db, who, 422, error=(service_id, problem)))
+                typed = ((places_available or "")[:10], (places_total or "")[:10])
+                shown = (service_id, problem)
+                raise Refused(lambda db: places_page(request, db, who, 422, error=shown, typed=typed))
     except Refused as refusal:
         return refused(request, refusal)
     return redirect(request, f"/places?saved={quote(service_id)}#service-{quote(service_id)}")

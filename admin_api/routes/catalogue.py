@@ -6,20 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from admin_api.context import staff_context
-from admin_api.deps import DB, Admin, Adviser, Caller, Now
+from admin_api.deps import DB, Admin, Caller, Now, Places
+from bot import directory
 from bot.audit import audit
 from bot.catalogue.editing import partner_raw, save_partner
 from bot.catalogue.files import CatalogueInvalid
+from bot.enums import Role
 from bot.models import Partner, Service
-from bot.places import PlacesError, update_places
+from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
+from bot.webhook_signing import HEADER, partner_secret
 
 router = APIRouter(tags=["catalogue"])
 Entry = Annotated[
@@ -30,6 +32,28 @@ Entry = Annotated[
 class CapacityIn(BaseModel):
     places_available: int = Field(ge=0, le=100_000)
     places_total: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class CapacityPatch(BaseModel):
+    places_available: int | None = Field(
+        ge=0,
+        le=100_000,
+        description="places left now; null: unknown again (the bot says nothing about places)",
+    )
+    places_total: int | None = Field(default=None, ge=0, le=100_000, description="null keeps the known total")
+
+
+class CapacityItem(CapacityPatch):
+    service_id: str = Field(min_length=1, max_length=80)
+
+
+class MyService(BaseModel):
+    id: str
+    nom: str
+    partner_id: str
+    places_available: int | None
+    places_total: int | None
+    capacity_updated_at: datetime | None
 
 
 class CapacityOut(BaseModel):
@@ -82,8 +106,49 @@ def _save(db: DB, request: Request, raw: dict[str, Any], at: datetime) -> None:
 
 @router.get("/partners")
 def partners(caller: Caller, db: DB) -> list[dict[str, Any]]:
-    rows = db.scalars(select(Partner).order_by(Partner.id)).all()
-    return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in rows]
+    return [{"id": p.id, "nom": p.nom, "kind": p.kind, "active": p.active} for p in directory.partners(db)]
+
+
+class WebhookPayload(BaseModel):
+    """What sixtcap POSTs to a partner's `notify_webhook_url` (no youth's words or identifiers)."""
+
+    event: Literal["handoff.created", "handoff.urgent", "handoff.again", "handoff.reminder"]
+    handoff_id: int
+    partner_id: str
+    urgent: bool
+    crisis_kind: str | None
+    concern: str | None
+    created_at: datetime
+    url: str = Field(description="the question in the advisers' inbox (login needed)")
+
+
+class WebhookInfo(BaseModel):
+    url: str | None = Field(description="where the notifications go (the catalogue's notify_webhook_url)")
+    secret: str = Field(description="this partner's signing secret: keep it private")
+    signature_header: str = Field(description="sha256=<hex HMAC-SHA256 of the raw body, key = secret>")
+    event_header: str = "X-Sixtcap-Event"
+    example: WebhookPayload
+
+
+@router.get("/partners/{partner_id}/webhook")
+def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, at: Now) -> WebhookInfo:
+    """How a partner checks the notifications it receives: its secret and an example of the payload.
+    An admin for any partner, an adviser for their own."""
+    row = db.get(Partner, partner_id)
+    if row is None or not (caller.role == Role.ADMIN or caller.partner_id == partner_id):
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    example = WebhookPayload(
+        event="handoff.created",
+        handoff_id=42,
+        partner_id=partner_id,
+        urgent=False,
+        crisis_kind=None,
+        concern="job",
+        created_at=at,
+        url=f"{staff_context(request).public_url.rstrip('/')}/admin/handoffs/42",
+    )
+    secret = partner_secret(staff_context(request).secret_key, partner_id)
+    return WebhookInfo(url=row.notify_webhook_url, secret=secret, signature_header=HEADER, example=example)
 
 
 @router.get("/partners/{partner_id}")
@@ -114,7 +179,7 @@ def update_partner(
 
 @router.delete("/partners/{partner_id}")
 def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    services = db.scalars(select(Service).where(Service.partner_id == partner_id)).all()
+    services = directory.services_of(db, partner_id)
     return _deactivate(db, caller, "partner", found(db, Partner, partner_id), at, services)
 
 
@@ -188,6 +253,18 @@ def create_service(
     return service(service_id, caller, db)
 
 
+@router.get("/services/mine")
+def my_services(caller: Places, db: DB) -> list[MyService]:
+    """The active services whose places the caller keeps up to date (an admin: all)."""
+    return [MyService.model_validate(s, from_attributes=True) for s in services_for(db, caller)]
+
+
+@router.patch("/services/capacity")
+def capacity_bulk(body: list[CapacityItem], caller: Places, db: DB, at: Now) -> list[CapacityOut]:
+    """Several services at once, all or nothing: one refused entry leaves every service as it was."""
+    return [_places(db, caller, item.service_id, item, at) for item in body[:500]]
+
+
 @router.get("/services/{service_id}")
 def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     row = found(db, Service, service_id)
@@ -217,11 +294,16 @@ def deactivate_service(service_id: str, caller: Admin, db: DB, at: Now) -> dict[
     return _deactivate(db, caller, "service", found(db, Service, service_id), at)
 
 
-@router.patch("/services/{service_id}/capacity")
-def capacity(service_id: str, body: CapacityIn, caller: Adviser, db: DB, at: Now) -> CapacityOut:
-    """The daily update of places: an adviser for their partner's services."""
+def _places(db: DB, caller: Principal, service_id: str, body: CapacityPatch, at: datetime) -> CapacityOut:
     try:
         updated = update_places(db, caller, service_id, body.places_available, body.places_total, at)
     except PlacesError as error:
-        raise HTTPException(404 if error.code == "not_found" else 422, str(error)) from None
+        raise HTTPException(404 if error.code == "not_found" else 422, f"{service_id}: {error}") from None
     return CapacityOut(**asdict(updated))
+
+
+@router.patch("/services/{service_id}/capacity")
+def capacity(service_id: str, body: CapacityPatch, caller: Places, db: DB, at: Now) -> CapacityOut:
+    """The daily update of places: an adviser for their partner's services (an API key with the scope
+    "places" will do)."""
+    return _places(db, caller, service_id, body, at)

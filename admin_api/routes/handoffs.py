@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
-from bot import handoffs
+from bot import directory, handoffs
 from bot.enums import Direction, HandoffStatus
 from bot.handoffs import HandoffError
-from bot.models import Handoff, Youth
+from bot.models import Handoff
 from bot.staff import Principal
 
 router = APIRouter(prefix="/handoffs", tags=["handoffs"])
@@ -51,16 +51,25 @@ class HandoffDetail(HandoffOut):
 
 class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    take_over: bool = Field(False, description="answer a question a colleague holds, and take it over")
 
 
 class TransferIn(BaseModel):
     partner_id: str = Field(min_length=1, max_length=80)
+    note: str | None = Field(None, max_length=2000, description="for the partner receiving it; staff only")
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, description="internal: never sent to the youth")
+
+
+class AssignIn(BaseModel):
+    staff_id: int = Field(ge=1, le=2_147_483_647, description="an active adviser of the handoff's partner")
 
 
 def out(db: DB, handoff: Handoff) -> HandoffOut:
-    youth = db.get(Youth, handoff.youth_id)
     fields = {k: getattr(handoff, k) for k in HandoffOut.model_fields if k != "channel"}
-    return HandoffOut(channel=youth.channel if youth else "", **fields)
+    return HandoffOut(channel=directory.youth_channel(db, handoff.youth_id), **fields)
 
 
 def fail(error: HandoffError) -> HTTPException:
@@ -111,7 +120,9 @@ def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, d
         handoff_id,
         "reply",
         at,
-        lambda: handoffs.reply(db, caller, handoff_id, body.text, at, state.texts, state.renderers),
+        lambda: handoffs.reply(
+            db, caller, handoff_id, body.text, at, state.texts, state.renderers, body.take_over
+        ),
     )
     state.wake_sender()
     return answered
@@ -121,22 +132,70 @@ def reply(handoff_id: RowId, body: ReplyIn, request: Request, caller: Adviser, d
 def transfer(
     handoff_id: RowId, body: TransferIn, request: Request, caller: Adviser, db: DB, at: Now
 ) -> HandoffOut:
-    url = staff_context(request).public_url
+    """To another partner, with a note for them; the youth is told who will answer now."""
+    state = staff_context(request)
     moved = act(
         db,
         caller,
         handoff_id,
         "transfer",
         at,
-        lambda: handoffs.transfer(db, caller, handoff_id, body.partner_id, at, url),
+        lambda: handoffs.transfer(
+            db,
+            caller,
+            handoff_id,
+            body.partner_id,
+            at,
+            state.public_url,
+            body.note,
+            state.staff_texts,
+            state.renderers,
+        ),
     )
     staff_context(request).wake_sender()
     return moved
 
 
+@router.post("/{handoff_id}/note")
+def note(handoff_id: RowId, body: NoteIn, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    """An internal note, read by staff only."""
+    return act(
+        db, caller, handoff_id, "note", at, lambda: handoffs.note(db, caller, handoff_id, body.text, at)
+    )
+
+
+@router.post("/{handoff_id}/assign")
+def assign(handoff_id: RowId, body: AssignIn, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    """Give the question to a colleague of the same partner."""
+    return act(
+        db,
+        caller,
+        handoff_id,
+        "assign",
+        at,
+        lambda: handoffs.assign(db, caller, handoff_id, body.staff_id, at),
+    )
+
+
+@router.post("/{handoff_id}/reopen")
+def reopen(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    return act(db, caller, handoff_id, "reopen", at, lambda: handoffs.reopen(db, caller, handoff_id, at))
+
+
 @router.post("/{handoff_id}/resolve")
-def resolve(handoff_id: RowId, caller: Adviser, db: DB, at: Now) -> HandoffOut:
-    return act(db, caller, handoff_id, "resolve", at, lambda: handoffs.resolve(db, caller, handoff_id, at))
+def resolve(handoff_id: RowId, request: Request, caller: Adviser, db: DB, at: Now) -> HandoffOut:
+    """Close the question; closed without any answer, the youth is told."""
+    state = staff_context(request)
+    closed = act(
+        db,
+        caller,
+        handoff_id,
+        "resolve",
+        at,
+        lambda: handoffs.resolve(db, caller, handoff_id, at, state.staff_texts, state.renderers),
+    )
+    state.wake_sender()
+    return closed
 
 
 def act(

@@ -1,20 +1,19 @@
-"""Staff accounts (admins only), API keys, and the audit log and statistics (coordinators, admins)."""
+"""Staff accounts (admins only), API keys, and the audit log (coordinators, admins)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from admin_api.deps import DB, Admin, Now, Reader, RowId
-from bot import handoffs
-from bot.audit import audit
+from admin_api.deps import DB, Admin, Caller, Now, Reader, RowId
+from bot import directory
+from bot.audit import audit, entries
 from bot.enums import Role
-from bot.models import AuditEntry, Conversation, DailyCount, Staff
-from bot.staff import StaffError, add_staff, change_staff, issue_token
+from bot.models import Staff, StaffToken
+from bot.staff import StaffError, add_staff, api_keys, change_staff, issue_token, revoke_key
 
 router = APIRouter(tags=["staff"])
 
@@ -44,6 +43,24 @@ class StaffOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    scopes: list[Literal["places"]] = Field(
+        default_factory=list,
+        description="limit the key: 'places' (places only); empty: everything the staff may do",
+    )
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    staff_id: int
+    name: str | None
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewApiKey(BaseModel):
+    api_key: str = Field(description="shown once: keep it safe")
+    id: int
 
 
 def fail(error: StaffError) -> HTTPException:
@@ -63,7 +80,7 @@ def out(staff: Staff) -> StaffOut:
 
 @router.get("/staff")
 def list_staff(caller: Admin, db: DB) -> list[StaffOut]:
-    return [out(s) for s in db.scalars(select(Staff).order_by(Staff.id))]
+    return [out(s) for s in directory.all_staff(db)]
 
 
 @router.post("/staff", status_code=201)
@@ -81,7 +98,7 @@ def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: N
     staff = db.get(Staff, staff_id)
     before = out(staff).model_dump() if staff is not None else None
     try:
-        staff = change_staff(db, staff_id, body.role, body.partner_id, body.active)
+        staff = change_staff(db, staff_id, body.role, body.partner_id, body.active, at)
     except StaffError as error:
         raise fail(error) from None
     audit(db, caller.staff_id, "update", "staff", staff_id, before, out(staff).model_dump(), at)
@@ -89,14 +106,55 @@ def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: N
 
 
 @router.post("/staff/{staff_id}/api-keys", status_code=201)
-def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Admin, db: DB, at: Now) -> dict[str, str]:
-    """A key for an integration, acting as this staff member. Shown once: keep it safe."""
+def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Caller, db: DB, at: Now) -> NewApiKey:
+    """A key for an integration, acting as this staff member (an admin for anyone, an adviser for
+    themself), limited to `scopes` if given. Shown once: keep it safe."""
     staff = db.get(Staff, staff_id)
-    if staff is None:
+    if staff is None or (caller.role != Role.ADMIN and staff_id != caller.staff_id):
         raise HTTPException(404, f"no staff {staff_id}")
-    key = issue_token(db, staff, at, kind="api_key", name=body.name)
-    audit(db, caller.staff_id, "api_key", "staff", staff_id, None, {"name": body.name}, at)
-    return {"api_key": key}
+    if not staff.active:
+        raise HTTPException(409, "this account is deactivated")
+    key = issue_token(db, staff, at, kind="api_key", name=body.name, scopes=frozenset(body.scopes))
+    created = api_keys(db, staff_id)[0]
+    audit(
+        db,
+        caller.staff_id,
+        "api_key",
+        "staff",
+        staff_id,
+        None,
+        {"name": body.name, "scopes": body.scopes},
+        at,
+    )
+    return NewApiKey(api_key=key, id=created.id)
+
+
+def key_out(key: StaffToken) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        staff_id=key.staff_id,
+        name=key.name,
+        scopes=(key.scopes or "").split(),
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+@router.get("/api-keys")
+def list_api_keys(caller: Caller, db: DB) -> list[ApiKeyOut]:
+    """Every key for an admin; one's own for others. Never the key itself."""
+    return [key_out(k) for k in api_keys(db, None if caller.role == Role.ADMIN else caller.staff_id)]
+
+
+@router.delete("/api-keys/{key_id}")
+def revoke_api_key(key_id: RowId, caller: Caller, db: DB, at: Now) -> ApiKeyOut:
+    """Revoke a key at once (an admin any key, others their own)."""
+    try:
+        key = revoke_key(db, key_id, at, None if caller.role == Role.ADMIN else caller.staff_id)
+    except StaffError as error:
+        raise fail(error) from None
+    audit(db, caller.staff_id, "revoke_key", "api_key", key_id, None, {"revoked": True}, at)
+    return key_out(key)
 
 
 class AuditOut(BaseModel):
@@ -112,22 +170,4 @@ class AuditOut(BaseModel):
 
 @router.get("/audit")
 def audit_log(caller: Reader, db: DB, entity: str | None = None, limit: int = 100) -> list[AuditOut]:
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000)))
-    if entity:
-        query = query.where(AuditEntry.entity == entity)
-    return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
-
-
-@router.get("/stats")
-def stats(caller: Reader, db: DB) -> dict[str, Any]:
-    """Conversations, intents and handoffs, counted: nothing that identifies a youth."""
-    counted = db.execute(
-        select(DailyCount.intent, func.sum(DailyCount.count)).group_by(DailyCount.intent)
-    ).all()
-    intents = {intent: int(total) for intent, total in counted}
-    return {
-        "conversations": db.scalar(select(func.count()).select_from(Conversation)) or 0,
-        "messages_in": sum(intents.values()),
-        "intents": intents,
-        "handoffs": handoffs.stats(db),
-    }
+    return [AuditOut.model_validate(e, from_attributes=True) for e in entries(db, entity, limit)]

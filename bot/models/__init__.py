@@ -4,15 +4,27 @@ youths, and only there, so that a youth can be erased completely."""
 from bot.models.base import Base
 from bot.models.catalogue import Location, Partner, Service, service_locations
 from bot.models.staff import AuditEntry, Staff, StaffToken
-from bot.models.stats import DailyCount
-from bot.models.youth import Conversation, Handoff, InboundEvent, Message, OutboxMessage, Youth
+from bot.models.stats import DailyCount, DailyTally
+from bot.models.youth import (
+    Conversation,
+    Handoff,
+    HandoffEvent,
+    HandoffRead,
+    InboundEvent,
+    Message,
+    OutboxMessage,
+    Youth,
+)
 
 __all__ = [
     "AuditEntry",
     "Base",
     "Conversation",
     "DailyCount",
+    "DailyTally",
     "Handoff",
+    "HandoffEvent",
+    "HandoffRead",
     "InboundEvent",
     "Location",
     "Message",

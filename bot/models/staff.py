@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
@@ -26,6 +26,11 @@ class Staff(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # which e-mails this staff member wants (bot/notifications.py): each kind of event, on or off
+    notify_new: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    notify_urgent: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_again: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    notify_overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffToken(Base):
@@ -41,6 +46,7 @@ class StaffToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str | None] = mapped_column(String(200))  # API keys: space-separated; None: everything
 
 
 class AuditEntry(Base):

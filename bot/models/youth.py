@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.enums import HandoffStatus, OutboxStatus
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
 
 
@@ -94,7 +95,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(100))
     request: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     kind: Mapped[str] = mapped_column(String(20), default="message")  # "message", or "template" (WhatsApp)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sending sent failed
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)  # see OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -117,7 +118,7 @@ class Handoff(Base):
     youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
     concern: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=HandoffStatus.PENDING)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     crisis_kind: Mapped[str | None] = mapped_column(String(80))  # urgent: the kind of danger, for staff
     question: Mapped[str | None] = mapped_column(Text)
@@ -128,3 +129,34 @@ class Handoff(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(10))  # "staff" or "youth"
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    youth_wrote_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the youth's last message in it
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an adviser's last answer
+
+
+class HandoffEvent(Base):
+    """What happened to a handoff besides the messages, for the staff's history: an internal note, an
+    assignment to a colleague, a transfer (from one partner to another, with its note), a reopening."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # see HandoffEventKind
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)  # a note: staff only, never sent to the youth
+    from_partner: Mapped[str | None] = mapped_column(String(80))
+    to_partner: Mapped[str | None] = mapped_column(String(80))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HandoffRead(Base):
+    """When a staff member last opened a handoff: what came after is unread for them."""
+
+    __tablename__ = "handoff_reads"
+
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,52 @@
+"""Canned replies: answers an adviser picks in the inbox, then adapts before sending
+(data/canned_replies.yml, shared ones and per partner)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CannedReplies:
+    common: tuple[CannedReply, ...] = ()
+    partners: dict[str, tuple[CannedReply, ...]] = field(default_factory=dict)
+
+    def for_partner(self, partner_id: str) -> tuple[CannedReply, ...]:
+        """The partner's own replies first, then the shared ones."""
+        return (*self.partners.get(partner_id, ()), *self.common)
+
+
+def _replies(items: object, where: str) -> tuple[CannedReply, ...]:
+    if not isinstance(items, list):
+        raise ValueError(f"{where}: a list of replies is expected")
+    replies = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not item.get("title") or not item.get("text"):
+            raise ValueError(f"{where}[{number}]: a reply needs a title and a text")
+        if len(str(item["text"])) > MAX_TEXT:
+            raise ValueError(f"{where}[{number}]: more than {MAX_TEXT} characters")
+        replies.append(CannedReply(str(item["title"]), str(item["text"])))
+    return tuple(replies)
+
+
+def load_canned(path: Path) -> CannedReplies:
+    """The replies of the file; none when it does not exist."""
+    if not path.exists():
+        return CannedReplies()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    partners = data.get("partners") or {}
+    return CannedReplies(
+        _replies(data.get("common") or [], "common"),
+        {str(pid): _replies(items, f"partners.{pid}") for pid, items in partners.items()},
+    )

@@ -1,0 +1,108 @@
+"""Anonymous daily tallies of youths, for the coordinators' statistics (bot/stats.py).
+
+After each turn the brain calls `tally`: a youth counts once per metric and value (and once per day as
+"active"), remembered in the conversation state so that nobody is counted twice. Each count carries the
+channel, the campaign source and the town the youth had then, and nothing else: no identifier, no text.
+The rows outlive erasure and retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.catalogue.snapshot import ServiceView
+from bot.db import insert_for
+from bot.messages import Outgoing
+from bot.models import DailyTally
+from bot.state import State
+
+ACTIVE = "active"  # talked with sixtcap that day (a conversation day)
+NEW = "new"  # first contact
+CONCERN = "concern"  # value: the concern
+TOWN = "town"  # value: the commune (once known)
+QUARTIER = "quartier"  # value: the neighbourhood
+CRISIS = "crisis"  # value: the kind of danger ("" when unnamed)
+SHOWN = "shown"  # value: a partner whose service was shown
+FULL = "full"  # value: a partner whose service was shown as full ("complet")
+HANDOFF = "handoff"  # value: the partner the question went to
+AGAIN = "again"  # the youth wrote again after an adviser's answer
+METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN)
+SEEN = "tallied"  # key of State.extra: what this youth was counted for already
+
+
+def facts(state: State, shown: Sequence[ServiceView], handoff_partner: str | None) -> list[tuple[str, str]]:
+    """What the conversation says now, as (metric, value) pairs."""
+    found: list[tuple[str, str]] = [(NEW, "")]
+    if state.concern:
+        found.append((CONCERN, state.concern))
+    if state.commune:
+        found.append((TOWN, state.commune))
+    if state.quartier:
+        found.append((QUARTIER, state.quartier))
+    if state.crisis:
+        found += [(CRISIS, kind) for kind in state.crisis_kinds] or [(CRISIS, "")]
+    for service in shown:
+        found.append((SHOWN, service.partner_id))
+        if service.has_room is False:
+            found.append((FULL, service.partner_id))
+    if handoff_partner:
+        found.append((HANDOFF, handoff_partner))
+    return found
+
+
+def shown_services(messages: Iterable[Outgoing], services: Sequence[ServiceView]) -> list[ServiceView]:
+    by_id = {s.id: s for s in services}
+    return [
+        by_id[card.id] for m in messages for card in m.cards if card.kind == "service" and card.id in by_id
+    ]
+
+
+def tally(
+    session: Session,
+    state: State,
+    channel: str,
+    now: datetime,
+    shown: Sequence[ServiceView] = (),
+    handoff_partner: str | None = None,
+) -> None:
+    """Count what is new about this youth (and mark it in `state`, which the brain stores)."""
+    seen: list[str] = list(state.extra.get(SEEN, []))
+    day = now.date().isoformat()
+    new = [(ACTIVE, "")] if state.extra.get("tallied_day") != day else []
+    state.extra["tallied_day"] = day
+    for metric, value in facts(state, shown, handoff_partner):
+        key = f"{metric}:{value}"
+        if key not in seen:
+            seen.append(key)
+            new.append((metric, value))
+    state.extra[SEEN] = seen[-200:]
+    add(session, channel, state.source, state.commune, now, new)
+
+
+def add(
+    session: Session,
+    channel: str,
+    source: str | None,
+    commune: str | None,
+    now: datetime,
+    counts: Iterable[tuple[str, str]],
+) -> None:
+    for metric, value in counts:
+        values = {
+            "day": now.date(),
+            "channel": channel[:20],
+            "source": (source or "")[:100],
+            "commune": (commune or "")[:80],
+            "metric": metric,
+            "value": value[:80],
+            "count": 1,
+        }
+        statement = insert_for(session, DailyTally).values(**values)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "channel", "source", "commune", "metric", "value"],
+                set_={"count": DailyTally.count + 1},
+            )
+        )

@@ -1,0 +1,109 @@
+"""The coordinators' statistics through /admin/api/stats and the /admin/stats page: counts of youths
+by channel, town, neighbourhood, concern, partner shown, "complet", questions; cells under 5 youths
+suppressed; CSV; the counts outlive erasure; no text and no identifier ever; per-adviser e-mail settings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.db import session_factory, transaction
+from bot.models import OutboxMessage, Service
+from nlu.parser import EmbeddedParser
+from tests.test_admin_api import OWN, World, make_world
+
+PERMIS = "jsuis de champi j'ai 19 ans je veux passer le permis"
+
+
+@pytest.fixture
+def world(loaded_engine: Engine, parser: EmbeddedParser) -> Iterator[World]:
+    yield from make_world(loaded_engine, parser)
+
+
+def youth_talks(world: World, *texts: str) -> str:
+    conversation = str(uuid.uuid4())
+    for text in texts:
+        response = world.client.post("/widget/messages", json={"conversation_id": conversation, "text": text})
+        assert response.status_code == 200, response.text
+    return conversation
+
+
+def row(rows: list[dict[str, object]], value: str) -> dict[str, object]:
+    return next(r for r in rows if r["value"] == value)
+
+
+def test_counts_of_youths_with_small_cells_suppressed_and_kept_after_erasure(world: World) -> None:
+    with transaction(world.engine) as db:  # every service of the Mission locale is full today
+        for service in db.scalars(select(Service).where(Service.partner_id == OWN)):
+            service.places_available = 0
+    youths = [youth_talks(world, PERMIS) for _ in range(6)]
+    youth_talks(world, "jsuis de fontenay j'ai 20 ans je cherche un logement")  # one youth: too few to show
+    report = world.call("coordinator", "GET", "/stats?group_by=day").json()
+    assert report.get("suppressed_below") == 5, report
+    assert row(report["towns"], "Champigny-sur-Marne")["youths"] == 7
+    assert report["towns"][1:] == [{"value": "Fontenay-sous-Bois", "youths": None}], report["towns"]
+    assert row(report["concerns"], "driving_licence")["youths"] == 7
+    assert report["totals"]["new_youths"] >= 7 and report["totals"]["conversations"] >= 7
+    widget = [s for s in report["series"] if s["channel"] == "widget"]
+    assert (
+        len(widget) == 1
+        and widget[0]["new_youths"] >= 7
+        and re.fullmatch(r"\d{4}-\d\d-\d\d", widget[0]["period"])
+    )
+    partner = next(p for p in report["partners"] if p["partner_id"] == OWN)
+    assert partner["youths_shown"] >= 6 and partner["youths_met_full"] >= 6
+    assert report["handoffs"][0]["first_response_median_minutes"] is None  # fewer than 5 questions
+    assert "passer le permis" not in str(report) and "jsuis" not in str(report)  # no words of youths
+    for conversation in youths[:2]:  # erasure removes the youths, never the counts
+        for body in ({"text": "oublie-moi"}, {"payload": "forget:yes"}):
+            world.client.post("/widget/messages", json={"conversation_id": conversation, **body})
+    again = world.call("coordinator", "GET", "/stats?group_by=day").json()
+    assert row(again["towns"], "Champigny-sur-Marne")["youths"] == 7
+
+    weekly = world.call("coordinator", "GET", "/stats?group_by=month&channel=telegram").json()
+    assert weekly["series"] == [] and weekly["totals"]["new_youths"] is None
+    exported = world.call("coordinator", "GET", "/stats?format=csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(exported.text)))
+    assert lines[0] == ["section", "period", "channel", "key", "measure", "value"]
+    assert ["towns", "", "", "Champigny-sur-Marne", "youths", "7"] in lines
+    assert ["towns", "", "", "Fontenay-sous-Bois", "youths", "<5"] in lines
+    assert world.call("adviser", "GET", "/stats").status_code == 403
+
+
+def test_an_answer_again_is_counted_and_the_adviser_who_asked_is_emailed(world: World) -> None:
+    world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Passe mardi."})
+    with transaction(world.engine) as db:
+        from bot import notifications
+        from bot.models import Staff
+
+        adviser = db.scalars(select(Staff).where(Staff.email == "bdm@6tcap.example")).one()
+        notifications.change(db, adviser.id, {"notify_again": True})
+    world.client.post(
+        "/widget/messages", json={"conversation_id": world.conversation, "text": "et je dois apporter quoi ?"}
+    )
+    with session_factory(world.engine)() as db:
+        mails = db.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+    again = [m for m in mails if m.recipient == "bdm@6tcap.example"]
+    assert again and "a réécrit" in again[-1].request["subject"]
+    assert "apporter" not in str(again[-1].request)  # never the youth's words
+    detail = world.call("adviser", "GET", f"/handoffs/{world.own_handoff}").json()
+    assert detail["conversation"][-2]["text"] == "et je dois apporter quoi ?"
+    assert detail["status"] == "open"
+
+
+def test_the_question_as_the_youth_wrote_it_survives_in_a_long_thread(world: World) -> None:
+    for number in range(40):
+        world.client.post(
+            "/widget/messages",
+            json={"conversation_id": world.conversation, "text": f"encore un message {number}"},
+        )
+    detail = world.call("adviser", "GET", f"/handoffs/{world.own_handoff}").json()
+    texts = [m["text"] for m in detail["conversation"]]
+    assert "le permis a 1 euro c'est pour moi ?" in texts and "encore un message 39" in texts
