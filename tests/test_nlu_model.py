@@ -95,8 +95,10 @@ def test_annotation_syntax() -> None:
 
 
 def test_quality_on_the_held_out_split(parser: EmbeddedParser) -> None:
-    """The targets of the NLU issue, on examples never trained on."""
+    """A regression guard on examples never trained on. The split predates the safety issue: some of its
+    health examples (emergency contraception, a pregnancy test) are now crises on purpose, which costs it
+    about 0.01; the targets are measured on the independent sets (bench/nlu_bench.py)."""
     report = evaluate(parser, read_file(DATA / "nlu" / "test" / "test.yml").examples)
     assert report.crisis_recall == 1.0
-    assert report.macro_f1 >= 0.93, "\n".join(report.lines())
+    assert report.macro_f1 >= 0.92, "\n".join(report.lines())
     assert report.entity_recall is not None and report.entity_recall >= 0.95
