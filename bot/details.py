@@ -105,9 +105,10 @@ def answer_detail(
     elif kind == "appointment":
         text = _appointment(service, texts)
     elif kind == "documents":
+        needed = "; ".join([*service.justificatifs, *service.pre_requis]) or service.conditions_acces
         text = (
-            texts("detail_documents", partner=name, documents=service.conditions_acces)
-            if service.conditions_acces
+            texts("detail_documents", partner=name, documents=needed)
+            if needed
             else texts("detail_no_documents", partner=name)
         )
     else:

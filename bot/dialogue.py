@@ -612,7 +612,8 @@ class Dialogue:
         buttons = (*reply.buttons, self.button("adviser"), self.button("other"))
         general = self.r.answers.get("documents_a_apporter")
         local_mission = service.partner_kind == "mission-locale"
-        if detail == "documents" and not service.conditions_acces and general and local_mission:
+        documented = service.justificatifs or service.pre_requis or service.conditions_acces
+        if detail == "documents" and not documented and general and local_mission:
             return [Outgoing(general.bubbles[0], buttons=buttons)]  # what any mission locale asks (sourced)
         return [Outgoing(reply.text, buttons=buttons)]
 

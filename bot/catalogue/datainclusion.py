@@ -96,6 +96,8 @@ def service_record(service: Service) -> dict[str, Any]:
         "publics": service.publics,
         "publics_precisions": service.publics_precisions,
         "conditions_acces": service.conditions_acces,
+        "pre_requis": service.pre_requis,
+        "justificatifs": service.justificatifs,
         **_address(first),
         **{name: value if value is not None else getattr(partner, name) for name, value in own.items()},
         "modes_accueil": service.modes_accueil,
@@ -157,6 +159,8 @@ SERVICE_FIELDS = (
     "publics",
     "publics_precisions",
     "conditions_acces",
+    "pre_requis",
+    "justificatifs",
     "modes_accueil",
     "zone_eligibilite",
     "lien_mobilisation",
@@ -221,6 +225,8 @@ def partner_dicts(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
             }
         )
         service["sources"] = service["sources"] or []
+        service["pre_requis"] = service["pre_requis"] or []
+        service["justificatifs"] = service["justificatifs"] or []
         service["demo"] = service["demo"] or False
         service["locations"] = extension.get("location_ids")
         owner["services"].append(service)

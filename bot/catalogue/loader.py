@@ -99,6 +99,8 @@ def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[
         "publics": list(entry.publics),
         "publics_precisions": entry.publics_precisions,
         "conditions_acces": entry.conditions_acces,
+        "pre_requis": list(entry.pre_requis),
+        "justificatifs": list(entry.justificatifs),
         "age_min": entry.age_min,
         "age_max": entry.age_max,
         "modes_accueil": list(entry.modes_accueil),

@@ -165,6 +165,8 @@ class ServiceEntry(Entry):
     publics: Annotated[list[str], Field(min_length=1), _code_list(codes.PUBLICS, "publics")]
     publics_precisions: Text | None = None
     conditions_acces: Text | None = None
+    pre_requis: list[Text] = []  # data·inclusion: what the youth needs to have or be
+    justificatifs: list[Text] = []  # data·inclusion: the documents to bring
     age_min: Annotated[int, Field(ge=0, le=120)] | None = None
     age_max: Annotated[int, Field(ge=0, le=120)] | None = None
     modes_accueil: Annotated[list[str], Field(min_length=1), _code_list(codes.MODES_ACCUEIL, "modes_accueil")]

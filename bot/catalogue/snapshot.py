@@ -54,6 +54,8 @@ class ServiceView:
     description: str | None = None
     frais_precisions: str | None = None
     conditions_acces: str | None = None
+    pre_requis: tuple[str, ...] = ()
+    justificatifs: tuple[str, ...] = ()
     modes_mobilisation: frozenset[str] = frozenset()
     courriel: str | None = None
 
@@ -104,6 +106,8 @@ def _view(service: Service) -> ServiceView:
         description=service.description,
         frais_precisions=service.frais_precisions,
         conditions_acces=service.conditions_acces,
+        pre_requis=tuple(service.pre_requis or ()),
+        justificatifs=tuple(service.justificatifs or ()),
         modes_mobilisation=frozenset(service.modes_mobilisation),
         courriel=service.courriel or partner.courriel,
     )

@@ -97,6 +97,8 @@ class Service(Base):
     publics: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     publics_precisions: Mapped[str | None] = mapped_column(Text)
     conditions_acces: Mapped[str | None] = mapped_column(Text)
+    pre_requis: Mapped[list[str]] = mapped_column(JsonValue, default=list)
+    justificatifs: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     age_min: Mapped[int | None] = mapped_column(Integer)
     age_max: Mapped[int | None] = mapped_column(Integer)
     modes_accueil: Mapped[list[str]] = mapped_column(JsonValue, default=list)

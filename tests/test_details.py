@@ -1,0 +1,41 @@
+"""Answers about a service just shown, from the catalogue's own fields: the documents to bring come from
+data·inclusion's `justificatifs` and `pre_requis`, which survive the loader and the export."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from bot.catalogue.datainclusion import export_catalogue, partner_dicts
+from bot.catalogue.snapshot import load_services
+from bot.config import load_settings
+from bot.db import session_factory
+from bot.details import answer_detail
+from bot.resources import Resources
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+RESOURCES = Resources.load(load_settings())
+
+
+def test_documents_come_from_justificatifs_then_prerequisites(loaded_engine: Engine) -> None:
+    with session_factory(loaded_engine)() as session:
+        service = next(s for s in load_services(session) if s.id == "ml-bdm-permis")
+    known = replace(service, justificatifs=("pièce d'identité",), pre_requis=("avoir 18 ans",))
+    text = answer_detail("documents", known, "faut ramener quoi", NOW, RESOURCES.zone, RESOURCES.texts).text
+    assert "pièce d'identité" in text and "avoir 18 ans" in text
+    unknown = replace(service, justificatifs=(), pre_requis=(), conditions_acces=None)
+    text = answer_detail("documents", unknown, "faut ramener quoi", NOW, RESOURCES.zone, RESOURCES.texts).text
+    assert "Un conseiller peut te la donner" in text
+
+
+def test_prerequisites_and_documents_survive_the_data_inclusion_export(loaded_engine: Engine) -> None:
+    with session_factory(loaded_engine)() as session:
+        exported = export_catalogue(session)
+    services = exported["services"]
+    assert all("pre_requis" in s and "justificatifs" in s for s in services)
+    back, problems = partner_dicts(exported)
+    assert problems == []
+    assert all(isinstance(s["justificatifs"], list) for _, p in back for s in p["services"])
