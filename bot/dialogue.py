@@ -196,6 +196,9 @@ class Dialogue:
             state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent
+        told = [str(v) for v in turn.values("concern") if v in self.r.concerns]
+        if len(told) >= 2 and intent in (FAQ, "nlu_fallback", "out_of_scope", "help"):
+            intent = told[0]  # a long story with several needs: take them one at a time, not as one question
 
         if intent == "town_other":
             state.step, state.elsewhere = TOWN, None
