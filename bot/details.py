@@ -20,7 +20,7 @@ from bot.catalogue.hours import opening_status
 from bot.catalogue.snapshot import ServiceView
 from bot.messages import Button, Outgoing
 from bot.texts import Texts
-from nlu.text import fold
+from nlu.text import any_of, fold
 
 KINDS = ("address", "phone", "hours", "cost", "appointment", "documents", "what")
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -52,16 +52,12 @@ class DetailWords:
         return shown[0]
 
 
-def _alternatives(phrases: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(re.escape(fold(p)) for p in phrases) + r")\b")
-
-
 def load_detail_words(path: Path) -> DetailWords:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return DetailWords(
-        asks={str(k): _alternatives(v) for k, v in raw["asks"].items()},
-        ordinals={int(k): _alternatives(v) for k, v in raw["ordinals"].items()},
-        own_case=_alternatives(raw["own_case"]) if raw.get("own_case") else None,
+        asks={str(k): any_of(v) for k, v in raw["asks"].items()},
+        ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},
+        own_case=any_of(raw["own_case"]) if raw.get("own_case") else None,
     )
 
 

@@ -156,10 +156,8 @@ class Dialogue:
         self.speak(state, turn)
         if turn.intent == "crisis":
             return self.crisis(state, turn)
-        if state.step == CRISIS_CHECK and turn.intent in ("crisis_yes", "affirm"):
-            return self.crisis_confirmed(state)
-        if state.step == CRISIS_CHECK and turn.intent in ("crisis_no", "deny"):
-            return Reply(self.crisis_denied(state, now))
+        if state.step == CRISIS_CHECK and turn.intent in ("affirm", "deny"):  # typed, as the buttons say
+            turn = replace(turn, intent="crisis_yes" if turn.intent == "affirm" else "crisis_no")
         if turn.intent == MEDIA:
             return Reply([Outgoing(self.t("media"))])
         if state.step == FORGET and turn.intent in ("forget_yes", "affirm"):
@@ -196,7 +194,7 @@ class Dialogue:
             state.step = CONCERN
         answered = self.take_answers(state, turn)
         intent = INFORM if answered and self.only_answers(turn) else turn.intent
-        told = [str(v) for v in turn.values("concern") if v in self.r.concerns]
+        told = self.told(turn)
         if len(told) >= 2 and intent in (FAQ, "nlu_fallback", "out_of_scope", "help"):
             intent = told[0]  # a long story with several needs: take them one at a time, not as one question
 
@@ -398,9 +396,13 @@ class Dialogue:
             )
         return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
 
+    def told(self, turn: Turn) -> list[str]:
+        """The concerns a message with several says, in order (its `concern` entities)."""
+        return [str(v) for v in turn.values("concern") if v in self.r.concerns]
+
     def several_concerns(self, state: State, turn: Turn) -> list[Outgoing]:
         """A message with several concerns: say what is kept, take them one at a time (the first now)."""
-        told = [str(v) for v in turn.values("concern") if v in self.r.concerns]
+        told = self.told(turn)
         if len(told) < 2:
             return []
         state.concern = state.concern if state.concern in told else told[0]
@@ -558,7 +560,7 @@ class Dialogue:
         request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
         when = when_answered(self.partner_hours(partner), now, self.t, self.r.zone)
         text = self.t("handoff_sent", partner=self.partner_name(partner), when=when)
-        if self.t.has("french_note") and "french_note" in self.t.raw:  # partners answer in French
+        if "french_note" in self.t.raw:  # this language's own note: partners answer in French
             text = f"{text}\n{self.t('french_note')}"
         return Reply(
             [Outgoing(text, buttons=self.handoff_close_buttons(state))], open_handoff=request, thread=True

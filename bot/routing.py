@@ -23,7 +23,7 @@ from geopy.distance import geodesic
 from bot.catalogue.hours import OpeningStatus, opening_status
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
-from nlu.text import fold
+from nlu.text import any_of
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ def load_rules(path: Path) -> Rules:
         main_towns=tuple(raw["main_towns"]),
         listening_partner=str(raw["listening_partner"]),
         restricted_publics={
-            str(name): re.compile(r"\b(?:" + "|".join(re.escape(fold(w)) for w in words) + r")\b")
-            for name, words in (raw.get("restricted_publics") or {}).items()
+            str(name): any_of(words) for name, words in (raw.get("restricted_publics") or {}).items()
         },
         preferred_partners={
             str(c): frozenset(str(p) for p in ps) for c, ps in (raw.get("preferred_partners") or {}).items()

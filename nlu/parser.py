@@ -68,13 +68,20 @@ def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[st
     ]
     if lexicon.about_someone_else(folded):
         kinds.append({"entity": "crisis_about", "value": "other", "extractor": SAFETY_EXTRACTOR})
+    # the phrases name the kinds: the danger model's guess gives way
+    kept = [e for e in result.get("entities", []) if e.get("extractor") != DANGER_EXTRACTOR]
+    return as_crisis({**result, "entities": kept}, 1.0, kinds)
+
+
+def as_crisis(result: dict[str, Any], confidence: float, kinds: list[dict[str, Any]]) -> dict[str, Any]:
+    """`result` as a crisis with `confidence`, first in the ranking, with `kinds` added to its entities."""
     others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
-    guessed = [e for e in result.get("entities", []) if e.get("extractor") == DANGER_EXTRACTOR]
+    score = round(confidence, 6)
     return {
         **result,
-        "intent": {"name": CRISIS, "confidence": 1.0},
-        "entities": [*(e for e in result.get("entities", []) if e not in guessed), *kinds],
-        "intent_ranking": [{"name": CRISIS, "confidence": 1.0}, *others][:RANKING_SIZE],
+        "intent": {"name": CRISIS, "confidence": score},
+        "entities": [*result.get("entities", []), *kinds],
+        "intent_ranking": [{"name": CRISIS, "confidence": score}, *others][:RANKING_SIZE],
     }
 
 
@@ -150,13 +157,7 @@ class EmbeddedParser:
             danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
             if danger.probability >= self.thresholds.crisis:
                 kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-                others = [r for r in result.get("intent_ranking", []) if r["name"] != CRISIS]
-                result = {
-                    **result,
-                    "intent": {"name": CRISIS, "confidence": round(danger.probability, 6)},
-                    "entities": [*result.get("entities", []), kind],
-                    "intent_ranking": [{"name": CRISIS, "confidence": danger.probability}, *others],
-                }
+                result = as_crisis(result, danger.probability, [kind])
         return apply_safety(result, text, self.model.lexicon)
 
     def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:

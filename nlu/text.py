@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _SEPARATORS = "-'’/_"
 _INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Cn"}  # format (zero-width...), control, private, surrogate, unassigned
@@ -41,3 +42,8 @@ def fold(text: str) -> str:
 
 def words(folded: str) -> list[str]:
     return WORD.findall(folded)
+
+
+def any_of(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern finding any of `phrases` as whole words in folded text ("je suis une fille")."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(fold(p)) for p in phrases) + r")\b")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -246,6 +247,11 @@ def nlu_train() -> None:
     typer.echo(f"model written to {path} in {time.perf_counter() - started:.1f} s")
 
 
+def messages(texts: list[str] | None) -> Iterable[str]:
+    """The messages given as arguments, else one per line of standard input."""
+    return texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+
+
 @nlu_app.command("parse")
 def nlu_parse(
     texts: Annotated[list[str] | None, typer.Argument(help="messages (default: stdin, one per line)")] = None,
@@ -254,7 +260,7 @@ def nlu_parse(
     from bot.understanding import make_parser
 
     parser = make_parser(state.settings)
-    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    lines = messages(texts)
     out = sys.stdout
     for text in lines:
         out.write(json.dumps(parser.parse(text), ensure_ascii=False) + "\n")
@@ -274,7 +280,7 @@ def nlu_safety(
         lexicon = nlu_data(state.settings).lexicon()
     except LexiconError as error:
         fail([str(error)])
-    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    lines = messages(texts)
     for text in lines:
         typer.echo(json.dumps({"text": text, **lexicon.explain(fold(text))}, ensure_ascii=False))
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from admin_api.context import staff_context
 from admin_api.pages import charts
@@ -55,16 +56,24 @@ def refused(request: Request, who: Principal) -> Response:
     )
 
 
+def reader(request: Request, db: Session) -> Principal | Response:
+    """The coordinator or admin reading the statistics, or the page to answer instead (log in, refused)."""
+    who = caller(request, db)
+    if who is None:
+        return login_redirect(request)
+    if who.role not in READERS:
+        return refused(request, who)
+    return who
+
+
 @router.get("/stats.csv")
 def stats_csv(request: Request) -> Response:
     """The same report as the page, as CSV (cells under 5 youths: "<5")."""
     filters = filters_of(request)
     with transaction(request) as db:
-        who = caller(request, db)
-        if who is None:
-            return login_redirect(request)
-        if who.role not in READERS:
-            return refused(request, who)
+        who = reader(request, db)
+        if isinstance(who, Response):
+            return who
         report = statistics.report(db, filters, group_by_of(request.query_params.get("par")))
     name = f"sixtcap-statistiques-{filters.start}-{filters.end}.csv"
     return Response(
@@ -77,11 +86,9 @@ def stats_csv(request: Request) -> Response:
 @router.get("/stats", response_class=HTMLResponse)
 def stats_page(request: Request) -> Response:
     with transaction(request) as db:
-        who = caller(request, db)
-        if who is None:
-            return login_redirect(request)
-        if who.role not in READERS:
-            return refused(request, who)
+        who = reader(request, db)
+        if isinstance(who, Response):
+            return who
         filters = filters_of(request)
         group_by = group_by_of(request.query_params.get("par"))
         report = statistics.report(db, filters, group_by)
