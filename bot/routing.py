@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from geopy.distance import geodesic
 
 from bot.catalogue.hours import OpeningStatus, opening_status
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
+from nlu.datafile import read_yaml
 from nlu.text import any_of
 
 
@@ -45,7 +45,7 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     return Rules(
         youth_publics=frozenset(raw["youth_publics"]),
         neighbourhood_publics=frozenset(raw["neighbourhood_publics"]),
