@@ -123,7 +123,7 @@ def dump(data: TrainingData) -> str:
     """Rasa 3.1 NLU YAML for `data`."""
 
     def block(lines: Iterable[str]) -> str:
-        return "".join(f"    - {line}\n" for line in lines)
+        return "".join(f"    - {' '.join(line.split())}\n" for line in lines)  # one line each
 
     out = ['version: "3.1"\n', "nlu:\n"]
     for intent in data.intents:
