@@ -56,6 +56,7 @@ def partner_values(entry: PartnerEntry) -> dict[str, Any]:
         "notes": entry.notes,
         "notify_webhook_url": entry.notify_webhook_url,
         "notify_email": entry.notify_email,
+        "outside_network": False,
         "active": True,
     }
 
@@ -106,6 +107,7 @@ def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[
         "modes_accueil": list(entry.modes_accueil),
         "modes_mobilisation": list(entry.modes_mobilisation),
         "lien_mobilisation": entry.lien_mobilisation,
+        "mobilisable_par": entry.who_mobilises,
         "zone_eligibilite": list(entry.zone_eligibilite),
         "horaires_accueil": entry.horaires_accueil,
         "telephone": entry.telephone,
@@ -120,7 +122,7 @@ def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[
     }
 
 
-def _apply(row: Any, values: dict[str, Any]) -> bool:
+def apply_values(row: Any, values: dict[str, Any]) -> bool:
     """Set the values that differ; True when anything changed."""
     changed = False
     for key, value in values.items():
@@ -137,8 +139,8 @@ def _keep_newer_capacity(row: Service, values: dict[str, Any]) -> dict[str, Any]
     return values
 
 
-def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory) -> bool:
-    wanted = {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
+def sync_locations(partner: Partner, wanted: dict[str, dict[str, Any]]) -> bool:
+    """Make the partner's locations the `wanted` ones (id -> values); True when anything changed."""
     changed = False
     for location in list(partner.locations):
         if location.id not in wanted:
@@ -147,11 +149,15 @@ def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory)
     existing = {location.id: location for location in partner.locations}
     for location_id, values in wanted.items():
         if location_id in existing:
-            changed |= _apply(existing[location_id], values)
+            changed |= apply_values(existing[location_id], values)
         else:
             partner.locations.append(Location(id=location_id, **values))
             changed = True
     return changed
+
+
+def _wanted_locations(entry: PartnerEntry, territory: Territory) -> dict[str, dict[str, Any]]:
+    return {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
 
 
 def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
@@ -159,13 +165,13 @@ def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, r
     partner = session.get(Partner, entry.partner.id)
     if partner is None:
         partner = Partner(id=entry.partner.id, created_at=now, updated_at=now)
-        _apply(partner, partner_values(entry.partner))
+        apply_values(partner, partner_values(entry.partner))
         session.add(partner)
-        _sync_locations(partner, entry.partner, territory)
+        sync_locations(partner, _wanted_locations(entry.partner, territory))
         report.partners.created += 1
     else:
-        changed = _apply(partner, partner_values(entry.partner))
-        changed |= _sync_locations(partner, entry.partner, territory)
+        changed = apply_values(partner, partner_values(entry.partner))
+        changed |= sync_locations(partner, _wanted_locations(entry.partner, territory))
         if changed:
             partner.updated_at = now
             report.partners.updated += 1
@@ -184,7 +190,7 @@ def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, r
             session.add(service)
             report.services.created += 1
             continue
-        changed = _apply(service, _keep_newer_capacity(service, values))
+        changed = apply_values(service, _keep_newer_capacity(service, values))
         if [loc.id for loc in service.locations] != [loc.id for loc in locations]:
             service.locations = locations
             changed = True
@@ -216,8 +222,12 @@ def load_catalogue(
 
 
 def _deactivate(session: Session, model: type[Partner] | type[Service], keep: Iterable[str]) -> int:
+    """The network's rows no longer in the files (what is outside the network is the importer's)."""
     kept = set(keep)
-    rows: list[Partner | Service] = list(session.scalars(select(model).where(model.active)))
+    query = select(model).where(model.active)
+    if model is Service:
+        query = query.join(Service.partner)
+    rows: list[Partner | Service] = list(session.scalars(query.where(Partner.outside_network.is_(False))))
     stale = [row for row in rows if row.id not in kept]
     for row in stale:
         row.active = False
