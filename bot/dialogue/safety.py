@@ -37,7 +37,23 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         url = ctx.r.public_url.rstrip("/")
         privacy = Outgoing(ctx.t("privacy", url=url, days=ctx.r.transcript_days))
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
+    place = to_a_place(ctx, state, kinds, now)
+    if place:  # instead of the offer of a person: the way to a place nearby
+        reply.messages[-1:] = place
     return reply
+
+
+def to_a_place(ctx: Context, state: State, kinds: list[str], now: datetime) -> list[Outgoing]:
+    """A danger a place nearby answers too (the emergency pill): after the lines, that place, not a
+    crisis mode: the town if unknown, then the services (outside the network when it has none)."""
+    needs = {kind.need for kind in ctx.r.crisis.ordered(kinds)}
+    name = needs.pop() if len(needs) == 1 else None
+    need = ctx.r.rules.specific_needs.get(name or "")
+    if need is None or waiting(state):
+        return []
+    state.crisis_active = False
+    state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
+    return [Outgoing(ctx.t("crisis_place")), *advance(ctx, state, now)]
 
 
 def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
