@@ -89,6 +89,7 @@ PRODUCERS = {
     "mediation-numerique": "la médiation numérique",
     "agefiph": "Agefiph",
     "carif-oref": "Carif-Oref",
+    "demo": "de démonstration",
 }
 
 

@@ -216,19 +216,28 @@ def load_catalogue(
                 on_progress(done, len(entries))
         partner_ids = {e.partner.id for e in entries}
         service_ids = {s.id for e in entries for s in e.services}
-        report.partners.deactivated = _deactivate(session, Partner, partner_ids)
-        report.services.deactivated = _deactivate(session, Service, service_ids)
+        report.partners.deactivated = deactivate_missing(session, Partner, partner_ids)
+        report.services.deactivated = deactivate_missing(session, Service, service_ids)
     return report
 
 
-def _deactivate(session: Session, model: type[Partner] | type[Service], keep: Iterable[str]) -> int:
-    """The network's rows no longer in the files (what is outside the network is the importer's)."""
+def deactivate_missing(
+    session: Session,
+    model: type[Partner] | type[Service],
+    keep: Iterable[str],
+    outside_network: bool = False,
+    demo_only: bool = False,
+) -> int:
+    """Deactivate the active rows not in `keep`: the network's (catalogue files), or those outside it
+    (data·inclusion imports; with `demo_only`, only demonstration rows)."""
     kept = set(keep)
     query = select(model).where(model.active)
     if model is Service:
         query = query.join(Service.partner)
-    rows: list[Partner | Service] = list(session.scalars(query.where(Partner.outside_network.is_(False))))
-    stale = [row for row in rows if row.id not in kept]
+    rows: list[Partner | Service] = list(
+        session.scalars(query.where(Partner.outside_network.is_(outside_network)))
+    )
+    stale = [row for row in rows if row.id not in kept and (row.is_demo or not demo_only)]
     for row in stale:
         row.active = False
         row.updated_at = utcnow()

@@ -20,10 +20,10 @@ import httpx
 import pydantic
 from data_inclusion.schema.v1 import Service as OfficialService
 from data_inclusion.schema.v1 import Structure as OfficialStructure
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.catalogue.loader import Counts, apply_values, sync_locations
+from bot.catalogue.loader import Counts, apply_values, deactivate_missing, sync_locations
 from bot.catalogue.schema import check_opening_hours
 from bot.db import transaction
 from bot.models import Partner, Service
@@ -430,27 +430,10 @@ def store(engine: Engine, checked: Checked, territory: Territory, demo: bool = F
                         row.updated_at, outcome = utcnow(), "updated"
                 _count(report.services, outcome)
                 kept_services.add(service.id)
-        report.services.deactivated = _deactivate_outside(session, Service, kept_services)
-        report.partners.deactivated = _deactivate_outside(session, Partner, kept_partners)
+        # a demonstration import replaces only demonstrations; a real one replaces everything outside
+        report.services.deactivated = deactivate_missing(session, Service, kept_services, True, demo)
+        report.partners.deactivated = deactivate_missing(session, Partner, kept_partners, True, demo)
     return report
-
-
-def _deactivate_outside(session: Session, model: type[Partner] | type[Service], keep: set[str]) -> int:
-    if model is Partner:
-        rows: list[Any] = list(
-            session.scalars(select(Partner).where(Partner.active, Partner.outside_network))
-        )
-    else:
-        rows = list(
-            session.scalars(
-                select(Service).join(Service.partner).where(Service.active, Partner.outside_network)
-            )
-        )
-    stale = [row for row in rows if row.id not in keep]
-    for row in stale:
-        row.active = False
-        row.updated_at = utcnow()
-    return len(stale)
 
 
 def import_outside(engine: Engine, rows: Rows, territory: Territory) -> ImportReport:

@@ -89,6 +89,8 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     lead = age_notes(ctx, state) if page == 0 else []
     if page > 0:
         intro = t("results_more")
+    elif all(m.service.outside_network for m in found):  # the network has nothing for it: say so
+        intro = t("results_outside", concern=topic(ctx, state))
     elif widened:
         intro = t("results_widened", radius=f"{radius:.0f}")
     elif state.commune:
