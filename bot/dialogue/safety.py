@@ -13,6 +13,7 @@ from bot.dialogue.results import advance
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.messages import Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
+from nlu.text import fold
 
 # In crisis mode, what takes the youth out of it (with a clear concern): a button, or a request.
 ASKS_SOMETHING = ("ask_human", "ask_this", FAQ, "village", "more", "forget_me", "menu", "town_other", INFORM)
@@ -37,19 +38,21 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         url = ctx.r.public_url.rstrip("/")
         privacy = Outgoing(ctx.t("privacy", url=url, days=ctx.r.transcript_days))
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
-    place = to_a_place(ctx, state, kinds, now)
+    place = to_a_place(ctx, state, turn, kinds, now)
     if place:  # instead of the offer of a person: the way to a place nearby
         reply.messages[-1:] = place
     return reply
 
 
-def to_a_place(ctx: Context, state: State, kinds: list[str], now: datetime) -> list[Outgoing]:
-    """A danger a place nearby answers too (the emergency pill): after the lines, that place, not a
-    crisis mode: the town if unknown, then the services (outside the network when it has none)."""
+def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: datetime) -> list[Outgoing]:
+    """A danger a place nearby answers too, asked for in so many words (the emergency pill, not a panic):
+    after the lines, that place instead of a crisis mode: the town if unknown, then the services
+    (outside the network when it has none)."""
     needs = {kind.need for kind in ctx.r.crisis.ordered(kinds)}
     name = needs.pop() if len(needs) == 1 else None
     need = ctx.r.rules.specific_needs.get(name or "")
-    if need is None or waiting(state):
+    said = ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
+    if need is None or said is not need or waiting(state):
         return []
     state.crisis_active = False
     state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
