@@ -292,3 +292,32 @@ def test_a_question_never_goes_outside_the_network(brain: Brain) -> None:
     assert payloads and not any("dora--" in p or "soliguide--" in p for p in payloads)
     forged = brain.handle(Incoming("test", user, payload="handoff:partner:dora--st-ccas")).messages
     assert "CCAS de test" not in "\n".join(r.text for r in forged)
+
+
+# -- the command -------------------------------------------------------------------------------------
+
+
+def test_the_import_command_reads_the_token_from_the_environment(
+    tmp_path: Path, api: DataInclusionStub
+) -> None:
+    from tests.test_cli import run
+
+    env = {
+        "SIXTCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SIXTCAP_DATAINCLUSION__API_URL": api.api_url,
+    }
+    run("db", "upgrade", env=env)
+    refused = run("catalogue", "import", "--departement", "94", env=env)
+    assert refused.returncode == 1 and "SIXTCAP_DATA_INCLUSION_TOKEN" in refused.stderr
+    wrong = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": "wrong"})
+    assert wrong.returncode == 1 and "refused the token" in wrong.stderr and "nothing written" in wrong.stderr
+    done = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": api.token})
+    assert done.returncode == 0, done.stderr
+    assert "services: 4 created" in done.stdout
+    assert "skipped: service dora--sv-futur" in done.stderr
+    # default scope: config.yml's département, data/routing.yml's specific needs
+    searched = [c["query"] for c in api.calls if c["path"].endswith("/services")]
+    assert searched[-1]["code_departement"] == ["94"]
+    assert "sante--sante-sexuelle" in searched[-1]["thematiques"]
+    demo = run("catalogue", "import", "--file", str(DATA / "outside_network" / "demo.json"), env=env)
+    assert demo.returncode == 0 and "services: 5 created" in demo.stdout
