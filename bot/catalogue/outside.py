@@ -88,21 +88,34 @@ class Rows:
 # -- reading: the API ---------------------------------------------------------------------------------
 
 
+def _get(client: httpx.Client, path: str, params: list[tuple[str, str]] | None = None) -> Any:
+    """The JSON body of a GET, None for a 404; anything else wrong is a SourceError."""
+    try:
+        response = client.get(path, params=tuple(params or ()))
+    except httpx.HTTPError as error:
+        raise SourceError(f"data·inclusion API unreachable ({type(error).__name__})") from None
+    if response.status_code in (401, 403):
+        raise SourceError(f"data·inclusion API refused the token (HTTP {response.status_code})")
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise SourceError(f"data·inclusion API answered HTTP {response.status_code} on {path}")
+    try:
+        return response.json()
+    except ValueError:
+        raise SourceError(f"data·inclusion API answered something else than JSON on {path}") from None
+
+
 def _pages(client: httpx.Client, path: str, params: list[tuple[str, str]], size: int) -> Iterator[Any]:
     """Every item of a paged endpoint ({items, total, page, size, pages})."""
     page = 1
     while True:
-        try:
-            response = client.get(path, params=[*params, ("page", str(page)), ("size", str(size))])
-        except httpx.HTTPError as error:
-            raise SourceError(f"data·inclusion API unreachable ({type(error).__name__})") from None
-        if response.status_code == 401 or response.status_code == 403:
-            raise SourceError(f"data·inclusion API refused the token (HTTP {response.status_code})")
-        if response.status_code != 200:
-            raise SourceError(f"data·inclusion API answered HTTP {response.status_code} on {path}")
-        body = response.json()
-        yield from body.get("items") or []
-        if page >= int(body.get("pages") or 0) or not body.get("items"):
+        body = _get(client, path, [*params, ("page", str(page)), ("size", str(size))])
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise SourceError(f"data·inclusion API: no page of items on {path}")
+        yield from items
+        if page >= int(body.get("pages") or 0) or not items:
             return
         page += 1
 
@@ -132,9 +145,7 @@ def fetch_api(base_url: str, token: str, scope: Scope, page_size: int = 1000, ti
         for missing in sorted(
             {str(s.get("structure_id")) for s in rows.services.values()} - rows.structures.keys()
         ):
-            response = client.get(f"/structures/{missing}")
-            if response.status_code == 200:
-                rows.add_structure(response.json())
+            rows.add_structure(_get(client, f"/structures/{missing}"))
     return rows
 
 
@@ -208,34 +219,37 @@ def _errors(error: pydantic.ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in error.errors())
 
 
+def _validated(model: Any, what: str, key: str, record: dict[str, Any], problems: list[str]) -> Any:
+    """The record through an official model, or None with the reason in `problems`."""
+    try:
+        row = model.model_validate(record)
+    except pydantic.ValidationError as error:
+        problems.append(f"{what} {key}: {_errors(error)}")
+        return None
+    if len(row.id) > ID_MAX:
+        problems.append(f"{what} {key}: id longer than {ID_MAX} characters")
+        return None
+    return row
+
+
 def check(rows: Rows) -> Checked:
     """Each row through the official models; a refused row (or a service of a refused or missing
     structure) is reported and skipped."""
     checked = Checked()
     for key, record in rows.structures.items():
-        try:
-            structure = OfficialStructure.model_validate(record)
-        except pydantic.ValidationError as error:
-            checked.problems.append(f"structure {key}: {_errors(error)}")
-            continue
-        if len(structure.id) > ID_MAX:
-            checked.problems.append(f"structure {key}: id longer than {ID_MAX} characters")
-            continue
-        checked.structures[structure.id] = structure
+        structure = _validated(OfficialStructure, "structure", key, record, checked.problems)
+        if structure is not None:
+            checked.structures[structure.id] = structure
     for key, record in rows.services.items():
-        try:
-            service = OfficialService.model_validate(record)
-        except pydantic.ValidationError as error:
-            checked.problems.append(f"service {key}: {_errors(error)}")
+        service = _validated(OfficialService, "service", key, record, checked.problems)
+        if service is None:
             continue
-        if len(service.id) > ID_MAX:
-            checked.problems.append(f"service {key}: id longer than {ID_MAX} characters")
-        elif service.structure_id not in checked.structures:
+        if service.structure_id in checked.structures:
+            checked.services.append(service)
+        else:
             checked.problems.append(
                 f"service {key}: its structure {service.structure_id!r} is missing or invalid"
             )
-        else:
-            checked.services.append(service)
     return checked
 
 
