@@ -27,6 +27,7 @@ from bot.config import load_settings
 from bot.db import session_factory
 from bot.messages import Incoming, Outgoing
 from bot.models import Partner, Service
+from bot.models.stats import DailyTally
 from bot.resources import Resources
 from bot.routing import Need, find_services
 from bot.territory import Territory
@@ -268,6 +269,10 @@ def test_no_money_to_eat_ends_at_food_aid_outside_the_network(brain: Brain) -> N
     assert "Infos DORA (data·inclusion) du 02/10/2026" in card.details
     assert "Ouvert maintenant, jusqu'à 12h" in card.details  # the structure's hours, Wednesday 10:00
     assert not any(b.title == "Voir le stand" or "stand" in (b.url or "") for b in card.actions)
+    # the coordinators' counts: one "hors-reseau" bucket, no producer's structure among the partners
+    with session_factory(brain.engine)() as session:
+        shown = set(session.scalars(select(DailyTally.value).where(DailyTally.metric == "shown")))
+    assert shown == {"hors-reseau"}
 
 
 def test_a_discreet_sti_test_and_the_emergency_pill_end_at_sexual_health_services(brain: Brain) -> None:
