@@ -17,10 +17,9 @@ from bot.dialogue.profile import (
     take_answers,
     town_not_understood,
 )
-from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
+from bot.dialogue.turn import FAQ, INFORM, NEED, Reply, Turn
 from bot.messages import Outgoing
 from bot.state import AGE, CONCERN, NEW, TOWN, State
-from nlu.text import fold
 
 Asked = Callable[[Context, State, Turn, datetime], "list[Outgoing] | Reply"]
 
@@ -50,8 +49,10 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
     told = results.told(ctx, turn)
     if len(told) >= 2 and intent in UNCLEAR:
         intent = told[0]  # a long story with several needs: take them one at a time, not as one question
-    said = ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
-    if said is not None and (intent in UNCLEAR or (intent in ctx.r.concerns and not ctx.clear_concern(turn))):
+    said = results.specific_said(ctx, turn)
+    if said is not None and (
+        intent in (NEED, *UNCLEAR) or (intent in ctx.r.concerns and not ctx.clear_concern(turn))
+    ):
         intent = said.concern  # "test ist": sexual health, when the classifier is unsure or lost
 
     if intent == "town_other":

@@ -37,9 +37,17 @@ def specific(ctx: Context, state: State) -> SpecificNeed | None:
     return said if said is not None and said.concern == state.concern else None
 
 
+def specific_said(ctx: Context, turn: Turn) -> SpecificNeed | None:
+    """The narrower need a message says ("plus rien pour manger"), or its button (need:food) asks for."""
+    pressed = [str(v) for v in turn.values("need")]
+    if pressed:
+        return ctx.r.rules.specific_needs.get(pressed[0])
+    return ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
+
+
 def take_specific(ctx: Context, state: State, turn: Turn) -> None:
     """Remember the narrower need a message says for the concern it sets (or forget an earlier one)."""
-    said = ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
+    said = specific_said(ctx, turn)
     state.extra["need"] = said.name if said is not None and said.concern == state.concern else None
 
 

@@ -9,11 +9,10 @@ from datetime import datetime
 from bot.crisis import CrisisReply
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
-from bot.dialogue.results import advance
+from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.messages import Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
-from nlu.text import fold
 
 # In crisis mode, what takes the youth out of it (with a clear concern): a button, or a request.
 ASKS_SOMETHING = ("ask_human", "ask_this", FAQ, "village", "more", "forget_me", "menu", "town_other", INFORM)
@@ -51,8 +50,7 @@ def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: da
     needs = {kind.need for kind in ctx.r.crisis.ordered(kinds)}
     name = needs.pop() if len(needs) == 1 else None
     need = ctx.r.rules.specific_needs.get(name or "")
-    said = ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
-    if need is None or said is not need or waiting(state):
+    if need is None or specific_said(ctx, turn) is not need or waiting(state):
         return []
     state.crisis_active = False
     state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
