@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from bot.brain import Brain
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import read_catalogue
-from bot.catalogue.loader import load_catalogue
+from bot.catalogue.loader import catalogue_counts, load_catalogue
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
@@ -83,6 +83,8 @@ def test_the_export_leaves_out_what_is_outside_the_network(
         exported = export_catalogue(session)
     assert len(exported["structures"]) == 13 and len(exported["services"]) == 58
     assert not [s for s in exported["services"] if s["id"].startswith(("dora--", "soliguide--"))]
+    with session_factory(loaded_engine)() as session:  # what /healthz says
+        assert catalogue_counts(session) == {"partners": 13, "services": 58, "services_outside_network": 4}
 
 
 # -- importing from the API --------------------------------------------------------------------------

@@ -245,7 +245,17 @@ def deactivate_missing(
 
 
 def catalogue_counts(session: Session) -> dict[str, int]:
-    """Active partners and services: what /healthz reports."""
-    partners = session.scalar(select(func.count()).select_from(Partner).where(Partner.active))
-    services = session.scalar(select(func.count()).select_from(Service).where(Service.active))
-    return {"partners": partners or 0, "services": services or 0}
+    """Active partners and services of the network, and active services outside it: what /healthz reports."""
+
+    def active_services(outside: bool) -> int:
+        query = select(func.count()).select_from(Service).join(Service.partner)
+        return session.scalar(query.where(Service.active, Partner.outside_network.is_(outside))) or 0
+
+    partners = session.scalar(
+        select(func.count()).select_from(Partner).where(Partner.active, Partner.outside_network.is_(False))
+    )
+    return {
+        "partners": partners or 0,
+        "services": active_services(False),
+        "services_outside_network": active_services(True),
+    }

@@ -166,38 +166,29 @@ def _load_json(location: str) -> Any:
         raise SourceError(f"{location}: cannot be read ({error})") from None
 
 
-def _records(document: Any, key: str) -> list[Any]:
-    """A list of records, or {items: [...]} (an API page), or {structures: [...], services: [...]}."""
-    if isinstance(document, list):
-        return document
-    if isinstance(document, dict):
-        for name in (key, "items"):
-            if isinstance(document.get(name), list):
-                return list(document[name])
-    return []
+def _split(document: Any) -> tuple[list[Any], list[Any]]:
+    """(structures, services) of a file: {structures: [...], services: [...]}, or a list of records (or an
+    API page, {items: [...]}) where a service is a record with a `structure_id`."""
+    if isinstance(document, dict) and ("structures" in document or "services" in document):
+        return list(document.get("structures") or []), list(document.get("services") or [])
+    records = document.get("items") if isinstance(document, dict) else document
+    records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+    return [r for r in records if "structure_id" not in r], [r for r in records if "structure_id" in r]
 
 
 def read_files(locations: Iterable[str], scope: Scope) -> Rows:
     """Structures and services from data·inclusion's published JSON files (paths or URLs): the two files
-    of data.gouv.fr (`structures`, `services`), or one file holding both; kept: the scope's services."""
+    of data.gouv.fr (structures, services), or one file holding both; kept: the scope's services."""
     rows = Rows()
     structures: list[Any] = []
-    services: list[Any] = []
     for location in locations:
         document = _load_json(location)
-        if isinstance(document, dict) and document.get("demo") is True:
-            rows.demo = True
-        found_services = _records(document, "services")
-        is_services = any(isinstance(r, dict) and "structure_id" in r for r in found_services)
-        if isinstance(document, dict) and "structures" in document:
-            structures += _records(document, "structures")
-        if is_services:
-            services += found_services
-        elif not (isinstance(document, dict) and "structures" in document):
-            structures += found_services
-    for record in services:
-        if isinstance(record, dict) and scope.covers_place(record) and scope.covers_theme(record):
-            rows.add_service(record)
+        rows.demo |= isinstance(document, dict) and document.get("demo") is True
+        found_structures, found_services = _split(document)
+        structures += found_structures
+        for record in found_services:
+            if isinstance(record, dict) and scope.covers_place(record) and scope.covers_theme(record):
+                rows.add_service(record)
     wanted = {str(s.get("structure_id")) for s in rows.services.values()}
     for record in structures:
         if isinstance(record, dict) and str(record.get("id")) in wanted:
