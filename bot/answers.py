@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
+from nlu.datafile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
 def load_answers(folder: Path) -> dict[str, Answer]:
     answers = {}
     for path in sorted(folder.glob("*.yml")):
-        answer = _answer(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+        answer = _answer(read_yaml(path), path)
         answers[answer.id] = answer
     return answers

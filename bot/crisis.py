@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.cards import helpline_card
 from bot.messages import Button, Card, Outgoing
 from bot.state import CRISIS, CRISIS_CHECK, State
 from bot.territory import Helpline, Territory
 from bot.texts import Texts
+from nlu.datafile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class CrisisRules:
 
 
 def load_crisis_rules(path: Path) -> CrisisRules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     kinds = {
         str(name): Kind(
             name=str(name),

@@ -20,13 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from geopy.distance import geodesic
 
 from bot.catalogue.codes import THEMATIQUES
 from bot.catalogue.hours import OpeningStatus, opening_status
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
+from nlu.datafile import read_yaml
 from nlu.text import any_of
 
 
@@ -70,7 +70,7 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     for name, spec in (raw.get("specific_needs") or {}).items():
         unknown = set(spec["thematiques"]) - THEMATIQUES
         if unknown:

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from nlu.datafile import read_yaml
 from nlu.text import fold, fold_with_offsets
 
 EXTRACTOR = "SixtcapEntityExtractor"
@@ -26,15 +25,21 @@ NUMBER_WORDS = {
 _NUMBER = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 AGE_PATTERNS = (
     # "19 ans", "19ans", "17a", "18 ans le mois dernier"
-    re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a|piges?|balais)\b"),
-    # "j'ai 19", "jai 19", "g 19", "age 19"
+    re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a(?!\s*[0-9])|piges?|balais)\b"),
+    # "j'ai 19", "jai 19", "g 19", "age 19", and in English "i'm 19", "im 19", "i am 19", "aged 19"
     re.compile(
-        r"\b(?:j\s?ai|jai|g|age|agee?)\s+(?P<age>[1-9][0-9])\b"
-        r"(?!\s*(?:euros?|e|km|h|min|au|a|sur|points?|pts|eme)\b)"
+        r"\b(?:j\s?ai|jai|g|age|agee?|i\s?m|i am|aged)\s+(?P<age>[1-9][0-9])\b"
+        r"(?!\s*(?:euros?|e|km|h|min|au|a|sur|points?|pts|eme|k|eur|dollars?|percent|pounds?)\b)"
     ),
+    # "19 years old", "19yo", "19 y o", "19 yrs"
+    re.compile(r"\b(?P<age>[1-9][0-9])\s*(?:years?\s+old|yrs?(?:\s+old)?|y\s?o)\b"),
 )
-# "les 18 ans", "moins de 26 ans", "après mes 18 ans": an age limit or a birthday, not the youth's age
-NOT_AN_AGE_BEFORE = re.compile(r"\b(?:les|des|de|mes|tes|ses|aux|pour|ces|nos|vos|leurs|entre|et)\s*$")
+# "les 18 ans", "moins de 26 ans", "après mes 18 ans", "16-25 ans": an age limit or a birthday, not the
+# youth's age ("un jeune de 17 ans" is one)
+NOT_AN_AGE_BEFORE = re.compile(
+    r"(?:\b(?:les|des|mes|tes|ses|aux|pour|ces|nos|vos|leurs|entre|et|plus de|moins de|partir de|"
+    r"limite de|max|maximum|minimum|under|over)|[0-9]\s*(?:a|-|/)?)\s*$"
+)
 AGE_RANGE = range(10, 100)
 
 
@@ -74,7 +79,7 @@ class Gazetteer:
     def add_elsewhere(self, path: Path) -> None:
         """The places of data/places.yml (outside the territory): exact matches only, after the territory's
         (which win a shared alias); names that are also common words are left out."""
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw: dict[str, Any] = read_yaml(path) or {}
         for item in raw.get("places") or ():
             place = Place("elsewhere", str(item["name"]), str(item["name"]))
             names = [] if item.get("ambiguous") else [item["name"]]
@@ -87,7 +92,7 @@ class Gazetteer:
     ) -> Gazetteer:
         """Communes and quartiers of data/territory.yml, plus the NLU data's synonyms of their names, then
         the places outside the territory."""
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = read_yaml(path)
         gazetteer = cls()
         by_name: dict[str, Place] = {}
         for commune in raw["communes"]:
