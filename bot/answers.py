@@ -16,6 +16,7 @@ class FollowUp:
     title: str
     concern: str | None = None  # a concern to route to
     adviser: bool = False  # put the question to an adviser
+    need: str | None = None  # a specific need to route to (data/routing.yml): places nearby for it
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
         title=str(raw["title"]),
         bubbles=tuple(str(b) for b in raw["answer"]),
         follow_up=tuple(
-            FollowUp(str(f["title"]), f.get("concern"), bool(f.get("adviser", False)))
+            FollowUp(str(f["title"]), f.get("concern"), bool(f.get("adviser", False)), f.get("need"))
             for f in raw.get("follow_up") or ()
         ),
         sources=tuple(

@@ -28,6 +28,7 @@ class Kind:
     lines: tuple[str, ...]
     now: bool  # also say "in danger now: 17 / 112"
     ask: bool = False  # an indirect sign: ask directly before assuming
+    need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             lines=tuple(str(n) for n in spec["lines"]),
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
+            need=str(spec["need"]) if spec.get("need") else None,
         )
         for name, spec in raw["kinds"].items()
     }
