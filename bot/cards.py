@@ -120,11 +120,15 @@ def helpline_card(helpline: Helpline, texts: Texts) -> Card:
     )
 
 
-def scene_card(scene: Scene, texts: Texts) -> Card:
+def scene_card(scene: Scene, village: Village, stands: tuple[str, ...], texts: Texts) -> Card:
+    """A scene of the village and the partners whose stands are in it."""
+    url = village.scene_url(scene)
     return Card(
         kind="scene",
-        id=scene.quartier,
-        title=scene.title,
-        url=scene.url,
-        actions=(Button(texts.button("village"), url=scene.url),),
+        id=scene.id,
+        title=f"{scene.title} ({scene.commune.split('-')[0]})",
+        subtitle=texts.card("scene_stands", count=len(stands)) if stands else None,
+        url=url,
+        details=(*stands, texts.card("scene_demo")) if scene.demo else stands,
+        actions=(Button(texts.button("village"), url=url),),
     )
