@@ -602,7 +602,9 @@ class Dialogue:
     def village(self, state: State) -> list[Outgoing]:
         scenes = sorted(self.r.village.scenes, key=lambda s: s.quartier != state.quartier)
         cards = tuple(
-            scene_card(scene, self.r.village, tuple(self.partner_name(h.target) for h in scene.stands), self.t)
+            scene_card(
+                scene, self.r.village, tuple(self.partner_name(h.target) for h in scene.stands), self.t
+            )
             for scene in scenes
         )
         return [Outgoing(self.t("village"), cards=cards, buttons=(self.button("other"),))]

@@ -95,6 +95,11 @@ class Village:
         return self.url(stand_path(partner_id))
 
 
+def short_name(nom: str) -> str:
+    """A partner's name for a stand's sign: up to its first bracket, dash or comma."""
+    return nom.split(" (")[0].split(" — ")[0].split(",")[0]
+
+
 def stand_path(partner_id: str) -> str:
     return f"{VILLAGE_PATH}/stands/{partner_id}"
 

@@ -12,7 +12,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from bot.fonts import font
-from bot.village import Hotspot, Scene, Village
+from bot.village import Hotspot, Scene, Village, short_name
 
 WIDTH, HEIGHT = 4096, 2048
 HORIZON = HEIGHT // 2
@@ -29,7 +29,7 @@ def partner_labels(catalogue_dir: Path) -> dict[str, str]:
     for path in sorted(catalogue_dir.glob("*.yml")):
         partner = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("partner") or {}
         if "id" in partner and "nom" in partner:
-            labels[str(partner["id"])] = str(partner["nom"]).split(" (")[0].split(" — ")[0].split(",")[0]
+            labels[str(partner["id"])] = short_name(str(partner["nom"]))
     return labels
 
 
@@ -58,7 +58,9 @@ def _sky_and_ground(draw: ImageDraw.ImageDraw, scene: Scene) -> None:
         draw.line([(0, y), (WIDTH, y)], fill=tuple(min(255, int(c * shade + 60 * (1 - shade))) for c in sky))
     draw.rectangle([0, HORIZON, WIDTH, HEIGHT], fill=scene.colours.ground)
     for x in range(0, WIDTH, 128):  # paving, so that turning around is visible
-        draw.line([(x, HORIZON + 200), (WIDTH // 2 + (x - WIDTH // 2) * 3, HEIGHT)], fill="#00000022", width=3)
+        draw.line(
+            [(x, HORIZON + 200), (WIDTH // 2 + (x - WIDTH // 2) * 3, HEIGHT)], fill="#00000022", width=3
+        )
 
 
 def _buildings(draw: ImageDraw.ImageDraw, scene: Scene, rng: random.Random) -> None:
@@ -69,7 +71,9 @@ def _buildings(draw: ImageDraw.ImageDraw, scene: Scene, rng: random.Random) -> N
         draw.rectangle([x, HORIZON - height, x + width, HORIZON + 140], fill=colour)
         for wy in range(HORIZON - height + 30, HORIZON + 60, 70):
             for wx in range(x + 24, x + width - 40, 56):
-                draw.rectangle([wx, wy, wx + 28, wy + 38], fill="#fdf6e3" if rng.random() < 0.4 else "#2b2d42")
+                draw.rectangle(
+                    [wx, wy, wx + 28, wy + 38], fill="#fdf6e3" if rng.random() < 0.4 else "#2b2d42"
+                )
         x += width + rng.randint(0, 40)
 
 
@@ -97,13 +101,32 @@ def draw_panorama(scene: Scene, village: Village, labels: dict[str, str]) -> Ima
     _sky_and_ground(draw, scene)
     _buildings(draw, scene, rng)
     for yaw in (0, 180):  # the name ahead and behind, the demo mark on every side
-        draw.text((_x(yaw), HORIZON - 760), scene.title, fill="#ffffff", font=font(150), anchor="mm",
-                  stroke_width=8, stroke_fill="#1b1b1b")
+        draw.text(
+            (_x(yaw), HORIZON - 760),
+            scene.title,
+            fill="#ffffff",
+            font=font(150),
+            anchor="mm",
+            stroke_width=8,
+            stroke_fill="#1b1b1b",
+        )
     for yaw in (-90, 90):
-        draw.text((_x(yaw), HORIZON - 760), "DÉMO", fill="#fff3cd", font=font(150), anchor="mm",
-                  stroke_width=8, stroke_fill="#5c4400")
+        draw.text(
+            (_x(yaw), HORIZON - 760),
+            "DÉMO",
+            fill="#fff3cd",
+            font=font(150),
+            anchor="mm",
+            stroke_width=8,
+            stroke_fill="#5c4400",
+        )
     for i, spot in enumerate(scene.stands):
-        _stand(draw, spot, labels.get(spot.target, spot.target), scene.colours.walls[i % len(scene.colours.walls)])
+        _stand(
+            draw,
+            spot,
+            labels.get(spot.target, spot.target),
+            scene.colours.walls[i % len(scene.colours.walls)],
+        )
     for spot in scene.links:
         linked = village.scene(spot.target)
         _signpost(draw, spot, linked.title if linked else spot.target)
@@ -136,4 +159,3 @@ def ensure_demo_media(village: Village, data_dir: Path, var_dir: Path, redraw: b
         partial.replace(target)  # several server processes may start at once: never a half-written file
         written.append(target)
     return written
-
