@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import tallies
+from bot.config import Settings
 from bot.errors import CodedError
 from bot.models import Campaign, DailyTally
 from bot.stats import shown
@@ -42,6 +43,12 @@ class Links:
     portal_url: str
     telegram_bot: str = ""  # the bot's username, without @
     whatsapp_number: str = ""  # international, digits only: 33612345678
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Links:
+        return cls(
+            settings.server.public_url, settings.telegram.bot_username, settings.whatsapp.display_number
+        )
 
 
 def clean_source(value: str | None) -> str | None:

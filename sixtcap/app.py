@@ -24,6 +24,7 @@ from admin_api import create_admin_app
 from admin_api.context import StaffContext
 from bot import privacy
 from bot.brain import Brain
+from bot.campaigns import Links
 from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
@@ -129,6 +130,7 @@ def connect_admin(
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
         secret_key=privacy.secret_key(settings),
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
+        links=Links.from_settings(settings),
     )
 
 
