@@ -51,6 +51,7 @@
       createTooltipArgs: spot,
     })),
   });
+  window.sixtcapViewer = viewer; // for the console and the browser tests
   viewer.on("error", () => { // no WebGL: back to the flat picture
     box.hidden = true;
     document.documentElement.classList.remove("has-viewer");
