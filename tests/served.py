@@ -69,7 +69,7 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # a fresh var/ trains the NLU model first
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
