@@ -74,20 +74,12 @@ def poster_pdf(link: str, line: str) -> bytes:
     side = width * 120 // 210
     qr = qr.resize((side, side), Image.Resampling.NEAREST)
     page.paste(qr, (centre - side // 2, height * 70 // 297))
-    draw.text(
-        (centre, height * 220 // 297),
-        _fit(draw, line, 64, width * 0.9),
-        fill="#1b1b1b",
-        font=font(64),
-        anchor="mm",
-    )
-    draw.text(
-        (centre, height * 250 // 297),
-        _fit(draw, link, 28, width * 0.95),
-        fill="#4a4a4a",
-        font=font(28),
-        anchor="mm",
-    )
+    for y_mm, text, size, colour, share in (
+        (220, line, 64, "#1b1b1b", 0.9),
+        (250, link, 28, "#4a4a4a", 0.95),
+    ):
+        fitted = _fit(draw, text, size, width * share)
+        draw.text((centre, height * y_mm // 297), fitted, fill=colour, font=font(size), anchor="mm")
     out = io.BytesIO()
     page.save(out, "PDF", resolution=DPI, title=line)
     return out.getvalue()

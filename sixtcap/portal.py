@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from bot.config import Settings
 from bot.db import session_factory
 from bot.menu import hours_in_french, menu
 from bot.models import Partner
+from bot.texts import Texts
 from bot.village import Scene, Village, short_name, stand_path
 from sixtcap.village_media import media_dirs
 from webhooks.context import channel_context
@@ -58,12 +60,13 @@ def _services(brain: Brain) -> tuple[ServiceView, ...]:
         return brain.catalogue.services(session)
 
 
-def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(pages.get_template(name).render(**values), status_code=status)
+def _page(name: str, **values: Any) -> HTMLResponse:
+    return HTMLResponse(pages.get_template(name).render(**values))
 
 
 def not_found(what: str) -> HTMLResponse:
-    return _page("not_found.html", 404, here="", what=what)
+    page = pages.get_template("not_found.html").render(here="", what=what)
+    return HTMLResponse(page, status_code=404)
 
 
 def media_url(settings: Settings, name: str) -> str:
@@ -91,7 +94,6 @@ def services(request: Request, concern: Filter = None, commune: Filter = None) -
     chosen_concern = resources.concerns.get(concern or "")
     chosen_commune = resources.territory.commune(commune) if commune else None
     entries = menu(_services(brain), resources.concerns, chosen_concern, chosen_commune)
-    texts = resources.texts
     return _page(
         "services.html",
         here="services",
@@ -101,9 +103,8 @@ def services(request: Request, concern: Filter = None, commune: Filter = None) -
         concern=chosen_concern,
         commune=chosen_commune,
         unknown_filter=bool(concern and not chosen_concern) or bool(commune and not chosen_commune),
-        cost=lambda s: cost_text(s, texts),
-        ages=lambda s: ages_text(s, texts) or "tous âges",
         stand=stand_path,
+        **_facts(resources.texts),
     )
 
 
@@ -134,7 +135,6 @@ def stand(request: Request, partner_id: str) -> HTMLResponse:
         if partner is None:
             return not_found("ce stand")
         services = [s for s in brain.catalogue.services(session) if s.partner_id == partner_id]
-        texts = brain.resources.texts
         settings = _settings(request)
         the_village = brain.resources.village
         return _page(
@@ -144,8 +144,7 @@ def stand(request: Request, partner_id: str) -> HTMLResponse:
             services=services,
             testimonials=the_village.testimonials.get(partner_id, ()),
             scenes=the_village.scenes_with_stand(partner_id),
-            cost=lambda s: cost_text(s, texts),
-            ages=lambda s: ages_text(s, texts) or "tous âges",
+            **_facts(brain.resources.texts),
             telegram_bot=settings.telegram.bot_username.lstrip("@"),
             media=lambda name: media_url(settings, name),
         )
@@ -199,6 +198,11 @@ def viewer_file(name: str) -> Response:
     else:
         return not_found("ce fichier")
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=86400"})
+
+
+def _facts(texts: Texts) -> dict[str, Callable[[ServiceView], str]]:
+    """How the pages say a service's cost and ages: as the bot's cards do."""
+    return {"cost": lambda s: cost_text(s, texts), "ages": lambda s: ages_text(s, texts) or "tous âges"}
 
 
 def _partner(session: Session, partner_id: str) -> Partner | None:
