@@ -129,6 +129,11 @@ def get(session: Session, source: str) -> Campaign:
     return campaign
 
 
+def labels(session: Session) -> dict[str, str]:
+    """How the statistics name each campaign's source: its name ('Lina (Instagram)')."""
+    return {c.source: c.name for c in session.scalars(select(Campaign))}
+
+
 def listed(session: Session) -> list[tuple[Campaign, int | None]]:
     """Every campaign, newest first, with the youths who came through it (None: fewer than 5, as in the
     statistics)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from bot.db import session_factory
 from bot.models import DailyTally, Youth
 from nlu.parser import EmbeddedParser
 from tests.served import SIXTCAP
-from tests.test_admin_api import World, make_world
+from tests.test_admin_api import PASSWORD, World, make_world
 
 SCALE, BORDER = 10, 4  # how bot/posters.py draws the PNG
 
@@ -173,3 +174,22 @@ def test_a_coordinator_creates_lists_and_prints_a_campaign(world: World) -> None
     assert missing.status_code == 404
     off = world.client.get("/admin/api/campaigns/insta-lina/qr?channel=telegram", headers=headers)
     assert off.status_code == 409 and "bot_username" in off.json()["detail"]
+
+
+def test_the_statistics_page_names_the_campaigns(world: World) -> None:
+    body = {"source": "salon-emploi", "name": "Salon de l'emploi", "kind": "event"}
+    assert world.call("admin", "POST", "/campaigns", body).status_code == 201
+    for _ in range(5):
+        widget_says(world.client, str(uuid.uuid4()), "salon-emploi", "salut")
+    form = world.client.get("/admin/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    logged = world.client.post(
+        "/admin/login",
+        data={"email": "coord@6tcap.example", "password": PASSWORD, "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert logged.status_code == 303
+    page = world.client.get("/admin/stats")
+    assert page.status_code == 200
+    assert re.search(r"Salon de l(&#39;|&#x27;|')emploi</text>", page.text)  # the chart names the campaign
