@@ -36,7 +36,6 @@ from sixtcap.background import Clients, Jobs
 from sixtcap.health import health_router
 from sixtcap.portal import pages
 from sixtcap.reporting import report_errors
-from sixtcap.village_media import ensure_demo_media
 from webhooks import telegram, whatsapp, widget
 from webhooks.context import ChannelContext
 
@@ -142,7 +141,6 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
         async with background(context, settings, engine) as brain:
             connect_admin(admin, brain, settings, engine, context.wake_sender)
-            ensure_demo_media(brain.resources.village, settings.data_dir, settings.var_dir)
             yield
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)

@@ -27,7 +27,7 @@ from bot.menu import hours_in_french, menu
 from bot.models import Partner
 from bot.texts import Texts
 from bot.village import Scene, Village, short_name, stand_path
-from sixtcap.village_media import media_dirs
+from sixtcap.village_media import demo_panorama, media_dirs
 from webhooks.context import channel_context
 
 ROOT = Path(__file__).resolve().parent
@@ -175,10 +175,15 @@ def scene(request: Request, scene_id: str) -> HTMLResponse:
 
 @router.get("/village/media/{name}")
 def media(request: Request, name: str) -> Response:
-    """A scene's photo or video: dropped in data/village/media/, else the demo one drawn in var/village/."""
+    """A scene's photo or video dropped in data/village/media/, or its demo picture (var/village/)."""
     settings = _settings(request)
     if not MEDIA_NAME.fullmatch(name):
         return not_found("ce fichier")
+    village = _brain(request).resources.village
+    drawn = next((s for s in village.scenes if not s.panorama and s.panorama_file == name), None)
+    if drawn is not None:  # a demo picture: drawn the first time it is asked for
+        path = demo_panorama(drawn, village, settings.data_dir, settings.var_dir)
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
     for folder in media_dirs(settings.data_dir, settings.var_dir):
         path = folder / name
         if path.is_file():

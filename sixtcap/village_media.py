@@ -1,11 +1,13 @@
 """The village's demo panoramas: equirectangular images (2:1) drawn from each scene's neighbourhood name,
 colours and stands, so that the 360° viewer has something honest to show before real photos exist. Each
-says "DÉMO" on its walls. `sixtcap village demo-media` redraws them; the web app draws the missing ones at
-start-up. Real media are files of data/village/media/ named in data/village.yml (see README)."""
+says "DÉMO" on its walls. `sixtcap village demo-media` redraws them; the web app draws a missing one when it
+is first asked for. Real media are files of data/village/media/ named in data/village.yml (see README)."""
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 from pathlib import Path
 
 import yaml
@@ -141,21 +143,22 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
+def demo_panorama(
+    scene: Scene, village: Village, data_dir: Path, var_dir: Path, redraw: bool = False
+) -> Path:
+    """The scene's demo picture in var/village/, drawn first if missing. Several server processes may draw
+    it at once: each writes its own file, then renames it into place (never a half-written picture)."""
+    target = media_dirs(data_dir, var_dir)[1] / scene.panorama_file
+    if redraw or not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        draw_panorama(scene, village, partner_labels(data_dir / "catalogue")).save(
+            partial, "JPEG", quality=82
+        )
+        partial.replace(target)
+    return target
+
+
 def ensure_demo_media(village: Village, data_dir: Path, var_dir: Path, redraw: bool = False) -> list[Path]:
-    """Draw the demo panorama of every scene that has no real one; the files written."""
-    _, demo_dir = media_dirs(data_dir, var_dir)
-    written = []
-    labels: dict[str, str] | None = None
-    for scene in village.scenes:
-        if scene.panorama:
-            continue
-        target = demo_dir / scene.panorama_file
-        if target.exists() and not redraw:
-            continue
-        labels = labels if labels is not None else partner_labels(data_dir / "catalogue")
-        demo_dir.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        draw_panorama(scene, village, labels).save(partial, "JPEG", quality=82, optimize=True)
-        partial.replace(target)  # several server processes may start at once: never a half-written file
-        written.append(target)
-    return written
+    """Every scene's demo picture (the scenes with a real photo have none)."""
+    return [demo_panorama(s, village, data_dir, var_dir, redraw) for s in village.scenes if not s.panorama]

@@ -225,8 +225,9 @@ def test_real_media_replace_the_demo(module_engine: Engine, parser: EmbeddedPars
         page = client.get("/village/bois-l-abbe").text
         assert "/village/media/bois-l-abbe-photo.jpg" in page and "pas une photo du quartier" not in page
         assert client.get("/village/media/bois-l-abbe-photo.jpg").content == photo.read_bytes()
-        assert not (tmp_path / "var" / "village" / "demo-bois-l-abbe.jpg").exists()  # no demo drawn for it
-        assert (tmp_path / "var" / "village" / "demo-mordacs.jpg").exists()
+        assert client.get("/village/media/demo-mordacs.jpg").status_code == 200  # drawn when asked for
+        assert client.get("/village/media/demo-bois-l-abbe.jpg").status_code == 404  # it has a photo
+        assert not (tmp_path / "var" / "village" / "demo-bois-l-abbe.jpg").exists()
     cdn = settings.model_copy(
         update={"village": VillageSettings(media_base_url="https://media.6tcap.fr/village/")}
     )
