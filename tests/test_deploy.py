@@ -1,5 +1,6 @@
 """The files of deploy/: the systemd units pass `systemd-analyze verify` (when systemd is there), the
-Caddyfile passes `caddy validate`, and the example alert rules speak only of metrics sixtcap exports."""
+Caddyfile passes `caddy validate`, the example alert rules speak only of metrics sixtcap exports and pass
+Prometheus' own checks (`promtool`: syntax, and their unit tests in alerts_test.yml)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,35 @@ def test_the_caddyfile_is_valid(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0 and "Valid configuration" in done.stdout + done.stderr, done.stderr
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail(
+            "promtool is missing: `make test` installs it (apt-get install prometheus)", pytrace=False
+        )
+    return found
+
+
+def run(*command: str) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_prometheus_checks_the_alert_rules_and_their_unit_tests(tmp_path: Path) -> None:
+    rules = DEPLOY / "prometheus" / "alerts.yml"
+    assert "SUCCESS: 10 rules found" in run(promtool(), "check", "rules", str(rules))
+    assert "SUCCESS" in run(promtool(), "test", "rules", str(DEPLOY / "prometheus" / "alerts_test.yml"))
+    token = tmp_path / "token"
+    token.write_text("t\n")
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "scrape.yml").read_text())
+    for job in scrape["scrape_configs"]:
+        job["authorization"]["credentials_file"] = str(token)  # /etc/prometheus/... on the host
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump({"rule_files": [str(rules)], **scrape}))
+    assert "SUCCESS" in run(promtool(), "check", "config", str(config))
 
 
 def test_alert_rules_name_only_exported_metrics(loaded_engine: Engine, parser: EmbeddedParser) -> None:
