@@ -389,8 +389,13 @@ def telegram_poll() -> None:
 def staff_add(
     email: Annotated[str, typer.Option(help="login e-mail")],
     name: Annotated[str, typer.Option(help="name shown to colleagues")],
-    role: Annotated[str, typer.Option(help="adviser, coordinator or admin")],
-    partner: Annotated[str | None, typer.Option(help="partner id (advisers)")] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="adviser; lead (an adviser who manages the partner's keys, webhook); coordinator; admin"
+        ),
+    ],
+    partner: Annotated[str | None, typer.Option(help="partner id (advisers, leads)")] = None,
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked when not given")
     ] = "",

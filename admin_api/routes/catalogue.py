@@ -15,9 +15,8 @@ from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Caller, Now, Places
 from bot import directory
 from bot.audit import audit
-from bot.catalogue.editing import partner_raw, save_partner
+from bot.catalogue.editing import WEBHOOK_MAX, WebhookRefused, partner_raw, save_partner, set_webhook
 from bot.catalogue.files import CatalogueInvalid
-from bot.enums import Role
 from bot.models import Partner, Service
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
@@ -130,13 +129,26 @@ class WebhookInfo(BaseModel):
     example: WebhookPayload
 
 
+class WebhookIn(BaseModel):
+    url: str | None = Field(
+        max_length=WEBHOOK_MAX,
+        description="https:// URL that receives the notifications (http:// only on 127.0.0.1); null: none",
+    )
+
+
+def managed_partner(db: DB, caller: Principal, partner_id: str) -> Partner:
+    """A partner whose integrations the caller manages (its lead, an admin); to others it does not exist."""
+    row = db.get(Partner, partner_id)
+    if row is None or not caller.manages_partner(partner_id):
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    return row
+
+
 @router.get("/partners/{partner_id}/webhook")
 def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, at: Now) -> WebhookInfo:
     """How a partner checks the notifications it receives: its secret and an example of the payload.
-    An admin for any partner, an adviser for their own."""
-    row = db.get(Partner, partner_id)
-    if row is None or not (caller.role == Role.ADMIN or caller.partner_id == partner_id):
-        raise HTTPException(404, f"no partner {partner_id!r}")
+    An admin for any partner, a lead for their own."""
+    row = managed_partner(db, caller, partner_id)
     example = WebhookPayload(
         event="handoff.created",
         handoff_id=42,
@@ -149,6 +161,22 @@ def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, a
     )
     secret = partner_secret(staff_context(request).secret_key, partner_id)
     return WebhookInfo(url=row.notify_webhook_url, secret=secret, signature_header=HEADER, example=example)
+
+
+@router.put("/partners/{partner_id}/webhook")
+def set_partner_webhook(
+    partner_id: str, body: WebhookIn, request: Request, caller: Caller, db: DB, at: Now
+) -> WebhookInfo:
+    """Where the partner's notifications go (new, urgent, answered-again and overdue questions), set by
+    its lead or an admin; null stops them. Kept when the catalogue is loaded again from files that name
+    no webhook. Audited."""
+    before = managed_partner(db, caller, partner_id).notify_webhook_url
+    try:
+        set_webhook(db, partner_id, body.url, at)
+    except WebhookRefused as error:
+        raise HTTPException(422, f"url: {error}") from None
+    audit(db, caller.staff_id, "set_webhook", "partner", partner_id, {"url": before}, {"url": body.url}, at)
+    return partner_webhook(partner_id, request, caller, db, at)
 
 
 @router.get("/partners/{partner_id}")

@@ -154,17 +154,24 @@ def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory)
     return changed
 
 
-def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
+def upsert_partner(
+    session: Session, entry: PartnerFile, territory: Territory, report: LoadReport, from_files: bool = False
+) -> None:
+    """Create or update one partner and its services. `from_files` (a catalogue load): a webhook the
+    partner set through the API stays when the file names none, as places newer than the file do."""
     now = utcnow()
+    values = partner_values(entry.partner)
+    if from_files and values["notify_webhook_url"] is None:
+        del values["notify_webhook_url"]
     partner = session.get(Partner, entry.partner.id)
     if partner is None:
         partner = Partner(id=entry.partner.id, created_at=now, updated_at=now)
-        _apply(partner, partner_values(entry.partner))
+        _apply(partner, values)
         session.add(partner)
         _sync_locations(partner, entry.partner, territory)
         report.partners.created += 1
     else:
-        changed = _apply(partner, partner_values(entry.partner))
+        changed = _apply(partner, values)
         changed |= _sync_locations(partner, entry.partner, territory)
         if changed:
             partner.updated_at = now
@@ -205,7 +212,7 @@ def load_catalogue(
     report = LoadReport()
     with transaction(engine) as session:
         for done, entry in enumerate(entries, start=1):
-            upsert_partner(session, entry, territory, report)
+            upsert_partner(session, entry, territory, report, from_files=True)
             if on_progress:
                 on_progress(done, len(entries))
         partner_ids = {e.partner.id for e in entries}
