@@ -220,6 +220,39 @@ def test_catalogue_edits_use_the_loader_checks(world: World) -> None:
     assert [e["action"] for e in entries][:3] == ["deactivate", "update", "create"]
 
 
+def test_catalogue_bodies_are_typed_documented_and_refused_readably(world: World) -> None:
+    spec = world.client.get("/admin/openapi.json").json()
+    bodies = {
+        ("post", "/api/partners"): "PartnerFile",
+        ("patch", "/api/partners/{partner_id}"): "PartnerChanges",
+        ("post", "/api/partners/{partner_id}/locations"): "LocationEntry",
+        ("patch", "/api/partners/{partner_id}/locations/{location_id}"): "LocationChanges",
+        ("post", "/api/partners/{partner_id}/services"): "ServiceEntry",
+        ("patch", "/api/services/{service_id}"): "ServiceChanges",
+    }
+    for (method, path), model in bodies.items():
+        body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["$ref"].endswith(f"/{model}"), (path, body)
+    assert "frais" in spec["components"]["schemas"]["ServiceChanges"]["properties"]
+    answer = spec["paths"]["/api/partners/{partner_id}"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/PartnerFile")
+    refused = world.call(
+        "admin",
+        "PATCH",
+        "/services/ml-bdm-cej",
+        {"nom": "", "age_min": "seize", "prix": 3, "frais": "gratos"},
+    )
+    assert refused.status_code == 422
+    problems = refused.json()["problems"]
+    assert "prix: unknown field" in problems and any(p.startswith("age_min: ") for p in problems)
+    assert any(p.startswith("frais: unknown frais code 'gratos'") for p in problems), problems
+    assert world.call("admin", "GET", "/services/ml-bdm-cej").json()["nom"] != ""  # nothing changed
+    no_id = world.call("admin", "POST", f"/partners/{OWN}/locations", {"commune": "Champigny-sur-Marne"})
+    assert no_id.status_code == 422 and no_id.json()["detail"] == "id: missing field"
+    cleared = world.call("admin", "PATCH", f"/partners/{OWN}", {"description": None})
+    assert cleared.status_code == 200 and cleared.json()["partner"]["description"] is None
+
+
 def test_locations_are_edited_with_the_loader_checks(world: World) -> None:
     place = {
         "id": "antenne-test",

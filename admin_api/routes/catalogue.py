@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
@@ -17,15 +17,25 @@ from bot import directory
 from bot.audit import audit
 from bot.catalogue.editing import WEBHOOK_MAX, WebhookRefused, partner_raw, save_partner, set_webhook
 from bot.catalogue.files import CatalogueInvalid
+from bot.catalogue.schema import (
+    LocationChanges,
+    LocationEntry,
+    PartnerChanges,
+    PartnerFile,
+    ServiceChanges,
+    ServiceEntry,
+)
 from bot.models import Partner, Service
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 from bot.webhook_signing import HEADER, partner_secret
 
 router = APIRouter(tags=["catalogue"])
-Entry = Annotated[
-    dict[str, Any], Body(description="fields of the catalogue files (data/catalogue/README.md)")
-]
+
+
+def given(body: BaseModel) -> dict[str, Any]:
+    """The fields the caller sent (null included: it clears a field), as the catalogue files write them."""
+    return body.model_dump(mode="json", exclude_unset=True)
 
 
 class CapacityIn(BaseModel):
@@ -179,27 +189,29 @@ def set_partner_webhook(
     return partner_webhook(partner_id, request, caller, db, at)
 
 
-@router.get("/partners/{partner_id}")
+@router.get("/partners/{partner_id}", response_model=PartnerFile)
 def partner(partner_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     return _partner(db, partner_id)
 
 
-@router.post("/partners", status_code=201)
-def create_partner(entry: Entry, request: Request, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    partner_id = str((entry.get("partner") or {}).get("id", ""))
-    if partner_id and db.get(Partner, partner_id) is not None:
+@router.post("/partners", status_code=201, response_model=PartnerFile)
+def create_partner(body: PartnerFile, request: Request, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
+    """A new partner with its places and services, as in a catalogue file (data/catalogue/README.md)."""
+    entry, partner_id = given(body), body.partner.id
+    if db.get(Partner, partner_id) is not None:
         raise HTTPException(409, f"partner {partner_id!r} exists already")
     _save(db, request, entry, at)
     audit(db, caller.staff_id, "create", "partner", partner_id, None, entry, at)
     return _partner(db, partner_id)
 
 
-@router.patch("/partners/{partner_id}")
+@router.patch("/partners/{partner_id}", response_model=PartnerFile)
 def update_partner(
-    partner_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: PartnerChanges, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
+    """Change some fields of the partner (its places: the locations routes)."""
     before = _partner(db, partner_id)
-    after = {**before, "partner": {**before["partner"], **changes, "id": partner_id}}
+    after = {**before, "partner": {**before["partner"], **given(body), "id": partner_id}}
     _save(db, request, after, at)
     audit(db, caller.staff_id, "update", "partner", partner_id, before["partner"], after["partner"], at)
     return _partner(db, partner_id)
@@ -211,12 +223,11 @@ def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[
     return _deactivate(db, caller, "partner", found(db, Partner, partner_id), at, services)
 
 
-@router.post("/partners/{partner_id}/locations", status_code=201)
+@router.post("/partners/{partner_id}/locations", status_code=201, response_model=LocationEntry)
 def create_location(
-    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: LocationEntry, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
-    raw = _partner(db, partner_id)
-    location_id = str(entry.get("id", ""))
+    raw, entry, location_id = _partner(db, partner_id), given(body), body.id
     if any(loc["id"] == location_id for loc in raw["partner"]["locations"]):
         raise HTTPException(409, f"location {location_id!r} exists already")
     raw["partner"]["locations"] = [*raw["partner"]["locations"], entry]
@@ -225,7 +236,7 @@ def create_location(
     return location(partner_id, location_id, caller, db)
 
 
-@router.get("/partners/{partner_id}/locations/{location_id}")
+@router.get("/partners/{partner_id}/locations/{location_id}", response_model=LocationEntry)
 def location(partner_id: str, location_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     found = next(
         (loc for loc in _partner(db, partner_id)["partner"]["locations"] if loc["id"] == location_id), None
@@ -235,13 +246,19 @@ def location(partner_id: str, location_id: str, caller: Caller, db: DB) -> dict[
     return dict(found)
 
 
-@router.patch("/partners/{partner_id}/locations/{location_id}")
+@router.patch("/partners/{partner_id}/locations/{location_id}", response_model=LocationEntry)
 def update_location(
-    partner_id: str, location_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str,
+    location_id: str,
+    body: LocationChanges,
+    request: Request,
+    caller: Admin,
+    db: DB,
+    at: Now,
 ) -> dict[str, Any]:
     raw = _partner(db, partner_id)
     before = location(partner_id, location_id, caller, db)
-    after = {**before, **changes, "id": location_id}
+    after = {**before, **given(body), "id": location_id}
     raw["partner"]["locations"] = [
         after if loc["id"] == location_id else loc for loc in raw["partner"]["locations"]
     ]
@@ -269,10 +286,9 @@ def remove_location(
 
 @router.post("/partners/{partner_id}/services", status_code=201)
 def create_service(
-    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: ServiceEntry, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
-    raw = _partner(db, partner_id)
-    service_id = str(entry.get("id", ""))
+    raw, entry, service_id = _partner(db, partner_id), given(body), body.id
     if db.get(Service, service_id) is not None:
         raise HTTPException(409, f"service {service_id!r} exists already")
     raw["services"] = [*raw["services"], entry]
@@ -303,14 +319,14 @@ def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
 
 @router.patch("/services/{service_id}")
 def update_service(
-    service_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    service_id: str, body: ServiceChanges, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
     row = db.get(Service, service_id)
     if row is None or not row.active:
         raise HTTPException(404, f"no active service {service_id!r}")
     raw = _partner(db, row.partner_id)
     before = next(s for s in raw["services"] if s["id"] == service_id)
-    after = {**before, **changes, "id": service_id}
+    after = {**before, **given(body), "id": service_id}
     raw["services"] = [after if s["id"] == service_id else s for s in raw["services"]]
     _save(db, request, raw, at)
     audit(db, caller.staff_id, "update", "service", service_id, before, after, at)
