@@ -80,7 +80,7 @@ def serving(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90  # starting loads the NLU models: slow on a busy machine
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
@@ -94,7 +94,11 @@ def serving(
         finally:
             if server.poll() is None:
                 server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # stuck (e.g. still starting on a loaded machine)
+                server.kill()
+                server.wait(timeout=10)
 
 
 @contextmanager

@@ -280,6 +280,33 @@ def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
         adviser.context.close()
 
 
+def test_the_coordinator_prints_the_funder_report_for_a_period(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base = server[0]
+    for _ in range(5):
+        youth_says(base, str(uuid.uuid4()), text="wsh jsuis de champi jai 18 ans jcherche un taf")
+    page = log_in(browser, base, COORD)
+    try:
+        page.get_by_role("link", name="Statistiques").click()
+        page.get_by_role("link", name="Rapport d'activité pour les financeurs").click()
+        expect(page.get_by_role("heading", level=1, name="Rapport d'activité")).to_be_visible()
+        expect(page.locator(".period")).to_contain_text(" au ")
+        first_time = page.get_by_role("row", name=re.compile("^Jeunes accueillis pour la première fois"))
+        expect(first_time.get_by_role("cell").first).to_have_text(re.compile(r"^([5-9]|\d\d+)$"))
+        expect(page.get_by_role("img", name="Sujets")).to_be_visible()
+        expect(page.get_by_role("heading", name="Méthode")).to_be_visible()
+        assert "wsh" not in page.content() and "jcherche" not in page.content()  # no words of youths
+        page.emulate_media(media="print")
+        expect(page.get_by_role("navigation", name="Menu principal")).to_be_hidden()
+        expect(page.get_by_role("link", name="Retour aux statistiques")).to_be_hidden()
+        page.screenshot(path=str(SHOTS / "funder-report-print.png"), full_page=True)
+        pdf = page.pdf(format="A4", path=str(SHOTS / "funder-report.pdf"))
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") <= 4
+    finally:
+        page.context.close()
+
+
 STUB = """
 window.__notes = [];
 class Recorder { constructor(title, options) { window.__notes.push([title, options.body]); } }
