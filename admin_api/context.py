@@ -34,6 +34,7 @@ class StaffContext:
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
+    crisis_labels: Mapping[str, str] = field(default_factory=dict)  # kind of danger -> how staff read it
 
 
 def staff_context(request: Request) -> StaffContext:

@@ -238,15 +238,23 @@ def test_two_advisers_take_over_assign_note_transfer_and_reopen(
     assert list(actions) == ["claim", "reply", "note", "assign", "transfer", "resolve", "reopen"]
 
 
+def coordinator_after_five_youths(browser: Browser, base: str, text: str) -> Page:
+    """Five youths say `text` (enough to be shown), then the coordinator opens the statistics."""
+    for _ in range(5):
+        youth_says(base, str(uuid.uuid4()), text=text)
+    page = log_in(browser, base, COORD)
+    page.get_by_role("link", name="Statistiques").click()
+    return page
+
+
 def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
     browser: Browser, server: tuple[str, Engine]
 ) -> None:
     base = server[0]
-    for _ in range(5):
-        youth_says(base, str(uuid.uuid4()), text="jsuis de champi j'ai 19 ans je veux passer le permis")
-    page = log_in(browser, base, COORD)
+    page = coordinator_after_five_youths(
+        browser, base, "jsuis de champi j'ai 19 ans je veux passer le permis"
+    )
     try:
-        page.get_by_role("link", name="Statistiques").click()
         expect(page.get_by_role("heading", level=1, name="Statistiques")).to_be_visible()
         expect(page.locator("svg.chart").first).to_be_visible()
         towns = page.get_by_role("img", name="Villes")
@@ -284,11 +292,8 @@ def test_the_coordinator_prints_the_funder_report_for_a_period(
     browser: Browser, server: tuple[str, Engine]
 ) -> None:
     base = server[0]
-    for _ in range(5):
-        youth_says(base, str(uuid.uuid4()), text="wsh jsuis de champi jai 18 ans jcherche un taf")
-    page = log_in(browser, base, COORD)
+    page = coordinator_after_five_youths(browser, base, "wsh jsuis de champi jai 18 ans jcherche un taf")
     try:
-        page.get_by_role("link", name="Statistiques").click()
         page.get_by_role("link", name="Rapport d'activité pour les financeurs").click()
         expect(page.get_by_role("heading", level=1, name="Rapport d'activité")).to_be_visible()
         expect(page.locator(".period")).to_contain_text(" au ")

@@ -131,6 +131,7 @@ def handoff_page(
         held_by_other=held_by_other,
         panel=panel,
         panel_concern=concern_labels(request).get(panel.concern or "", panel.concern or ""),
+        crisis_label=staff_context(request).crisis_labels.get(handoff.crisis_kind or "", handoff.crisis_kind),
         timeline=timeline(messages, events, names, partners),
         colleagues=[(s.id, s.name) for s in colleagues],
         other_partners=[

@@ -3,6 +3,7 @@ page that prints as the funder's report. Aggregates only (bot/stats.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ def day(value: str | None) -> date | None:
         return None
 
 
-def ranking(rows: list[dict[str, Any]], labels: dict[str, str]) -> list[tuple[str, int | None]]:
+def ranking(rows: list[dict[str, Any]], labels: Mapping[str, str]) -> list[tuple[str, int | None]]:
     return [(labels.get(r["value"], r["value"] or CRISIS_LABEL), r["youths"]) for r in rows[:12]]
 
 
@@ -125,7 +126,9 @@ def stats_page(request: Request) -> Response:
         towns_chart=charts.bars("Villes", ranking(report["towns"], {})),
         neighbourhoods_chart=charts.bars("Quartiers prioritaires", ranking(report["neighbourhoods"], {})),
         sources_chart=charts.bars("Sources", ranking(report["sources"], {})),
-        crisis_chart=charts.bars("Conversations de crise par type", ranking(report["crisis"], {})),
+        crisis_chart=charts.bars(
+            "Conversations de crise par type", ranking(report["crisis"], staff_context(request).crisis_labels)
+        ),
         partner_rows=with_names(report["partners"], partners),
         handoff_rows=with_names(report["handoffs"], partners),
     )
@@ -180,7 +183,10 @@ def funder_report(request: Request) -> Response:
         made_on=now_in_zone(request),
         figures=[(label, now[key], then[key], change(now[key], then[key])) for label, key in figures],
         report=report,
-        concerns=ranking(report["concerns"], concern_labels(request)),
+        crisis=[
+            {"value": label, "youths": youths}
+            for label, youths in ranking(report["crisis"], staff_context(request).crisis_labels)
+        ],
         channels_chart=charts.columns(
             "Nouveaux jeunes par mois et par canal", list(months.values()), by_channel
         ),
