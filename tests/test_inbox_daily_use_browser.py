@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
 from bot.db import make_engine, session_factory
-from bot.models import AuditEntry, Handoff, HandoffEvent, Youth
+from bot.models import AuditEntry, Handoff, HandoffEvent, Partner, Youth
 from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
 from tests.waiting import wait_for
 
@@ -27,6 +27,7 @@ SAMIA = ("samia@ml-bords-de-marne.example", "Samia Benali", PARTNER)
 LEA = ("lea@ml-bords-de-marne.example", "Léa Durand", PARTNER)
 PAUL = ("paul@epide-montry.example", "Paul Martin", OTHER_PARTNER)
 COORD = ("chloe@6tcap.example", "Chloé Roux", "")
+NADIA = ("nadia@ml-bords-de-marne.example", "Nadia Lefèvre", PARTNER)  # the Mission locale's lead
 PASSWORD = "un mot de passe solide"
 SHOTS = Path("/tmp/sixtcap-screenshots")
 
@@ -40,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
     ]  # fmt: skip
     coordinator = ["staff", "add", "--email", COORD[0], "--name", COORD[1], "--role", "coordinator",
                    "--password", PASSWORD]  # fmt: skip
-    with served(tmp_path_factory.mktemp("daily"), *accounts, coordinator) as (base, database_url):
+    lead = ["staff", "add", "--email", NADIA[0], "--name", NADIA[1], "--role", "lead", "--partner", PARTNER,
+            "--password", PASSWORD]  # fmt: skip
+    with served(tmp_path_factory.mktemp("daily"), *accounts, coordinator, lead) as (base, database_url):
         engine = make_engine(database_url)
         yield base, engine
         engine.dispose()
@@ -340,3 +343,45 @@ def test_a_browser_notification_for_a_new_question_when_the_adviser_asked_for_it
         assert notes == [["sixtcap : nouvelle question", "Une question attend un conseiller."]]
     finally:
         page.context.close()
+
+
+def test_the_partners_lead_sets_where_its_notifications_go(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base, engine = server
+    page = log_in(browser, base, NADIA)
+    try:
+        page.get_by_role("link", name="Réglages").click()
+        address = page.get_by_label("Adresse (https://…)")
+        address.fill("http://crm.ml-bdm.example/sixtcap")
+        with page.expect_response(re.compile(r"/reglages/webhook$")) as answer:
+            page.get_by_role("button", name="Enregistrer l'adresse").click()
+        assert answer.value.status == 422
+        expect(page.get_by_role("alert")).to_contain_text("https://")
+        expect(address).to_have_value("http://crm.ml-bdm.example/sixtcap")  # what was typed stays
+        expect(page.get_by_role("alert")).to_be_in_viewport()
+        address.fill("https://crm.ml-bdm.example/sixtcap")
+        page.get_by_role("button", name="Enregistrer l'adresse").click()
+        expect(page.get_by_role("status").filter(has_text="Adresse")).to_have_text(
+            "Adresse de notification enregistrée."
+        )
+        expect(address).to_have_value("https://crm.ml-bdm.example/sixtcap")
+        page.get_by_text("Vérifier que les envois viennent de sixtcap").click()
+        expect(page.locator("code.secret")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        page.screenshot(path=str(SHOTS / "lead-settings.png"), full_page=True)
+        with session_factory(engine)() as db:
+            partner = db.get(Partner, PARTNER)
+            assert partner is not None and partner.notify_webhook_url == "https://crm.ml-bdm.example/sixtcap"
+    finally:
+        page.context.close()
+    adviser = log_in(browser, base, SAMIA)  # an adviser of the same partner: not theirs to set
+    try:
+        adviser.get_by_role("link", name="Réglages").click()
+        expect(adviser.get_by_label("Adresse (https://…)")).to_have_count(0)
+        token = adviser.locator("input[name=csrf]").first.get_attribute("value") or ""
+        sneaked = adviser.request.post(
+            "/admin/reglages/webhook", form={"csrf": token, "url": "https://x.example"}
+        )
+        assert sneaked.status == 403
+    finally:
+        adviser.context.close()
