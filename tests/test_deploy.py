@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from bot.config import PROJECT_ROOT
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
+from tests.stubs.platforms import StubSentry
 
 DEPLOY = PROJECT_ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("sixtcap-*.*"))
@@ -118,3 +119,36 @@ def test_alert_rules_name_only_exported_metrics(loaded_engine: Engine, parser: E
         for used in re.findall(r"\bsixtcap_[a-z_]+", expr):
             assert used in names, f"{alert} uses {used}, which sixtcap does not export"
     assert 'sixtcap_job_last_success_timestamp_seconds{task="handoff-reminders"}' in exported
+
+
+REPORTED = """
+import logging, sys
+from bot.config import load_settings
+from sixtcap.reporting import report_errors
+assert report_errors(load_settings(None))
+try:
+    raise RuntimeError("delivery to 0612345678 failed for jeune@example.org")
+except RuntimeError:
+    logging.getLogger("sixtcap.test").exception("outbox row 4242424242 given up")
+import sentry_sdk
+sentry_sdk.flush(10)
+"""
+
+
+def test_errors_reach_sentry_without_anything_personal(tmp_path: Path) -> None:
+    sentry = StubSentry()
+    try:
+        env = {**os.environ, "SIXTCAP_SENTRY_DSN": f"http://public@127.0.0.1:{sentry.port}/1",
+               "SIXTCAP_VAR_DIR": str(tmp_path)}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", REPORTED], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        calls = sentry.wait_for(lambda calls: bool(calls), 15)
+    finally:
+        sentry.stop()
+    sent = "".join(call["raw"] for call in calls)
+    assert "/api/1/envelope/" in calls[0]["path"] and "RuntimeError" in sent
+    assert "<phone>" in sent and "<email>" in sent and "<number>" in sent
+    for personal in ("0612345678", "jeune@example.org", "4242424242"):
+        assert personal not in sent
