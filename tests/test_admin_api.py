@@ -234,8 +234,12 @@ def test_catalogue_bodies_are_typed_documented_and_refused_readably(world: World
         body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
         assert body["$ref"].endswith(f"/{model}"), (path, body)
     assert "frais" in spec["components"]["schemas"]["ServiceChanges"]["properties"]
-    answer = spec["paths"]["/api/partners/{partner_id}"]["get"]["responses"]["200"]["content"]
-    assert answer["application/json"]["schema"]["$ref"].endswith("/PartnerFile")
+    for path, model in (
+        ("/api/partners/{partner_id}", "PartnerFile"),
+        ("/api/services/{service_id}", "ServiceOut"),
+    ):
+        answer = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer["$ref"].endswith(f"/{model}"), (path, answer)
     refused = world.call(
         "admin",
         "PATCH",

@@ -24,6 +24,7 @@ from bot.catalogue.schema import (
     PartnerFile,
     ServiceChanges,
     ServiceEntry,
+    ServiceOut,
 )
 from bot.models import Partner, Service
 from bot.places import PlacesError, services_for, update_places
@@ -284,7 +285,7 @@ def remove_location(
     return {"partner_id": partner_id, "id": location_id, "removed": True}
 
 
-@router.post("/partners/{partner_id}/services", status_code=201)
+@router.post("/partners/{partner_id}/services", status_code=201, response_model=ServiceOut)
 def create_service(
     partner_id: str, body: ServiceEntry, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
@@ -309,7 +310,7 @@ def capacity_bulk(body: list[CapacityItem], caller: Places, db: DB, at: Now) -> 
     return [_places(db, caller, item.service_id, item, at) for item in body[:500]]
 
 
-@router.get("/services/{service_id}")
+@router.get("/services/{service_id}", response_model=ServiceOut)
 def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     row = found(db, Service, service_id)
     raw = _partner(db, row.partner_id)
@@ -317,7 +318,7 @@ def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     return {**(entry or {"id": service_id}), "partner_id": row.partner_id, "active": row.active}
 
 
-@router.patch("/services/{service_id}")
+@router.patch("/services/{service_id}", response_model=ServiceOut)
 def update_service(
     service_id: str, body: ServiceChanges, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:

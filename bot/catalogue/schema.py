@@ -241,7 +241,14 @@ if TYPE_CHECKING:  # what the type checker needs to know: models
     PartnerChanges: TypeAlias = BaseModel
     LocationChanges: TypeAlias = BaseModel
     ServiceChanges: TypeAlias = BaseModel
+    ServiceOut: TypeAlias = BaseModel
 else:
     PartnerChanges = partial(PartnerEntry, "PartnerChanges", ("id", "locations"))
     LocationChanges = partial(LocationEntry, "LocationChanges")
     ServiceChanges = partial(ServiceEntry, "ServiceChanges")
+    ServiceOut = create_model(  # a service as the API shows it: its fields (none for a deactivated one)
+        "ServiceOut",
+        __base__=partial(ServiceEntry, "ServiceFields", ()),
+        partner_id=(str, ...),
+        active=(bool, ...),
+    )
