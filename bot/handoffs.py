@@ -354,9 +354,11 @@ def reply(
     texts: Texts,
     renderers: dict[str, Renderer],
     take_over: bool = False,
+    closing: bool = False,
 ) -> Message:
     """The adviser's answer: stored in the conversation and delivered on the youth's own channel. A
-    question a colleague holds is answered only with `take_over` (the reply then takes it over)."""
+    question a colleague holds is answered only with `take_over` (the reply then takes it over). The
+    youth's "C'est réglé" button comes with it, unless the question is urgent or `closing` with it."""
     text = text.strip()
     if not text:
         raise HandoffError("empty_reply", "the reply is empty")
@@ -369,7 +371,9 @@ def reply(
     partner = session.get(Partner, handoff.partner_id)
     bubble = Outgoing(
         texts("adviser_reply", partner=partner.nom if partner else "", text=text),
-        buttons=() if handoff.urgent else (Button(texts.button("handoff_close"), "handoff:close"),),
+        buttons=()
+        if handoff.urgent or closing
+        else (Button(texts.button("handoff_close"), "handoff:close"),),
     )
     return tell_youth(session, handoff, bubble, "adviser_reply", now, renderers, principal.staff_id)
 

@@ -247,7 +247,9 @@ def reply(
     def change(db: Session, who: Principal) -> object:
         if len(typed.strip()) > 2000:
             raise HandoffError("reply_too_long", "the reply is too long")
-        return handoffs.reply(db, who, handoff_id, typed, at, state.texts, state.renderers, take_over == "1")
+        return handoffs.reply(
+            db, who, handoff_id, typed, at, state.texts, state.renderers, take_over == "1", close == "1"
+        )
 
     def resolve(db: Session, who: Principal) -> object:
         return handoffs.resolve(db, who, handoff_id, at, state.staff_texts, state.renderers)
