@@ -246,7 +246,7 @@ def test_serve_with_several_workers_shares_metrics_and_stops_cleanly(
             except httpx.TransportError:
                 return False
 
-        wait_for(answers, 60, "sixtcap serve")
+        wait_for(answers, 180, "sixtcap serve")  # each worker loads the NLU models: slow on a busy machine
         assert subprocess.run([SIXTCAP, "catalogue", "load"], env=env, timeout=120).returncode == 0
         assert httpx.get(f"{base}/readyz", timeout=5).json()["problems"] == []
         for _ in range(8):  # spread over both workers by the kernel
