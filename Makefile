@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format postgres-binaries chromium caddy clean
+.PHONY: install run test lint format postgres-binaries chromium caddy promtool clean
 
 NODE_STAMP := node_modules/.package-lock.json
 
@@ -44,6 +44,11 @@ caddy:
 	@command -v caddy >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q caddy; }
 
+# Debian's Prometheus package, for promtool: it checks deploy/prometheus/ (tests/test_deploy.py).
+promtool:
+	@command -v promtool >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends prometheus; }
+
 run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
@@ -59,7 +64,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install postgres-binaries chromium caddy lint
+test: install postgres-binaries chromium caddy promtool lint
 	$(BIN)/pytest
 
 clean:

@@ -36,6 +36,7 @@ class StaffContext:
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
     links: Links | None = None  # the campaigns' deep links (bot name, WhatsApp number); None: web only
+    crisis_labels: Mapping[str, str] = field(default_factory=dict)  # kind of danger -> how staff read it
 
 
 def staff_context(request: Request) -> StaffContext:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from admin_api.context import staff_context
 from bot.db import session_factory
-from bot.enums import Role
 from bot.staff import Principal, principal_for
 
 
@@ -76,8 +75,8 @@ def places_caller(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
     """An adviser or admin updating places: a key limited to "places" will do."""
     if who.scopes and "places" not in who.scopes:
         raise HTTPException(403, f"this API key is limited to: {', '.join(sorted(who.scopes))}")
-    if who.role not in (Role.ADVISER, Role.ADMIN):
-        raise HTTPException(403, "this needs the role adviser or admin")
+    if not who.writes:
+        raise HTTPException(403, "this needs the role adviser, lead or admin")
     return who
 
 
@@ -96,4 +95,4 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
 Admin = Annotated[Principal, Depends(require("admin"))]
 Reader = Annotated[Principal, Depends(require("coordinator", "admin"))]
-Adviser = Annotated[Principal, Depends(require("adviser", "admin"))]
+Adviser = Annotated[Principal, Depends(require("adviser", "lead", "admin"))]

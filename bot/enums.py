@@ -7,10 +7,12 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """What a staff member may do: an adviser acts for one partner, a coordinator reads everything, an
-    admin does everything."""
+    """What a staff member may do: an adviser acts for one partner; a lead is an adviser who also manages
+    their partner's integrations (the API keys of its staff, its notification webhook); a coordinator
+    reads everything; an admin does everything."""
 
     ADVISER = "adviser"
+    LEAD = "lead"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
 
@@ -54,4 +56,5 @@ class OutboxStatus(StrEnum):
 
 
 READERS = frozenset({Role.COORDINATOR, Role.ADMIN})  # see every partner's handoffs and places
-WRITERS = frozenset({Role.ADVISER, Role.ADMIN})  # act on handoffs and places
+PARTNER_STAFF = frozenset({Role.ADVISER, Role.LEAD})  # belong to one partner and see only its things
+WRITERS = PARTNER_STAFF | {Role.ADMIN}  # act on handoffs and places

@@ -19,7 +19,7 @@ from bot import tallies
 from bot.audit import audit
 from bot.cards import clock, day_word
 from bot.catalogue.hours import opening_status
-from bot.enums import Direction, HandoffEventKind, HandoffStatus, Role
+from bot.enums import PARTNER_STAFF, Direction, HandoffEventKind, HandoffStatus, Role
 from bot.errors import CodedError
 from bot.messages import Button, Outgoing
 from bot.models import Conversation, Handoff, HandoffEvent, Message, Partner, Staff, Youth
@@ -164,7 +164,7 @@ def advisers_to_tell(session: Session, handoff: Handoff, event: str) -> list[str
         return []
     wanted = [getattr(Staff, setting).is_(True) for setting in settings]
     query = select(Staff.email).where(
-        Staff.partner_id == handoff.partner_id, Staff.role == Role.ADVISER, Staff.active, or_(*wanted)
+        Staff.partner_id == handoff.partner_id, Staff.role.in_(PARTNER_STAFF), Staff.active, or_(*wanted)
     )
     return list(session.scalars(query.order_by(Staff.id)))
 
@@ -222,7 +222,7 @@ def when_answered(hours: str | None, now: datetime, texts: Texts, zone: Any) -> 
 
 
 def visible(query: Select[*Columns], principal: Principal) -> Select[*Columns]:
-    if principal.role == Role.ADVISER:
+    if principal.of_one_partner:
         return query.where(Handoff.partner_id == principal.partner_id)
     return query
 
@@ -354,9 +354,11 @@ def reply(
     texts: Texts,
     renderers: dict[str, Renderer],
     take_over: bool = False,
+    closing: bool = False,
 ) -> Message:
     """The adviser's answer: stored in the conversation and delivered on the youth's own channel. A
-    question a colleague holds is answered only with `take_over` (the reply then takes it over)."""
+    question a colleague holds is answered only with `take_over` (the reply then takes it over). The
+    youth's "C'est réglé" button comes with it, unless the question is urgent or `closing` with it."""
     text = text.strip()
     if not text:
         raise HandoffError("empty_reply", "the reply is empty")
@@ -369,7 +371,9 @@ def reply(
     partner = session.get(Partner, handoff.partner_id)
     bubble = Outgoing(
         texts("adviser_reply", partner=partner.nom if partner else "", text=text),
-        buttons=() if handoff.urgent else (Button(texts.button("handoff_close"), "handoff:close"),),
+        buttons=()
+        if handoff.urgent or closing
+        else (Button(texts.button("handoff_close"), "handoff:close"),),
     )
     return tell_youth(session, handoff, bubble, "adviser_reply", now, renderers, principal.staff_id)
 
@@ -387,7 +391,7 @@ def note(session: Session, principal: Principal, handoff_id: int, text: str, now
 
 def colleagues(session: Session, partner_id: str) -> list[Staff]:
     """The active advisers of a partner, by name: who a question can be assigned to."""
-    query = select(Staff).where(Staff.partner_id == partner_id, Staff.role == Role.ADVISER, Staff.active)
+    query = select(Staff).where(Staff.partner_id == partner_id, Staff.role.in_(PARTNER_STAFF), Staff.active)
     return list(session.scalars(query.order_by(Staff.name)))
 
 
@@ -473,7 +477,7 @@ def reopen(session: Session, principal: Principal, handoff_id: int, now: datetim
     if handoff.status != RESOLVED:
         raise HandoffError("not_resolved", "this handoff is not resolved")
     handoff.status, handoff.resolved_at, handoff.resolved_by = OPEN, None, None
-    if principal.role == Role.ADVISER:
+    if principal.of_one_partner:
         handoff.claimed_by, handoff.claimed_at = principal.staff_id, now
     _event(session, handoff, HandoffEventKind.REOPEN, principal, now)
     follow_in_conversation(session, handoff)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot.audit import audit
 from bot.catalogue.capacity import CAPACITY_FIELDS, over_capacity
-from bot.enums import Role
 from bot.errors import CodedError
 from bot.models import Service
 from bot.staff import Principal
@@ -32,7 +31,7 @@ class Capacity:
 def services_for(session: Session, principal: Principal) -> list[Service]:
     """The active services whose places this staff member keeps up to date, in the catalogue's order."""
     query = select(Service).where(Service.active).order_by(Service.partner_id, Service.position, Service.id)
-    if principal.role == Role.ADVISER:
+    if principal.of_one_partner:
         query = query.where(Service.partner_id == principal.partner_id)
     return list(session.scalars(query))
 

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.enums import READERS, WRITERS, Role
+from bot.enums import PARTNER_STAFF, READERS, WRITERS, Role
 from bot.errors import CodedError
 from bot.models import Partner, Staff, StaffToken
 from bot.models.staff import ROLES
@@ -42,8 +42,24 @@ class Principal:
 
     @property
     def writes(self) -> bool:
-        """May act on handoffs and places (advisers for their partner, admins)."""
+        """May act on handoffs and places (advisers and leads for their partner, admins)."""
         return self.role in WRITERS
+
+    @property
+    def of_one_partner(self) -> bool:
+        """Sees only their partner's questions, places and colleagues (advisers, leads)."""
+        return self.role in PARTNER_STAFF
+
+    def manages_partner(self, partner_id: str | None) -> bool:
+        """May manage this partner's integrations: API keys of its staff, its webhook (its lead, admins)."""
+        return self.role == Role.ADMIN or (
+            self.role == Role.LEAD and partner_id is not None and self.partner_id == partner_id
+        )
+
+    def manages_staff(self, staff: Staff) -> bool:
+        """May create, list and revoke this staff member's API keys: themself, their partner's lead, an
+        admin."""
+        return staff.id == self.staff_id or self.manages_partner(staff.partner_id)
 
 
 def digest(token: str) -> str:
@@ -77,11 +93,14 @@ def add_staff(
 
 
 def partner_of(session: Session, role: Role, partner_id: str | None) -> str | None:
-    """The partner a staff member of `role` belongs to: an adviser to one that exists, others to none."""
-    if role != Role.ADVISER:
+    """The partner a staff member of `role` belongs to: an adviser or a lead to one that exists, others
+    to none."""
+    if role not in PARTNER_STAFF:
         return None
     if not partner_id:
-        raise StaffError("missing_partner", "an adviser belongs to a partner: give partner_id")
+        raise StaffError(
+            "missing_partner", f"a staff member with the role {role} belongs to a partner: give partner_id"
+        )
     found = session.get(Partner, partner_id)
     if found is None or found.outside_network:  # a service outside the network has no staff here
         raise StaffError("unknown_partner", f"no partner {partner_id!r}")
@@ -152,18 +171,28 @@ def issue_token(
     return token
 
 
-def api_keys(session: Session, staff_id: int | None = None) -> list[StaffToken]:
-    """The API keys (of one staff member if given), newest first; never their value."""
-    query = select(StaffToken).where(StaffToken.kind == "api_key").order_by(StaffToken.id.desc())
+def api_keys(session: Session, principal: Principal, staff_id: int | None = None) -> list[StaffToken]:
+    """The API keys `principal` may see (an admin all, a lead their partner's staff's, others their
+    own), of one staff member if given, newest first; never their value."""
+    query = (
+        select(StaffToken)
+        .join(Staff, Staff.id == StaffToken.staff_id)
+        .where(StaffToken.kind == "api_key")
+        .order_by(StaffToken.id.desc())
+    )
+    if principal.role == Role.LEAD:
+        query = query.where(or_(Staff.partner_id == principal.partner_id, Staff.id == principal.staff_id))
+    elif principal.role != Role.ADMIN:
+        query = query.where(Staff.id == principal.staff_id)
     if staff_id is not None:
         query = query.where(StaffToken.staff_id == staff_id)
     return list(session.scalars(query))
 
 
-def revoke_key(session: Session, key_id: int, now: datetime, owner: int | None = None) -> StaffToken:
-    """Revoke an API key (only the owner's own when `owner` is given)."""
-    key = session.get(StaffToken, key_id)
-    if key is None or key.kind != "api_key" or (owner is not None and key.staff_id != owner):
+def revoke_key(session: Session, principal: Principal, key_id: int, now: datetime) -> StaffToken:
+    """Revoke an API key that `principal` may see (see `api_keys`); another's is "not_found"."""
+    key = next((k for k in api_keys(session, principal) if k.id == key_id), None)
+    if key is None:
         raise StaffError("not_found", f"no API key {key_id}")
     key.revoked_at = key.revoked_at or now
     return key

@@ -173,6 +173,9 @@ def report(session: Session, filters: StatsFilters, group_by: GroupBy = "week") 
                 )
             ),
             "follow_up_answers": shown(sum(r[4] for r in partner_rows if r[2] == tallies.AGAIN)),
+            "orientations": shown(sum(r[4] for r in partner_rows if r[2] == tallies.SHOWN)),
+            "questions": shown(sum(r[4] for r in partner_rows if r[2] == tallies.HANDOFF)),
+            "crisis_conversations": shown(sum(r[4] for r in rows if r[2] == tallies.CRISIS)),
         },
         "series": [
             {

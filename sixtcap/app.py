@@ -130,6 +130,7 @@ def connect_admin(
         secret_key=privacy.secret_key(settings),
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
         links=Links.from_settings(settings),
+        crisis_labels={name: kind.label for name, kind in brain.resources.crisis.kinds.items()},
     )
 
 

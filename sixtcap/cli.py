@@ -46,6 +46,8 @@ telegram_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
 staff_app = typer.Typer(help="Partner staff accounts.", no_args_is_help=True)
 privacy_app = typer.Typer(help="Personal data: access requests, retention.", no_args_is_help=True)
 app.add_typer(privacy_app, name="privacy")
+stats_app = typer.Typer(help="The coordinators' statistics (anonymous daily tallies).", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 app.add_typer(staff_app, name="staff")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalogue_app, name="catalogue")
@@ -494,8 +496,13 @@ def telegram_poll() -> None:
 def staff_add(
     email: Annotated[str, typer.Option(help="login e-mail")],
     name: Annotated[str, typer.Option(help="name shown to colleagues")],
-    role: Annotated[str, typer.Option(help="adviser, coordinator or admin")],
-    partner: Annotated[str | None, typer.Option(help="partner id (advisers)")] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="adviser; lead (an adviser who manages the partner's keys, webhook); coordinator; admin"
+        ),
+    ],
+    partner: Annotated[str | None, typer.Option(help="partner id (advisers, leads)")] = None,
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked when not given")
     ] = "",
@@ -562,6 +569,25 @@ def privacy_erase(
         found = int(getattr(result, "rowcount", 0) or 0)
     ErasureLog.of(state.settings).record(channel, ref, datetime.now(UTC))
     typer.echo(f"{channel} user erased" if found else f"nothing was stored about {channel} user {user}")
+
+
+@stats_app.command("backfill")
+def stats_backfill() -> None:
+    """Count the days before the statistics existed, from the youths, messages and questions still stored
+    (once: the days already tallied are never counted again)."""
+    from datetime import UTC, datetime
+
+    from bot.backfill import backfill
+    from bot.db import transaction
+    from bot.texts import load_languages
+
+    engine = _engine()
+    _require_schema(engine)
+    languages = load_languages(state.settings.data_dir / "dialogue")
+    full = [texts.card("places_full") for texts in languages.values()]
+    with transaction(engine) as session:
+        done = backfill(session, datetime.now(UTC).date(), full)
+    typer.echo(f"days before {done.before}: {done.youths} youth(s) counted, {done.counts} count(s) added")
 
 
 @privacy_app.command("purge")

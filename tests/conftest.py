@@ -52,13 +52,29 @@ def empty_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{folder / 'sixtcap.db'}"
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
+    with new_postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@contextmanager
+def new_postgres_database(admin_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped (whoever is still connected) at the end."""
     name = f"sixtcap_test_{uuid.uuid4().hex[:12]}"
     with _admin(admin_url) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    with _admin(admin_url) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin(admin_url) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database: for what only PostgreSQL does (row locks seen from outside, several
+    server processes)."""
+    with new_postgres_database(postgres_admin_url) as url:
+        yield url
 
 
 BACKENDS = ["sqlite", "postgresql"]

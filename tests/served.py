@@ -49,15 +49,26 @@ def sixtcap(env: dict[str, str], *command: str) -> None:
 
 @contextmanager
 def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
-    """`sixtcap serve` on a new database (migrated, catalogue loaded, then `setup` commands run), until
-    the block ends: (base URL, database URL)."""
+    """`sixtcap serve` on a new SQLite database (migrated, catalogue loaded, then `setup` commands run),
+    until the block ends: (base URL, database URL)."""
     database_url = f"sqlite:///{folder / 'sixtcap.db'}"
+    with serving(folder, database_url, {}, *setup) as (base, _server):
+        yield base, database_url
+
+
+@contextmanager
+def serving(
+    folder: Path, database_url: str, settings: dict[str, str], *setup: list[str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`sixtcap serve` on `database_url` (migrated, catalogue loaded, then `setup` commands run) with
+    these extra environment variables, until the block ends: (base URL, the server's process)."""
     env = {
         **os.environ,
         "SIXTCAP_DATABASE_URL": database_url,
         "SIXTCAP_VAR_DIR": str(folder),
         "SIXTCAP_SECRET_KEY": SECRET_KEY,
         "SIXTCAP_HANDOFF__INBOX_POLL_SECONDS": "0.5",  # the inbox pages look for changes twice a second
+        **settings,
     }
     for command in (["db", "upgrade"], ["catalogue", "load"], *setup):
         sixtcap(env, *command)
@@ -69,7 +80,7 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60  # a fresh var/ trains the NLU model first
+            deadline = time.monotonic() + 90  # starting loads the NLU models: slow on a busy machine
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
@@ -79,10 +90,15 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail(f"sixtcap serve did not start:\n{log_path.read_text()}")
                 time.sleep(0.2)
-            yield base, database_url
+            yield base, server
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            if server.poll() is None:
+                server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # stuck (e.g. still starting on a loaded machine)
+                server.kill()
+                server.wait(timeout=10)
 
 
 @contextmanager

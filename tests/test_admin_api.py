@@ -54,6 +54,7 @@ def make_world(engine: Engine, parser: EmbeddedParser) -> Iterator[World]:
         add_staff(session, "coord@6tcap.example", "Coord", "coordinator", PASSWORD, None)
         add_staff(session, "bdm@6tcap.example", "Bea", "adviser", PASSWORD, OWN)
         add_staff(session, "epide@6tcap.example", "Eli", "adviser", PASSWORD, OTHER)
+        add_staff(session, "lead@6tcap.example", "Lina", "lead", PASSWORD, OWN)  # Bea's partner's lead
     with running_app(channel_settings(), engine, parser) as client:
         tokens = {}
         for who, email in (
@@ -61,6 +62,7 @@ def make_world(engine: Engine, parser: EmbeddedParser) -> Iterator[World]:
             ("coordinator", "coord"),
             ("adviser", "bdm"),
             ("other_adviser", "epide"),
+            ("lead", "lead"),
         ):
             response = client.post(
                 "/admin/api/login", json={"email": f"{email}@6tcap.example", "password": PASSWORD}
@@ -218,6 +220,43 @@ def test_catalogue_edits_use_the_loader_checks(world: World) -> None:
     assert [e["action"] for e in entries][:3] == ["deactivate", "update", "create"]
 
 
+def test_catalogue_bodies_are_typed_documented_and_refused_readably(world: World) -> None:
+    spec = world.client.get("/admin/openapi.json").json()
+    bodies = {
+        ("post", "/api/partners"): "PartnerFile",
+        ("patch", "/api/partners/{partner_id}"): "PartnerChanges",
+        ("post", "/api/partners/{partner_id}/locations"): "LocationEntry",
+        ("patch", "/api/partners/{partner_id}/locations/{location_id}"): "LocationChanges",
+        ("post", "/api/partners/{partner_id}/services"): "ServiceEntry",
+        ("patch", "/api/services/{service_id}"): "ServiceChanges",
+    }
+    for (method, path), model in bodies.items():
+        body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["$ref"].endswith(f"/{model}"), (path, body)
+    assert "frais" in spec["components"]["schemas"]["ServiceChanges"]["properties"]
+    for path, model in (
+        ("/api/partners/{partner_id}", "PartnerFile"),
+        ("/api/services/{service_id}", "ServiceOut"),
+    ):
+        answer = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer["$ref"].endswith(f"/{model}"), (path, answer)
+    refused = world.call(
+        "admin",
+        "PATCH",
+        "/services/ml-bdm-cej",
+        {"nom": "", "age_min": "seize", "prix": 3, "frais": "gratos"},
+    )
+    assert refused.status_code == 422
+    problems = refused.json()["problems"]
+    assert "prix: unknown field" in problems and any(p.startswith("age_min: ") for p in problems)
+    assert any(p.startswith("frais: unknown frais code 'gratos'") for p in problems), problems
+    assert world.call("admin", "GET", "/services/ml-bdm-cej").json()["nom"] != ""  # nothing changed
+    no_id = world.call("admin", "POST", f"/partners/{OWN}/locations", {"commune": "Champigny-sur-Marne"})
+    assert no_id.status_code == 422 and no_id.json()["detail"] == "id: missing field"
+    cleared = world.call("admin", "PATCH", f"/partners/{OWN}", {"description": None})
+    assert cleared.status_code == 200 and cleared.json()["partner"]["description"] is None
+
+
 def test_locations_are_edited_with_the_loader_checks(world: World) -> None:
     place = {
         "id": "antenne-test",
@@ -277,26 +316,27 @@ def test_statistics_have_no_personal_data(world: World) -> None:
 
 # -- the authorization matrix ------------------------------------------------------------------------
 
-ROLES = ("anonymous", "adviser", "other_adviser", "coordinator", "admin")
+ROLES = ("anonymous", "adviser", "other_adviser", "lead", "coordinator", "admin")
 ALLOWED = {200, 201, 204, 409, 422}
 
 
 def matrix() -> list[tuple[str, str, Any, set[str]]]:
-    """(method, path, body, roles allowed); {own} is the adviser's partner's handoff, {other} another's."""
-    all_staff = {"adviser", "other_adviser", "coordinator", "admin"}
+    """(method, path, body, roles allowed); {own} is the adviser's partner's handoff, {other} another's.
+    The lead belongs to the adviser's partner: an adviser there, and the manager of its keys and webhook."""
+    all_staff = {"adviser", "other_adviser", "lead", "coordinator", "admin"}
     return [
         ("GET", "/handoffs", None, all_staff),
-        ("GET", "/handoffs/{own}", None, {"adviser", "coordinator", "admin"}),
+        ("GET", "/handoffs/{own}", None, {"adviser", "lead", "coordinator", "admin"}),
         ("GET", "/handoffs/{other}", None, {"other_adviser", "coordinator", "admin"}),
-        ("POST", "/handoffs/{own}/claim", None, {"adviser", "admin"}),
+        ("POST", "/handoffs/{own}/claim", None, {"adviser", "lead", "admin"}),
         ("POST", "/handoffs/{other}/claim", None, {"other_adviser", "admin"}),
-        ("POST", "/handoffs/{own}/reply", {"text": "Bonjour"}, {"adviser", "admin"}),
+        ("POST", "/handoffs/{own}/reply", {"text": "Bonjour"}, {"adviser", "lead", "admin"}),
         ("POST", "/handoffs/{other}/reply", {"text": "Bonjour"}, {"other_adviser", "admin"}),
-        ("POST", "/handoffs/{own}/note", {"text": "À rappeler"}, {"adviser", "admin"}),
+        ("POST", "/handoffs/{own}/note", {"text": "À rappeler"}, {"adviser", "lead", "admin"}),
         ("POST", "/handoffs/{other}/note", {"text": "À rappeler"}, {"other_adviser", "admin"}),
-        ("POST", "/handoffs/{own}/assign", {"staff_id": 3}, {"adviser", "admin"}),
+        ("POST", "/handoffs/{own}/assign", {"staff_id": 3}, {"adviser", "lead", "admin"}),
         ("POST", "/handoffs/{other}/reopen", None, {"other_adviser", "admin"}),
-        ("POST", "/handoffs/{own}/transfer", {"partner_id": "idc_formation"}, {"adviser", "admin"}),
+        ("POST", "/handoffs/{own}/transfer", {"partner_id": "idc_formation"}, {"adviser", "lead", "admin"}),
         ("POST", "/handoffs/{other}/resolve", None, {"other_adviser", "admin"}),
         ("GET", "/partners", None, all_staff),
         ("GET", f"/partners/{OWN}", None, all_staff),
@@ -308,25 +348,28 @@ def matrix() -> list[tuple[str, str, Any, set[str]]]:
         ("GET", "/services/ml-bdm-cej", None, all_staff),
         ("PATCH", "/services/ml-bdm-cej", {"nom": "CEJ"}, {"admin"}),
         ("DELETE", "/services/fcj-educateurs-de-rue", None, {"admin"}),
-        ("PATCH", "/services/ml-bdm-cej/capacity", {"places_available": 1}, {"adviser", "admin"}),
+        ("PATCH", "/services/ml-bdm-cej/capacity", {"places_available": 1}, {"adviser", "lead", "admin"}),
         (
             "PATCH",
             "/services/epide-parcours-insertion/capacity",
             {"places_available": 1},
             {"other_adviser", "admin"},
         ),
-        ("GET", "/staff", None, {"admin"}),
+        ("GET", "/staff", None, {"lead", "admin"}),
         ("POST", "/staff", {"email": "m@6tcap.example", "name": "M", "role": "coordinator"}, {"admin"}),
         ("PATCH", "/staff/3", {"active": True}, {"admin"}),
-        ("POST", "/staff/3/api-keys", {"name": "k"}, {"adviser", "admin"}),
+        ("POST", "/staff/3/api-keys", {"name": "k"}, {"adviser", "lead", "admin"}),  # Bea: the lead's
         ("GET", "/api-keys", None, all_staff),
-        ("GET", f"/partners/{OWN}/webhook", None, {"adviser", "admin"}),
-        ("GET", "/services/mine", None, {"adviser", "other_adviser", "admin"}),
+        ("GET", f"/partners/{OWN}/webhook", None, {"lead", "admin"}),
+        ("PUT", f"/partners/{OWN}/webhook", {"url": "https://crm.ml-bdm.example/sixtcap"}, {"lead", "admin"}),
+        ("PUT", f"/partners/{OTHER}/webhook", {"url": "https://crm.epide.example/sixtcap"}, {"admin"}),
+        ("POST", "/staff/4/api-keys", {"name": "k"}, {"other_adviser", "admin"}),
+        ("GET", "/services/mine", None, {"adviser", "other_adviser", "lead", "admin"}),
         (
             "PATCH",
             "/services/capacity",
             [{"service_id": "ml-bdm-cej", "places_available": 2}],
-            {"adviser", "admin"},
+            {"adviser", "lead", "admin"},
         ),
         ("GET", "/audit", None, {"coordinator", "admin"}),
         ("GET", "/stats", None, {"coordinator", "admin"}),
@@ -356,9 +399,13 @@ def test_authorization_matrix(
     world = shared_world
     if path == "/logout":  # do not log the shared tokens out: use a fresh one
         if role != "anonymous":
-            email = {"adviser": "bdm", "other_adviser": "epide", "coordinator": "coord", "admin": "admin"}[
-                role
-            ]
+            email = {
+                "adviser": "bdm",
+                "other_adviser": "epide",
+                "lead": "lead",
+                "coordinator": "coord",
+                "admin": "admin",
+            }[role]
             token = world.client.post(
                 "/admin/api/login", json={"email": f"{email}@6tcap.example", "password": PASSWORD}
             ).json()["token"]
@@ -368,6 +415,8 @@ def test_authorization_matrix(
     else:
         url = path.format(own=world.own_handoff, other=world.other_handoff)
         response = world.call(role, method, url, body)
+        if path == "/handoffs/{own}/transfer" and response.status_code == 200:  # back, for the next role
+            assert world.call("admin", method, url, {"partner_id": OWN}).status_code == 200
     if role == "anonymous":
         assert response.status_code == 401, (url if path != "/logout" else path, response.text)
     elif role in allowed:

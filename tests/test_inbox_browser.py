@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine, select
 
 from bot.db import make_engine, session_factory
@@ -353,3 +353,63 @@ def test_one_place_left_then_none(adviser: Page) -> None:
         service = page.locator(f"#{service_id}")
         expect(service.get_by_role("status")).to_have_text("Places enregistrées.")
         expect(service.locator(".current")).to_contain_text(shown)
+
+
+def tap(target: Locator, what: str, actions: list[str]) -> None:
+    """One action of an adviser on a phone: a tap on something already on the screen (no scrolling)."""
+    expect(target).to_be_in_viewport()
+    actions.append(what)
+    target.tap()
+
+
+def test_on_a_phone_a_question_is_handled_in_three_actions(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    """Issue 16: one question in at most 3 actions on a phone, each a tap on something already on the
+    screen (no scrolling): open it, pick a canned reply (or tap the answer and type), "Envoyer et clore"."""
+    base, engine = server
+    with session_factory(engine)() as db, db.begin():  # the questions of earlier tests are dealt with
+        for earlier in db.scalars(select(Handoff).where(Handoff.status != "resolved")):
+            earlier.status = "resolved"
+    context = browser.new_context(
+        base_url=base, viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/admin/login")
+    page.get_by_label("E-mail").fill(ADVISER[0])
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()  # once a day: not counted
+    try:
+        for way in ("canned", "typed"):
+            conversation, handoff_id = ask_an_adviser(base, engine)
+            page.goto("/admin/")
+            actions: list[str] = []
+            tap(page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b")), "open", actions)
+            expect(page.locator("blockquote")).to_be_in_viewport()  # the question, read at once
+            page.screenshot(path=f"/tmp/inbox-phone-opened-{way}.png")
+            if way == "canned":
+                canned = page.get_by_label("Réponse toute prête")
+                expect(canned).to_be_in_viewport()
+                actions.append("pick a canned reply")
+                canned.select_option(label="Prendre rendez-vous")
+                expect(page.get_by_label("Votre réponse au jeune")).to_have_value(
+                    re.compile("^Bonjour ! Le plus")
+                )
+                sent = "passer nous voir ou de nous appeler"
+            else:
+                tap(page.get_by_label("Votre réponse au jeune"), "tap the answer", actions)
+                page.keyboard.type(ANSWER)
+                sent = ANSWER
+            page.screenshot(path=f"/tmp/inbox-phone-three-actions-{way}.png")
+            tap(page.get_by_role("button", name="Envoyer et clore"), "send and close", actions)
+            expect(page.get_by_role("status")).to_have_text("Réponse envoyée au jeune, question close.")
+            assert len(actions) <= 3, actions
+            assert handoff_status(engine, handoff_id) == "resolved"
+            youth_sees = httpx.get(
+                f"{base}/widget/messages", params={"conversation_id": conversation, "after": 0}
+            )
+            answer = next(b for b in youth_sees.json()["messages"] if sent in b["text"])
+            assert answer["buttons"] == []  # closed already: no "C'est réglé" to press
+    finally:
+        context.close()

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
 from bot.db import make_engine, session_factory
-from bot.models import AuditEntry, Handoff, HandoffEvent, Youth
+from bot.models import AuditEntry, Handoff, HandoffEvent, Partner, Youth
 from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
 from tests.waiting import wait_for
 
@@ -27,6 +27,7 @@ SAMIA = ("samia@ml-bords-de-marne.example", "Samia Benali", PARTNER)
 LEA = ("lea@ml-bords-de-marne.example", "Léa Durand", PARTNER)
 PAUL = ("paul@epide-montry.example", "Paul Martin", OTHER_PARTNER)
 COORD = ("chloe@6tcap.example", "Chloé Roux", "")
+NADIA = ("nadia@ml-bords-de-marne.example", "Nadia Lefèvre", PARTNER)  # the Mission locale's lead
 PASSWORD = "un mot de passe solide"
 SHOTS = Path("/tmp/sixtcap-screenshots")
 
@@ -40,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
     ]  # fmt: skip
     coordinator = ["staff", "add", "--email", COORD[0], "--name", COORD[1], "--role", "coordinator",
                    "--password", PASSWORD]  # fmt: skip
-    with served(tmp_path_factory.mktemp("daily"), *accounts, coordinator) as (base, database_url):
+    lead = ["staff", "add", "--email", NADIA[0], "--name", NADIA[1], "--role", "lead", "--partner", PARTNER,
+            "--password", PASSWORD]  # fmt: skip
+    with served(tmp_path_factory.mktemp("daily"), *accounts, coordinator, lead) as (base, database_url):
         engine = make_engine(database_url)
         yield base, engine
         engine.dispose()
@@ -238,15 +241,23 @@ def test_two_advisers_take_over_assign_note_transfer_and_reopen(
     assert list(actions) == ["claim", "reply", "note", "assign", "transfer", "resolve", "reopen"]
 
 
+def coordinator_after_five_youths(browser: Browser, base: str, text: str) -> Page:
+    """Five youths say `text` (enough to be shown), then the coordinator opens the statistics."""
+    for _ in range(5):
+        youth_says(base, str(uuid.uuid4()), text=text)
+    page = log_in(browser, base, COORD)
+    page.get_by_role("link", name="Statistiques").click()
+    return page
+
+
 def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
     browser: Browser, server: tuple[str, Engine]
 ) -> None:
     base = server[0]
-    for _ in range(5):
-        youth_says(base, str(uuid.uuid4()), text="jsuis de champi j'ai 19 ans je veux passer le permis")
-    page = log_in(browser, base, COORD)
+    page = coordinator_after_five_youths(
+        browser, base, "jsuis de champi j'ai 19 ans je veux passer le permis"
+    )
     try:
-        page.get_by_role("link", name="Statistiques").click()
         expect(page.get_by_role("heading", level=1, name="Statistiques")).to_be_visible()
         expect(page.locator("svg.chart").first).to_be_visible()
         towns = page.get_by_role("img", name="Villes")
@@ -280,6 +291,30 @@ def test_the_coordinator_reads_the_dashboard_and_downloads_the_csv(
         adviser.context.close()
 
 
+def test_the_coordinator_prints_the_funder_report_for_a_period(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base = server[0]
+    page = coordinator_after_five_youths(browser, base, "wsh jsuis de champi jai 18 ans jcherche un taf")
+    try:
+        page.get_by_role("link", name="Rapport d'activité pour les financeurs").click()
+        expect(page.get_by_role("heading", level=1, name="Rapport d'activité")).to_be_visible()
+        expect(page.locator(".period")).to_contain_text(" au ")
+        first_time = page.get_by_role("row", name=re.compile("^Jeunes accueillis pour la première fois"))
+        expect(first_time.get_by_role("cell").first).to_have_text(re.compile(r"^([5-9]|\d\d+)$"))
+        expect(page.get_by_role("img", name="Sujets")).to_be_visible()
+        expect(page.get_by_role("heading", name="Méthode")).to_be_visible()
+        assert "wsh" not in page.content() and "jcherche" not in page.content()  # no words of youths
+        page.emulate_media(media="print")
+        expect(page.get_by_role("navigation", name="Menu principal")).to_be_hidden()
+        expect(page.get_by_role("link", name="Retour aux statistiques")).to_be_hidden()
+        page.screenshot(path=str(SHOTS / "funder-report-print.png"), full_page=True)
+        pdf = page.pdf(format="A4", path=str(SHOTS / "funder-report.pdf"))
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") <= 4
+    finally:
+        page.context.close()
+
+
 STUB = """
 window.__notes = [];
 class Recorder { constructor(title, options) { window.__notes.push([title, options.body]); } }
@@ -308,3 +343,45 @@ def test_a_browser_notification_for_a_new_question_when_the_adviser_asked_for_it
         assert notes == [["sixtcap : nouvelle question", "Une question attend un conseiller."]]
     finally:
         page.context.close()
+
+
+def test_the_partners_lead_sets_where_its_notifications_go(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    base, engine = server
+    page = log_in(browser, base, NADIA)
+    try:
+        page.get_by_role("link", name="Réglages").click()
+        address = page.get_by_label("Adresse (https://…)")
+        address.fill("http://crm.ml-bdm.example/sixtcap")
+        with page.expect_response(re.compile(r"/reglages/webhook$")) as answer:
+            page.get_by_role("button", name="Enregistrer l'adresse").click()
+        assert answer.value.status == 422
+        expect(page.get_by_role("alert")).to_contain_text("https://")
+        expect(address).to_have_value("http://crm.ml-bdm.example/sixtcap")  # what was typed stays
+        expect(page.get_by_role("alert")).to_be_in_viewport()
+        address.fill("https://crm.ml-bdm.example/sixtcap")
+        page.get_by_role("button", name="Enregistrer l'adresse").click()
+        expect(page.get_by_role("status").filter(has_text="Adresse")).to_have_text(
+            "Adresse de notification enregistrée."
+        )
+        expect(address).to_have_value("https://crm.ml-bdm.example/sixtcap")
+        page.get_by_text("Vérifier que les envois viennent de sixtcap").click()
+        expect(page.locator("code.secret")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        page.screenshot(path=str(SHOTS / "lead-settings.png"), full_page=True)
+        with session_factory(engine)() as db:
+            partner = db.get(Partner, PARTNER)
+            assert partner is not None and partner.notify_webhook_url == "https://crm.ml-bdm.example/sixtcap"
+    finally:
+        page.context.close()
+    adviser = log_in(browser, base, SAMIA)  # an adviser of the same partner: not theirs to set
+    try:
+        adviser.get_by_role("link", name="Réglages").click()
+        expect(adviser.get_by_label("Adresse (https://…)")).to_have_count(0)
+        token = adviser.locator("input[name=csrf]").first.get_attribute("value") or ""
+        sneaked = adviser.request.post(
+            "/admin/reglages/webhook", form={"csrf": token, "url": "https://x.example"}
+        )
+        assert sneaked.status == 403
+    finally:
+        adviser.context.close()

@@ -69,7 +69,7 @@ def columns(
         if len(periods) <= 16 or i % max(1, len(periods) // 12) == 0:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" class="tick">'
-                f"{escape(period[-5:])}</text>"
+                f"{escape(period[5:] if len(period) == 10 else period)}</text>"  # a day: 11-27
             )
     for j, channel in enumerate(sorted(series)):
         x = left + j * 120

@@ -31,6 +31,7 @@ DONE = {
     "assign": "Question attribuée.",
     "transfer": "Question transmise : le jeune en est informé.",
     "resolve": "Question marquée comme résolue.",
+    "reply_resolve": "Réponse envoyée au jeune, question close.",
     "reopen": "Question rouverte.",
 }
 PROBLEMS = {  # by HandoffError.code
@@ -130,6 +131,7 @@ def handoff_page(
         held_by_other=held_by_other,
         panel=panel,
         panel_concern=concern_labels(request).get(panel.concern or "", panel.concern or ""),
+        crisis_label=staff_context(request).crisis_labels.get(handoff.crisis_kind or "", handoff.crisis_kind),
         timeline=timeline(messages, events, names, partners),
         colleagues=[(s.id, s.name) for s in colleagues],
         other_partners=[
@@ -152,7 +154,7 @@ def handoff_page(
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
 def handoff_detail(
-    request: Request, handoff_id: int, done: str | None = None, modele: int | None = None
+    request: Request, handoff_id: int, done: str | None = None, modele: str | None = None
 ) -> Response:
     with transaction(request) as db:
         who = caller(request, db)
@@ -163,7 +165,8 @@ def handoff_detail(
         except HandoffError:
             return not_found(request, who)
         replies = staff_context(request).canned.for_partner(handoff.partner_id)
-        draft = replies[modele].text if modele is not None and 0 <= modele < len(replies) else ""
+        chosen = int(modele) if modele and modele.isdigit() and len(modele) < 5 else -1
+        draft = replies[chosen].text if 0 <= chosen < len(replies) else ""
         return handoff_page(request, db, who, handoff, done=done, draft=draft)
 
 
@@ -174,8 +177,10 @@ def act(
     action: str,
     change: Callable[[Session, Principal], object],
     draft: str = "",
+    then: tuple[str, Callable[[Session, Principal], object]] | None = None,
 ) -> Response:
-    """One action on a question, as the JSON API does it (same services, same audit entries)."""
+    """One action on a question (and the one `then` names, in the same transaction), as the JSON API
+    does it (same services, same audit entries)."""
     state = staff_context(request)
     try:
         with transaction(request) as db:
@@ -191,6 +196,8 @@ def act(
             at = now(request)
             try:
                 handoffs.perform(db, who, handoff_id, action, at, lambda: change(db, who))
+                if then is not None:
+                    handoffs.perform(db, who, handoff_id, then[0], at, lambda: then[1](db, who))
             except HandoffError as error:
                 problem = in_french(error)
                 code = {"not_found": 404, "conflict": 409}.get(error.kind, 422)
@@ -209,7 +216,8 @@ def act(
         state.wake_sender()  # after the commit: the sender finds the message in the outbox
     if action == "transfer":  # the question belongs to another partner now: back to the list
         return redirect(request, f"/?transmise={handoff_id}")
-    return redirect(request, f"/handoffs/{handoff_id}?done={action}")
+    done = f"{action}_{then[0]}" if then else action
+    return redirect(request, f"/handoffs/{handoff_id}?done={done}")
 
 
 @router.post("/handoffs/{handoff_id}/claim")
@@ -226,16 +234,28 @@ def claim(request: Request, handoff_id: int, csrf: Text = None, take_over: Text 
 
 @router.post("/handoffs/{handoff_id}/reply")
 def reply(
-    request: Request, handoff_id: int, csrf: Text = None, text: Text = None, take_over: Text = None
+    request: Request,
+    handoff_id: int,
+    csrf: Text = None,
+    text: Text = None,
+    take_over: Text = None,
+    close: Text = None,
 ) -> Response:
+    """The answer; with "Envoyer et clore" (`close`), the question is resolved with it."""
     state, at, typed = staff_context(request), now(request), text or ""
 
     def change(db: Session, who: Principal) -> object:
         if len(typed.strip()) > 2000:
             raise HandoffError("reply_too_long", "the reply is too long")
-        return handoffs.reply(db, who, handoff_id, typed, at, state.texts, state.renderers, take_over == "1")
+        return handoffs.reply(
+            db, who, handoff_id, typed, at, state.texts, state.renderers, take_over == "1", close == "1"
+        )
 
-    return act(request, handoff_id, csrf, "reply", change, draft=typed)
+    def resolve(db: Session, who: Principal) -> object:
+        return handoffs.resolve(db, who, handoff_id, at, state.staff_texts, state.renderers)
+
+    then = ("resolve", resolve) if close == "1" else None
+    return act(request, handoff_id, csrf, "reply", change, draft=typed, then=then)
 
 
 @router.post("/handoffs/{handoff_id}/note")

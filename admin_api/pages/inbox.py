@@ -12,7 +12,7 @@ from admin_api.context import staff_context
 from admin_api.pages.rendering import HERE, page
 from admin_api.pages.session import caller, login_redirect, now, transaction
 from bot import directory, inbox, notifications
-from bot.enums import Channel, HandoffStatus, Role
+from bot.enums import Channel, HandoffStatus
 from bot.inbox import Filters, View
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +108,7 @@ def inbox_page(request: Request, view: str = "") -> Response:
         filtered=filters != Filters(),
         waited=lambda since: waited(since, at),
         late=lambda since: since is not None and at - since > late_after,
-        show_partner=who.role != Role.ADVISER,
+        show_partner=not who.of_one_partner,
         transferred=request.query_params.get("transmise", "")[:10],
         version=stamp,
         poll_ms=context.poll_ms,

@@ -15,7 +15,6 @@ from admin_api.pages.rendering import error_page, not_found, page, redirect, res
 from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
 from admin_api.routes.catalogue import CapacityIn
 from bot.directory import partner_names
-from bot.enums import Role
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 
@@ -41,7 +40,7 @@ def places_page(
         section="places",
         services=services,
         partners=partner_names(db),
-        show_partner=who.role != Role.ADVISER,
+        show_partner=not who.of_one_partner,
         saved=saved,
         error=error,
         typed=typed,

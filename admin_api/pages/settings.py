@@ -1,15 +1,24 @@
-"""Réglages: which e-mails a staff member wants about questions (their own choice)."""
+"""Réglages: which e-mails a staff member wants about questions (their own choice); for a partner's lead,
+where the partner's notifications are posted (its webhook) and the key that signs them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
+from admin_api.context import staff_context
 from admin_api.pages.forms import Text
-from admin_api.pages.rendering import page, redirect
-from admin_api.pages.session import caller, login_redirect, now, poster, transaction
+from admin_api.pages.rendering import error_page, page, redirect
+from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
 from bot import notifications
 from bot.audit import audit
+from bot.catalogue.editing import WebhookRefused, set_webhook
+from bot.models import Partner
+from bot.staff import Principal
+from bot.webhook_signing import HEADER, partner_secret
 
 router = APIRouter(include_in_schema=False)
 LABELS = {
@@ -20,16 +29,84 @@ LABELS = {
 }
 
 
+def settings_of(
+    request: Request, db: Session, who: Principal, status: int = 200, saved: str | None = None, **form: Any
+) -> HTMLResponse:
+    """The page, with the partner's webhook for its lead (`form`: a refused URL and why)."""
+    partner = (
+        db.get(Partner, who.partner_id) if who.partner_id and who.manages_partner(who.partner_id) else None
+    )
+    webhook = None
+    if partner is not None:
+        secret = partner_secret(staff_context(request).secret_key, partner.id)
+        webhook = {
+            "partner": partner.nom,
+            "url": partner.notify_webhook_url or "",
+            "secret": secret,
+            "header": HEADER,
+        }
+    return page(
+        request,
+        who,
+        "settings.html",
+        status,
+        section="settings",
+        labels=LABELS,
+        current=notifications.settings_of(db, who.staff_id),
+        saved=SAVED.get(saved or ""),
+        webhook=webhook,
+        **form,
+    )
+
+
+SAVED = {"1": "Réglages enregistrés.", "webhook": "Adresse de notification enregistrée."}
+LEAD_ONLY = "Seul ou seule la responsable de la structure choisit où vont ses notifications."
+
+
 @router.get("/reglages", response_class=HTMLResponse)
 def settings_page(request: Request, done: str | None = None) -> Response:
     with transaction(request) as db:
         who = caller(request, db)
         if who is None:
             return login_redirect(request)
-        current = notifications.settings_of(db, who.staff_id)
-    return page(
-        request, who, "settings.html", section="settings", labels=LABELS, current=current, saved=done == "1"
-    )
+        return settings_of(request, db, who, saved=done)
+
+
+@router.post("/reglages/webhook")
+def save_webhook(request: Request, csrf: Text = None, url: Text = None) -> Response:
+    """The lead sets (or, empty, removes) where the partner's notifications are posted."""
+    typed = (url or "").strip()
+    try:
+        with transaction(request) as db:
+            who = poster(request, db, csrf)
+            if isinstance(who, Response):
+                return who
+            partner = db.get(Partner, who.partner_id or "")
+            if partner is None or not who.manages_partner(partner.id):
+                return error_page(request, who, 403, "Action réservée", LEAD_ONLY)
+            before, at = partner.notify_webhook_url, now(request)
+            try:
+                set_webhook(db, partner.id, typed or None, at)
+            except WebhookRefused:
+                problem = "Donnez une adresse https:// sans espace, de 100 caractères au plus."
+
+                def again(db: Session) -> Response:
+                    return settings_of(request, db, who, 422, webhook_error=problem, webhook_typed=typed)
+
+                raise Refused(again) from None
+            audit(
+                db,
+                who.staff_id,
+                "set_webhook",
+                "partner",
+                partner.id,
+                {"url": before},
+                {"url": typed or None},
+                at,
+            )
+    except Refused as refusal:
+        return refused(request, refusal)
+    return redirect(request, "/reglages?done=webhook")
 
 
 @router.post("/reglages")

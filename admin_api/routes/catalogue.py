@@ -6,27 +6,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Caller, Now, Places
 from bot import directory
 from bot.audit import audit
-from bot.catalogue.editing import partner_raw, save_partner
+from bot.catalogue.editing import WEBHOOK_MAX, WebhookRefused, partner_raw, save_partner, set_webhook
 from bot.catalogue.files import CatalogueInvalid
-from bot.enums import Role
+from bot.catalogue.schema import (
+    LocationChanges,
+    LocationEntry,
+    PartnerChanges,
+    PartnerFile,
+    ServiceChanges,
+    ServiceEntry,
+    ServiceOut,
+)
 from bot.models import Partner, Service
 from bot.places import PlacesError, services_for, update_places
 from bot.staff import Principal
 from bot.webhook_signing import HEADER, partner_secret
 
 router = APIRouter(tags=["catalogue"])
-Entry = Annotated[
-    dict[str, Any], Body(description="fields of the catalogue files (data/catalogue/README.md)")
-]
+
+
+def given(body: BaseModel) -> dict[str, Any]:
+    """The fields the caller sent (null included: it clears a field), as the catalogue files write them."""
+    return body.model_dump(mode="json", exclude_unset=True)
 
 
 class CapacityIn(BaseModel):
@@ -130,13 +140,26 @@ class WebhookInfo(BaseModel):
     example: WebhookPayload
 
 
+class WebhookIn(BaseModel):
+    url: str | None = Field(
+        max_length=WEBHOOK_MAX,
+        description="https:// URL that receives the notifications (http:// only on 127.0.0.1); null: none",
+    )
+
+
+def managed_partner(db: DB, caller: Principal, partner_id: str) -> Partner:
+    """A partner whose integrations the caller manages (its lead, an admin); to others it does not exist."""
+    row = db.get(Partner, partner_id)
+    if row is None or not caller.manages_partner(partner_id):
+        raise HTTPException(404, f"no partner {partner_id!r}")
+    return row
+
+
 @router.get("/partners/{partner_id}/webhook")
 def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, at: Now) -> WebhookInfo:
     """How a partner checks the notifications it receives: its secret and an example of the payload.
-    An admin for any partner, an adviser for their own."""
-    row = db.get(Partner, partner_id)
-    if row is None or not (caller.role == Role.ADMIN or caller.partner_id == partner_id):
-        raise HTTPException(404, f"no partner {partner_id!r}")
+    An admin for any partner, a lead for their own."""
+    row = managed_partner(db, caller, partner_id)
     example = WebhookPayload(
         event="handoff.created",
         handoff_id=42,
@@ -151,27 +174,45 @@ def partner_webhook(partner_id: str, request: Request, caller: Caller, db: DB, a
     return WebhookInfo(url=row.notify_webhook_url, secret=secret, signature_header=HEADER, example=example)
 
 
-@router.get("/partners/{partner_id}")
+@router.put("/partners/{partner_id}/webhook")
+def set_partner_webhook(
+    partner_id: str, body: WebhookIn, request: Request, caller: Caller, db: DB, at: Now
+) -> WebhookInfo:
+    """Where the partner's notifications go (new, urgent, answered-again and overdue questions), set by
+    its lead or an admin; null stops them. Kept when the catalogue is loaded again from files that name
+    no webhook. Audited."""
+    before = managed_partner(db, caller, partner_id).notify_webhook_url
+    try:
+        set_webhook(db, partner_id, body.url, at)
+    except WebhookRefused as error:
+        raise HTTPException(422, f"url: {error}") from None
+    audit(db, caller.staff_id, "set_webhook", "partner", partner_id, {"url": before}, {"url": body.url}, at)
+    return partner_webhook(partner_id, request, caller, db, at)
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerFile)
 def partner(partner_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     return _partner(db, partner_id)
 
 
-@router.post("/partners", status_code=201)
-def create_partner(entry: Entry, request: Request, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
-    partner_id = str((entry.get("partner") or {}).get("id", ""))
-    if partner_id and db.get(Partner, partner_id) is not None:
+@router.post("/partners", status_code=201, response_model=PartnerFile)
+def create_partner(body: PartnerFile, request: Request, caller: Admin, db: DB, at: Now) -> dict[str, Any]:
+    """A new partner with its places and services, as in a catalogue file (data/catalogue/README.md)."""
+    entry, partner_id = given(body), body.partner.id
+    if db.get(Partner, partner_id) is not None:
         raise HTTPException(409, f"partner {partner_id!r} exists already")
     _save(db, request, entry, at)
     audit(db, caller.staff_id, "create", "partner", partner_id, None, entry, at)
     return _partner(db, partner_id)
 
 
-@router.patch("/partners/{partner_id}")
+@router.patch("/partners/{partner_id}", response_model=PartnerFile)
 def update_partner(
-    partner_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: PartnerChanges, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
+    """Change some fields of the partner (its places: the locations routes)."""
     before = _partner(db, partner_id)
-    after = {**before, "partner": {**before["partner"], **changes, "id": partner_id}}
+    after = {**before, "partner": {**before["partner"], **given(body), "id": partner_id}}
     _save(db, request, after, at)
     audit(db, caller.staff_id, "update", "partner", partner_id, before["partner"], after["partner"], at)
     return _partner(db, partner_id)
@@ -183,12 +224,11 @@ def deactivate_partner(partner_id: str, caller: Admin, db: DB, at: Now) -> dict[
     return _deactivate(db, caller, "partner", found(db, Partner, partner_id), at, services)
 
 
-@router.post("/partners/{partner_id}/locations", status_code=201)
+@router.post("/partners/{partner_id}/locations", status_code=201, response_model=LocationEntry)
 def create_location(
-    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: LocationEntry, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
-    raw = _partner(db, partner_id)
-    location_id = str(entry.get("id", ""))
+    raw, entry, location_id = _partner(db, partner_id), given(body), body.id
     if any(loc["id"] == location_id for loc in raw["partner"]["locations"]):
         raise HTTPException(409, f"location {location_id!r} exists already")
     raw["partner"]["locations"] = [*raw["partner"]["locations"], entry]
@@ -197,7 +237,7 @@ def create_location(
     return location(partner_id, location_id, caller, db)
 
 
-@router.get("/partners/{partner_id}/locations/{location_id}")
+@router.get("/partners/{partner_id}/locations/{location_id}", response_model=LocationEntry)
 def location(partner_id: str, location_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     found = next(
         (loc for loc in _partner(db, partner_id)["partner"]["locations"] if loc["id"] == location_id), None
@@ -207,13 +247,19 @@ def location(partner_id: str, location_id: str, caller: Caller, db: DB) -> dict[
     return dict(found)
 
 
-@router.patch("/partners/{partner_id}/locations/{location_id}")
+@router.patch("/partners/{partner_id}/locations/{location_id}", response_model=LocationEntry)
 def update_location(
-    partner_id: str, location_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str,
+    location_id: str,
+    body: LocationChanges,
+    request: Request,
+    caller: Admin,
+    db: DB,
+    at: Now,
 ) -> dict[str, Any]:
     raw = _partner(db, partner_id)
     before = location(partner_id, location_id, caller, db)
-    after = {**before, **changes, "id": location_id}
+    after = {**before, **given(body), "id": location_id}
     raw["partner"]["locations"] = [
         after if loc["id"] == location_id else loc for loc in raw["partner"]["locations"]
     ]
@@ -239,12 +285,11 @@ def remove_location(
     return {"partner_id": partner_id, "id": location_id, "removed": True}
 
 
-@router.post("/partners/{partner_id}/services", status_code=201)
+@router.post("/partners/{partner_id}/services", status_code=201, response_model=ServiceOut)
 def create_service(
-    partner_id: str, entry: Entry, request: Request, caller: Admin, db: DB, at: Now
+    partner_id: str, body: ServiceEntry, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
-    raw = _partner(db, partner_id)
-    service_id = str(entry.get("id", ""))
+    raw, entry, service_id = _partner(db, partner_id), given(body), body.id
     if db.get(Service, service_id) is not None:
         raise HTTPException(409, f"service {service_id!r} exists already")
     raw["services"] = [*raw["services"], entry]
@@ -265,7 +310,7 @@ def capacity_bulk(body: list[CapacityItem], caller: Places, db: DB, at: Now) -> 
     return [_places(db, caller, item.service_id, item, at) for item in body[:500]]
 
 
-@router.get("/services/{service_id}")
+@router.get("/services/{service_id}", response_model=ServiceOut)
 def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     row = found(db, Service, service_id)
     raw = _partner(db, row.partner_id)
@@ -273,16 +318,16 @@ def service(service_id: str, caller: Caller, db: DB) -> dict[str, Any]:
     return {**(entry or {"id": service_id}), "partner_id": row.partner_id, "active": row.active}
 
 
-@router.patch("/services/{service_id}")
+@router.patch("/services/{service_id}", response_model=ServiceOut)
 def update_service(
-    service_id: str, changes: Entry, request: Request, caller: Admin, db: DB, at: Now
+    service_id: str, body: ServiceChanges, request: Request, caller: Admin, db: DB, at: Now
 ) -> dict[str, Any]:
     row = db.get(Service, service_id)
     if row is None or not row.active:
         raise HTTPException(404, f"no active service {service_id!r}")
     raw = _partner(db, row.partner_id)
     before = next(s for s in raw["services"] if s["id"] == service_id)
-    after = {**before, **changes, "id": service_id}
+    after = {**before, **given(body), "id": service_id}
     raw["services"] = [after if s["id"] == service_id else s for s in raw["services"]]
     _save(db, request, raw, at)
     audit(db, caller.staff_id, "update", "service", service_id, before, after, at)

@@ -1,4 +1,5 @@
-"""Staff accounts (admins only), API keys, and the audit log (coordinators, admins)."""
+"""Staff accounts (admins; a partner's lead reads its partner's), API keys (an admin any, a lead their
+partner's staff's, others their own), and the audit log (coordinators, admins)."""
 
 from __future__ import annotations
 
@@ -79,8 +80,13 @@ def out(staff: Staff) -> StaffOut:
 
 
 @router.get("/staff")
-def list_staff(caller: Admin, db: DB) -> list[StaffOut]:
-    return [out(s) for s in directory.all_staff(db)]
+def list_staff(caller: Caller, db: DB) -> list[StaffOut]:
+    """Every account for an admin; a lead's own partner's (to give a colleague an API key)."""
+    if caller.role == Role.ADMIN:
+        return [out(s) for s in directory.all_staff(db)]
+    if caller.role == Role.LEAD:
+        return [out(s) for s in directory.all_staff(db) if s.partner_id == caller.partner_id]
+    raise HTTPException(403, "this needs the role lead or admin")
 
 
 @router.post("/staff", status_code=201)
@@ -107,15 +113,15 @@ def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: N
 
 @router.post("/staff/{staff_id}/api-keys", status_code=201)
 def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Caller, db: DB, at: Now) -> NewApiKey:
-    """A key for an integration, acting as this staff member (an admin for anyone, an adviser for
-    themself), limited to `scopes` if given. Shown once: keep it safe."""
+    """A key for an integration, acting as this staff member (an admin for anyone, a lead for their
+    partner's staff, others for themself), limited to `scopes` if given. Shown once: keep it safe."""
     staff = db.get(Staff, staff_id)
-    if staff is None or (caller.role != Role.ADMIN and staff_id != caller.staff_id):
+    if staff is None or not caller.manages_staff(staff):
         raise HTTPException(404, f"no staff {staff_id}")
     if not staff.active:
         raise HTTPException(409, "this account is deactivated")
     key = issue_token(db, staff, at, kind="api_key", name=body.name, scopes=frozenset(body.scopes))
-    created = api_keys(db, staff_id)[0]
+    created = api_keys(db, caller, staff_id)[0]
     audit(
         db,
         caller.staff_id,
@@ -142,15 +148,15 @@ def key_out(key: StaffToken) -> ApiKeyOut:
 
 @router.get("/api-keys")
 def list_api_keys(caller: Caller, db: DB) -> list[ApiKeyOut]:
-    """Every key for an admin; one's own for others. Never the key itself."""
-    return [key_out(k) for k in api_keys(db, None if caller.role == Role.ADMIN else caller.staff_id)]
+    """Every key for an admin; a lead's partner's staff's; one's own for others. Never the key itself."""
+    return [key_out(k) for k in api_keys(db, caller)]
 
 
 @router.delete("/api-keys/{key_id}")
 def revoke_api_key(key_id: RowId, caller: Caller, db: DB, at: Now) -> ApiKeyOut:
-    """Revoke a key at once (an admin any key, others their own)."""
+    """Revoke a key at once (an admin any key, a lead their partner's staff's, others their own)."""
     try:
-        key = revoke_key(db, key_id, at, None if caller.role == Role.ADMIN else caller.staff_id)
+        key = revoke_key(db, caller, key_id, at)
     except StaffError as error:
         raise fail(error) from None
     audit(db, caller.staff_id, "revoke_key", "api_key", key_id, None, {"revoked": True}, at)

@@ -13,17 +13,24 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
 
-  // a canned reply goes into the answer at once, to be adapted before sending
+  // a canned reply goes into the answer as soon as it is chosen (without script: the "Utiliser" button
+  // reloads the page with it), to be adapted before sending
+  function useCanned(select) {
+    var target = document.getElementById(select.getAttribute("data-canned-target"));
+    var option = select.options[select.selectedIndex];
+    if (!target || !option || !option.value) return false;
+    target.value = option.getAttribute("data-text") || "";
+    target.focus();
+    return true;
+  }
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select && select.matches && select.matches("select[data-canned-target]")) useCanned(select);
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var select = form && form.querySelector ? form.querySelector("select[data-canned-target]") : null;
-    if (!select) return;
-    var target = document.getElementById(select.getAttribute("data-canned-target"));
-    var option = select.options[select.selectedIndex];
-    if (!target || !option) return;
-    event.preventDefault();
-    target.value = option.getAttribute("data-text") || "";
-    target.focus();
+    if (select && useCanned(select)) event.preventDefault();
   });
 
   var STATES = {
@@ -48,7 +55,7 @@
   var every = parseInt(body.getAttribute("data-poll") || "0", 10);
   var url = body.getAttribute("data-updates");
   if (!every || !url) return;
-  var parts = ["inbox-live", "handoff-live"];
+  var parts = ["inbox-live", "handoff-live", "handoff-thread"];
 
   function refresh() {
     return fetch(window.location.href, { credentials: "same-origin" })

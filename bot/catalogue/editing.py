@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -50,3 +51,30 @@ def save_partner(session: Session, raw: dict[str, Any], territory: Territory, no
         row = session.get(Service, service_id)
         if row is not None and not row.active:
             row.active, row.updated_at = True, now
+
+
+WEBHOOK_MAX = 100  # the outbox's recipient column (bot/models/youth.py OutboxMessage)
+
+
+class WebhookRefused(ValueError):
+    """A notification webhook URL that cannot be used; the message says why."""
+
+
+def set_webhook(session: Session, partner_id: str, url: str | None, now: datetime) -> Partner | None:
+    """Where a partner's notifications are posted (None: nowhere). HTTPS only, but on this machine
+    (http://127.0.0.1, http://localhost: a receiver beside sixtcap). None when there is no such partner."""
+    if url is not None:
+        try:
+            parsed = urlsplit(url.strip())
+        except ValueError:
+            raise WebhookRefused("this is not a URL") from None
+        local = parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
+        if not (parsed.scheme == "https" or local) or not parsed.hostname:
+            raise WebhookRefused("the webhook must be an https:// URL (http:// only on 127.0.0.1)")
+        if len(url.strip()) > WEBHOOK_MAX or any(c.isspace() for c in url.strip()):
+            raise WebhookRefused(f"the webhook URL has spaces or is longer than {WEBHOOK_MAX} characters")
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        return None
+    partner.notify_webhook_url, partner.updated_at = (url.strip() if url else None), now
+    return partner

@@ -160,17 +160,24 @@ def _wanted_locations(entry: PartnerEntry, territory: Territory) -> dict[str, di
     return {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
 
 
-def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
+def upsert_partner(
+    session: Session, entry: PartnerFile, territory: Territory, report: LoadReport, from_files: bool = False
+) -> None:
+    """Create or update one partner and its services. `from_files` (a catalogue load): a webhook the
+    partner set through the API stays when the file names none, as places newer than the file do."""
     now = utcnow()
+    values = partner_values(entry.partner)
+    if from_files and values["notify_webhook_url"] is None:
+        del values["notify_webhook_url"]
     partner = session.get(Partner, entry.partner.id)
     if partner is None:
         partner = Partner(id=entry.partner.id, created_at=now, updated_at=now)
-        apply_values(partner, partner_values(entry.partner))
+        apply_values(partner, values)
         session.add(partner)
         sync_locations(partner, _wanted_locations(entry.partner, territory))
         report.partners.created += 1
     else:
-        changed = apply_values(partner, partner_values(entry.partner))
+        changed = apply_values(partner, values)
         changed |= sync_locations(partner, _wanted_locations(entry.partner, territory))
         if changed:
             partner.updated_at = now
@@ -211,7 +218,7 @@ def load_catalogue(
     report = LoadReport()
     with transaction(engine) as session:
         for done, entry in enumerate(entries, start=1):
-            upsert_partner(session, entry, territory, report)
+            upsert_partner(session, entry, territory, report, from_files=True)
             if on_progress:
                 on_progress(done, len(entries))
         partner_ids = {e.partner.id for e in entries}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from opening_hours import OpeningHours
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    create_model,
     field_validator,
 )
 
@@ -225,3 +226,38 @@ class PartnerFile(BaseModel):
 
     partner: PartnerEntry
     services: list[ServiceEntry] = []
+
+
+def partial(model: type[Entry], name: str, without: tuple[str, ...] = ("id",)) -> type[BaseModel]:
+    """The model of a change to `model`: each field optional (absent: unchanged; null: cleared), with its
+    own type and checks; unknown fields are errors. The whole entry is checked again once changed."""
+    fields: dict[str, Any] = {}
+    for key, field in model.model_fields.items():
+        annotation: Any = field.annotation
+        checked = Annotated[annotation, *field.metadata] if field.metadata else annotation
+        if key not in without:
+            fields[key] = (checked | None, Field(None, description=field.description))
+    changes: type[BaseModel] = create_model(
+        name,
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"Fields of {model.__name__} to change.",
+        **fields,
+    )
+    return changes
+
+
+if TYPE_CHECKING:  # what the type checker needs to know: models
+    PartnerChanges: TypeAlias = BaseModel
+    LocationChanges: TypeAlias = BaseModel
+    ServiceChanges: TypeAlias = BaseModel
+    ServiceOut: TypeAlias = BaseModel
+else:
+    PartnerChanges = partial(PartnerEntry, "PartnerChanges", ("id", "locations"))
+    LocationChanges = partial(LocationEntry, "LocationChanges")
+    ServiceChanges = partial(ServiceEntry, "ServiceChanges")
+    ServiceOut = create_model(  # a service as the API shows it: its fields (none for a deactivated one)
+        "ServiceOut",
+        __base__=partial(ServiceEntry, "ServiceFields", ()),
+        partner_id=(str, ...),
+        active=(bool, ...),
+    )

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
 
-ROLES = ("adviser", "coordinator", "admin")
+ROLES = ("adviser", "lead", "coordinator", "admin")
 
 
 class Staff(Base):
-    """An adviser (bound to one partner), a coordinator (reads everything) or an admin (everything)."""
+    """An adviser or a lead (bound to one partner), a coordinator (reads everything) or an admin
+    (everything); see bot/enums.py Role."""
 
     __tablename__ = "staff"
 

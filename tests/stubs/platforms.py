@@ -3,6 +3,7 @@ Graph API. They record every call and can be told to refuse (rate limit) or be d
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -160,3 +161,20 @@ class StubGraph(StubServer):
                 "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
                 "messages": [{"id": f"wamid.TEST{self.next_id}"}],
             }
+
+
+class StubSentry(StubServer):
+    """Sentry's ingestion endpoint: records each envelope's items (JSON lines), decompressed."""
+
+    def answer(self, verb: str, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        encoding = {k.lower(): v for k, v in headers.items()}.get("content-encoding", "")
+        if encoding == "gzip":
+            raw = gzip.decompress(raw)
+        elif encoding == "br":
+            import brotli  # type: ignore[import-not-found]  # only when sentry-sdk found it
+
+            raw = brotli.decompress(raw)
+        items = [json.loads(line) for line in raw.splitlines() if line.strip().startswith(b"{")]
+        with self.lock:
+            self.calls.append({"path": path, "items": items, "raw": raw.decode(errors="replace")})
+        return 200, {}
