@@ -29,6 +29,7 @@ class Kind:
     now: bool  # also say "in danger now: 17 / 112"
     ask: bool = False  # an indirect sign: ask directly before assuming
     need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
+    concern: str | None = None  # the concern whose places nearby help, once the youth says where they live
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
             need=str(spec["need"]) if spec.get("need") else None,
+            concern=str(spec["concern"]) if spec.get("concern") else None,
         )
         for name, spec in raw["kinds"].items()
     }

@@ -3,16 +3,29 @@ the follow-up buttons, and crisis mode (listening, no menus) until the youth ask
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 
 from bot.crisis import CrisisReply
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
+from bot.dialogue.profile import take_answers
 from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
-from bot.messages import Outgoing
+from bot.handoffs import when_answered
+from bot.messages import Button, Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
+from nlu.text import fold
+
+PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
+OTHER_NEED = (
+    0.2  # a concern the classifier sees this surely in a message of danger is offered after the lines
+)
+CHECK_WHEN_LAUGHING = {"suicide"}  # said laughing, only this: the direct question rather than the whole block
+LAUGHTER = re.compile(
+    r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
+)
 
 # In crisis mode, what takes the youth out of it (with a clear concern): a button, or a request.
 ASKS_SOMETHING = (
@@ -30,9 +43,12 @@ ASKS_SOMETHING = (
 
 
 def typed_check_answer(state: State, turn: Turn) -> Turn:
-    """A typed yes or no to "est-ce que tu penses à mourir ?" takes the buttons' path."""
+    """A typed yes or no takes the buttons' path: to "est-ce que tu penses à mourir ?", and to "tu veux
+    que je te mette en lien avec quelqu'un ?" (yes: the first button, someone now; no: later)."""
     if state.step == CRISIS_CHECK and turn.intent in ("affirm", "deny"):
         return replace(turn, intent="crisis_yes" if turn.intent == "affirm" else "crisis_no")
+    if state.step == CRISIS and state.crisis_active and turn.intent in ("affirm", "deny"):
+        return replace(turn, intent="crisis_listening" if turn.intent == "affirm" else "crisis_later")
     return turn
 
 
@@ -41,7 +57,10 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     if turn.intent != "crisis":
         return None
     first_contact = state.step == NEW
+    take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
     kinds = [str(kind) for kind in turn.values("crisis_kind")]
+    if laughing(turn.text) and set(kinds) <= CHECK_WHEN_LAUGHING:
+        kinds = [ctx.r.crisis.unnamed]  # "mdr jvais me tuer jai raté mon bus": 3114, and ask directly
     about_other = "other" in turn.values("crisis_about")
     reply = during_handoff(ctx, state, ctx.crisis_path.first(state, kinds, about_other, waiting(state)))
     if first_contact:  # what is kept, after the helplines
@@ -51,7 +70,29 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     place = to_a_place(ctx, state, turn, kinds, now)
     if place:  # instead of the offer of a person: the way to a place nearby
         reply.messages[-1:] = place
+    elif not waiting(state):
+        reply.messages += other_needs(ctx, state, turn, kinds)
     return reply
+
+
+def other_needs(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
+    """Thrown out and needing a job: after the lines, the other needs the message told, as buttons for
+    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first)."""
+    if set(kinds) & PERSON_FIRST:
+        return []
+    said = [str(c) for c in turn.values("concern")]
+    said += [r["name"] for r in turn.ranking[:3] if r["confidence"] >= OTHER_NEED]
+    concerns = [c for c in dict.fromkeys(said) if c in ctx.r.concerns]
+    if not concerns:
+        return []
+    language = ctx.t.language
+    labels = ", ".join(ctx.r.concerns[c].label_in(language).lower() for c in concerns)
+    buttons = tuple(Button(ctx.r.concerns[c].label_in(language), f"concern:{c}") for c in concerns[:3])
+    return [Outgoing(ctx.t("crisis_other_needs", concerns=labels), buttons=buttons)]
+
+
+def laughing(text: str) -> bool:
+    return LAUGHTER.search(fold(text)) is not None
 
 
 def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: datetime) -> list[Outgoing]:
@@ -91,7 +132,8 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     state.handoff_partner = partner
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
     reply = open_handoff(ctx, state, None, urgent=True, now=now, crisis_kind=kinds[0].label)
-    reply.messages = [Outgoing(ctx.t(choice, partner=ctx.partner_name(partner or "")))]
+    when = when_answered(ctx.partner_hours(partner or ""), now, ctx.t, ctx.r.zone)
+    reply.messages = [Outgoing(ctx.t(choice, partner=ctx.partner_name(partner or ""), when=when))]
     return reply
 
 
@@ -102,6 +144,13 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     if turn.intent in ASKS_SOMETHING or ctx.clear_concern(turn):
         state.crisis_active = False
         return None
+    if take_answers(ctx, state, turn) and not waiting(state):
+        # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger
+        state.crisis_active = False
+        kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+        state.concern = state.concern or next((k.concern for k in kinds if k.concern), "wellbeing")
+        state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
+        return Reply([Outgoing(ctx.t("crisis_near_you")), *advance(ctx, state, now)])
     return Reply(ctx.crisis_path.listening(state.handoff_id is not None))
 
 
