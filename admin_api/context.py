@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bot.canned import CannedReplies
 from bot.concerns import Concern
 from bot.handoffs import Renderer
+from bot.offers.stations import Stations
 from bot.territory import Territory
 from bot.texts import Texts
 
@@ -34,6 +35,7 @@ class StaffContext:
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
+    stations: Stations = field(default_factory=lambda: Stations((), 1.5))  # for partners' offers
 
 
 def staff_context(request: Request) -> StaffContext:

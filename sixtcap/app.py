@@ -134,6 +134,7 @@ def connect_admin(
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
         secret_key=privacy.secret_key(settings),
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
+        stations=brain.resources.offers.stations,
     )
 
 

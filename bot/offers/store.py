@@ -185,21 +185,27 @@ def save_offers(
             select(Offer.id).where(Offer.source == str(source), Offer.id.in_([o.id for o in offers]))
         )
     )
-    created = updated = skipped = 0
+    rows: list[dict[str, Any]] = []
+    keep_created: list[dict[str, Any]] = []  # no creation date given: an update keeps the stored one
     for offer in offers:
         placed = place_of(offer, territory)
         if placed is None:
-            skipped += 1
             continue
-        values = row_values(offer, placed, now, stations)
-        statement = insert_for(session, Offer).values(source=str(source), id=offer.id, **values)
-        kept = {k: v for k, v in values.items() if k != "created_at" or offer.created_at is not None}
-        session.execute(statement.on_conflict_do_update(index_elements=["source", "id"], set_=kept))
-        if offer.id in known:
-            updated += 1
-        else:
-            created += 1
-    return Saved(created, updated, skipped)
+        values = {"source": str(source), "id": offer.id, **row_values(offer, placed, now, stations)}
+        (rows if offer.created_at is not None else keep_created).append(values)
+    for batch, columns in ((rows, COLUMNS), (keep_created, COLUMNS - {"created_at"})):
+        if batch:
+            statement = insert_for(session, Offer)
+            update_set = {name: statement.excluded[name] for name in columns}
+            session.execute(
+                statement.on_conflict_do_update(index_elements=["source", "id"], set_=update_set), batch
+            )
+    written = len(rows) + len(keep_created)
+    updated = len(known & {row["id"] for row in rows + keep_created})
+    return Saved(written - updated, updated, len(offers) - written)
+
+
+COLUMNS = frozenset(c.name for c in Offer.__table__.columns) - {"source", "id"}
 
 
 def row_values(offer: OfferIn, placed: Placed, now: datetime, stations: Stations) -> dict[str, Any]:
