@@ -21,9 +21,11 @@ class Offer(Base):
 
     __tablename__ = "offers"
     __table_args__ = (
-        # the spatial prefilter of bot/offers/matching.py: a latitude band, then the longitude
-        Index("ix_offers_kind_lat_lon", "kind", "latitude", "longitude"),
-        Index("ix_offers_rome_lat_lon", "rome_code", "latitude", "longitude"),
+        # the spatial prefilter of bot/offers/matching.py: grid cells around the youth (bot/offers/grid.py)
+        Index("ix_offers_kind_cell", "kind", "alternance", "cell"),
+        Index("ix_offers_rome_cell", "rome_code", "cell"),
+        Index("ix_offers_kind_zone", "kind", "alternance", "zone"),
+        Index("ix_offers_rome_zone", "rome_code", "zone"),
         Index("ix_offers_source_seen", "source", "last_seen_at"),
     )
 
@@ -46,6 +48,8 @@ class Offer(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)  # the commune's point
+    cell: Mapped[int] = mapped_column(Integer)  # the ~2 km grid cell of the point (bot/offers/grid.py)
+    zone: Mapped[int] = mapped_column(Integer)  # the ~11 km grid cell of the point
     station_km: Mapped[float | None] = mapped_column(Float)  # to the nearest station (data/offers/)
     salary: Mapped[str | None] = mapped_column(String(200))  # salaire.libelle
     working_time: Mapped[str | None] = mapped_column(String(200))  # dureeTravailLibelleConverti

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.db import insert_for
 from bot.enums import OfferSource
 from bot.models import Offer
+from bot.offers.grid import COARSE, FINE
 from bot.offers.stations import Stations
 from bot.territory import Territory
 from bot.yamlfile import describe_error, dotted
@@ -227,6 +228,8 @@ def row_values(offer: OfferIn, placed: Placed, now: datetime, stations: Stations
         "latitude": placed.latitude,
         "longitude": placed.longitude,
         "approximate": placed.approximate,
+        "cell": FINE.of(placed.latitude, placed.longitude),
+        "zone": COARSE.of(placed.latitude, placed.longitude),
         "station_km": stations.nearest_km(placed.latitude, placed.longitude),
         "salary": offer.salary,
         "working_time": offer.working_time,
@@ -265,6 +268,6 @@ def expire_past(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def showable(now: datetime) -> Any:
-    """The SQL condition of an offer that may be shown now."""
+def showable(now: Any) -> Any:
+    """The SQL condition of an offer that may be shown at `now` (a time, or a bound parameter)."""
     return and_(Offer.expired_at.is_(None), or_(Offer.expires_at.is_(None), Offer.expires_at > now))

@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("latitude", sa.Float(), nullable=False),
         sa.Column("longitude", sa.Float(), nullable=False),
         sa.Column("approximate", sa.Boolean(), nullable=False),
+        sa.Column("cell", sa.Integer(), nullable=False),
+        sa.Column("zone", sa.Integer(), nullable=False),
         sa.Column("station_km", sa.Float(), nullable=True),
         sa.Column("salary", sa.String(length=200), nullable=True),
         sa.Column("working_time", sa.String(length=200), nullable=True),
@@ -64,8 +66,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source", "id", name=op.f("pk_offers")),
     )
     with op.batch_alter_table("offers", schema=None) as batch_op:
-        batch_op.create_index("ix_offers_kind_lat_lon", ["kind", "latitude", "longitude"], unique=False)
-        batch_op.create_index("ix_offers_rome_lat_lon", ["rome_code", "latitude", "longitude"], unique=False)
+        batch_op.create_index("ix_offers_kind_cell", ["kind", "alternance", "cell"], unique=False)
+        batch_op.create_index("ix_offers_kind_zone", ["kind", "alternance", "zone"], unique=False)
+        batch_op.create_index("ix_offers_rome_cell", ["rome_code", "cell"], unique=False)
+        batch_op.create_index("ix_offers_rome_zone", ["rome_code", "zone"], unique=False)
         batch_op.create_index("ix_offers_source_seen", ["source", "last_seen_at"], unique=False)
 
     op.create_table(
@@ -101,8 +105,10 @@ def downgrade() -> None:
     op.drop_table("follow_ups")
     with op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.drop_index("ix_offers_source_seen")
-        batch_op.drop_index("ix_offers_rome_lat_lon")
-        batch_op.drop_index("ix_offers_kind_lat_lon")
+        batch_op.drop_index("ix_offers_rome_zone")
+        batch_op.drop_index("ix_offers_rome_cell")
+        batch_op.drop_index("ix_offers_kind_zone")
+        batch_op.drop_index("ix_offers_kind_cell")
 
     op.drop_table("offers")
     op.drop_table("job_leases")
