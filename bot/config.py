@@ -59,6 +59,7 @@ class WhatsAppSettings(Section):
     api_version: str = "v21.0"
     phone_number_id: str = ""  # the business number's id in Meta's app (not a secret)
     reengagement_template: str = "sixtcap_reponse_en_attente"
+    follow_up_template: str = "sixtcap_relance"  # approved template for a follow-up outside the window
     template_language: str = "fr"
 
 
