@@ -70,6 +70,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn(value)
     if payload.startswith("handoff:partner:"):
         return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
+    if kind == "offers" and value:  # the offers' buttons (bot/dialogue/offers.py)
+        return Turn("offers", entities=({"entity": "offers", "value": value},))
     if kind == "town" and value:
         return Turn(INFORM, entities=({"entity": "commune", "value": value},))
     if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
@@ -97,3 +99,4 @@ class Reply:
     thread: bool = False  # the youth's message joins their open handoff
     close_handoff: bool = False  # the youth confirmed it is settled
     escalate: str | None = None  # a danger while a question is open: make it urgent, with this kind
+    follow_up: str | None = None  # schedule, cancel, declined, or the youth's answer (bot/followups.py)

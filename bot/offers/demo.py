@@ -9,6 +9,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from bot.offers.stations import flat_km
 from bot.offers.store import OfferIn
 from bot.offers.trades import Trades
 from bot.territory import Territory
@@ -27,15 +28,17 @@ def demo_offers(
     spread_km: float = 6.0,
 ) -> Iterator[OfferIn]:
     """`count` offers: jobs (a fifth of them apprenticeships) and trainings, around random communes of
-    the territory within `spread_km`, created over the last 30 days."""
+    the territory within `spread_km` (named after the nearest commune), created over the last 30 days."""
     rng = random.Random(seed)
     communes = list(territory.communes)
     codes = [(code, label, trade.label) for trade in trades.trades for code, label in trade.rome.items()]
     for number in range(count):
         commune = rng.choice(communes)
         code, label, trade = rng.choice(codes)
-        name = label.split(" / ")[0]
         dx, dy = (rng.uniform(-spread_km, spread_km) for _ in range(2))
+        latitude = round(commune.latitude + dy / KM_PER_DEGREE, 5)
+        longitude = round(commune.longitude + dx / (KM_PER_DEGREE * 0.66), 5)
+        nearest = min(communes, key=lambda c: flat_km(latitude, longitude, c.latitude, c.longitude))
         created = now - timedelta(days=rng.uniform(0, 30))
         kind = "training" if number % 7 == 0 else "job"
         alternance = kind == "job" and number % 5 == 0
@@ -46,7 +49,7 @@ def demo_offers(
             if kind == "training"
             else rng.choice(CONTRACTS)
         )
-        title = f"Formation {trade.lower()} : {name}" if kind == "training" else name
+        title = f"Formation {trade.lower()} : {label}" if kind == "training" else label
         yield OfferIn(
             id=f"demo-{number:06d}",
             kind=kind,
@@ -62,10 +65,10 @@ def demo_offers(
             alternance=alternance,
             experience="D" if alternance or kind == "training" else rng.choice("DDSE"),
             diploma_level=rng.choice((None, None, 3, 4)),
-            commune=commune.name,
-            code_insee=commune.insee,
-            latitude=round(commune.latitude + dy / KM_PER_DEGREE, 5),
-            longitude=round(commune.longitude + dx / (KM_PER_DEGREE * 0.66), 5),
+            commune=nearest.name,
+            code_insee=nearest.insee,
+            latitude=latitude,
+            longitude=longitude,
             working_time=rng.choice(TIMES),
             apply_url=f"https://offres.sixtcap.example/demo-{number:06d}",
             created_at=created,

@@ -4,7 +4,8 @@
 any other flow that turns a youth's words into offers use it): the offers of those ROME codes (any trade
 when none) within the youth's radius, ordered by
 
-1. fit: a beginner sees the offers that accept beginners ("débutant accepté") first; a youth without a
+1. fit: a beginner sees the offers that accept beginners ("débutant accepté") first, then those asking
+   no diploma above theirs (one level above for a training or an apprenticeship); a youth without a
    driving licence or a car sees the offers near a station (data/offers/stations.yml) first;
 2. distance, by bands (under 2 km, 5, 10, 20, 30, farther): nearer first;
 3. recency: the newest first within a band.
@@ -49,6 +50,7 @@ class Profile:
     beginner: bool = True  # no experience in the trade: offers accepting beginners first
     mobile: bool = False  # a driving licence and a car: offers far from a station are not held back
     far_km: float = 1.5  # farther than this from every station: "far from a station"
+    diploma_level: int | None = None  # the youth's (European level, 0: none): offers asking more come later
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,15 @@ def _wanted(wanted: Wanted, by_trade: bool) -> ColumnElement[bool]:
     return and_(kind == "job", Offer.alternance.in_((False, True)))
 
 
-def _fit(beginner: bool, mobile: bool) -> ColumnElement[Any]:
-    """0 for the offers that fit best; more for those held back (experience asked, far from a station)."""
-    experience = case((Offer.experience == "D", 0), else_=2) if beginner else literal(0)
+def _fit(beginner: bool, mobile: bool, diploma: bool) -> ColumnElement[Any]:
+    """0 for the offers that fit best; more for those held back: experience asked (4), a diploma above
+    the youth's (2), far from a station (1)."""
+    experience = case((Offer.experience == "D", 0), else_=4) if beginner else literal(0)
+    above = Offer.diploma_level > bindparam("max_level")
+    level = case((above, 2), else_=0) if diploma else literal(0)
     far = Offer.station_km > bindparam("far_km")
     transit = case((far, 1), else_=0) if not mobile else literal(0)
-    return experience + transit
+    return experience + level + transit
 
 
 def _band(squared: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -132,10 +137,12 @@ def _band(squared: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 @lru_cache(maxsize=128)
-def _statement(by_trade: bool, wanted: Wanted, beginner: bool, mobile: bool, fine: bool) -> Any:
+def _statement(
+    by_trade: bool, wanted: Wanted, beginner: bool, mobile: bool, diploma: bool, fine: bool
+) -> Any:
     """The query of one shape, built once: everything that changes is a bound parameter (lat0, lon0,
-    per_lon, radius2, cells, codes, far_km, now, wanted)."""
-    squared, fit = _squared_km(), _fit(beginner, mobile)
+    per_lon, radius2, cells, codes, far_km, max_level, now, wanted)."""
+    squared, fit = _squared_km(), _fit(beginner, mobile, diploma)
     conditions = [
         (Offer.cell if fine else Offer.zone).in_(bindparam("cells", expanding=True)),
         squared <= bindparam("radius2"),
@@ -190,7 +197,8 @@ def _read(
     south, north = point.latitude - radius / KM_PER_DEGREE_LAT, point.latitude + radius / KM_PER_DEGREE_LAT
     west, east = point.longitude - radius / per_lon, point.longitude + radius / per_lon
     fine = radius <= FINE_UP_TO_KM
-    statement = _statement(bool(rome_codes), profile.wanted, profile.beginner, profile.mobile, fine)
+    diploma = profile.diploma_level is not None
+    statement = _statement(bool(rome_codes), profile.wanted, profile.beginner, profile.mobile, diploma, fine)
     parameters = {
         "lat0": point.latitude,
         "lon0": point.longitude,
@@ -198,6 +206,7 @@ def _read(
         "radius2": radius * radius,
         "cells": (FINE if fine else COARSE).covering(south, west, north, east),
         "far_km": profile.far_km,
+        "max_level": (profile.diploma_level or 0) + (0 if profile.wanted == "job" else 1),
         "now": now,
         "wanted": wanted,
     }
