@@ -1,7 +1,8 @@
 """What runs beside the web requests: the platform clients, the outbox sender and the scheduled jobs
 (handoff reminders, offers refreshed from each source, offers expired, follow-ups sent, the daily
-retention purge). A job with a lease (bot/leases.py) runs once across processes and survives restarts. The web processes run them when `server.jobs` is on
-(`make run`); in production `sixtcap worker` runs them alone, and the web processes only answer.
+retention purge). A job with a lease (bot/leases.py) runs once across processes and survives restarts.
+The web processes run them when `server.jobs` is on (`make run`); in production `sixtcap worker` runs
+them alone, and the web processes only answer.
 
 Stopping is graceful: the scheduler takes no new job, the sender's deliveries in progress get
 `server.shutdown_grace_seconds` to finish, then the rows still claimed are given back to the outbox."""
