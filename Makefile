@@ -39,6 +39,7 @@ caddy:
 run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
+	$(BIN)/sixtcap offers demo
 	$(BIN)/sixtcap serve
 
 lint: install

@@ -302,26 +302,25 @@ def offers_refresh(
 
 @offers_app.command("demo")
 def offers_demo(count: Annotated[int, typer.Option(min=0, max=100_000)] = 150) -> None:
-    """Generate demo offers (flagged demo) around the territory, unless `offers.demo` is off."""
+    """Generate demo offers (flagged demo) around the territory, unless `offers.demo` is off or a real
+    source has its credentials (then the demo offers are withdrawn)."""
     from bot.offers.demo import demo_offers
+    from bot.offers.refresh import remote_sources
     from bot.offers.store import expire_unseen, save_offers
 
-    if not state.settings.offers.demo:
-        typer.echo("offers.demo is off: no demo offers")
-        return
     engine, territory, data = _offer_resources()
     now = _now()
+    real = remote_sources(state.settings, territory, data.trades)
+    wanted = state.settings.offers.demo and not real
+    offers = list(demo_offers(territory, data.trades, now, count)) if wanted else []
     with transaction(engine) as session:
-        saved = save_offers(
-            session,
-            "demo",
-            list(demo_offers(territory, data.trades, now, count)),
-            now,
-            territory,
-            data.stations,
-        )
-        expire_unseen(session, "demo", now)
-    typer.echo(f"demo offers: {saved.created + saved.updated}")
+        saved = save_offers(session, "demo", offers, now, territory, data.stations)
+        expire_unseen(session, "demo", now)  # every one of them when none is wanted any more
+    if wanted:
+        typer.echo(f"demo offers: {saved.created + saved.updated}")
+    else:
+        reason = f"real sources are on ({', '.join(real)})" if real else "offers.demo is off"
+        typer.echo(f"no demo offers: {reason}")
 
 
 def _now() -> datetime:

@@ -152,3 +152,18 @@ def test_an_adviser_cannot_send_another_partners_offers(world: World) -> None:
     by_admin = world.call("admin", "POST", "/offers", batch)
     assert by_admin.status_code == 200 and by_admin.json()["source"] == "partner"
     assert set(offers_of(world.engine)) == {f"{OTHER}/a"}
+
+
+def test_demo_offers_are_flagged_and_withdrawn_once_a_real_source_has_credentials(
+    loaded_engine: Engine,
+) -> None:
+    env = {"SIXTCAP_DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False)}
+    made = CliRunner().invoke(app, ["offers", "demo", "--count", "20"], env=env)
+    assert made.output == "demo offers: 20\n"
+    offers = offers_of(loaded_engine)
+    assert len(offers) == 20 and all(o.is_demo and o.title.endswith("(démo)") for o in offers.values())
+    withdrawn = CliRunner().invoke(
+        app, ["offers", "demo"], env=env | {"SIXTCAP_LA_BONNE_ALTERNANCE_TOKEN": "t"}
+    )
+    assert withdrawn.output == "no demo offers: real sources are on (la_bonne_alternance)\n"
+    assert offers_of(loaded_engine) == {}
