@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
@@ -98,18 +100,25 @@ def graph() -> Iterator[StubGraph]:
     server.stop()
 
 
-def test_a_due_follow_up_reaches_a_whatsapp_youth_as_the_follow_up_template_outside_the_window(
-    loaded_engine: Engine, parser: EmbeddedParser, graph: StubGraph
-) -> None:
+@contextmanager
+def whatsapp_youth(engine: Engine, parser: EmbeddedParser, graph: StubGraph) -> Iterator[TestClient]:
+    """The app with WhatsApp on, and a youth who said hello (and got the welcome)."""
     settings = channel_settings(
         whatsapp_access_token=SecretStr("EAAG-test"),
         whatsapp_app_secret=SecretStr("whatsapp-app-secret"),
         whatsapp_verify_token=SecretStr("verify-me"),
         whatsapp=WhatsAppSettings(graph_url=graph.url, phone_number_id="1111"),
     )
-    with running_app(settings, loaded_engine, parser) as client:
+    with running_app(settings, engine, parser) as client:
         post(client, notification(text("wamid.in1", "salut")))
         graph.wait_for(lambda calls: len(graph.messages()) >= 3)
+        yield client
+
+
+def test_a_due_follow_up_reaches_a_whatsapp_youth_as_the_follow_up_template_outside_the_window(
+    loaded_engine: Engine, parser: EmbeddedParser, graph: StubGraph
+) -> None:
+    with whatsapp_youth(loaded_engine, parser, graph) as client:
         eight_days_ago = datetime.now(UTC) - timedelta(days=8)
         with transaction(loaded_engine) as session:
             youth_id = session.scalars(select(Youth.id)).one()
@@ -131,15 +140,7 @@ def test_a_due_follow_up_reaches_a_whatsapp_youth_as_the_follow_up_template_outs
 def test_a_due_follow_up_within_the_window_is_the_message_with_its_buttons(
     loaded_engine: Engine, parser: EmbeddedParser, graph: StubGraph
 ) -> None:
-    settings = channel_settings(
-        whatsapp_access_token=SecretStr("EAAG-test"),
-        whatsapp_app_secret=SecretStr("whatsapp-app-secret"),
-        whatsapp_verify_token=SecretStr("verify-me"),
-        whatsapp=WhatsAppSettings(graph_url=graph.url, phone_number_id="1111"),
-    )
-    with running_app(settings, loaded_engine, parser) as client:
-        post(client, notification(text("wamid.in1", "salut")))
-        graph.wait_for(lambda calls: len(graph.messages()) >= 3)
+    with whatsapp_youth(loaded_engine, parser, graph) as client:
         with transaction(loaded_engine) as session:
             youth_id = session.scalars(select(Youth.id)).one()
             followups.schedule(session, youth_id, datetime.now(UTC) - timedelta(days=7, minutes=1), 7)
