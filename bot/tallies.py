@@ -28,9 +28,8 @@ SHOWN = "shown"  # value: a partner whose service was shown
 FULL = "full"  # value: a partner whose service was shown as full ("complet")
 HANDOFF = "handoff"  # value: the partner the question went to
 AGAIN = "again"  # the youth wrote again after an adviser's answer
-FOLLOW_UP = "follow_up"  # value: offered, accepted, declined, sent, found, not_yet, stop (bot/followups.py)
-OFFERS = "offers"  # value: what the youth looked for (job, alternance, training) when offers were shown
-METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN, FOLLOW_UP, OFFERS)
+FOLLOW_UP = "follow_up"  # value: accepted, declined, sent, found, not_yet, stop (bot/followups.py)
+METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN, FOLLOW_UP)
 SEEN = "tallied"  # key of State.extra: what this youth was counted for already
 
 
