@@ -1,7 +1,7 @@
-"""The order a youth sees offers in: beginners see "débutant accepté" first, youths without a licence or
-a car see offers near a station first, then nearer bands first, then the newest; only the trade asked
-for, within the radius, never an expired offer; "Plus d'offres" pages without repeating. SQLite and
-PostgreSQL."""
+"""The order a youth sees offers in: nearer bands first; within a band beginners see "débutant accepté"
+first and youths without a licence or a car see offers near a station first; then the newest; only the
+trade asked for, within the radius, never an expired offer; "Plus d'offres" pages without repeating.
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -55,25 +55,32 @@ def test_nearer_bands_first_then_the_newest(engine: Engine, territory: Territory
         offer("near-old", 1, days_old=20),
         offer("near-new", 1.5, days_old=2),
         offer("mid", 4),
+        offer("mid-older", 4.5, days_old=3),
     )
-    assert ids(engine, MOBILE) == ["near-new", "near-old", "mid", "far-new"]
+    assert ids(engine, MOBILE) == ["near-new", "near-old", "mid", "mid-older", "far-new"]
 
 
 def test_beginners_see_offers_that_accept_beginners_first(engine: Engine, territory: Territory) -> None:
-    place(engine, territory, offer("exp-near", 0.5, experience="E"), offer("beginner-far", 8, experience="D"))
+    place(
+        engine,
+        territory,
+        offer("exp-near", 0.5, experience="E"),
+        offer("beginner", 2.5, experience="D", days_old=9),
+        offer("beginner-other-band", 8, experience="D"),
+    )
     beginner = Profile(radius_km=30, beginner=True, mobile=True)
-    assert ids(engine, beginner) == ["beginner-far", "exp-near"]
-    assert ids(engine, MOBILE) == ["exp-near", "beginner-far"]
+    assert ids(engine, beginner) == ["beginner", "exp-near", "beginner-other-band"]
+    assert ids(engine, MOBILE) == ["exp-near", "beginner", "beginner-other-band"]
 
 
 def test_without_licence_or_car_offers_far_from_a_station_come_later(
     engine: Engine, territory: Territory
 ) -> None:
-    place(engine, territory, offer("no-station", 3))
+    place(engine, territory, offer("no-station", 3.5))
     with transaction(engine) as session:  # "by-station" has a station of its own beside it
         save_offers(
-            session, "partner", [offer("by-station", 6)], NOW, territory,
-            Stations((STATION, (HOME.latitude + 6 * KM, HOME.longitude)), 1.5),
+            session, "partner", [offer("by-station", 4.5, days_old=9)], NOW, territory,
+            Stations((STATION, (HOME.latitude + 4.5 * KM, HOME.longitude)), 1.5),
         )  # fmt: skip
     on_foot = Profile(radius_km=30, beginner=False, mobile=False)
     assert ids(engine, on_foot) == ["by-station", "no-station"]

@@ -4,17 +4,18 @@
 any other flow that turns a youth's words into offers use it): the offers of those ROME codes (any trade
 when none) within the youth's radius, ordered by
 
-1. fit: a beginner sees the offers that accept beginners ("débutant accepté") first, then those asking
-   no diploma above theirs (one level above for a training or an apprenticeship); a youth without a
-   driving licence or a car sees the offers near a station (data/offers/stations.yml) first;
-2. distance, by bands (under 2 km, 5, 10, 20, 30, farther): nearer first;
-3. recency: the newest first within a band.
+1. distance, by bands (under 3 km, 5, 10, 20, 30, farther): nearer first;
+2. within a band, the fit: a beginner sees the offers that accept beginners ("débutant accepté") first,
+   then those asking no diploma above theirs (one level above for a training or an apprenticeship); a
+   youth without a driving licence or a car sees the offers near a station (data/offers/stations.yml)
+   before those far from one;
+3. recency: the newest first.
 
 Everything is done by the database on indexed columns: the grid cells covering the youth's disc
 (bot/offers/grid.py), with the ROME codes or the kind in front, then the distance on a local flat
-projection (plain arithmetic, the same on SQLite and PostgreSQL). The disc is widened step by step (2,
-5, 10 km, then the radius) and the search stops as soon as the rows found cannot be overtaken by a
-farther one, so a dense area is read only around the youth."""
+projection (plain arithmetic, the same on SQLite and PostgreSQL). The disc grows band by band, and only
+until it holds the offers asked for (a sparse trade jumps to the band its density calls for): nothing
+farther can come before them, so a dense area is read only around the youth."""
 
 from __future__ import annotations
 
@@ -35,8 +36,7 @@ from bot.offers.store import showable
 from bot.territory import Point
 
 Wanted = Literal["job", "alternance", "training"]
-BANDS_KM = (2.0, 5.0, 10.0, 20.0, 30.0)  # distance bands, nearer first
-STEPS_KM = (2.0, 5.0, 10.0)  # discs read before the whole radius
+BANDS_KM = (3.0, 5.0, 10.0, 20.0, 30.0)  # distance bands, nearer first; the discs read, in turn
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON_EQUATOR = 111.320
 
@@ -154,7 +154,7 @@ def _statement(
     return (
         select(*COLUMNS, squared.label("squared"), fit.label("fit"))
         .where(*conditions)
-        .order_by(fit, _band(squared), Offer.created_at.desc(), Offer.id)
+        .order_by(_band(squared), fit, Offer.created_at.desc(), Offer.id)
         .limit(bindparam("wanted"))
     )
 
@@ -171,15 +171,15 @@ def ranked_offers(
     """The offers for a youth at `point`, best first (see the module's docstring), `limit` of them after
     the first `offset` ("Plus d'offres" pages on). `rome_codes` empty: every trade."""
     wanted = offset + limit
-    steps = [r for r in STEPS_KM if r < profile.radius_km]
-    radius = steps[0] if steps else profile.radius_km
+    discs = [r for r in BANDS_KM if r < profile.radius_km] + [profile.radius_km]
+    radius = discs[0]
     while True:
         rows = _read(session, rome_codes, point, profile, now, radius, wanted)
-        if radius >= profile.radius_km or (len(rows) == wanted and rows[-1].fit == 0):
-            break  # the whole radius was read, or nothing farther can come before these rows
-        larger = [r for r in steps if r > radius]
-        # dense around the youth: the next disc; sparse (not even `wanted` rows): the whole radius
-        radius = larger[0] if len(rows) == wanted and larger else profile.radius_km
+        if len(rows) == wanted or radius >= profile.radius_km:
+            break  # a band is complete before any farther offer: nothing outside can come first
+        # the disc that should hold `wanted` offers at this density (the area grows as the square)
+        needed = radius * math.sqrt(wanted / max(len(rows), 1))
+        radius = next((r for r in discs if r >= needed and r > radius), profile.radius_km)
     return [_ranked(row, profile) for row in rows[offset:]]
 
 
