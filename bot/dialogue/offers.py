@@ -47,7 +47,8 @@ JOB_WORDS = any_of(["job", "taf", "boulot", "travail", "un emploi", "bosser", "c
 TRAINING_WORDS = any_of(["formation", "me former", "une formation", "se former"])
 ANY_WORDS = any_of(["peu importe", "nimporte", "n importe", "n importe quoi", "tout", "je sais pas", "jsp",
                     "jsais pas", "sais pas", "pas d idee", "aucune idee", "ce qui vient"])  # fmt: skip
-NEAR_WORDS = any_of(["pas loin", "pas trop loin", "a cote", "proche", "pres de chez moi", "a pied"])
+NEAR_WORDS = any_of(["pas loin", "pa loin", "pas trop loin", "pa tro loin", "pas tro loin", "a cote",
+                     "a coter", "proche", "pres de chez moi", "pres", "a pied", "dans le coin"])  # fmt: skip
 KM = re.compile(r"\b(\d{1,3})\s*(?:km|kilometres?|kms)?\b")
 STOP_WORDS = ("stop", "stop relance", "stop les relances", "arrete", "arrete les relances", "plus de relance")
 DIPLOMAS = (  # (payload value, European level, words)
