@@ -181,11 +181,13 @@ def save_offers(
 ) -> Saved:
     """Insert or update each offer by (source, id), marked seen now and active again. Offers that cannot
     be placed are skipped (importers of remote sources) — files and the API refuse them first."""
-    known = set(
-        session.scalars(
-            select(Offer.id).where(Offer.source == str(source), Offer.id.in_([o.id for o in offers]))
+    ids = [o.id for o in offers]
+    known: set[str] = set()
+    for start in range(0, len(ids), 5000):  # PostgreSQL takes at most 65,535 parameters a statement
+        chunk = ids[start : start + 5000]
+        known.update(
+            session.scalars(select(Offer.id).where(Offer.source == str(source), Offer.id.in_(chunk)))
         )
-    )
     rows: list[dict[str, Any]] = []
     keep_created: list[dict[str, Any]] = []  # no creation date given: an update keeps the stored one
     for offer in offers:
