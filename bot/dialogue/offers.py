@@ -129,10 +129,9 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
 
 
 def note(ctx: Context, state: State, turn: Turn) -> None:
-    """Remember what the message says of the offers profile: a trade, an apprenticeship, a training
-    (whatever the concern: "jaimerais un apprentissage dans la mecanique auto" is read before its
-    concern is taken)."""
-    if not turn.text:
+    """Remember what the message says of the offers profile: a trade, an apprenticeship, a training (also
+    in the message that says the concern: "jaimerais un apprentissage dans la mecanique auto")."""
+    if not turn.text or (state.concern not in CONCERNS and turn.intent not in CONCERNS):
         return
     profile = profile_of(state)
     said = ctx.r.offers.trades.said(turn.text)
