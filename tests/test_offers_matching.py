@@ -65,7 +65,7 @@ def test_beginners_see_offers_that_accept_beginners_first(engine: Engine, territ
         engine,
         territory,
         offer("exp-near", 0.5, experience="E"),
-        offer("beginner", 2.5, experience="D", days_old=9),
+        offer("beginner", 1.5, experience="D", days_old=9),
         offer("beginner-other-band", 8, experience="D"),
     )
     beginner = Profile(radius_km=30, beginner=True, mobile=True)

@@ -4,7 +4,7 @@
 any other flow that turns a youth's words into offers use it): the offers of those ROME codes (any trade
 when none) within the youth's radius, ordered by
 
-1. distance, by bands (under 3 km, 5, 10, 20, 30, farther): nearer first;
+1. distance, by bands (under 2 km, 5, 10, 20, 30, farther): nearer first;
 2. within a band, the fit: a beginner sees the offers that accept beginners ("débutant accepté") first,
    then those asking no diploma above theirs (one level above for a training or an apprenticeship); a
    youth without a driving licence or a car sees the offers near a station (data/offers/stations.yml)
@@ -36,7 +36,7 @@ from bot.offers.store import showable
 from bot.territory import Point
 
 Wanted = Literal["job", "alternance", "training"]
-BANDS_KM = (3.0, 5.0, 10.0, 20.0, 30.0)  # distance bands, nearer first; the discs read, in turn
+BANDS_KM = (2.0, 5.0, 10.0, 20.0, 30.0)  # distance bands, nearer first; the discs read, in turn
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON_EQUATOR = 111.320
 
