@@ -1,15 +1,16 @@
 """Job, apprenticeship and training offers, for the concerns `job` and `training`.
 
-Once the town (and the age) are known, the offers' profile is asked one question at a time, only what is
-not known yet, and remembered for the whole conversation (State.extra["offers"]): what the youth wants
-(job, alternance or training: read from their words when they say it), the trade in their words
-(data/offers/trades.yml), how far they can go, whether they have a licence and a car, and, for an
-apprenticeship or a training, their diploma. Then: the services that fit (results.py) and up to five
-offer cards (bot/offers/matching.py), "Plus d'offres", "Me faire aider pour postuler" (a question to the
+Once the town (and the age) are known, the services that fit come at once; then the offers' profile is
+asked one question at a time, only what is not known yet, and remembered for the whole conversation
+(State.extra["offers"]): what the youth wants (job, alternance or training: read from their words when
+they say it), the trade in their words (data/offers/trades.yml), how far they can go, whether they have
+a licence and a car, and, for an apprenticeship or a training, their diploma. Then up to five offer
+cards (bot/offers/matching.py), "Plus d'offres", "Me faire aider pour postuler" (a question to the
 youth's mission locale with the offer attached), and once, the offer of a follow-up in a week.
 
 `take` is the handler of the table (bot/dialogue/__init__.py): the offers' buttons, the answers to its
-questions, a new trade said at the results, the answers to a follow-up, and "stop"."""
+questions (anything else typed meanwhile goes on down the table), a new trade said at the results, the
+answers to a follow-up, and "stop"."""
 
 from __future__ import annotations
 
@@ -30,13 +31,7 @@ from nlu.text import any_of, fold
 
 CONCERNS = results.OFFER_CONCERNS
 KEY = "offers"  # State.extra[KEY]: the youth's offers profile and what was shown
-STEPS = {  # the step while waiting for each answer, in the order they are asked
-    "wanted": "offers_wanted",
-    "trades": "offers_trade",
-    "radius_km": "offers_radius",
-    "mobile": "offers_mobility",
-    "diploma": "offers_diploma",
-}
+ASKED = ("wanted", "trades", "radius_km", "mobile", "diploma")  # the profile, in the order it is asked
 LEAVES = ("ask_human", "faq", "ask_this", "village", "greet", "thanks", "goodbye")  # not an answer
 DEFAULTS = {"wanted": "job", "trades": [], "radius_km": 10, "mobile": False, "diploma": 0}
 RADII = (5, 10, 20, 30)
@@ -106,18 +101,9 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
         return None
     if asked is not None:
         return button(ctx, state, asked, now)
-    if state.step in STEPS.values() and turn.text:
-        if answer(ctx, state, turn.text):
-            return Reply(advance(ctx, state, now))
-        if ctx.clear_concern(turn) or turn.intent in LEAVES:
-            return None  # another subject: the rest of the table takes it
-        profile = profile_of(state)
-        if profile.get("unclear") == state.step:  # not understood twice: the default, and on
-            name = next(name for name, step in STEPS.items() if step == state.step)
-            profile[name] = DEFAULTS[name]
-            return Reply(advance(ctx, state, now))
-        profile["unclear"] = state.step
-        return Reply(ask(ctx, state, again=True))
+    asking = profile_of(state).get("asking")
+    if asking and state.step == RESULTS and turn.text:
+        return typed_answer(ctx, state, turn, str(asking), now)
     if (
         state.step == RESULTS
         and turn.text
@@ -126,6 +112,28 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     ):
         return Reply(offers(ctx, state, now, page=0))  # "et dans la vente ?": the offers of that trade
     return None
+
+
+def typed_answer(ctx: Context, state: State, turn: Turn, asking: str, now: datetime) -> Reply | None:
+    """A message while a question of the profile waits: its answer, or anything else the table takes (a
+    corrected town or age, "c'est où ?", another subject); unclear, the question again, then its default."""
+    profile = profile_of(state)
+    if answer(ctx, state, turn.text, asking):
+        profile.pop("asking", None)
+        return Reply(next_step(ctx, state, now))
+    if (
+        turn.entities
+        or results.detail_asked(ctx, state, turn)
+        or ctx.clear_concern(turn)
+        or turn.intent in LEAVES
+    ):
+        return None  # not an answer: the rest of the table takes it
+    if profile.get("unclear") == asking:  # not understood twice: the default, and on
+        profile[asking] = DEFAULTS[asking]
+        profile.pop("asking", None)
+        return Reply(next_step(ctx, state, now))
+    profile["unclear"] = asking
+    return Reply(ask(ctx, state, again=True))
 
 
 def note(ctx: Context, state: State, turn: Turn) -> None:
@@ -160,36 +168,35 @@ def button(ctx: Context, state: State, asked: Asked, now: datetime) -> Reply:
         profile["mobile"] = MOBILITY[asked.value]
     elif asked.kind == "diploma":
         profile["diploma"] = next((level for name, level, _ in DIPLOMAS if name == asked.value), 0)
-    if state.step == RESULTS:
-        return Reply(offers(ctx, state, now, page=0))  # a change after the results: the offers again
-    return Reply(advance(ctx, state, now))
+    if profile.pop("asking", None) or missing(state) is not None:
+        return Reply(next_step(ctx, state, now))  # the next question, or the offers and the follow-up
+    return Reply(offers(ctx, state, now, page=0))  # a change after the offers: the offers again
 
 
-def answer(ctx: Context, state: State, text: str) -> bool:
-    """A typed answer to the question asked; False if it is not understood."""
+def answer(ctx: Context, state: State, text: str, step: str) -> bool:
+    """A typed answer to the question `step` of the profile; False if it is not understood."""
     profile, folded = profile_of(state), fold(text)
-    step = state.step
-    if step == STEPS["trades"]:
+    if step == "trades":
         said = ctx.r.offers.trades.said(text)
         if said or ANY_WORDS.search(folded):
             profile["trades"] = [trade.id for trade in said]
             return True
-    elif step == STEPS["radius_km"]:
+    elif step == "radius_km":
         number = KM.search(folded)
         if NEAR_WORDS.search(folded) or (number and 0 < int(number.group(1)) <= 200):
             profile["radius_km"] = int(number.group(1)) if number else NEAR_KM
             return True
-    elif step == STEPS["mobile"]:
+    elif step == "mobile":
         found = next((value for value, words in MOBILITY_WORDS if words.search(folded)), None)
         if found:
             profile["mobile"] = MOBILITY[found]
             return True
-    elif step == STEPS["diploma"]:
+    elif step == "diploma":
         level = next((level for _, level, words in reversed(DIPLOMAS) if words.search(folded)), None)
         if level is not None:
             profile["diploma"] = level
             return True
-    elif step == STEPS["wanted"]:
+    elif step == "wanted":
         wanted = wanted_in(folded)
         if wanted:
             profile["wanted"] = wanted
@@ -214,7 +221,7 @@ def missing(state: State) -> str | None:
     profile = profile_of(state)
     if state.concern == "training":
         profile.setdefault("wanted", "training")
-    for name in STEPS:
+    for name in ASKED:
         if name == "diploma" and profile.get("wanted") == "job":
             continue  # a job's offers say what they ask; the diploma matters for what to learn
         if name not in profile:
@@ -223,16 +230,23 @@ def missing(state: State) -> str | None:
 
 
 def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
-    """The next question of the profile, or the services and the offers."""
+    """The services that fit at once, then the first question of the offers' profile still missing, or
+    the offers when it is all known (results.advance, once the town and the age are known)."""
+    return results.results(ctx, state, now, page=0) + next_step(ctx, state, now)
+
+
+def next_step(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    """The next question of the profile, or the offers."""
     if missing(state) is not None:
         return ask(ctx, state)
-    shown = results.results(ctx, state, now, page=0)
-    return shown + offers(ctx, state, now, page=0, first=True)
+    return offers(ctx, state, now, page=0, first=True)
 
 
 def ask(ctx: Context, state: State, again: bool = False) -> list[Outgoing]:
+    """A question of the profile, with its buttons (the conversation stays at its results meanwhile)."""
     name = missing(state) or "trades"
-    state.step = STEPS[name]
+    profile_of(state)["asking"] = name
+    state.step = RESULTS
     t = ctx.t
     lead = [Outgoing(t("offers_not_understood"))] if again else []  # then the same question
     if name == "wanted":
