@@ -53,6 +53,7 @@ run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
 	$(BIN)/sixtcap catalogue import --file data/outside_network/demo.json   # demo services outside the network
+	$(BIN)/sixtcap offers demo
 	$(BIN)/sixtcap serve
 
 lint: install

@@ -15,6 +15,7 @@ from bot.campaigns import Links
 from bot.canned import CannedReplies
 from bot.concerns import Concern
 from bot.handoffs import Renderer
+from bot.offers.stations import Stations
 from bot.territory import Territory
 from bot.texts import Texts
 
@@ -37,6 +38,7 @@ class StaffContext:
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
     links: Links | None = None  # the campaigns' deep links (bot name, WhatsApp number); None: web only
     crisis_labels: Mapping[str, str] = field(default_factory=dict)  # kind of danger -> how staff read it
+    stations: Stations = field(default_factory=lambda: Stations((), 1.5))  # for partners' offers
 
 
 def staff_context(request: Request) -> StaffContext:

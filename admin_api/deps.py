@@ -71,17 +71,22 @@ def principal(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
     return who
 
 
-def places_caller(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
-    """An adviser or admin updating places: a key limited to "places" will do."""
-    if who.scopes and "places" not in who.scopes:
-        raise HTTPException(403, f"this API key is limited to: {', '.join(sorted(who.scopes))}")
-    if not who.writes:
-        raise HTTPException(403, "this needs the role adviser, lead or admin")
-    return who
+def scoped_writer(scope: str) -> Callable[[Principal], Principal]:
+    """An adviser, lead or admin acting for their partner: a key limited to `scope` will do."""
+
+    def check(who: Annotated[Principal, Depends(any_scope)]) -> Principal:
+        if who.scopes and scope not in who.scopes:
+            raise HTTPException(403, f"this API key is limited to: {', '.join(sorted(who.scopes))}")
+        if not who.writes:
+            raise HTTPException(403, "this needs the role adviser, lead or admin")
+        return who
+
+    return check
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Places = Annotated[Principal, Depends(places_caller)]
+Places = Annotated[Principal, Depends(scoped_writer("places"))]
+Offers = Annotated[Principal, Depends(scoped_writer("offers"))]
 
 
 def require(*roles: str) -> Callable[[Principal], Principal]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bot import handoffs, history, tallies
+from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
@@ -27,6 +27,7 @@ from bot.enums import Direction
 from bot.history import Bubble
 from bot.messages import Incoming, Outgoing, TurnResult
 from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
+from bot.offers.matching import ranked_offers
 from bot.outbox import enqueue
 from bot.privacy import ErasureLog, Pseudonyms, secret_key
 from bot.reply_window import ReplyWindow, reply_window
@@ -123,7 +124,11 @@ class Brain:
             source = clean_source(incoming.source)
             if state.step == NEW and source:
                 state.source = youth.source = source
-            dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
+            dialogue = Dialogue(
+                self.resources,
+                lambda: self.catalogue.services(session),
+                lambda *query: ranked_offers(session, *query),
+            )
             reply = dialogue.respond(state, turn, now)
             count(session, incoming.channel, turn.intent, now)
             shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
@@ -141,6 +146,7 @@ class Brain:
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
             inbound, stored = record(session, youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
+            apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
             conversation.state, conversation.turns, conversation.updated_at = (
@@ -215,6 +221,24 @@ def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: dat
         .returning(InboundEvent.event_id)
     ).first()
     return inserted is not None
+
+
+def apply_follow_up(
+    session: Session, youth: Youth, state: State, reply: Reply, now: datetime, days: float
+) -> None:
+    """Schedule, cancel or answer the youth's follow-up as the dialogue decided, and count it (anonymous
+    tallies: offered, accepted, declined, found, not_yet, stop)."""
+    decided = reply.follow_up
+    if decided is None:
+        return
+    if decided == "schedule":
+        followups.schedule(session, youth.id, now, days)
+    elif decided == "cancel":
+        followups.cancel_all(session, youth.id)
+    elif decided in followups.ANSWERS:
+        followups.answer(session, youth.id, decided)
+    outcome = {"schedule": "accepted", "cancel": "stop"}.get(decided, decided)
+    tallies.add(session, youth.channel, state.source, state.commune, now, [(tallies.FOLLOW_UP, outcome)])
 
 
 def apply_handoff(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalogue.snapshot import ServiceView
 from bot.messages import Button, Card
+from bot.offers.matching import RankedOffer
 from bot.routing import Match
 from bot.territory import Helpline
 from bot.texts import Texts
@@ -176,4 +177,30 @@ def scene_card(scene: Scene, village: Village, stands: tuple[str, ...], texts: T
         url=url,
         details=(*stands, texts.card("scene_demo")) if scene.demo else stands,
         actions=(Button(texts.button("village"), url=url),),
+    )
+
+
+def offer_card(offer: RankedOffer, index: int, texts: Texts) -> Card:
+    """A job, apprenticeship or training offer: title, employer, town and distance, contract, "débutant
+    accepté", the link to apply, and "Me faire aider" (the question to the mission locale)."""
+    place = offer.commune.split(" ")[0] if offer.approximate and offer.commune else offer.commune
+    where = texts.card("offer_place", place=place or "?", km=_km(offer.distance_km))
+    details = [where, offer.contract_label or offer.contract_type or texts.card("offer_contract_unknown")]
+    if offer.experience == "D":
+        details.append(texts.card("offer_beginner"))
+    if offer.far_from_station:
+        details.append(texts.card("offer_far_from_station"))
+    if offer.is_demo:
+        details.append(texts.card("offer_demo"))
+    actions = [Button(texts.button("offers_help_short"), f"offers:help:{index}")]
+    if offer.apply_url:
+        actions.insert(0, Button(texts.button("apply"), url=offer.apply_url))
+    return Card(
+        kind="offer",
+        id=offer.key[:120],
+        title=offer.title,
+        subtitle=offer.employer,
+        url=offer.apply_url,
+        details=tuple(details),
+        actions=tuple(actions),
     )

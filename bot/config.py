@@ -62,6 +62,7 @@ class WhatsAppSettings(Section):
     phone_number_id: str = ""  # the business number's id in Meta's app (not a secret)
     display_number: str = ""  # the business number itself (33612345678), for the wa.me links and QR codes
     reengagement_template: str = "sixtcap_reponse_en_attente"
+    follow_up_template: str = "sixtcap_relance"  # approved template for a follow-up outside the window
     template_language: str = "fr"
 
 
@@ -118,6 +119,35 @@ class DataInclusionSettings(Section):
     timeout_seconds: float = Field(60.0, gt=0, le=600)
 
 
+class FranceTravailSettings(Section):
+    """France Travail's "Offres d'emploi v2" (on with SIXTCAP_FRANCE_TRAVAIL_CLIENT_ID and _SECRET)."""
+
+    every_minutes: float = Field(360.0, ge=5, le=10080)  # refresh interval
+    token_url: str = "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=%2Fpartenaire"
+    search_url: str = "https://api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
+    communes: list[str] = []  # INSEE codes searched around; empty: every commune of data/territory.yml
+    distance_km: int = Field(10, ge=0, le=100)  # around each commune
+
+
+class LaBonneAlternanceSettings(Section):
+    """La bonne alternance (on with SIXTCAP_LA_BONNE_ALTERNANCE_TOKEN)."""
+
+    every_minutes: float = Field(720.0, ge=5, le=10080)
+    search_url: str = "https://api.apprentissage.beta.gouv.fr/api/job/v1/search"
+    caller: str = "sixtcap"  # who asks, as La bonne alternance wants it said
+    radius_km: int = Field(30, ge=1, le=200)  # around each commune of the territory
+
+
+class OffersSettings(Section):
+    france_travail: FranceTravailSettings = FranceTravailSettings()
+    la_bonne_alternance: LaBonneAlternanceSettings = LaBonneAlternanceSettings()
+    expire_every_minutes: float = Field(60.0, ge=1, le=1440)  # offers past their end date are hidden
+    per_page: int = Field(5, ge=1, le=10)  # offer cards per message
+    follow_up_days: float = Field(7.0, gt=0, le=60)  # "je te relance dans une semaine"
+    follow_up_check_minutes: float = Field(5.0, gt=0, le=1440)  # how often due follow-ups are sent
+    demo: bool = True  # without any source's credentials, demo offers are generated (make run)
+
+
 class Settings(BaseSettings):
     """Every setting of sixtcap. Documented line by line in config.yml."""
 
@@ -142,6 +172,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     retention: RetentionSettings = RetentionSettings()
     datainclusion: DataInclusionSettings = DataInclusionSettings()
+    offers: OffersSettings = OffersSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None
@@ -153,6 +184,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
     data_inclusion_token: SecretStr | None = None
+    france_travail_client_id: SecretStr | None = None
+    france_travail_client_secret: SecretStr | None = None
+    la_bonne_alternance_token: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -186,6 +220,10 @@ class Settings(BaseSettings):
     @property
     def territory_file(self) -> Path:
         return self.data_dir / "territory.yml"
+
+    @property
+    def offers_dir(self) -> Path:
+        return self.data_dir / "offers"
 
     @property
     def nlu_dir(self) -> Path:

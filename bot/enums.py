@@ -58,3 +58,22 @@ class OutboxStatus(StrEnum):
 READERS = frozenset({Role.COORDINATOR, Role.ADMIN})  # see every partner's handoffs and places
 PARTNER_STAFF = frozenset({Role.ADVISER, Role.LEAD})  # belong to one partner and see only its things
 WRITERS = PARTNER_STAFF | {Role.ADMIN}  # act on handoffs and places
+
+
+class FollowUpStatus(StrEnum):
+    """Of a follow-up the youth agreed to (bot/models/youth.py FollowUp)."""
+
+    SCHEDULED = "scheduled"  # waiting for its day
+    SENT = "sent"  # in the outbox; the youth's answer may come
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"  # "stop", or the youth said no more
+
+
+class OfferSource(StrEnum):
+    """Where an offer comes from (bot/models/offers.py Offer.source)."""
+
+    FRANCE_TRAVAIL = "france_travail"
+    LA_BONNE_ALTERNANCE = "la_bonne_alternance"
+    MISSION_LOCALE = "mission_locale"
+    PARTNER = "partner"
+    DEMO = "demo"

@@ -1,9 +1,9 @@
 """Everything the conversation reads from `data/`: texts, concerns, routing rules, crisis helplines,
-the village and the territory. Loaded once per process."""
+the village, the territory and the offers' trades and stations. Loaded once per process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.answers import Answer, load_answers
@@ -11,6 +11,7 @@ from bot.concerns import Concern, load_concerns
 from bot.config import Settings
 from bot.crisis import CrisisRules, load_crisis_rules
 from bot.details import DetailWords, load_detail_words
+from bot.offers.data import OfferData
 from bot.routing import Rules, load_rules
 from bot.territory import Territory, load_territory
 from bot.texts import Texts, load_languages
@@ -32,6 +33,7 @@ class Resources:
     details: DetailWords
     public_url: str = "http://127.0.0.1:8000"
     transcript_days: int = 180
+    offers: OfferData = field(default_factory=OfferData)  # trades, stations (data/offers/)
 
     @classmethod
     def load(cls, settings: Settings) -> Resources:
@@ -51,4 +53,5 @@ class Resources:
             zone=settings.zone,
             public_url=settings.server.public_url,
             transcript_days=settings.retention.transcript_days,
+            offers=OfferData.load(settings),
         )

@@ -143,7 +143,10 @@ def check_password(session: Session, email: str, password: str) -> Staff | None:
     return staff
 
 
-SCOPES = {"places": "places of the partner's services only (GET /services/mine, PATCH .../capacity)"}
+SCOPES = {
+    "places": "places of the partner's services only (GET /services/mine, PATCH .../capacity)",
+    "offers": "the partner's job and training offers only (POST /offers)",
+}
 
 
 def issue_token(

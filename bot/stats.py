@@ -191,6 +191,7 @@ def report(session: Session, filters: StatsFilters, group_by: GroupBy = "week") 
         "neighbourhoods": _by_value(rows, tallies.QUARTIER),
         "sources": _sources(session, filters),
         "crisis": _by_value(rows, tallies.CRISIS),
+        "offer_follow_ups": _by_value(rows, tallies.FOLLOW_UP),  # offered, accepted, sent, found, stop...
         "partners": [
             {
                 "partner_id": pid,

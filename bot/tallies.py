@@ -29,7 +29,8 @@ FULL = "full"  # value: a partner whose service was shown as full ("complet")
 HANDOFF = "handoff"  # value: the partner the question went to
 OUTSIDE_NETWORK = "hors-reseau"  # the SHOWN value of every service outside the 6Tcap network
 AGAIN = "again"  # the youth wrote again after an adviser's answer
-METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN)
+FOLLOW_UP = "follow_up"  # value: accepted, declined, sent, found, not_yet, stop (bot/followups.py)
+METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN, FOLLOW_UP)
 SEEN = "tallied"  # key of State.extra: what this youth was counted for already
 
 

@@ -131,6 +131,7 @@ def connect_admin(
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
         links=Links.from_settings(settings),
         crisis_labels={name: kind.label for name, kind in brain.resources.crisis.kinds.items()},
+        stations=brain.resources.offers.stations,
     )
 
 

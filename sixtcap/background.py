@@ -1,6 +1,8 @@
 """What runs beside the web requests: the platform clients, the outbox sender and the scheduled jobs
-(handoff reminders, the daily retention purge). The web processes run them when `server.jobs` is on
-(`make run`); in production `sixtcap worker` runs them alone, and the web processes only answer.
+(handoff reminders, offers refreshed from each source, offers expired, follow-ups sent, the daily
+retention purge). A job with a lease (bot/leases.py) runs once across processes and survives restarts.
+The web processes run them when `server.jobs` is on (`make run`); in production `sixtcap worker` runs
+them alone, and the web processes only answer.
 
 Stopping is graceful: the scheduler takes no new job, the sender's deliveries in progress get
 `server.shutdown_grace_seconds` to finish, then the rows still claimed are given back to the outbox."""
@@ -11,16 +13,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from bot import handoffs, privacy
+from bot import followups, handoffs, leases, privacy
 from bot.brain import Brain
 from bot.config import Settings
 from bot.db import transaction
+from bot.offers.refresh import refresh, remote_sources
+from bot.offers.store import expire_past
 from sixtcap import metrics
 from webhooks import telegram, whatsapp
 from webhooks.delivery import PlatformClient
@@ -30,6 +35,8 @@ from webhooks.sender import Sender
 log = logging.getLogger(__name__)
 
 PURGE_JOB, REMINDER_JOB = "retention-purge", "handoff-reminders"
+EXPIRE_JOB, FOLLOW_UP_JOB, REFRESH_JOB = "offers-expire", "follow-ups", "offers-refresh-{}"
+TICK_SECONDS = 60.0  # how often each process asks whether a leased job is due
 
 
 async def start_telegram(settings: Settings) -> Any:
@@ -99,6 +106,10 @@ class Jobs:
     """The outbox sender and the scheduler of one process."""
 
     def __init__(self, settings: Settings, engine: Engine, brain: Brain, clients: Clients) -> None:
+        self.renderers: dict[str, followups.Renderer] = {
+            telegram.CHANNEL: telegram.render,
+            whatsapp.CHANNEL: whatsapp.render_follow_up,
+        }
         self.settings = settings
         self.engine = engine
         self.brain = brain
@@ -112,6 +123,7 @@ class Jobs:
         self.scheduler = AsyncIOScheduler(timezone=settings.timezone)
         self.running: asyncio.Task[None] | None = None
         self.purge = counted(PURGE_JOB, self._purge)
+        self.leased: dict[str, Callable[[], Any]] = {}  # job name -> run it if due and not taken elsewhere
         self._schedule()
 
     def _purge(self) -> None:
@@ -138,6 +150,63 @@ class Jobs:
         if await run_in_threadpool(counted(REMINDER_JOB, self._remind)):
             self.sender.wake()
 
+    def _leased(self, name: str, every_minutes: float, hold_minutes: float, work: Callable[[], Any]) -> None:
+        """Schedule `work` as job `name`: every process ticks it, one of them runs it when it is due
+        (bot/leases.py), so it runs once every `every_minutes` whatever the number of processes, and
+        a restart neither repeats nor skips a run."""
+        every, hold = timedelta(minutes=every_minutes), timedelta(minutes=hold_minutes)
+        job = counted(name, work)
+
+        def run() -> Any:
+            if not leases.take(self.engine, name, self.brain.clock(), every, hold):
+                return None
+            try:
+                result = job()
+            except Exception as error:
+                leases.finish(self.engine, name, self.brain.clock(), f"{type(error).__name__}: {error}")
+                log.error("job %s failed: %s", name, type(error).__name__)
+                return None
+            leases.finish(self.engine, name, self.brain.clock())
+            if result:
+                self.sender.wake()
+            return result
+
+        self.leased[name] = run
+        self.scheduler.add_job(
+            run_in_threadpool,
+            "interval",
+            args=[run],
+            seconds=min(TICK_SECONDS, every_minutes * 60),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _offer_jobs(self) -> None:
+        """Refresh each offers source with credentials, expire offers past their date, send follow-ups."""
+        resources, settings = self.brain.resources, self.settings
+        territory, stations = resources.territory, resources.offers.stations
+        for source, (minutes, fetch) in remote_sources(settings, territory, resources.offers.trades).items():
+
+            def work(source: str = source, fetch: Any = fetch) -> Any:
+                return refresh(self.engine, source, fetch, self.brain.clock, territory, stations)
+
+            self._leased(REFRESH_JOB.format(source), minutes, 30, work)
+
+        def expire() -> int:
+            with transaction(self.engine) as session:
+                return expire_past(session, self.brain.clock())
+
+        def follow_up() -> int:
+            with transaction(self.engine) as session:
+                return followups.send_due(session, self.brain.clock(), self._texts, self.renderers)
+
+        self._leased(EXPIRE_JOB, settings.offers.expire_every_minutes, 10, expire)
+        self._leased(FOLLOW_UP_JOB, settings.offers.follow_up_check_minutes, 10, follow_up)
+
+    def _texts(self, language: str) -> Any:
+        return self.brain.resources.languages.get(language, self.brain.resources.texts)
+
     def _schedule(self) -> None:
         settings = self.settings
         hour, minute = (int(part) for part in settings.retention.purge_at.split(":"))
@@ -151,14 +220,8 @@ class Jobs:
             max_instances=1,
             coalesce=True,
         )
-        self.scheduler.add_job(
-            self.remind,
-            "interval",
-            minutes=settings.handoff.check_every_minutes,
-            id=REMINDER_JOB,
-            max_instances=1,
-            coalesce=True,
-        )
+        self._leased(REMINDER_JOB, settings.handoff.check_every_minutes, 10, self._remind)
+        self._offer_jobs()
 
     def start(self) -> None:
         self.running = asyncio.create_task(self.sender.run())

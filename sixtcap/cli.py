@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,13 +21,15 @@ from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.config import ConfigError, Settings, load_settings, masked
-from bot.db import make_engine, session_factory
+from bot.db import make_engine, session_factory, transaction
 from bot.logs import configure_logging
 from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
+from bot.models import Partner
+from bot.offers.data import OfferData
 from bot.posters import qr_file
 from bot.routing import load_rules
-from bot.territory import load_territory
+from bot.territory import Territory, load_territory
 from bot.village import load_village
 from sixtcap.village_media import ensure_demo_media
 
@@ -56,6 +59,8 @@ qr_app = typer.Typer(help="QR codes of the campaigns' deep links.", no_args_is_h
 app.add_typer(qr_app, name="qr")
 village_app = typer.Typer(help="The 360° village (data/village.yml).", no_args_is_help=True)
 app.add_typer(village_app, name="village")
+offers_app = typer.Typer(help="Job, apprenticeship and training offers.", no_args_is_help=True)
+app.add_typer(offers_app, name="offers")
 
 err = Console(stderr=True)
 
@@ -298,6 +303,94 @@ def catalogue_import(
     typer.echo(f"outside the network, services: {report.services}")
     if report.problems:
         typer.echo(f"{len(report.problems)} row(s) or field(s) left out, see above", err=True)
+
+
+def _offer_resources() -> tuple[Engine, Territory, OfferData]:
+    engine = _engine()
+    _require_schema(engine)
+    return engine, load_territory(state.settings.territory_file), OfferData.load(state.settings)
+
+
+@offers_app.command("load")
+def offers_load(
+    path: Annotated[Path, typer.Argument(help="a .json or .csv file of offers (README: Offers)")],
+    partner: Annotated[str, typer.Option(help="the partner id these offers are from (data/catalogue/)")],
+    complete: Annotated[
+        bool, typer.Option("--complete/--add", help="the file is the partner's whole list (default)")
+    ] = True,
+) -> None:
+    """Check a partner's file, then store its offers (nothing is written if anything is wrong)."""
+    from bot.offers.files import post_offers, read_offers_file
+    from bot.offers.store import OffersInvalid
+
+    engine, territory, data = _offer_resources()
+    try:
+        offers = read_offers_file(path)
+        with transaction(engine) as session:
+            owner = session.get(Partner, partner)
+            if owner is None:
+                fail([f"no partner {partner!r} (see data/catalogue/)"])
+            posted = post_offers(session, owner, offers, complete, _now(), territory, data.stations)
+    except OffersInvalid as invalid:
+        fail([str(problem) for problem in invalid.problems])
+    saved = posted.saved
+    typer.echo(f"{posted.source}: {saved.created} new, {saved.updated} updated, {posted.expired} expired")
+
+
+@offers_app.command("refresh")
+def offers_refresh(
+    source: Annotated[
+        str | None, typer.Argument(help="france_travail or la_bonne_alternance (default: all)")
+    ] = None,
+) -> None:
+    """Read the remote sources whose credentials are set, now."""
+    from bot.offers.refresh import refresh, remote_sources
+    from bot.offers.remote import SourceFailed
+
+    engine, territory, data = _offer_resources()
+    sources = remote_sources(state.settings, territory, data.trades)
+    if source is not None:
+        sources = {name: pair for name, pair in sources.items() if name == source}
+    if not sources:
+        fail(["no source to read: set its credentials (README: Offers)"])
+    problems = []
+    for name, (_minutes, fetch) in sources.items():
+        try:
+            done = refresh(engine, name, fetch, _now, territory, data.stations)
+        except SourceFailed as error:
+            problems.append(f"{name}: {error}")
+            continue
+        partial = "" if done.complete else " (partial: nothing expired)"
+        typer.echo(f"{name}: {done.created} new, {done.updated} updated, {done.expired} expired{partial}")
+    if problems:
+        fail(problems)
+
+
+@offers_app.command("demo")
+def offers_demo(count: Annotated[int, typer.Option(min=0, max=100_000)] = 150) -> None:
+    """Generate demo offers (flagged demo) around the territory, unless `offers.demo` is off or a real
+    source has its credentials (then the demo offers are withdrawn)."""
+    from bot.offers.demo import demo_offers
+    from bot.offers.refresh import remote_sources
+    from bot.offers.store import expire_unseen, save_offers
+
+    engine, territory, data = _offer_resources()
+    now = _now()
+    real = remote_sources(state.settings, territory, data.trades)
+    wanted = state.settings.offers.demo and not real
+    offers = list(demo_offers(territory, data.trades, now, count)) if wanted else []
+    with transaction(engine) as session:
+        saved = save_offers(session, "demo", offers, now, territory, data.stations)
+        expire_unseen(session, "demo", now)  # every one of them when none is wanted any more
+    if wanted:
+        typer.echo(f"demo offers: {saved.created + saved.updated}")
+    else:
+        reason = f"real sources are on ({', '.join(real)})" if real else "offers.demo is off"
+        typer.echo(f"no demo offers: {reason}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @nlu_app.command("train")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from bot.brain import Brain
 from bot.catalogue.files import read_catalogue
 from bot.catalogue.loader import load_catalogue
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.db import make_engine
+from bot.db import make_engine, transaction
 from bot.migrations import upgrade
+from bot.offers.data import OfferData
+from bot.offers.demo import demo_offers
+from bot.offers.store import save_offers
 from bot.privacy import Pseudonyms
 from bot.resources import Resources
 from bot.territory import Territory, load_territory
@@ -97,8 +101,19 @@ def module_engine(
         upgrade(engine)
         territory = load_territory(DATA / "territory.yml")
         load_catalogue(engine, read_catalogue(DATA / "catalogue", territory), territory)
+        load_demo_offers(engine, territory)
         yield engine
         engine.dispose()
+
+
+def load_demo_offers(engine: Engine, territory: Territory) -> None:
+    """The demo offers `make run` shows (bot/offers/demo.py), created before the conversations' clock."""
+    offers = OfferData.load(load_settings())
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with transaction(engine) as session:
+        save_offers(
+            session, "demo", list(demo_offers(territory, offers.trades, now)), now, territory, offers.stations
+        )
 
 
 @pytest.fixture

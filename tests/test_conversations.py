@@ -9,6 +9,7 @@ an `expect` block:
   cards_match: a concern: every service shown offers one of its thématiques
   eligible: every service shown takes the youth's age and town   state: values of the conversation state
   erased: true: nothing about the youth is left in the database
+  offers: {min, max}: offer cards shown                    follow_ups: the statuses of the youth's follow-ups
 Every reply is also checked for what any youth would notice: bubbles under 300 characters, button payloads
 that fit Telegram's 64 bytes."""
 
@@ -30,7 +31,7 @@ from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
 from bot.db import session_factory
 from bot.messages import Incoming, Outgoing
-from bot.models import Conversation, Message, Youth
+from bot.models import Conversation, FollowUp, Message, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from bot.state import State
@@ -117,6 +118,20 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
             if expect.get("eligible"):
                 commune = brain.resources.territory.commune(state.commune) if state.commune else None
                 assert ages_fit(service, state.ages) and zone_fits(service, commune), card.id
+    if "offers" in expect:
+        offers = [c for c in cards if c.kind == "offer"]
+        assert expect["offers"].get("min", 0) <= len(offers) <= expect["offers"].get("max", 99), [
+            c.id for c in cards
+        ]
+    if "follow_ups" in expect:
+        with session_factory(brain.engine)() as session:
+            youth_id = session.scalars(
+                select(Youth.id).where(Youth.user_ref == PSEUDONYMS.ref("test", user))
+            ).one()
+            statuses = session.scalars(
+                select(FollowUp.status).where(FollowUp.youth_id == youth_id).order_by(FollowUp.id)
+            )
+            assert list(statuses) == expect["follow_ups"]
     if "state" in expect:
         state = state_of(brain.engine, user)
         for key, value in expect["state"].items():

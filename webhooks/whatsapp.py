@@ -137,6 +137,14 @@ def render(outgoing: Outgoing) -> list[dict[str, Any]]:
     return messages
 
 
+OUTSIDE_WINDOW = "outside_window"  # a request's purpose, for the template sent outside the 24-hour window
+
+
+def render_follow_up(bubble: Outgoing) -> list[dict[str, Any]]:
+    """A follow-up (bot/followups.py): outside the 24-hour window, the follow-up template stands for it."""
+    return [dict(request, **{OUTSIDE_WINDOW: "follow_up"}) for request in render(bubble)]
+
+
 class WhatsAppClient:
     """Sends outbox rows to the Graph API; outside the 24-hour window, the template instead (once)."""
 
@@ -150,6 +158,12 @@ class WhatsAppClient:
         self.template = {
             "name": whatsapp.reengagement_template,
             "language": {"code": whatsapp.template_language},
+        }
+        self.templates = {  # by purpose (OUTSIDE_WINDOW); the re-engagement template otherwise
+            "follow_up": {
+                "name": whatsapp.follow_up_template,
+                "language": {"code": whatsapp.template_language},
+            }
         }
         self.sessions = session_factory(engine)
         self.clock = clock
@@ -166,12 +180,14 @@ class WhatsAppClient:
             "recipient_type": "individual",
             "to": row.recipient,
         }
+        request = dict(row.request)
+        purpose = request.pop(OUTSIDE_WINDOW, None)  # which template stands for this message, if needed
         if window.open:
-            body |= row.request
+            body |= request
         elif window.template_sent:
             return Failed("outside the 24-hour window; the template already told the youth")
         else:
-            body |= {"type": "template", "template": self.template}
+            body |= {"type": "template", "template": self.templates.get(str(purpose), self.template)}
             kind = "template"
         try:
             response = await self.http.post(self.url, json=body)

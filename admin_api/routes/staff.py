@@ -44,9 +44,10 @@ class StaffOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[Literal["places"]] = Field(
+    scopes: list[Literal["places", "offers"]] = Field(
         default_factory=list,
-        description="limit the key: 'places' (places only); empty: everything the staff may do",
+        description="limit the key: 'places' (places only), 'offers' (offers only); empty: everything the "
+        "staff may do",
     )
 
 

@@ -11,10 +11,12 @@ answers takes the turn. Each sub-flow is a module of this package:
 | 3     | `small_talk.forget`    | "oublie-moi", its confirmation or cancellation                         |
 | 4     | `safety.follow_up`     | a crisis button (check-in yes/no, later, in touch now)                 |
 | 5     | `small_talk.restart`   | "menu" or a restart word                                               |
-| 6     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
-| 7     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
-| 8     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
-| 9     | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+| 6     | `offers.take`          | job and training offers: their buttons and questions, a follow-up's    |
+|       |                        | answers, "stop" (otherwise notes the trade said and lets the rest go)   |
+| 7     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
+| 8     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
+| 9     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
+| 10    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
 |       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
 |       |                        | (results.py: the town, the age, then the results)                      |
 
@@ -27,8 +29,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
-from bot.dialogue import concern, handoff, results, safety, small_talk
-from bot.dialogue.context import Context
+from bot.dialogue import concern, handoff, offers, results, safety, small_talk
+from bot.dialogue.context import Context, OfferFinder
 from bot.dialogue.turn import (
     FAQ,
     INFORM,
@@ -50,6 +52,7 @@ HANDLERS: tuple[Handler, ...] = (
     small_talk.forget,
     safety.follow_up,
     small_talk.restart,
+    offers.take,
     handoff.handoff_turn,
     results.about_shown,
     safety.listening,
@@ -71,8 +74,13 @@ __all__ = [
 
 
 class Dialogue:
-    def __init__(self, resources: Resources, services: Callable[[], tuple[ServiceView, ...]]) -> None:
-        self.ctx = Context(resources, services)
+    def __init__(
+        self,
+        resources: Resources,
+        services: Callable[[], tuple[ServiceView, ...]],
+        offers: OfferFinder | None = None,
+    ) -> None:
+        self.ctx = Context(resources, services, offers)
 
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         self.ctx.speak(state, turn.text)

@@ -3,25 +3,38 @@ and the buttons they share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
 from bot.crisis import CrisisPath
 from bot.dialogue.turn import Turn
 from bot.messages import Button
+from bot.offers.matching import Profile, RankedOffer
 from bot.resources import Resources
 from bot.state import State
+from bot.territory import Point
 from bot.texts import Texts
 from nlu.language import detect
 
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
 
 
+# ranked offers: (ROME codes, the youth's point, profile, now, limit, offset) -> best first (bot/offers/)
+OfferFinder = Callable[[Sequence[str], Point, Profile, datetime, int, int], list[RankedOffer]]
+
+
 class Context:
-    def __init__(self, resources: Resources, services: Callable[[], tuple[ServiceView, ...]]) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        services: Callable[[], tuple[ServiceView, ...]],
+        offers: OfferFinder | None = None,
+    ) -> None:
         self.r = resources
         self.t: Texts = resources.texts
         self.services = services  # the active catalogue, asked for only when results are needed
+        self.offers: OfferFinder = offers or (lambda *_: [])  # the offers, asked for only when shown
         self.crisis_path = CrisisPath(resources.crisis, resources.territory, resources.texts)
 
     def speak(self, state: State, text: str) -> None:

@@ -14,6 +14,8 @@ from bot.routing import Match, Need, SpecificNeed, find_services
 from bot.state import AGE, CONCERN, RESULTS, TOWN, State
 from nlu.text import fold
 
+OFFER_CONCERNS = ("job", "training")  # the services, then the offers' profile and cards (offers.py)
+
 
 def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     """Ask what the concern still needs (the concern, the town, the age), else show the results."""
@@ -28,6 +30,10 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
+    if state.concern in OFFER_CONCERNS and state.commune:
+        from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
+
+        return offers.advance(ctx, state, now)
     return results(ctx, state, now, page=0)
 
 

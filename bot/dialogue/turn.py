@@ -76,6 +76,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
     if kind == "village" and value:
         return Turn("village_scene", entities=({"entity": "scene", "value": value},))
+    if kind == "offers" and value:  # the offers' buttons (bot/dialogue/offers.py)
+        return Turn("offers", entities=({"entity": "offers", "value": value},))
     if kind == "town" and value:
         return Turn(INFORM, entities=({"entity": "commune", "value": value},))
     if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
@@ -103,3 +105,4 @@ class Reply:
     thread: bool = False  # the youth's message joins their open handoff
     close_handoff: bool = False  # the youth confirmed it is settled
     escalate: str | None = None  # a danger while a question is open: make it urgent, with this kind
+    follow_up: str | None = None  # schedule, cancel, declined, or the youth's answer (bot/followups.py)

@@ -4,10 +4,12 @@ youths, and only there, so that a youth can be erased completely."""
 from bot.models.base import Base
 from bot.models.campaigns import Campaign
 from bot.models.catalogue import Location, Partner, Service, service_locations
+from bot.models.offers import JobLease, Offer
 from bot.models.staff import AuditEntry, Staff, StaffToken
 from bot.models.stats import DailyCount, DailyTally
 from bot.models.youth import (
     Conversation,
+    FollowUp,
     Handoff,
     HandoffEvent,
     HandoffRead,
@@ -24,12 +26,15 @@ __all__ = [
     "Conversation",
     "DailyCount",
     "DailyTally",
+    "FollowUp",
     "Handoff",
     "HandoffEvent",
     "HandoffRead",
     "InboundEvent",
+    "JobLease",
     "Location",
     "Message",
+    "Offer",
     "OutboxMessage",
     "Partner",
     "Service",

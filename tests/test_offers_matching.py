@@ -1,0 +1,124 @@
+"""The order a youth sees offers in: nearer bands first; within a band beginners see "débutant accepté"
+first and youths without a licence or a car see offers near a station first; then the newest; only the
+trade asked for, within the radius, never an expired offer; "Plus d'offres" pages without repeating.
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.db import transaction
+from bot.offers.matching import Profile, ranked_offers
+from bot.offers.stations import Stations
+from bot.offers.store import OfferIn, save_offers
+from bot.territory import Point, Territory
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+HOME = Point(48.8172, 2.5156)  # Champigny-sur-Marne
+STATION = (48.8172, 2.5156)  # a station at home, for the test
+KM = 1 / 111.0  # about a kilometre of latitude
+
+
+def place(engine: Engine, territory: Territory, *offers: OfferIn) -> None:
+    with transaction(engine) as session:
+        save_offers(session, "partner", list(offers), NOW, territory, Stations((STATION,), 1.5))
+
+
+def offer(offer_id: str, north_km: float, days_old: float = 1, **fields: object) -> OfferIn:
+    base = {
+        "id": offer_id,
+        "title": f"Offre {offer_id}",
+        "latitude": HOME.latitude + north_km * KM,
+        "longitude": HOME.longitude,
+        "rome_code": "D1214",
+        "experience": "D",
+        "created_at": NOW - timedelta(days=days_old),
+    }
+    return OfferIn.model_validate(base | fields)
+
+
+def ids(engine: Engine, profile: Profile, codes: tuple[str, ...] = ("D1214",), **page: int) -> list[str]:
+    with transaction(engine) as session:
+        return [o.id for o in ranked_offers(session, codes, HOME, profile, NOW, **page)]
+
+
+MOBILE = Profile(radius_km=30, beginner=False, mobile=True)
+
+
+def test_nearer_bands_first_then_the_newest(engine: Engine, territory: Territory) -> None:
+    place(
+        engine,
+        territory,
+        offer("far-new", 12, days_old=0),
+        offer("near-old", 1, days_old=20),
+        offer("near-new", 1.5, days_old=2),
+        offer("mid", 4),
+        offer("mid-older", 4.5, days_old=3),
+    )
+    assert ids(engine, MOBILE) == ["near-new", "near-old", "mid", "mid-older", "far-new"]
+
+
+def test_beginners_see_offers_that_accept_beginners_first(engine: Engine, territory: Territory) -> None:
+    place(
+        engine,
+        territory,
+        offer("exp-near", 0.5, experience="E"),
+        offer("beginner", 1.5, experience="D", days_old=9),
+        offer("beginner-other-band", 8, experience="D"),
+    )
+    beginner = Profile(radius_km=30, beginner=True, mobile=True)
+    assert ids(engine, beginner) == ["beginner", "exp-near", "beginner-other-band"]
+    assert ids(engine, MOBILE) == ["exp-near", "beginner", "beginner-other-band"]
+
+
+def test_without_licence_or_car_offers_far_from_a_station_come_later(
+    engine: Engine, territory: Territory
+) -> None:
+    place(engine, territory, offer("no-station", 3.5))
+    with transaction(engine) as session:  # "by-station" has a station of its own beside it
+        save_offers(
+            session, "partner", [offer("by-station", 4.5, days_old=9)], NOW, territory,
+            Stations((STATION, (HOME.latitude + 4.5 * KM, HOME.longitude)), 1.5),
+        )  # fmt: skip
+    on_foot = Profile(radius_km=30, beginner=False, mobile=False)
+    assert ids(engine, on_foot) == ["by-station", "no-station"]
+    assert ids(engine, MOBILE) == ["no-station", "by-station"]
+
+
+def test_only_the_trade_asked_within_the_radius_and_never_expired(
+    engine: Engine, territory: Territory
+) -> None:
+    place(
+        engine,
+        territory,
+        offer("sale", 1),
+        offer("garage", 1, rome_code="I1604"),
+        offer("too-far", 12),
+        offer("gone", 1, expires_at=NOW - timedelta(hours=1)),
+    )
+    near = Profile(radius_km=10, beginner=False, mobile=True)
+    assert ids(engine, near) == ["sale"]
+    assert set(ids(engine, near, codes=())) == {"sale", "garage"}
+
+
+def test_apprenticeships_and_trainings_by_what_the_youth_wants(engine: Engine, territory: Territory) -> None:
+    place(
+        engine,
+        territory,
+        offer("cdi", 1),
+        offer("apprentissage", 2, alternance=True, contract_type="APP"),
+        offer("formation", 3, kind="training"),
+    )
+    assert ids(engine, Profile(wanted="alternance", radius_km=30)) == ["apprentissage"]
+    assert ids(engine, Profile(wanted="training", radius_km=30)) == ["apprentissage", "formation"]
+    assert ids(engine, Profile(wanted="job", radius_km=30)) == ["cdi", "apprentissage"]
+
+
+def test_more_offers_pages_on_without_repeating(engine: Engine, territory: Territory) -> None:
+    place(engine, territory, *(offer(f"o{n:02d}", n * 0.4, days_old=n) for n in range(12)))
+    first, second, third = (ids(engine, MOBILE, limit=5, offset=start) for start in (0, 5, 10))
+    assert len(first) == 5 and len(second) == 5 and len(third) == 2
+    assert not set(first) & set(second) and not set(second) & set(third)
+    assert first + second + third == ids(engine, MOBILE, limit=20)
