@@ -59,6 +59,7 @@ class Rules:
     preferred_partners: dict[str, frozenset[str]] = field(default_factory=dict)  # concern -> partners
     concern_helplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concern -> numbers
     specific_needs: dict[str, SpecificNeed] = field(default_factory=dict)
+    answers_when_nothing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concern -> answer ids
 
     def specific_need(self, folded: str) -> SpecificNeed | None:
         """The first specific need a message says ("j'ai plus rien pour manger": food), if any."""
@@ -91,6 +92,9 @@ def load_rules(path: Path) -> Rules:
         },
         concern_helplines={
             str(c): tuple(str(n) for n in ns) for c, ns in (raw.get("concern_helplines") or {}).items()
+        },
+        answers_when_nothing={
+            str(c): tuple(str(a) for a in ids) for c, ids in (raw.get("answers_when_nothing") or {}).items()
         },
         specific_needs={
             str(name): SpecificNeed(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.dialogue import answers, results, small_talk, village
 from bot.dialogue.context import Context
-from bot.dialogue.handoff import ask_question
+from bot.dialogue.handoff import ASK_HUMAN, ask_question, keep_question
 from bot.dialogue.profile import (
     age_not_understood,
     changes_subject,
@@ -46,6 +46,11 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
     t = ctx.t
     lead = welcome(ctx, state)
     answered = take_answers(ctx, state, turn)
+    if state.extra.get("then") == ASK_HUMAN and (answered or turn.text.strip()):
+        state.extra.pop("then")
+        if answered:  # the town asked for a question to an adviser: the nearest partner
+            return Reply(lead + ask_question(ctx, state, now))
+        return Reply(lead + keep_question(ctx, state, turn.text, now))  # the question came first: kept
     intent = INFORM if answered and only_answers(ctx, turn) else turn.intent
     told = results.told(ctx, turn)
     if len(told) >= 2 and intent in UNCLEAR:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.dialogue.context import Context
+from bot.dialogue.profile import only_answers, take_answers
 from bot.dialogue.results import matches
 from bot.dialogue.turn import HandoffRequest, Reply, Turn
 from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
-from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, State
+from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, TOWN, State
+
+ASK_HUMAN = "ask_human"
 
 
 def ask_question(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
@@ -17,6 +20,9 @@ def ask_question(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.handoff_id is not None:
         return already_open(ctx, state)
     partner = suggested_partner(ctx, state, now)
+    if partner is None and state.commune is None and not state.town_unknown and not state.elsewhere:
+        state.step, state.extra["then"] = TOWN, ASK_HUMAN  # the nearest partner, not a list of ten
+        return [Outgoing(ctx.t("handoff_town"), buttons=ctx.town_buttons())]
     if partner is None:
         return choose_partner(ctx, state, now)
     state.step, state.handoff_partner = HANDOFF_QUESTION, partner
@@ -52,6 +58,8 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
         return Reply(
             [Outgoing(t("handoff_ask", partner=ctx.partner_name(state.handoff_partner)), buttons=skip)]
         )
+    if state.step == HANDOFF_QUESTION and take_answers(ctx, state, turn) and only_answers(ctx, turn):
+        return Reply(ask_question(ctx, state, now))  # "I live in Fontenay": the town, not the question
     if (
         state.step == HANDOFF_QUESTION
         and state.handoff_partner
@@ -64,8 +72,7 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
         and turn.intent != "ask_human"
         and not state.extra.get("question")
     ):
-        state.extra["question"] = turn.text.strip()[:1000]  # kept until a partner is chosen
-        return Reply([Outgoing(t("handoff_question_kept"), buttons=partner_buttons(ctx, state, now))])
+        return Reply(keep_question(ctx, state, turn.text, now))
     if turn.intent == "handoff_close_yes" and not state.handoff_urgent:
         state.step, state.handoff_id = CONCERN, None
         return Reply([Outgoing(t("handoff_closed"))], close_handoff=True)
@@ -85,6 +92,12 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
     if state.step == HANDOFF and turn.text:
         return Reply([Outgoing(t("handoff_ack"), buttons=close_buttons(ctx, state))], thread=True)
     return None
+
+
+def keep_question(ctx: Context, state: State, text: str, now: datetime) -> list[Outgoing]:
+    """The question typed before a partner was chosen: kept, and the partners to choose from."""
+    state.step, state.extra["question"] = HANDOFF_QUESTION, text.strip()[:1000]
+    return [Outgoing(ctx.t("handoff_question_kept"), buttons=partner_buttons(ctx, state, now))]
 
 
 def open_handoff(

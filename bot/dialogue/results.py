@@ -17,6 +17,9 @@ from nlu.text import fold
 OFFER_CONCERNS = ("job", "training")  # the services, then the offers' profile and cards (offers.py)
 
 
+TALK_CONCERNS = ("wellbeing", "health")  # under 16: the school, and for these the listening lines too
+
+
 def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     """Ask what the concern still needs (the concern, the town, the age), else show the results."""
     if state.concern is None:
@@ -94,7 +97,7 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     shown = found[page * size : (page + 1) * size]
     if not found:
         text = t("nothing_found", concern=topic(ctx, state))
-        offer = (ctx.button("adviser"), ctx.button("other"))
+        offer = (*answer_buttons(ctx, state), ctx.button("adviser"), ctx.button("other"))
         return [*age_notes(ctx, state), Outgoing(text, buttons=offer)]
     if not shown:
         text = t("results_end", concern=topic(ctx, state))
@@ -128,6 +131,14 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
 
 
+def answer_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
+    """Nothing found: the answers that still say where to go (data/routing.yml answers_when_nothing)."""
+    keys = [str(state.extra.get("need") or ""), state.concern or ""]
+    ids = [a for key in keys for a in ctx.r.rules.answers_when_nothing.get(key, ())]
+    found = [ctx.r.answers[a] for a in dict.fromkeys(ids) if a in ctx.r.answers]
+    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in found[:2])
+
+
 def more(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
     """The next page of results."""
     return results(ctx, state, now, page=state.page + 1)
@@ -155,8 +166,9 @@ def age_notes(ctx: Context, state: State) -> list[Outgoing]:
     """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
     if state.age_low is not None and state.age_low > 25:
         return [Outgoing(ctx.t("over_25"))]
-    if state.age_high is not None and state.age_high < 16:
-        return [Outgoing(ctx.t("under_16"))]
+    if state.age_high is not None and state.age_high < 16:  # the listening lines only when it is about that
+        talk = state.concern in TALK_CONCERNS
+        return [Outgoing(ctx.t("under_16_talk" if talk else "under_16"))]
     return []
 
 
@@ -199,4 +211,8 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
         return Reply(
             [Outgoing(general.bubbles[0], buttons=buttons)]
         )  # what any mission locale asks (sourced)
+    note = f"cost_note_{state.concern}"
+    if detail == "cost" and ctx.t.has(note):  # the help is free, the licence is not: say so, and the aids
+        aids = (*answer_buttons(ctx, state), ctx.button("adviser"))
+        return Reply([Outgoing(reply.text), Outgoing(ctx.t(note, partner=service.partner_nom), buttons=aids)])
     return Reply([Outgoing(reply.text, buttons=buttons)])

@@ -70,6 +70,9 @@ def turn_from_button(payload: str) -> Turn:
         return Turn(BUTTON_INTENTS[payload])
     if kind in ("concern", "intent") and value:
         return Turn(value)
+    if kind == "answer" and value:  # an answer of data/answers/, as if asked for surely
+        response = {"intent_response_key": f"{FAQ}/{value}", "confidence": 1.0}
+        return Turn(FAQ, response_selector={FAQ: {"response": response}})
     if kind == "need" and value:  # a specific need (data/routing.yml): its concern, narrowed
         return Turn(NEED, entities=({"entity": "need", "value": value},))
     if payload.startswith("handoff:partner:"):
