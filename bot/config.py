@@ -72,6 +72,8 @@ class HandoffSettings(Section):
     remind_after_business_hours: float = Field(4.0, gt=0, le=200)
     inbox_poll_seconds: float = Field(15.0, ge=0.2, le=600)
     check_every_minutes: float = Field(5.0, gt=0, le=1440)
+    max_per_youth_per_day: int = Field(3, ge=1, le=1000)  # questions one youth may open in 24 hours
+    max_per_hour: int = Field(300, ge=1, le=1_000_000)  # non-urgent questions opened by everyone in an hour
 
 
 class SmtpSettings(Section):
