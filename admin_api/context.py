@@ -13,9 +13,12 @@ from sqlalchemy import Engine
 
 from bot.canned import CannedReplies
 from bot.concerns import Concern
+from bot.config import LimitsSettings, StaffSettings
 from bot.handoffs import Renderer
+from bot.staff import LoginPolicy
 from bot.territory import Territory
 from bot.texts import Texts
+from bot.throttle import Throttle
 
 
 @dataclass
@@ -34,6 +37,13 @@ class StaffContext:
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
+    staff_settings: StaffSettings = field(default_factory=StaffSettings)  # logins, passwords, API keys
+    throttle: Throttle = field(default_factory=lambda: Throttle(LimitsSettings()))  # the app's, shared
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        s = self.staff_settings
+        return LoginPolicy(s.login_free_attempts, s.login_first_wait_seconds, s.login_max_wait_seconds)
 
 
 def staff_context(request: Request) -> StaffContext:

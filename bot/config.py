@@ -84,6 +84,48 @@ class SmtpSettings(Section):
     sender: str = "sixtcap <no-reply@sixtcap.example>"
 
 
+class LimitsSettings(Section):
+    """What one conversation, one address or everyone may send (a rate: "30/minute", "5 per second"), and
+    the largest request body. A load test from one loopback address raises them (see README)."""
+
+    widget_per_conversation: str = "30/minute"
+    widget_per_ip: str = "120/minute"
+    widget_global: str = "6000/minute"
+    webhook_per_chat: str = "30/minute"
+    webhook_global: str = "6000/minute"
+    login_per_ip: str = "10/minute"
+    max_body_bytes: int = Field(65536, ge=1024, le=50_000_000)
+
+    @classmethod
+    def rate_names(cls) -> tuple[str, ...]:
+        return tuple(name for name, info in cls.model_fields.items() if info.annotation is str)
+
+    @field_validator(
+        "widget_per_conversation", "widget_per_ip", "widget_global", "webhook_per_chat", "webhook_global",
+        "login_per_ip",
+    )  # fmt: skip
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f'not a rate: {value!r} (say e.g. "30/minute")') from None
+        return value
+
+
+class StaffSettings(Section):
+    """Staff credentials: wrong passwords make the account wait longer and longer; passwords are checked
+    against common ones (zxcvbn score, 0-4); API keys expire."""
+
+    login_free_attempts: int = Field(5, ge=1, le=100)  # wrong passwords in a row before the account waits
+    login_first_wait_seconds: float = Field(30.0, ge=1, le=3600)  # then doubles at each wrong password
+    login_max_wait_seconds: float = Field(3600.0, ge=1, le=86400)
+    min_password_score: int = Field(3, ge=0, le=4)
+    api_key_days: int = Field(365, ge=1, le=3650)
+
+
 class RetentionSettings(Section):
     transcript_days: int = Field(180, ge=1, le=3650)  # messages in and out
     closed_handoff_days: int = Field(90, ge=1, le=3650)  # resolved questions and their thread link
@@ -124,6 +166,8 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     smtp: SmtpSettings = SmtpSettings()
     retention: RetentionSettings = RetentionSettings()
+    limits: LimitsSettings = LimitsSettings()
+    staff: StaffSettings = StaffSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None

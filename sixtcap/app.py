@@ -31,9 +31,11 @@ from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory
 from bot.texts import load_texts
+from bot.throttle import Limited, Throttle
 from bot.yamlfile import describe_error, dotted
 from sixtcap import metrics
 from sixtcap.background import Clients, Jobs
+from sixtcap.body_limit import BodyLimit
 from sixtcap.health import health_router
 from sixtcap.reporting import report_errors
 from webhooks import telegram, whatsapp, widget
@@ -63,6 +65,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "a value cannot be stored (control character or number out of range)"}, 422
         )
+
+    @app.exception_handler(Limited)
+    async def too_many(_request: Request, error: Limited) -> JSONResponse:
+        """Over a rate of config.yml (limits): try again later; platforms do so by themselves."""
+        headers = {"Retry-After": str(error.retry_after)}
+        body = {"detail": f"too many requests ({error.scope}): try again in {error.retry_after} s"}
+        return JSONResponse(body | {"retry_after": error.retry_after}, 429, headers=headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
@@ -116,7 +125,12 @@ async def background(context: AppContext, settings: Settings, engine: Engine) ->
 
 
 def connect_admin(
-    admin: FastAPI, brain: Brain, settings: Settings, engine: Engine, wake_sender: Callable[[], None]
+    admin: FastAPI,
+    brain: Brain,
+    settings: Settings,
+    engine: Engine,
+    wake_sender: Callable[[], None],
+    throttle: Throttle,
 ) -> None:
     """What the admin API needs from the running application."""
     admin.state.context = StaffContext(
@@ -134,6 +148,8 @@ def connect_admin(
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
         secret_key=privacy.secret_key(settings),
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
+        staff_settings=settings.staff,
+        throttle=throttle,
     )
 
 
@@ -144,7 +160,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
         async with background(context, settings, engine) as brain:
-            connect_admin(admin, brain, settings, engine, context.wake_sender)
+            connect_admin(admin, brain, settings, engine, context.wake_sender, context.throttle)
             yield
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
@@ -158,6 +174,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_headers=["Content-Type"],
     )
     app.middleware("http")(metrics.count_responses)
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)  # outermost: before any reading
     app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)
     app.include_router(telegram.router)

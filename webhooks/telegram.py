@@ -206,6 +206,7 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(403, "wrong or missing secret token")
     if application is None:
         raise HTTPException(404, "Telegram is not configured (SIXTCAP_TELEGRAM_BOT_TOKEN)")
+    context.throttle.hit("webhook_global")
     try:
         data = await request.json()
         update = Update.de_json(data, application.bot)
@@ -215,6 +216,7 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(400, "not a Telegram update")
     incoming = incoming_from_update(update)
     if incoming is not None:
+        context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{incoming.user}")  # over: Telegram retries
         await run_in_threadpool(context.running_brain().handle, incoming, render)
         context.wake_sender()
     if update.callback_query:  # stop the button's spinner; best effort, after the turn is stored

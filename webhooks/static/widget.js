@@ -19,6 +19,7 @@
   const SMALL = "(max-width: 799.98px)";
   const OOPS = "Oups, ça n'a pas marché. Réessaie dans un instant.";
   const UNREADABLE = "Je n'ai pas pu lire ce message. Essaie de le raccourcir ou de le reformuler.";
+  const SLOW_DOWN = (seconds) => `Doucement 🙂 Beaucoup de messages d'un coup. Attends ${seconds} s et réessaie.`;
 
   // localStorage can be missing or throw (private browsing, blocked storage): fall back to memory.
   const memory = {};
@@ -239,7 +240,8 @@
       if (!this.conversation) { store.set(KEY_ID, uuid()); this.cursor = 0; }
       const typing = this.addTurn("bot typing", "sixtcap écrit…", { "aria-hidden": "true" });
       const init = { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ conversation_id: this.conversation, ...body }) };
+        // message_id: the same message sent twice (a retried request) is answered once
+        body: JSON.stringify({ conversation_id: this.conversation, message_id: uuid(), ...body }) };
       const data = await this.request("", init).finally(() => typing.remove());
       if (data === null) return false;
       this.show(data);
@@ -254,7 +256,9 @@
       try {
         const response = await fetch(ENDPOINT + query, init);
         if (response.ok) return await response.json();
-        this.addError(response.status === 422 ? UNREADABLE : OOPS);
+        const wait = Math.max(1, Math.min(600, parseInt(response.headers.get("Retry-After"), 10) || 5));
+        this.addError(response.status === 429 ? SLOW_DOWN(wait)
+          : [413, 422].includes(response.status) ? UNREADABLE : OOPS);
       } catch {
         this.addError(OOPS);
       }
