@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import handoffs, history, tallies
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import insert_for, make_engine, session_factory, transaction
+from bot.db import forget_deleted, insert_for, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.enums import Direction
 from bot.history import Bubble
@@ -105,7 +105,7 @@ class Brain:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Brain:
         return cls(
-            engine or make_engine(settings.database_url),
+            engine or settings.engine(),
             Resources.load(settings),
             make_parser(settings),
             Pseudonyms(secret_key(settings)),
@@ -145,6 +145,8 @@ class Brain:
         turn = self.understand(incoming)
         ref = self.pseudonyms.ref(incoming.channel, incoming.user)
         result = self.answer(incoming, turn, ref, render)
+        if result.erased:
+            forget_deleted(self.engine)
         if result.erased and self.erasures is not None:
             self.erasures.record(incoming.channel, ref, self.clock())
         seen = TurnSeen(incoming.channel, turn.intent, result, time.perf_counter() - started)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy import Engine
 
 from bot.yamlfile import Problem, YamlError, describe_error, dotted, read_yaml
 
@@ -19,6 +20,13 @@ ENV_PREFIX = "SIXTCAP_"
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    statement_timeout_seconds: float = Field(5.0, gt=0, le=600)  # PostgreSQL: one statement at most
+    lock_timeout_seconds: float = Field(3.0, gt=0, le=600)  # PostgreSQL: waiting for a row lock
+    idle_in_transaction_seconds: float = Field(30.0, gt=0, le=3600)  # PostgreSQL: a forgotten transaction
+    pool_timeout_seconds: float = Field(5.0, gt=0, le=600)  # waiting for a free connection
 
 
 class ServerSettings(Section):
@@ -52,6 +60,7 @@ class NluSettings(Section):
 
 class TelegramSettings(Section):
     base_url: str = "https://api.telegram.org/bot"  # the Bot API; tests point it at a local stub
+    start_retry_max_seconds: float = Field(300.0, ge=1, le=3600)  # unreachable at start: tried again
 
 
 class WhatsAppSettings(Section):
@@ -139,8 +148,9 @@ class OutboxSettings(Section):
     poll_seconds: float = Field(0.5, gt=0, le=60)
     lease_seconds: float = Field(30.0, gt=0, le=600)
     pace_seconds: float = Field(1.0, ge=0, le=60)
-    max_attempts: int = Field(40, ge=1, le=1000)
-    backoff_max_seconds: float = Field(10.0, gt=0, le=3600)
+    max_attempts: int = Field(1000, ge=1, le=100_000)
+    give_up_after_hours: float = Field(24.0, gt=0, le=24 * 14)  # a message older than this is given up
+    backoff_max_seconds: float = Field(300.0, gt=0, le=3600)
     timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
@@ -156,6 +166,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
     worker: WorkerSettings = WorkerSettings()
     nlu: NluSettings = NluSettings()
@@ -219,6 +230,19 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def engine(self) -> Engine:
+        """The database engine, with the timeouts of `database`."""
+        from bot.db import Timeouts, make_engine
+
+        d = self.database
+        timeouts = Timeouts(
+            d.statement_timeout_seconds,
+            d.lock_timeout_seconds,
+            d.idle_in_transaction_seconds,
+            d.pool_timeout_seconds,
+        )
+        return make_engine(self.database_url, timeouts)
 
 
 SECRET_FIELDS = tuple(

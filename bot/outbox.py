@@ -37,6 +37,7 @@ class Claimed:
     recipient: str
     request: dict[str, Any]
     attempts: int
+    created_at: datetime | None = None
 
 
 def enqueue(
@@ -96,7 +97,15 @@ def claim(engine: Engine, now: datetime, lease: timedelta, pace: timedelta, limi
         for row in rows:
             row.status, row.claimed_until, row.attempts = SENDING, now + lease, row.attempts + 1
             claimed.append(
-                Claimed(row.id, row.youth_id, row.channel, row.recipient, dict(row.request), row.attempts)
+                Claimed(
+                    row.id,
+                    row.youth_id,
+                    row.channel,
+                    row.recipient,
+                    dict(row.request),
+                    row.attempts,
+                    row.created_at,
+                )
             )
         return claimed
 
@@ -156,6 +165,17 @@ def release(engine: Engine, row_ids: list[int]) -> int:
                 if session.get_bind().dialect.name == "postgresql"
                 else func.max(OutboxMessage.attempts - 1, 0),
             )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def due_now(engine: Engine, channel: str, now: datetime) -> int:
+    """Rows of `channel` waiting for a later try are due at once (the platform is back): how many."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING)
+            .values(next_attempt_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -29,7 +29,7 @@ from bot.brain import Brain
 from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
-from bot.db import make_engine, session_factory
+from bot.db import session_factory
 from bot.texts import load_texts
 from bot.throttle import Limited, Throttle
 from bot.yamlfile import describe_error, dotted
@@ -154,7 +154,7 @@ def connect_admin(
 
 
 def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or settings.engine()
     sessions = session_factory(engine)
 
     @asynccontextmanager
@@ -226,7 +226,7 @@ def create_worker_app(
 ) -> FastAPI:
     """`sixtcap worker`: the outbox sender and the scheduled jobs, answering only /livez, /readyz and
     /metrics (on worker.host:worker.port)."""
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or settings.engine()
     settings = settings.model_copy(update={"server": settings.server.model_copy(update={"jobs": True})})
     context = AppContext(settings=settings, brain=brain, engine=engine)
 

@@ -219,7 +219,7 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{incoming.user}")  # over: Telegram retries
         await run_in_threadpool(context.running_brain().handle, incoming, render)
         context.wake_sender()
-    if update.callback_query:  # stop the button's spinner; best effort, after the turn is stored
+    if update.callback_query and application.running:  # stop the button's spinner; best effort
         task = asyncio.create_task(_answer(application.bot, update.callback_query.id))
         context.background.add(task)
         task.add_done_callback(context.background.discard)
