@@ -240,17 +240,22 @@ def offered_payloads(messages: list[Outgoing]) -> list[str]:
 
 
 def storable(incoming: Incoming) -> Incoming:
-    """Without NUL characters, which PostgreSQL cannot store in text (a youth's message must not be lost)."""
+    """Without NUL characters and lone surrogates, which no database stores as text (a youth's message
+    must not be lost, nor crash the turn)."""
 
     def clean(value: str | None) -> str | None:
-        return value.replace("\x00", "") if value else value
+        if not value:
+            return value
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
     return replace(
         incoming,
+        user=clean(incoming.user) or "",
         text=clean(incoming.text),
         payload=clean(incoming.payload),
         source=clean(incoming.source),
         message_id=clean(incoming.message_id),
+        reply_to=clean(incoming.reply_to),
     )
 
 
