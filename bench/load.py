@@ -157,7 +157,7 @@ def sixtcap_environment(database_url: str, port: int) -> dict[str, str]:
 
 def start_sixtcap(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = sixtcap_environment(database_url, port)
-    sixtcap = [PYTHON, "-m", "sixtcap.cli"]
+    sixtcap = [str(Path(PYTHON).parent / "sixtcap")]
     for step in (["db", "upgrade"], ["catalogue", "load"]):
         subprocess.run([*sixtcap, *step], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return subprocess.Popen([*sixtcap, "serve", "--workers", str(workers)], env=env, cwd=ROOT)

@@ -120,14 +120,6 @@ def change_staff(
     return staff
 
 
-def check_password(session: Session, email: str, password: str) -> Staff | None:
-    staff = session.scalar(select(Staff).where(Staff.email == email.strip().lower(), Staff.active))
-    if staff is None or staff.password_hash is None:
-        hasher.hash(password)  # same time whether the account exists or not
-        return None
-    return staff if verified(staff.password_hash, password) else None
-
-
 def verified(password_hash: str, password: str) -> bool:
     try:
         return bool(hasher.verify(password_hash, password))
