@@ -98,7 +98,7 @@ class LimitsSettings(Section):
     the largest request body. A load test from one loopback address raises them (see README)."""
 
     widget_per_conversation: str = "30/minute"
-    widget_per_ip: str = "120/minute"
+    widget_per_ip: str = "600/minute"
     widget_global: str = "6000/minute"
     webhook_per_chat: str = "30/minute"
     webhook_global: str = "6000/minute"
