@@ -197,7 +197,7 @@ class Brain:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
             inbound, stored = record(session, youth, incoming, turn, reply, now)
-            apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
+            apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
             conversation.state, conversation.turns, conversation.updated_at = (
@@ -300,11 +300,13 @@ def apply_handoff(
     youth: Youth,
     state: State,
     reply: Reply,
-    inbound: Message,
+    turn_rows: tuple[Message, list[Message]],
     now: datetime,
     public_url: str,
 ) -> None:
-    """Open, feed or close the youth's handoff as the dialogue decided."""
+    """Open, feed or close the youth's handoff as the dialogue decided. The youth's words joining it,
+    and the bot's answer to them, belong to the question (its thread shows them, never another's)."""
+    inbound, replies = turn_rows
     request = reply.open_handoff
     if request is not None:
         handoff = handoffs.open_handoff(
@@ -324,7 +326,8 @@ def apply_handoff(
     # the youth's words while their question is open join it, a "merci" with a new question included
     joins = reply.thread or (state.step == HANDOFF and bool(inbound.text) and not reply.close_handoff)
     if joins and state.handoff_id is not None:
-        inbound.handoff_id = state.handoff_id
+        for row in (inbound, *replies):
+            row.handoff_id = state.handoff_id
         if request is None:  # a message after the question: flagged for staff
             handoffs.youth_wrote(session, state.handoff_id, now, public_url)
     if reply.close_handoff and inbound.handoff_id is None:
