@@ -14,10 +14,13 @@ from sqlalchemy import Engine
 from bot.campaigns import Links
 from bot.canned import CannedReplies
 from bot.concerns import Concern
+from bot.config import LimitsSettings, StaffSettings
 from bot.handoffs import Renderer
 from bot.offers.stations import Stations
+from bot.staff import LoginPolicy
 from bot.territory import Territory
 from bot.texts import Texts
+from bot.throttle import Throttle
 
 
 @dataclass
@@ -39,6 +42,13 @@ class StaffContext:
     links: Links | None = None  # the campaigns' deep links (bot name, WhatsApp number); None: web only
     crisis_labels: Mapping[str, str] = field(default_factory=dict)  # kind of danger -> how staff read it
     stations: Stations = field(default_factory=lambda: Stations((), 1.5))  # for partners' offers
+    staff_settings: StaffSettings = field(default_factory=StaffSettings)  # logins, passwords, API keys
+    throttle: Throttle = field(default_factory=lambda: Throttle(LimitsSettings()))  # the app's, shared
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        s = self.staff_settings
+        return LoginPolicy(s.login_free_attempts, s.login_first_wait_seconds, s.login_max_wait_seconds)
 
 
 def staff_context(request: Request) -> StaffContext:

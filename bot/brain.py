@@ -11,32 +11,34 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import insert_for, make_engine, session_factory, transaction
+from bot.db import forget_deleted, insert_for, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.enums import Direction
 from bot.history import Bubble
-from bot.messages import Incoming, Outgoing, TurnResult
-from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
+from bot.messages import Button, Incoming, Outgoing, TurnResult
+from bot.models import Conversation, DailyCount, Handoff, InboundEvent, Message, Youth
 from bot.offers.matching import ranked_offers
 from bot.outbox import enqueue
 from bot.privacy import ErasureLog, Pseudonyms, secret_key
 from bot.reply_window import ReplyWindow, reply_window
 from bot.resources import Resources
 from bot.state import CONCERN, HANDOFF, NEW, State
-from bot.understanding import make_parser
+from bot.understanding import known_intents, make_parser
 from nlu.parser import Parser
 
 MAX_TEXT = 4000  # longer messages are cut before storing and parsing
+FALLBACK = "nlu_fallback"
+ALWAYS_OFFERED = ("menu",)  # payloads any conversation may send; also concern:<name> (the portal's links)
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]  # one bubble -> the platform calls that show it
 
 
@@ -48,6 +50,31 @@ class TurnSeen:
     intent: str
     result: TurnResult
     seconds: float
+
+
+@dataclass(frozen=True)
+class HandoffLimits:
+    """How many questions for advisers may be opened (handoff.* in config.yml): a flood of questions must
+    not bury the real ones, nor delay their notifications. A youth in danger is never refused."""
+
+    per_youth_per_day: int = 3
+    per_hour: int = 300
+
+    def refusal(self, session: Session, youth_id: int, now: datetime) -> str | None:
+        """The text key saying why a new question cannot be opened now, or None."""
+        mine = session.scalar(
+            select(func.count())
+            .select_from(Handoff)
+            .where(Handoff.youth_id == youth_id, Handoff.created_at > now - timedelta(days=1))
+        )
+        if (mine or 0) >= self.per_youth_per_day:
+            return "handoff_limit_youth"
+        everyone = session.scalar(
+            select(func.count())
+            .select_from(Handoff)
+            .where(Handoff.created_at > now - timedelta(hours=1), Handoff.urgent.is_(False))
+        )
+        return "handoff_limit_busy" if (everyone or 0) >= self.per_hour else None
 
 
 @dataclass
@@ -64,7 +91,9 @@ class Brain:
         pseudonyms: Pseudonyms,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         erasures: ErasureLog | None = None,
+        limits: HandoffLimits = HandoffLimits(),
     ) -> None:
+        self.limits = limits
         self.pseudonyms = pseudonyms
         self.erasures = erasures  # pseudonyms of erased youths, replayed after a backup is restored
         self.observers = Observers()
@@ -73,23 +102,41 @@ class Brain:
         self.parser = parser
         self.clock = clock
         self.catalogue = CatalogueCache()
+        self.known_intents = known_intents(parser)  # None: whatever the parser says is trusted
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Brain:
         return cls(
-            engine or make_engine(settings.database_url),
+            engine or settings.engine(),
             Resources.load(settings),
             make_parser(settings),
             Pseudonyms(secret_key(settings)),
             erasures=ErasureLog.of(settings),
+            limits=HandoffLimits(settings.handoff.max_per_youth_per_day, settings.handoff.max_per_hour),
         )
 
     def understand(self, incoming: Incoming) -> Turn:
         if incoming.media:
             return Turn(MEDIA)
         if incoming.payload:
-            return turn_from_button(incoming.payload)
-        return turn_from_parse(self.parser.parse((incoming.text or "")[:MAX_TEXT]))
+            return self.known(turn_from_button(incoming.payload))
+        return self.known(turn_from_parse(self.parser.parse((incoming.text or "")[:MAX_TEXT])))
+
+    def known(self, turn: Turn) -> Turn:
+        """Only intents of the known set reach the dialogue and the statistics (a forged button, an odd
+        answer of a Rasa server): anything else is not understood."""
+        if self.known_intents is None or turn.intent in self.known_intents:
+            return turn
+        return Turn(FALLBACK, confidence=0.0, text=turn.text)
+
+    def offered(self, state: State, payload: str) -> bool:
+        """Whether the bot offered this button in this conversation (or it is a public entry point)."""
+        kind, _, value = payload.partition(":")
+        return (
+            payload in state.offered
+            or payload in ALWAYS_OFFERED
+            or (kind == "concern" and value in self.resources.concerns)
+        )
 
     def handle(self, incoming: Incoming, render: Renderer | None = None) -> TurnResult:
         """Answer `incoming`. With `render` and `incoming.reply_to`, the replies are also written to the
@@ -100,6 +147,8 @@ class Brain:
         turn = self.understand(incoming)
         ref = self.pseudonyms.ref(incoming.channel, incoming.user)
         result = self.answer(incoming, turn, ref, render)
+        if result.erased:
+            forget_deleted(self.engine)
         if result.erased and self.erasures is not None:
             self.erasures.record(incoming.channel, ref, self.clock())
         seen = TurnSeen(incoming.channel, turn.intent, result, time.perf_counter() - started)
@@ -118,6 +167,10 @@ class Brain:
                 youth_id=youth.id, state={}, turns=0
             )
             state = State.from_json(conversation.state)
+            if incoming.payload and not self.offered(state, incoming.payload):
+                # a button the bot never showed here (forged, or from another conversation): its words
+                # are read like anything typed, and never open what only the bot's buttons open
+                turn = self.understand(as_text(incoming))
             if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
                 state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
                 state.step = CONCERN if state.step == HANDOFF else state.step
@@ -129,7 +182,13 @@ class Brain:
                 lambda: self.catalogue.services(session),
                 lambda *query: ranked_offers(session, *query),
             )
+            before = State.from_json(conversation.state)
             reply = dialogue.respond(state, turn, now)
+            request = reply.open_handoff
+            refusal = request and not request.urgent and self.limits.refusal(session, youth.id, now)
+            if refusal:  # the question is not opened: the conversation stays where it was
+                state, reply = before, Reply([self.limited(refusal, before)])
+            state.offer(offered_payloads(reply.messages))
             count(session, incoming.channel, turn.intent, now)
             shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
             opened = reply.open_handoff.partner_id if reply.open_handoff else None
@@ -145,7 +204,7 @@ class Brain:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
             inbound, stored = record(session, youth, incoming, turn, reply, now)
-            apply_handoff(session, youth, state, reply, inbound, now, self.resources.public_url)
+            apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
@@ -161,6 +220,11 @@ class Brain:
             ]
             return TurnResult(stored_messages)
 
+    def limited(self, refusal: str, state: State) -> Outgoing:
+        """Why the question was not passed on, in the youth's language, with a way back to the menu."""
+        texts = self.resources.languages.get(state.language, self.resources.texts)
+        return Outgoing(texts(refusal), buttons=(Button(texts.button("other"), "other"),))
+
     def history(self, channel: str, user: str, after: int = 0) -> tuple[list[Bubble], int]:
         """The conversation of (channel, user) after the cursor `after`, and the new cursor."""
         with session_factory(self.engine)() as session:
@@ -172,18 +236,34 @@ class Brain:
             return reply_window(session, youth_id, self.clock())
 
 
+def as_text(incoming: Incoming) -> Incoming:
+    """A button press read as if its payload had been typed."""
+    return replace(incoming, payload=None, text=incoming.text or incoming.payload)
+
+
+def offered_payloads(messages: list[Outgoing]) -> list[str]:
+    """The payloads of every button of `messages`, cards' actions included."""
+    buttons = [b for m in messages for b in (*m.buttons, *(a for c in m.cards for a in c.actions))]
+    return [b.payload for b in buttons if b.payload]
+
+
 def storable(incoming: Incoming) -> Incoming:
-    """Without NUL characters, which PostgreSQL cannot store in text (a youth's message must not be lost)."""
+    """Without NUL characters and lone surrogates, which no database stores as text (a youth's message
+    must not be lost, nor crash the turn)."""
 
     def clean(value: str | None) -> str | None:
-        return value.replace("\x00", "") if value else value
+        if not value:
+            return value
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
     return replace(
         incoming,
+        user=clean(incoming.user) or "",
         text=clean(incoming.text),
         payload=clean(incoming.payload),
         source=clean(incoming.source),
         message_id=clean(incoming.message_id),
+        reply_to=clean(incoming.reply_to),
     )
 
 
@@ -246,11 +326,13 @@ def apply_handoff(
     youth: Youth,
     state: State,
     reply: Reply,
-    inbound: Message,
+    turn_rows: tuple[Message, list[Message]],
     now: datetime,
     public_url: str,
 ) -> None:
-    """Open, feed or close the youth's handoff as the dialogue decided."""
+    """Open, feed or close the youth's handoff as the dialogue decided. The youth's words joining it,
+    and the bot's answer to them, belong to the question (its thread shows them, never another's)."""
+    inbound, replies = turn_rows
     request = reply.open_handoff
     if request is not None:
         handoff = handoffs.open_handoff(
@@ -270,7 +352,8 @@ def apply_handoff(
     # the youth's words while their question is open join it, a "merci" with a new question included
     joins = reply.thread or (state.step == HANDOFF and bool(inbound.text) and not reply.close_handoff)
     if joins and state.handoff_id is not None:
-        inbound.handoff_id = state.handoff_id
+        for row in (inbound, *replies):
+            row.handoff_id = state.handoff_id
         if request is None:  # a message after the question: flagged for staff
             handoffs.youth_wrote(session, state.handoff_id, now, public_url)
     if reply.close_handoff and inbound.handoff_id is None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy import Engine
 
 from bot.yamlfile import Problem, YamlError, describe_error, dotted, read_yaml
 
@@ -19,6 +20,13 @@ ENV_PREFIX = "SIXTCAP_"
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    statement_timeout_seconds: float = Field(5.0, gt=0, le=600)  # PostgreSQL: one statement at most
+    lock_timeout_seconds: float = Field(3.0, gt=0, le=600)  # PostgreSQL: waiting for a row lock
+    idle_in_transaction_seconds: float = Field(30.0, gt=0, le=3600)  # PostgreSQL: a forgotten transaction
+    pool_timeout_seconds: float = Field(5.0, gt=0, le=600)  # waiting for a free connection
 
 
 class ServerSettings(Section):
@@ -54,6 +62,7 @@ class NluSettings(Section):
 class TelegramSettings(Section):
     base_url: str = "https://api.telegram.org/bot"  # the Bot API; tests point it at a local stub
     bot_username: str = ""  # the bot's @name, for the campaigns' t.me links and QR codes
+    start_retry_max_seconds: float = Field(300.0, ge=1, le=3600)  # unreachable at start: tried again
 
 
 class WhatsAppSettings(Section):
@@ -80,6 +89,8 @@ class HandoffSettings(Section):
     remind_after_business_hours: float = Field(4.0, gt=0, le=200)
     inbox_poll_seconds: float = Field(15.0, ge=0.2, le=600)
     check_every_minutes: float = Field(5.0, gt=0, le=1440)
+    max_per_youth_per_day: int = Field(3, ge=1, le=1000)  # questions one youth may open in 24 hours
+    max_per_hour: int = Field(300, ge=1, le=1_000_000)  # non-urgent questions opened by everyone in an hour
 
 
 class SmtpSettings(Section):
@@ -88,6 +99,48 @@ class SmtpSettings(Section):
     starttls: bool = True
     username: str = ""
     sender: str = "sixtcap <no-reply@sixtcap.example>"
+
+
+class LimitsSettings(Section):
+    """What one conversation, one address or everyone may send (a rate: "30/minute", "5 per second"), and
+    the largest request body. A load test from one loopback address raises them (see README)."""
+
+    widget_per_conversation: str = "30/minute"
+    widget_per_ip: str = "600/minute"
+    widget_global: str = "6000/minute"
+    webhook_per_chat: str = "30/minute"
+    webhook_global: str = "6000/minute"
+    login_per_ip: str = "10/minute"
+    max_body_bytes: int = Field(65536, ge=1024, le=50_000_000)
+
+    @classmethod
+    def rate_names(cls) -> tuple[str, ...]:
+        return tuple(name for name, info in cls.model_fields.items() if info.annotation is str)
+
+    @field_validator(
+        "widget_per_conversation", "widget_per_ip", "widget_global", "webhook_per_chat", "webhook_global",
+        "login_per_ip",
+    )  # fmt: skip
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f'not a rate: {value!r} (say e.g. "30/minute")') from None
+        return value
+
+
+class StaffSettings(Section):
+    """Staff credentials: wrong passwords make the account wait longer and longer; passwords are checked
+    against common ones (zxcvbn score, 0-4); API keys expire."""
+
+    login_free_attempts: int = Field(5, ge=1, le=100)  # wrong passwords in a row before the account waits
+    login_first_wait_seconds: float = Field(30.0, ge=1, le=3600)  # then doubles at each wrong password
+    login_max_wait_seconds: float = Field(3600.0, ge=1, le=86400)
+    min_password_score: int = Field(3, ge=0, le=4)
+    api_key_days: int = Field(365, ge=1, le=3650)
 
 
 class RetentionSettings(Section):
@@ -103,8 +156,9 @@ class OutboxSettings(Section):
     poll_seconds: float = Field(0.5, gt=0, le=60)
     lease_seconds: float = Field(30.0, gt=0, le=600)
     pace_seconds: float = Field(1.0, ge=0, le=60)
-    max_attempts: int = Field(40, ge=1, le=1000)
-    backoff_max_seconds: float = Field(10.0, gt=0, le=3600)
+    max_attempts: int = Field(1000, ge=1, le=100_000)
+    give_up_after_hours: float = Field(24.0, gt=0, le=24 * 14)  # a message older than this is given up
+    backoff_max_seconds: float = Field(300.0, gt=0, le=3600)
     timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
@@ -160,6 +214,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
     worker: WorkerSettings = WorkerSettings()
     nlu: NluSettings = NluSettings()
@@ -173,6 +228,8 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     datainclusion: DataInclusionSettings = DataInclusionSettings()
     offers: OffersSettings = OffersSettings()
+    limits: LimitsSettings = LimitsSettings()
+    staff: StaffSettings = StaffSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None
@@ -232,6 +289,19 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def engine(self) -> Engine:
+        """The database engine, with the timeouts of `database`."""
+        from bot.db import Timeouts, make_engine
+
+        d = self.database
+        timeouts = Timeouts(
+            d.statement_timeout_seconds,
+            d.lock_timeout_seconds,
+            d.idle_in_transaction_seconds,
+            d.pool_timeout_seconds,
+        )
+        return make_engine(self.database_url, timeouts)
 
 
 SECRET_FIELDS = tuple(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
     cursor.close()
 
 
@@ -36,7 +38,27 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long PostgreSQL may take (database.* in config.yml): a statement, waiting for a lock, a
+    transaction left idle, and waiting for a free connection of the pool. A request then fails (503, the
+    platform retries) instead of hanging."""
+
+    statement_seconds: float = 5.0
+    lock_seconds: float = 3.0
+    idle_in_transaction_seconds: float = 30.0
+    pool_seconds: float = 5.0
+
+    def options(self) -> str:
+        milliseconds = {
+            "statement_timeout": self.statement_seconds,
+            "lock_timeout": self.lock_seconds,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_seconds,
+        }
+        return " ".join(f"-c {name}={int(value * 1000)}" for name, value in milliseconds.items())
+
+
+def make_engine(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -48,7 +70,24 @@ def make_engine(url: str) -> Engine:
         return engine
     # No pre-ping (a round trip per turn): after a database restart, the first turn on a stale connection
     # fails, SQLAlchemy drops the pool, and the platform's retry gets a fresh connection.
-    return create_engine(url, pool_recycle=3600, connect_args={"connect_timeout": 5})
+    return create_engine(
+        url,
+        pool_recycle=3600,
+        pool_timeout=timeouts.pool_seconds,
+        connect_args={"connect_timeout": 5, "options": timeouts.options()},
+    )
+
+
+def forget_deleted(engine: Engine) -> None:
+    """After an erasure on SQLite: copy the write-ahead log into the database and empty it, so that the
+    erased rows (overwritten there by secure_delete) survive nowhere. Nothing to do on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

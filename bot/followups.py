@@ -94,6 +94,9 @@ def send_due(
         state = State.from_json(conversation.state if conversation else {})
         bubble = message(texts_for(state.language))
         body = bubble.as_dict()
+        if conversation is not None:  # its buttons were offered: their presses are trusted (bot/brain.py)
+            state.offer([button.payload for button in bubble.buttons])
+            conversation.state = state.to_json()
         if not youth.under_15:
             session.add(
                 Message(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from opening_hours import OpeningHours
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import tallies
@@ -25,7 +25,7 @@ from bot.messages import Button, Outgoing
 from bot.models import Conversation, Handoff, HandoffEvent, Message, Partner, Staff, Youth
 from bot.outbox import enqueue
 from bot.staff import Principal
-from bot.state import CONCERN, HANDOFF, NEW, RESULTS
+from bot.state import CONCERN, HANDOFF, NEW, RESULTS, remember_offered
 from bot.texts import Texts
 
 PENDING, OPEN, RESOLVED = HandoffStatus.PENDING, HandoffStatus.OPEN, HandoffStatus.RESOLVED
@@ -134,8 +134,10 @@ def announce(
         "subject": f"[sixtcap] {label}{what} (n° {handoff.id})",
         "body": f"{what} pour {partner.nom if partner else handoff.partner_id}.\nOuvrir : {link}\n",
     }
+    priority = 1 if handoff.urgent else 0  # a youth in danger is announced before any other question
     if partner and partner.notify_webhook_url:
-        enqueue(session, handoff.youth_id, "webhook", partner.notify_webhook_url, [{"json": facts}], now)
+        url = partner.notify_webhook_url
+        enqueue(session, handoff.youth_id, "webhook", url, [{"json": facts}], now, priority)
     emails = [partner.notify_email] if partner and partner.notify_email else []
     if coordinators:
         emails += list(
@@ -143,7 +145,7 @@ def announce(
         )
     emails += [e for e in advisers_to_tell(session, handoff, event) if e not in emails]
     for email in emails:
-        enqueue(session, handoff.youth_id, "email", email, [mail], now)
+        enqueue(session, handoff.youth_id, "email", email, [mail], now, priority)
 
 
 WANTS = {  # which setting of an adviser asks for an e-mail on each event (bot/models/staff.py)
@@ -239,8 +241,10 @@ def list_handoffs(
     status: str | None = None,
     partner_id: str | None = None,
     urgent: bool | None = None,
-    limit: int = 100,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Handoff]:
+    """One page of the handoffs the staff member sees: urgent first, then the newest."""
     query = visible(select(Handoff), principal)
     if status:
         query = query.where(Handoff.status == status)
@@ -248,8 +252,8 @@ def list_handoffs(
         query = query.where(Handoff.partner_id == partner_id)
     if urgent is not None:
         query = query.where(Handoff.urgent == urgent)
-    order = (Handoff.urgent.desc(), Handoff.created_at)
-    return list(session.scalars(query.order_by(*order).limit(limit)))
+    order = (Handoff.urgent.desc(), Handoff.created_at.desc(), Handoff.id.desc())
+    return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 
 def get(session: Session, principal: Principal, handoff_id: int) -> Handoff:
@@ -262,12 +266,36 @@ def get(session: Session, principal: Principal, handoff_id: int) -> Handoff:
 
 
 def thread(session: Session, handoff: Handoff, limit: int = 1000) -> list[Message]:
-    """The youth's whole conversation (its last `limit` messages), oldest first: what led to the question,
-    the question itself and everything that followed, the advisers' answers included."""
-    query = (
-        select(Message).where(Message.youth_id == handoff.youth_id).order_by(Message.id.desc()).limit(limit)
-    )
+    """The question's part of the youth's conversation (its last `limit` messages), oldest first: what led
+    to the question since the youth's previous question was closed, the question itself and everything
+    that followed until it was closed, the advisers' answers included. Never what belongs to another
+    question (another partner's, perhaps)."""
+    query = select(Message).where(in_window(session, handoff)).order_by(Message.id.desc()).limit(limit)
     return list(reversed(session.scalars(query).all()))
+
+
+def in_window(session: Session, handoff: Handoff) -> ColumnElement[bool]:
+    """The youth's messages that belong to this question: those joined to it, and those outside any
+    question written after the previous question closed and before this one closed (or the next opened)."""
+    others = session.execute(
+        select(Handoff.id, Handoff.created_at, Handoff.resolved_at).where(
+            Handoff.youth_id == handoff.youth_id, Handoff.id != handoff.id
+        )
+    ).all()
+    unjoined: list[ColumnElement[bool]] = [Message.handoff_id.is_(None)]
+    previous_ends = [
+        min(resolved or handoff.created_at, handoff.created_at)
+        for id_, _, resolved in others
+        if id_ < handoff.id
+    ]
+    if previous_ends:
+        unjoined.append(Message.created_at > max(previous_ends))
+    if handoff.resolved_at is not None:
+        unjoined.append(Message.created_at <= handoff.resolved_at)
+    next_starts = [created for id_, created, _ in others if id_ > handoff.id]
+    if next_starts:
+        unjoined.append(Message.created_at < min(next_starts))
+    return and_(Message.youth_id == handoff.youth_id, or_(Message.handoff_id == handoff.id, and_(*unjoined)))
 
 
 def events(session: Session, handoff: Handoff) -> list[HandoffEvent]:
@@ -338,11 +366,21 @@ def tell_youth(
         staff_id=staff_id,
     )
     session.add(message)
+    offer_buttons(session, youth.id, bubble)
     render = renderers.get(youth.channel)
     if render is not None and youth.address:
         enqueue(session, youth.id, youth.channel, youth.address, render(bubble), now)
     session.flush()
     return message
+
+
+def offer_buttons(session: Session, youth_id: int, bubble: Outgoing) -> None:
+    """The buttons of a bubble sent outside a turn (an adviser's answer) are offered like the bot's."""
+    payloads = [b.payload for b in bubble.buttons if b.payload]
+    conversation = session.get(Conversation, youth_id)
+    if payloads and conversation is not None:
+        state = dict(conversation.state or {})
+        conversation.state = state | {"offered": remember_offered(state.get("offered") or [], payloads)}
 
 
 def reply(

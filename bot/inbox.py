@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import insert_for
 from bot.enums import Direction, HandoffStatus
-from bot.handoffs import visible
+from bot.handoffs import in_window, visible
 from bot.models import Conversation, Handoff, HandoffRead, Message
 from bot.staff import Principal
 
@@ -110,9 +110,16 @@ def _int(text: str) -> int:
 
 
 def rows(
-    session: Session, principal: Principal, view: View, filters: Filters, now: datetime, limit: int = 200
+    session: Session,
+    principal: Principal,
+    view: View,
+    filters: Filters,
+    now: datetime,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Row]:
-    """The questions of a view, urgent first, then the longest waiting; resolved ones last."""
+    """One page of the questions of a view: urgent first, then the newest (a flood of old questions never
+    hides a new crisis); resolved ones last."""
     query = visible(select(Handoff).where(_condition(view, principal)), principal)
     query = _filtered(query, filters, now)
     if filters.commune:
@@ -121,8 +128,8 @@ def rows(
         )
         query = query.where(Handoff.youth_id.in_(youths))
     resolved_last = (Handoff.status == HandoffStatus.RESOLVED).label("resolved_last")
-    order = (resolved_last, Handoff.urgent.desc(), Handoff.created_at)
-    found = list(session.scalars(query.order_by(*order).limit(limit)))
+    order = (resolved_last, Handoff.urgent.desc(), Handoff.created_at.desc(), Handoff.id.desc())
+    found = list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
     reads = last_reads(session, principal, [h.id for h in found])
     return [Row(h, is_unread(h, reads.get(h.id)), waiting_since(h), wrote_again(h)) for h in found]
 
@@ -210,7 +217,7 @@ def youth_panel(session: Session, handoff: Handoff, under_15: bool) -> YouthPane
     seen: set[str] = set()
     shown = session.scalars(
         select(Message.content)
-        .where(Message.youth_id == handoff.youth_id, Message.direction == Direction.OUT)
+        .where(in_window(session, handoff), Message.direction == Direction.OUT)
         .order_by(Message.id.desc())
         .limit(200)
     )

@@ -37,6 +37,7 @@ class Claimed:
     recipient: str
     request: dict[str, Any]
     attempts: int
+    created_at: datetime | None = None
 
 
 def enqueue(
@@ -46,7 +47,10 @@ def enqueue(
     recipient: str,
     requests: list[dict[str, Any]],
     now: datetime,
+    priority: int = 0,
 ) -> None:
+    """Rows to send; a higher `priority` (an urgent question's notifications) goes out before the others
+    waiting for the same recipient and is claimed first."""
     for request in requests:
         session.add(
             OutboxMessage(
@@ -58,6 +62,7 @@ def enqueue(
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                priority=priority,
             )
         )
 
@@ -66,13 +71,15 @@ def _claimable(now: datetime, pace: timedelta) -> Any:
     row = OutboxMessage
     other = aliased(OutboxMessage)
     same_chat = and_(other.channel == row.channel, other.recipient == row.recipient)
+    waiting = and_(same_chat, other.status.in_((PENDING, SENDING)))
     first_of_chat = (
-        select(func.min(other.id)).where(same_chat, other.status.in_((PENDING, SENDING))).scalar_subquery()
+        select(func.min(other.id)).where(waiting, other.priority == row.priority).scalar_subquery()
     )
     return and_(
         or_(row.status == PENDING, and_(row.status == SENDING, row.claimed_until < now)),
         row.next_attempt_at <= now,
         row.id == first_of_chat,
+        ~exists().where(waiting, other.priority > row.priority),
         ~exists().where(same_chat, other.status == SENDING, other.claimed_until >= now, other.id != row.id),
         ~exists().where(same_chat, other.status == SENT, other.sent_at > now - pace),
     )
@@ -81,7 +88,8 @@ def _claimable(now: datetime, pace: timedelta) -> Any:
 def claim(engine: Engine, now: datetime, lease: timedelta, pace: timedelta, limit: int = 20) -> list[Claimed]:
     """Take up to `limit` due rows (at most one per chat) for `lease`."""
     with transaction(engine) as session:
-        query = select(OutboxMessage).where(_claimable(now, pace)).order_by(OutboxMessage.id).limit(limit)
+        order = (OutboxMessage.priority.desc(), OutboxMessage.id)
+        query = select(OutboxMessage).where(_claimable(now, pace)).order_by(*order).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = session.scalars(query).all()
@@ -89,7 +97,15 @@ def claim(engine: Engine, now: datetime, lease: timedelta, pace: timedelta, limi
         for row in rows:
             row.status, row.claimed_until, row.attempts = SENDING, now + lease, row.attempts + 1
             claimed.append(
-                Claimed(row.id, row.youth_id, row.channel, row.recipient, dict(row.request), row.attempts)
+                Claimed(
+                    row.id,
+                    row.youth_id,
+                    row.channel,
+                    row.recipient,
+                    dict(row.request),
+                    row.attempts,
+                    row.created_at,
+                )
             )
         return claimed
 
@@ -149,6 +165,17 @@ def release(engine: Engine, row_ids: list[int]) -> int:
                 if session.get_bind().dialect.name == "postgresql"
                 else func.max(OutboxMessage.attempts - 1, 0),
             )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def due_now(engine: Engine, channel: str, now: datetime) -> int:
+    """Rows of `channel` waiting for a later try are due at once (the platform is back): how many."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING)
+            .values(next_attempt_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -10,21 +10,23 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.db import transaction
 from bot.enums import PARTNER_STAFF, READERS, WRITERS, Role
 from bot.errors import CodedError
 from bot.models import Partner, Staff, StaffToken
 from bot.models.staff import ROLES
 
 SESSION_LIFETIME = timedelta(hours=12)
+API_KEY_LIFETIME = timedelta(days=365)  # staff.api_key_days in config.yml
 hasher = PasswordHasher()
 
 
 class StaffError(CodedError, ValueError):
     """A request about staff that cannot be done. `code`: "bad_role", "missing_partner",
-    "unknown_partner", "short_password", "email_taken", "not_found"; the message says why."""
+    "unknown_partner", "weak_password", "email_taken", "not_found"; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,13 @@ def digest(token: str) -> str:
 
 
 def add_staff(
-    session: Session, email: str, name: str, role: str, password: str | None, partner_id: str | None
+    session: Session,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None,
+    partner_id: str | None,
+    min_score: int = 3,
 ) -> Staff:
     email = email.strip().lower()
     if role not in ROLES:
@@ -75,8 +83,9 @@ def add_staff(
     partner = partner_of(session, Role(role), partner_id)
     if partner_id and partner is None and session.get(Partner, partner_id) is None:
         raise StaffError("unknown_partner", f"no partner {partner_id!r}")
-    if password is not None and len(password) < 10:
-        raise StaffError("short_password", "the password needs at least 10 characters")
+    weakness = password is not None and weak_password(password, email, name, min_score=min_score)
+    if weakness:
+        raise StaffError("weak_password", weakness)
     if session.scalar(select(Staff.id).where(Staff.email == email)) is not None:
         raise StaffError("email_taken", f"{email} already has an account")
     staff = Staff(
@@ -131,16 +140,82 @@ def change_staff(
     return staff
 
 
-def check_password(session: Session, email: str, password: str) -> Staff | None:
-    staff = session.scalar(select(Staff).where(Staff.email == email.strip().lower(), Staff.active))
-    if staff is None or staff.password_hash is None:
-        hasher.hash(password)  # same time whether the account exists or not
-        return None
+def verified(password_hash: str, password: str) -> bool:
     try:
-        hasher.verify(staff.password_hash, password)
+        return bool(hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """Wrong passwords in a row make the account wait, longer each time (staff.* in config.yml)."""
+
+    free_attempts: int = 5
+    first_wait_seconds: float = 30.0
+    max_wait_seconds: float = 3600.0
+
+    def wait_after(self, failures: int) -> timedelta | None:
+        if failures < self.free_attempts:
+            return None
+        seconds = self.first_wait_seconds * 2 ** min(failures - self.free_attempts, 20)
+        return timedelta(seconds=min(seconds, self.max_wait_seconds))
+
+
+@dataclass(frozen=True)
+class Login:
+    """The outcome of a log-in: the staff member and their new token, or how long the account waits."""
+
+    staff: Staff | None = None
+    token: str | None = None
+    wait_seconds: int = 0  # > 0: the account is locked for that long; the password was not even checked
+
+
+def log_in(engine: Engine, email: str, password: str, now: datetime, policy: LoginPolicy) -> Login:
+    """Check a password and issue a session token. Argon2 runs outside any transaction (on SQLite a
+    transaction holds the database's only write lock, which the youths' messages need); each wrong
+    password counts, and past `policy.free_attempts` the account waits before any new try."""
+    with transaction(engine) as session:
+        staff = session.scalar(select(Staff).where(Staff.email == email.strip().lower(), Staff.active))
+        found = (staff.id, staff.password_hash, staff.locked_until) if staff else None
+    if found is None or found[1] is None:
+        hasher.hash(password)  # same time whether the account exists or not
+        return Login()
+    staff_id, password_hash, locked_until = found[0], found[1], found[2]
+    if locked_until is not None and locked_until > now:
+        return Login(wait_seconds=max(1, int((locked_until - now).total_seconds() + 0.999)))
+    good = verified(password_hash, password)
+    with transaction(engine) as session:
+        if good:
+            clean = update(Staff).where(Staff.id == staff_id).values(failed_logins=0, locked_until=None)
+            session.execute(clean)
+            staff = session.get(Staff, staff_id)
+            assert staff is not None
+            return Login(staff, issue_token(session, staff, now))
+        failures = session.scalar(
+            update(Staff)
+            .where(Staff.id == staff_id)
+            .values(failed_logins=Staff.failed_logins + 1)
+            .returning(Staff.failed_logins)
+        )
+        wait = policy.wait_after(failures or 0)
+        if wait is not None:
+            session.execute(update(Staff).where(Staff.id == staff_id).values(locked_until=now + wait))
+    return Login()
+
+
+def weak_password(password: str, *known: str, min_score: int = 3) -> str | None:
+    """Why a password is too easy to guess (a common one, a word and digits, the name or e-mail), or None.
+    zxcvbn's estimate, 0 (guessed at once) to 4 (very unlikely)."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < 10:
+        return "the password needs at least 10 characters"
+    result = zxcvbn(password[:100], user_inputs=[k for k in known if k])
+    if result["score"] >= min_score:
         return None
-    return staff
+    warning = result["feedback"].get("warning") or "it is too easy to guess"
+    return f"this password is too weak: {warning.rstrip('.')}"
 
 
 SCOPES = {
@@ -156,10 +231,12 @@ def issue_token(
     kind: str = "session",
     name: str | None = None,
     scopes: frozenset[str] = frozenset(),
+    key_lifetime: timedelta = API_KEY_LIFETIME,
 ) -> str:
-    """A new bearer token (kind "session", expires) or API key (kind "api_key"); the clear value, once."""
+    """A new bearer token (kind "session", 12 hours) or API key (kind "api_key", `key_lifetime`); the
+    clear value, once."""
     token = ("sk_" if kind == "api_key" else "st_") + secrets.token_urlsafe(32)
-    expires = now + SESSION_LIFETIME if kind == "session" else None
+    expires = now + (SESSION_LIFETIME if kind == "session" else key_lifetime)
     session.add(
         StaffToken(
             staff_id=staff.id,

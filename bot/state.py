@@ -42,6 +42,7 @@ class State:
     handoff_urgent: bool = False  # urgent questions are closed by staff, never by "merci"
     source: str | None = None  # campaign source of the first contact
     language: str = "fr"  # the language the youth writes in: fr, en or ar (data/dialogue/)
+    offered: list[str] = field(default_factory=list)  # button payloads shown, newest last (bot/brain.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -53,6 +54,10 @@ class State:
     def set_age(self, low: int, high: int | None = None) -> None:
         self.age_low, self.age_high, self.age_skipped = low, high if high is not None else low, False
 
+    def offer(self, payloads: list[str]) -> None:
+        """Remember the buttons just shown: a payload is accepted only once the bot offered it."""
+        self.offered = remember_offered(self.offered, payloads)
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -61,3 +66,12 @@ class State:
         known = {f.name for f in fields(cls)}
         # a deep copy: mutating the state must not mutate the stored JSON in place (the change would be lost)
         return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
+
+
+OFFERED_KEPT = 60  # payloads remembered per conversation: older buttons still work for a while
+
+
+def remember_offered(offered: list[str], payloads: list[str]) -> list[str]:
+    """`offered` with `payloads` moved to its end (most recent), at most OFFERED_KEPT of them."""
+    fresh = [p for p in dict.fromkeys(payloads) if p]
+    return ([p for p in offered if p not in fresh] + fresh)[-OFFERED_KEPT:]

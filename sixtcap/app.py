@@ -28,11 +28,13 @@ from bot.campaigns import Links
 from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
-from bot.db import make_engine, session_factory
+from bot.db import session_factory
 from bot.texts import load_texts
+from bot.throttle import Limited, Throttle
 from bot.yamlfile import describe_error, dotted
 from sixtcap import metrics, portal
 from sixtcap.background import Clients, Jobs
+from sixtcap.body_limit import BodyLimit
 from sixtcap.health import health_router
 from sixtcap.portal import pages
 from sixtcap.reporting import report_errors
@@ -58,6 +60,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "a value cannot be stored (control character or number out of range)"}, 422
         )
+
+    @app.exception_handler(Limited)
+    async def too_many(_request: Request, error: Limited) -> JSONResponse:
+        """Over a rate of config.yml (limits): try again later; platforms do so by themselves."""
+        headers = {"Retry-After": str(error.retry_after)}
+        body = {"detail": f"too many requests ({error.scope}): try again in {error.retry_after} s"}
+        return JSONResponse(body | {"retry_after": error.retry_after}, 429, headers=headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
@@ -111,7 +120,12 @@ async def background(context: AppContext, settings: Settings, engine: Engine) ->
 
 
 def connect_admin(
-    admin: FastAPI, brain: Brain, settings: Settings, engine: Engine, wake_sender: Callable[[], None]
+    admin: FastAPI,
+    brain: Brain,
+    settings: Settings,
+    engine: Engine,
+    wake_sender: Callable[[], None],
+    throttle: Throttle,
 ) -> None:
     """What the admin API needs from the running application."""
     admin.state.context = StaffContext(
@@ -132,17 +146,19 @@ def connect_admin(
         links=Links.from_settings(settings),
         crisis_labels={name: kind.label for name, kind in brain.resources.crisis.kinds.items()},
         stations=brain.resources.offers.stations,
+        staff_settings=settings.staff,
+        throttle=throttle,
     )
 
 
 def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | None = None) -> FastAPI:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or settings.engine()
     sessions = session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # `app` below: the main app, not a mounted one
         async with background(context, settings, engine) as brain:
-            connect_admin(admin, brain, settings, engine, context.wake_sender)
+            connect_admin(admin, brain, settings, engine, context.wake_sender, context.throttle)
             yield
 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
@@ -156,6 +172,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_headers=["Content-Type"],
     )
     app.middleware("http")(metrics.count_responses)
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)  # outermost: before any reading
     app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)
     app.include_router(portal.router)
@@ -203,7 +220,7 @@ def create_worker_app(
 ) -> FastAPI:
     """`sixtcap worker`: the outbox sender and the scheduled jobs, answering only /livez, /readyz and
     /metrics (on worker.host:worker.port)."""
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or settings.engine()
     settings = settings.model_copy(update={"server": settings.server.model_copy(update={"jobs": True})})
     context = AppContext(settings=settings, brain=brain, engine=engine)
 

@@ -13,14 +13,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from bot import followups, handoffs, leases, privacy
+from bot import followups, handoffs, leases, outbox, privacy
 from bot.brain import Brain
 from bot.config import Settings
 from bot.db import transaction
@@ -39,18 +39,15 @@ EXPIRE_JOB, FOLLOW_UP_JOB, REFRESH_JOB = "offers-expire", "follow-ups", "offers-
 TICK_SECONDS = 60.0  # how often each process asks whether a leased job is due
 
 
-async def start_telegram(settings: Settings) -> Any:
-    """The PTB application, initialised (getMe) and started; None when Telegram is off or unreachable."""
-    application = telegram.build_application(settings)
-    if application is None:
-        return None
+async def start_telegram(application: Any) -> bool:
+    """Initialise (getMe) and start the PTB application; False when Telegram cannot be reached."""
     try:
         await application.initialize()
         await application.start()
     except Exception as error:  # a bad token or no network must not take the widget down
-        log.error("Telegram is off: %s", type(error).__name__)
-        return None
-    return application
+        log.error("Telegram cannot be reached yet: %s", type(error).__name__)
+        return False
+    return True
 
 
 @dataclass
@@ -60,13 +57,22 @@ class Clients:
     by_channel: dict[str, PlatformClient] = field(default_factory=dict)
     telegram_app: Any = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    starting: asyncio.Task[None] | None = None  # Telegram unreachable at start-up: tried again meanwhile
+    engine: Engine | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @classmethod
     async def start(cls, settings: Settings, engine: Engine, brain: Brain) -> Clients:
         clients = cls()
-        clients.telegram_app = await start_telegram(settings)
+        clients.telegram_app = telegram.build_application(settings)
         if clients.telegram_app is not None:
-            clients.by_channel[telegram.CHANNEL] = telegram.TelegramClient(clients.telegram_app.bot)
+            # the webhook takes updates at once; replies wait in the outbox until Telegram answers
+            if await start_telegram(clients.telegram_app):
+                clients.telegram_ready()
+            else:
+                wait = settings.telegram.start_retry_max_seconds
+                clients.engine, clients.clock = engine, brain.clock
+                clients.starting = asyncio.create_task(clients.keep_starting_telegram(wait))
         if settings.whatsapp_access_token is not None:
             whatsapp_client = whatsapp.WhatsAppClient(settings, engine, brain.clock)
             clients.by_channel[whatsapp.CHANNEL] = whatsapp_client
@@ -79,11 +85,31 @@ class Clients:
             clients.by_channel["email"] = EmailClient(settings.smtp, password)
         return clients
 
+    def telegram_ready(self) -> None:
+        """Telegram answered: the sender may deliver to it (the dict is the sender's own)."""
+        self.by_channel[telegram.CHANNEL] = telegram.TelegramClient(self.telegram_app.bot)
+
+    async def keep_starting_telegram(self, max_wait: float) -> None:
+        """Try again after 1, 2, 4 ... seconds (at most `max_wait`) until Telegram answers."""
+        attempt = 0
+        while True:
+            await asyncio.sleep(min(2.0**attempt, max_wait))
+            attempt += 1
+            if await start_telegram(self.telegram_app):
+                self.telegram_ready()
+                if self.engine is not None:
+                    await run_in_threadpool(outbox.due_now, self.engine, telegram.CHANNEL, self.clock())
+                log.info("Telegram reached after %s retries", attempt)
+                return
+
     async def close(self) -> None:
+        if self.starting is not None:
+            self.starting.cancel()
         for close in self.closers:
             await close()
-        if self.telegram_app is not None:
+        if self.telegram_app is not None and self.telegram_app.running:
             await self.telegram_app.stop()
+        if self.telegram_app is not None:
             await self.telegram_app.shutdown()
 
 

@@ -21,7 +21,7 @@ from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.config import ConfigError, Settings, load_settings, masked
-from bot.db import make_engine, session_factory, transaction
+from bot.db import session_factory, transaction
 from bot.logs import configure_logging
 from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
@@ -94,7 +94,7 @@ def main_options(
 
 
 def _engine() -> Engine:
-    return make_engine(state.settings.database_url)
+    return state.settings.engine()
 
 
 def _require_schema(engine: Engine) -> None:
@@ -650,7 +650,7 @@ def privacy_erase(
 
     from sqlalchemy import delete
 
-    from bot.db import transaction
+    from bot.db import forget_deleted, transaction
     from bot.models import Youth
     from bot.privacy import ErasureLog, Pseudonyms, secret_key
 
@@ -660,6 +660,7 @@ def privacy_erase(
     with transaction(engine) as session:
         result = session.execute(delete(Youth).where(Youth.channel == channel, Youth.user_ref == ref))
         found = int(getattr(result, "rowcount", 0) or 0)
+    forget_deleted(engine)
     ErasureLog.of(state.settings).record(channel, ref, datetime.now(UTC))
     typer.echo(f"{channel} user erased" if found else f"nothing was stored about {channel} user {user}")
 

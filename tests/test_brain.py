@@ -138,8 +138,9 @@ def test_shown_services_are_eligible_room_first_then_nearest(
     brain = new_brain(module_engine, parser)
     user = f"prop-{uuid.uuid4().hex[:8]}"
     shown = []
-    for payload in (f"concern:{concern}", f"town:{town}", f"age:{age}-{age}", "more", "more", "more", "more"):
-        for reply in brain.handle(Incoming("test", user, payload=payload)).messages:
+    steps = [{"payload": f"concern:{concern}"}, {"text": town}, {"text": f"{age} ans"}]
+    for step in steps + [{"payload": "more"}] * 4:  # the town and the age typed, as a youth does
+        for reply in brain.handle(Incoming("test", user, **step)).messages:
             shown += [card.id for card in reply.cards if card.kind == "service"]
     with session_factory(module_engine)() as session:
         services = {s.id: s for s in load_services(session)}

@@ -149,13 +149,10 @@ def test_merci_ok_or_an_old_close_button_never_close_an_urgent_question(
     say(brain, user, "je veux disparaitre")
     say(brain, user, payload="crisis:yes")
     say(brain, user, payload="crisis:listening")
-    for text, payload in (
-        ("merci", None),
-        ("ok", None),
-        (None, "handoff:close"),
-        (None, "handoff:close:yes"),
-    ):
-        assert "reste ouverte" in say(brain, user, text, payload)
+    for text in ("merci", "ok"):
+        assert "reste ouverte" in say(brain, user, text)
+    for payload in ("handoff:close", "handoff:close:yes"):  # never offered here: forged
+        say(brain, user, payload=payload)
     (handoff,) = handoffs_of(loaded_engine)
     assert handoff.status == "pending" and handoff.resolved_at is None
 
@@ -173,3 +170,6 @@ def test_danger_while_a_question_waits_makes_it_urgent(brain: Brain, loaded_engi
     assert len(emails_to(loaded_engine, "coord@6tcap.example")) == 1
     say(brain, user, "il recommence")  # joins the question, no second alert
     assert len(emails_to(loaded_engine, "coord@6tcap.example")) == 1
+    # the close button shown while the question was not urgent no longer closes it
+    assert "reste ouverte" in say(brain, user, payload="handoff:close")
+    assert handoffs_of(loaded_engine)[0].status == "pending"

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from bot.brain import Brain
 from bot.config import Settings
+from bot.throttle import Throttle
 from webhooks.sender import Sender
 
 
@@ -21,6 +22,10 @@ class ChannelContext:
     sender: Sender | None = None  # runs from start-up to shutdown
     telegram: Any = None  # PTB's Application, started; None when Telegram is off
     background: set[asyncio.Task[None]] = field(default_factory=set)  # fire-and-forget tasks
+    throttle: Throttle = field(init=False)  # the rate limits of config.yml (limits), in this process
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.settings.limits)
 
     def running_brain(self) -> Brain:
         if self.brain is None:

@@ -1,5 +1,7 @@
 """Telling partners about questions: a JSON POST to the partner's URL, or an e-mail through SMTP. Rows of
-the outbox like any reply, so they are retried and sent once."""
+the outbox like any reply, so they are retried; delivery is at least once, and each carries a key that
+stays the same across retries (`Idempotency-Key`, the e-mail's Message-ID) so that a receiver can drop
+a repeat."""
 
 from __future__ import annotations
 
@@ -25,7 +27,11 @@ class WebhookClient:
     async def send(self, row: Claimed) -> Outcome:
         payload = row.request["json"]
         body = body_of(payload)
-        headers = {"Content-Type": "application/json", "X-Sixtcap-Event": str(payload.get("event", ""))}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Sixtcap-Event": str(payload.get("event", "")),
+            "Idempotency-Key": f"sixtcap-{row.id}",  # the same on every retry of this notification
+        }
         if self.key is not None:
             headers[HEADER] = signature(partner_secret(self.key, str(payload.get("partner_id", ""))), body)
         try:
@@ -51,6 +57,8 @@ class EmailClient:
         message = EmailMessage()
         message["From"], message["To"] = self.settings.sender, row.recipient
         message["Subject"] = row.request["subject"]
+        domain = self.settings.sender.rpartition("@")[2].strip("> ") or "sixtcap.invalid"
+        message["Message-ID"] = f"<sixtcap-{row.id}@{domain}>"  # a retried e-mail is the same message
         message.set_content(row.request["body"])
         with smtplib.SMTP(self.settings.host, self.settings.port, timeout=10) as smtp:
             if self.settings.starttls:

@@ -116,9 +116,9 @@ class Sender:
         if isinstance(outcome, Sent):
             outbox.mark_sent(self.engine, row.id, outcome.platform_message_id, now, kind=outcome.kind)
             self._observed(row.channel, "sent")
-        elif isinstance(outcome, Failed) or row.attempts >= self.settings.max_attempts:
+        elif isinstance(outcome, Failed) or self.given_up(row, now):
             outbox.mark_failed(self.engine, row.id, outcome.reason)
-            log.warning("outbox row %s failed: %s", row.id, outcome.reason)
+            log.warning("outbox row %s failed after %s tries: %s", row.id, row.attempts, outcome.reason)
             self._observed(row.channel, "failed")
         else:
             self._observed(row.channel, "retry")
@@ -126,6 +126,13 @@ class Sender:
             if wait is None:
                 wait = outbox.backoff(row.attempts, self.settings.backoff_max_seconds)
             outbox.mark_retry(self.engine, row.id, outcome.reason, now + timedelta(seconds=wait))
+
+    def given_up(self, row: Claimed, now: datetime) -> bool:
+        """Past its cap: too many tries, or older than outbox.give_up_after_hours (an alert fires)."""
+        too_old = row.created_at is not None and now - row.created_at > timedelta(
+            hours=self.settings.give_up_after_hours
+        )
+        return row.attempts >= self.settings.max_attempts or too_old
 
     def _observed(self, channel: str, outcome: str) -> None:
         if self.observe is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import json
 import logging
 import warnings
 from datetime import timedelta
@@ -102,6 +103,45 @@ def incoming_from_update(update: Update) -> Incoming | None:
         return Incoming(CHANNEL, user, text=text, message_id=event, reply_to=chat, timestamp=message.date)
     media = next((name for name in MEDIA_FIELDS if getattr(message, name, None)), "other")
     return Incoming(CHANNEL, user, media=media, message_id=event, reply_to=chat, timestamp=message.date)
+
+
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    """The update in a webhook's body; HTTPException 400 for anything that is not one (not JSON, not an
+    object, fields PTB cannot read: a date in the year 10^12, nesting a thousand deep ...)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "not a Telegram update: the body is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise HTTPException(400, "not a Telegram update: no update_id")
+    try:
+        return Update.de_json(data, bot)
+    except Exception as error:  # PTB reads what Telegram sends; anything odd is the sender's fault
+        raise HTTPException(400, f"not a Telegram update: {type(error).__name__}") from None
+
+
+def read_update(update: Update) -> Incoming | None:
+    """What a youth said in the update, or None when it says nothing readable (then answered 200 and
+    dropped: Telegram would only send it again)."""
+    try:
+        incoming = incoming_from_update(update)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return None
+    if incoming is None or not all(isinstance(v, str | None) for v in text_fields(incoming)):
+        return None
+    return incoming
+
+
+def text_fields(incoming: Incoming) -> tuple[object, ...]:
+    return (
+        incoming.user,
+        incoming.text,
+        incoming.payload,
+        incoming.message_id,
+        incoming.source,
+        incoming.reply_to,
+        incoming.media,
+    )
 
 
 # -- out --------------------------------------------------------------------------------------------
@@ -206,18 +246,16 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(403, "wrong or missing secret token")
     if application is None:
         raise HTTPException(404, "Telegram is not configured (SIXTCAP_TELEGRAM_BOT_TOKEN)")
-    try:
-        data = await request.json()
-        update = Update.de_json(data, application.bot)
-    except (ValueError, TypeError, KeyError) as error:
-        raise HTTPException(400, f"not a Telegram update: {type(error).__name__}") from None
+    context.throttle.hit("webhook_global")
+    update = parse_update(await request.body(), application.bot)
     if update is None:
         raise HTTPException(400, "not a Telegram update")
-    incoming = incoming_from_update(update)
+    incoming = read_update(update)
     if incoming is not None:
+        context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{incoming.user}")  # over: Telegram retries
         await run_in_threadpool(context.running_brain().handle, incoming, render)
         context.wake_sender()
-    if update.callback_query:  # stop the button's spinner; best effort, after the turn is stored
+    if update.callback_query and application.running:  # stop the button's spinner; best effort
         task = asyncio.create_task(_answer(application.bot, update.callback_query.id))
         context.background.add(task)
         task.add_done_callback(context.background.discard)

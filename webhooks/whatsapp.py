@@ -50,42 +50,62 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
 
 
 def read_notification(payload: Any) -> tuple[list[Incoming], list[tuple[str, str]]]:
-    """Messages as Incoming, and (message id, status) delivery reports."""
+    """Messages as Incoming, and (message id, status) delivery reports. What does not have the shape of
+    Meta's notifications (a string for a list, a number for a text ...) is skipped, never an error:
+    Meta would only send it again."""
     incomings: list[Incoming] = []
     statuses: list[tuple[str, str]] = []
-    for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
-        for change in entry.get("changes", []):
-            value = change.get("value", {})
-            for message in value.get("messages", []):
+    for entry in _dicts(payload, "entry"):
+        for change in _dicts(entry, "changes"):
+            value = _dict(change, "value")
+            for message in _dicts(value, "messages"):
                 incoming = _incoming(message)
                 if incoming:
                     incomings.append(incoming)
-            for status in value.get("statuses", []):
-                if status.get("id") and status.get("status"):
-                    statuses.append((str(status["id"]), str(status["status"])))
+            for status in _dicts(value, "statuses"):
+                message_id, state = _scalar(status, "id"), _scalar(status, "status")
+                if message_id and state:
+                    statuses.append((message_id[:100], state[:20]))
     return incomings, statuses
 
 
+def _dict(container: Any, key: str) -> dict[str, Any]:
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(container: Any, key: str) -> list[dict[str, Any]]:
+    value = container.get(key) if isinstance(container, dict) else None
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _scalar(container: dict[str, Any], key: str) -> str | None:
+    """A string or an integer of Meta's JSON, as text; None for anything else (objects, booleans)."""
+    value = container.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value)
+
+
 def _incoming(message: dict[str, Any]) -> Incoming | None:
-    sender, event, kind = message.get("from"), message.get("id"), message.get("type")
+    sender, event, kind = _scalar(message, "from"), _scalar(message, "id"), _scalar(message, "type")
     if not sender or not event:
         return None
-    common: dict[str, Any] = {"message_id": str(event), "reply_to": str(sender)}
-    stamp = message.get("timestamp")
-    if stamp and str(stamp).isdigit():
+    common: dict[str, Any] = {"message_id": event, "reply_to": sender}
+    stamp = _scalar(message, "timestamp")
+    if stamp and stamp.isdigit() and len(stamp) <= 11:  # seconds since 1970, until the year 5138
         common["timestamp"] = datetime.fromtimestamp(int(stamp), UTC)
     if kind == "text":
-        source, text = source_in_text(str(message.get("text", {}).get("body", "")))  # a campaign's wa.me link
-        return Incoming(CHANNEL, str(sender), text=text, source=source, **common)
+        body = _scalar(_dict(message, "text"), "body") or ""
+        source, text = source_in_text(body)  # a campaign's wa.me link
+        return Incoming(CHANNEL, sender, text=text, source=source, **common)
     if kind == "interactive":
-        reply = message.get("interactive", {})
-        chosen = reply.get("button_reply") or reply.get("list_reply") or {}
-        return Incoming(CHANNEL, str(sender), payload=str(chosen.get("id", "")), **common)
+        reply = _dict(message, "interactive")
+        chosen = _dict(reply, "button_reply") or _dict(reply, "list_reply")
+        return Incoming(CHANNEL, sender, payload=_scalar(chosen, "id") or "", **common)
     if kind == "button":  # a template's quick-reply button
-        return Incoming(
-            CHANNEL, str(sender), payload=str(message.get("button", {}).get("payload", "")), **common
-        )
-    return Incoming(CHANNEL, str(sender), media=str(kind or "other"), **common)
+        return Incoming(CHANNEL, sender, payload=_scalar(_dict(message, "button"), "payload") or "", **common)
+    return Incoming(CHANNEL, sender, media=(kind or "other")[:20], **common)
 
 
 # -- out --------------------------------------------------------------------------------------------
@@ -245,11 +265,14 @@ async def notification(request: Request) -> dict[str, bool]:
         body, request.headers.get("X-Hub-Signature-256"), secret.get_secret_value()
     ):
         raise HTTPException(403, "wrong or missing signature")
+    context.throttle.hit("webhook_global")
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise HTTPException(400, "the body is not JSON") from None
     incomings, statuses = read_notification(payload)
+    for youth in {incoming.user for incoming in incomings}:  # over: Meta sends it all again later
+        context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{youth}")
     brain = context.running_brain()
     for incoming in incomings:
         await run_in_threadpool(brain.handle, incoming, render)

@@ -1,6 +1,7 @@
 """The website chat widget: its script, and the HTTP API it talks to.
 
-POST /widget/messages  {conversation_id, text | payload, source?} -> {conversation_id, messages, cursor}
+POST /widget/messages  {conversation_id, text | payload, source?, message_id?} -> {conversation_id,
+     messages: [bubble], cursor, duplicate}; message_id (a UUID) makes a retried request harmless
 GET  /widget/messages?conversation_id=...&after=CURSOR  -> the conversation after CURSOR (history on
      reload, and replies that came later, such as an adviser's answer)
 GET  /widget/widget.js  -> the web component; one <script> tag embeds it on any page
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -37,12 +38,20 @@ class WidgetMessage(BaseModel):
     source: Annotated[
         str | None, Field(max_length=64, description="the campaign of the page's ?src=, at the first contact")
     ] = None
+    message_id: UUID | None = Field(
+        None, description="idempotency key: a message sent again is answered once"
+    )
 
     @model_validator(mode="after")
     def _text_or_payload(self) -> WidgetMessage:
         if self.text is None and self.payload is None:
             raise ValueError("give a text or a payload")
         return self
+
+
+def per_address(request: Request) -> None:
+    """Counted before the body is read: one address cannot flood the open API with new conversations."""
+    channel_context(request).throttle.hit("widget_per_ip", request.client.host if request.client else "")
 
 
 def _brain(request: Request) -> Brain:
@@ -59,24 +68,37 @@ def as_json(bubble: Bubble) -> dict[str, Any]:
     }
 
 
-@router.post("/messages")
+@router.post("/messages", dependencies=[Depends(per_address)])
 def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
-    """One message from the widget; the replies come back at once."""
+    """One message from the widget; the replies come back at once. Over a rate of config.yml (limits):
+    429 with Retry-After, and the widget asks the youth to wait a little."""
     brain = _brain(request)
     conversation = str(message.conversation_id)
+    throttle = channel_context(request).throttle
+    throttle.hit("widget_per_conversation", conversation)
+    throttle.hit("widget_global")
+    key = str(message.message_id) if message.message_id else None
     turn = brain.handle(
-        Incoming(CHANNEL, conversation, text=message.text, payload=message.payload, source=message.source)
+        Incoming(
+            CHANNEL,
+            conversation,
+            text=message.text,
+            payload=message.payload,
+            source=message.source,
+            message_id=key,
+        )
     )
     return {
         "conversation_id": conversation,
         "messages": [{"from": "bot", **reply.as_dict()} for reply in turn.messages],
         "cursor": turn.cursor,
         "forgotten": turn.erased,  # « oublie-moi » confirmed
+        "duplicate": turn.duplicate,  # this message_id was answered already: its replies are in GET
         "poll_seconds": channel_context(request).settings.widget.poll_seconds,
     }
 
 
-@router.get("/messages")
+@router.get("/messages", dependencies=[Depends(per_address)])
 def get_messages(
     request: Request,
     conversation_id: UUID,

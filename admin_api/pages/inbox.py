@@ -58,6 +58,9 @@ def waited(since: datetime | None, at: datetime) -> str:
     return f"{minutes // (24 * 60)} j"
 
 
+PER_PAGE = 50  # questions per page of the inbox
+
+
 def filters_from(request: Request) -> Filters:
     query = request.query_params
     waiting = query.get("attente", "")
@@ -84,7 +87,9 @@ def inbox_page(request: Request, view: str = "") -> Response:
             view = View.MINE if counts[View.MINE] else View.UNASSIGNED
         filters = filters_from(request)
         at = now(request)
-        rows = inbox.rows(db, who, View(view), filters, at)
+        number = page_number(request)
+        rows = inbox.rows(db, who, View(view), filters, at, PER_PAGE + 1, (number - 1) * PER_PAGE)
+        more, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
         names = directory.partner_names(db)
         holders = directory.staff_names(db, [r.handoff.claimed_by for r in rows if r.handoff.claimed_by])
         stamp = inbox.version(db, who)
@@ -112,7 +117,21 @@ def inbox_page(request: Request, view: str = "") -> Response:
         transferred=request.query_params.get("transmise", "")[:10],
         version=stamp,
         poll_ms=context.poll_ms,
+        page_number=number,
+        previous_page=page_link(request, number - 1) if number > 1 else None,
+        next_page=page_link(request, number + 1) if more else None,
     )
+
+
+def page_number(request: Request) -> int:
+    value = request.query_params.get("page", "1")
+    return min(int(value), 10_000) if value.isdigit() and len(value) < 6 and int(value) >= 1 else 1
+
+
+def page_link(request: Request, number: int) -> str:
+    """This page of the inbox with its view and filters, at page `number`."""
+    url = request.url.include_query_params(page=number)
+    return f"{url.path}?{url.query}"
 
 
 @router.get("/updates")

@@ -8,11 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from admin_api.context import staff_context
 from admin_api.pages.forms import Text
 from admin_api.pages.rendering import HERE, forbidden, redirect, render
 from admin_api.pages.security import COOKIE, LOGIN_COOKIE, csrf_for, csrf_ok, root, safe_next, session_token
 from admin_api.pages.session import caller, login_redirect, now, transaction
-from bot.staff import SESSION_LIFETIME, check_password, issue_token, revoke
+from admin_api.routes.auth import client_address
+from bot.staff import SESSION_LIFETIME, log_in, revoke
+from bot.throttle import Limited
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,11 +66,17 @@ def login(
 ) -> Response:
     if not csrf_ok(request.cookies.get(LOGIN_COOKIE), csrf):
         return login_form(request, 403, "Le formulaire a expiré : recommencez.", email, next)
-    with transaction(request) as db:
-        staff = check_password(db, email, password) if email and password else None
-        if staff is None:
-            return login_form(request, 401, "E-mail ou mot de passe incorrect.", email, next)
-        token = issue_token(db, staff, now(request))
+    context = staff_context(request)
+    try:
+        context.throttle.hit("login_per_ip", client_address(request))
+    except Limited as limited:
+        return too_many_tries(request, limited.retry_after, email, next)
+    done = log_in(context.engine, email, password, now(request), context.login_policy)
+    if done.wait_seconds:
+        return too_many_tries(request, done.wait_seconds, email, next)
+    token = done.token
+    if token is None:
+        return login_form(request, 401, "E-mail ou mot de passe incorrect.", email, next)
     response = RedirectResponse(
         safe_next(request, next) or root(request) + "/",
         status_code=303,
@@ -83,6 +92,14 @@ def login(
         secure=request.url.scheme == "https",
     )
     response.delete_cookie(LOGIN_COOKIE, path=root(request) or "/admin")
+    return response
+
+
+def too_many_tries(request: Request, seconds: int, email: str, next_: str | None) -> HTMLResponse:
+    minutes = max(1, round(seconds / 60))
+    error = f"Trop d'essais : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+    response = login_form(request, 429, error, email, next_)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 

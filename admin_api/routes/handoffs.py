@@ -83,8 +83,12 @@ def list_handoffs(
     status: Annotated[HandoffStatus | None, Query()] = None,
     partner_id: Annotated[str | None, Query(max_length=80)] = None,
     urgent: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="handoffs per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="handoffs skipped (the pages before)")] = 0,
 ) -> list[HandoffOut]:
-    return [out(db, h) for h in handoffs.list_handoffs(db, caller, status, partner_id, urgent)]
+    """Urgent first, then the newest; one page at a time (`offset` += `limit` for the next one)."""
+    found = handoffs.list_handoffs(db, caller, status, partner_id, urgent, limit, offset)
+    return [out(db, h) for h in found]
 
 
 @router.get("/{handoff_id}")

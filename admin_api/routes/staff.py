@@ -3,12 +3,13 @@ partner's staff's, others their own), and the audit log (coordinators, admins)."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from admin_api.context import staff_context
 from admin_api.deps import DB, Admin, Caller, Now, Reader, RowId
 from bot import directory
 from bot.audit import audit, entries
@@ -57,12 +58,14 @@ class ApiKeyOut(BaseModel):
     name: str | None
     scopes: list[str]
     created_at: datetime
+    expires_at: datetime | None
     revoked_at: datetime | None
 
 
 class NewApiKey(BaseModel):
     api_key: str = Field(description="shown once: keep it safe")
     id: int
+    expires_at: datetime | None = Field(description="then refused: make a new key before")
 
 
 def fail(error: StaffError) -> HTTPException:
@@ -91,9 +94,10 @@ def list_staff(caller: Caller, db: DB) -> list[StaffOut]:
 
 
 @router.post("/staff", status_code=201)
-def create_staff(body: StaffIn, caller: Admin, db: DB, at: Now) -> StaffOut:
+def create_staff(body: StaffIn, request: Request, caller: Admin, db: DB, at: Now) -> StaffOut:
     try:
-        staff = add_staff(db, body.email, body.name, body.role, body.password, body.partner_id)
+        min_score = staff_context(request).staff_settings.min_password_score
+        staff = add_staff(db, body.email, body.name, body.role, body.password, body.partner_id, min_score)
     except StaffError as error:
         raise fail(error) from None
     audit(db, caller.staff_id, "create", "staff", staff.id, None, out(staff).model_dump(), at)
@@ -113,15 +117,20 @@ def update_staff(staff_id: RowId, body: StaffPatch, caller: Admin, db: DB, at: N
 
 
 @router.post("/staff/{staff_id}/api-keys", status_code=201)
-def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Caller, db: DB, at: Now) -> NewApiKey:
+def create_api_key(
+    staff_id: RowId, body: ApiKeyIn, request: Request, caller: Caller, db: DB, at: Now
+) -> NewApiKey:
     """A key for an integration, acting as this staff member (an admin for anyone, a lead for their
-    partner's staff, others for themself), limited to `scopes` if given. Shown once: keep it safe."""
+    partner's staff, others for themself), limited to `scopes` if given, valid `staff.api_key_days` days.
+    Shown once: keep it safe."""
     staff = db.get(Staff, staff_id)
     if staff is None or not caller.manages_staff(staff):
         raise HTTPException(404, f"no staff {staff_id}")
     if not staff.active:
         raise HTTPException(409, "this account is deactivated")
-    key = issue_token(db, staff, at, kind="api_key", name=body.name, scopes=frozenset(body.scopes))
+    lifetime = timedelta(days=staff_context(request).staff_settings.api_key_days)
+    scopes = frozenset(body.scopes)
+    key = issue_token(db, staff, at, kind="api_key", name=body.name, scopes=scopes, key_lifetime=lifetime)
     created = api_keys(db, caller, staff_id)[0]
     audit(
         db,
@@ -133,7 +142,7 @@ def create_api_key(staff_id: RowId, body: ApiKeyIn, caller: Caller, db: DB, at: 
         {"name": body.name, "scopes": body.scopes},
         at,
     )
-    return NewApiKey(api_key=key, id=created.id)
+    return NewApiKey(api_key=key, id=created.id, expires_at=created.expires_at)
 
 
 def key_out(key: StaffToken) -> ApiKeyOut:
@@ -143,6 +152,7 @@ def key_out(key: StaffToken) -> ApiKeyOut:
         name=key.name,
         scopes=(key.scopes or "").split(),
         created_at=key.created_at,
+        expires_at=key.expires_at,
         revoked_at=key.revoked_at,
     )
 

@@ -35,6 +35,9 @@ BUTTON_INTENTS = {
     "faq:adviser": "ask_this",
 }
 
+# the intents of buttons with a value (turn_from_button), besides those of BUTTON_INTENTS
+VALUE_BUTTON_INTENTS = frozenset({"handoff_partner", "village_scene", "offers", NEED})
+
 
 @dataclass(frozen=True)
 class Turn:

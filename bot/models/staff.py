@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
@@ -27,6 +27,10 @@ class Staff(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # since the last success
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no login before (back-off)
     # which e-mails this staff member wants (bot/notifications.py): each kind of event, on or off
     notify_new: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     notify_urgent: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -95,6 +95,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(100))
     request: Mapped[dict[str, Any]] = mapped_column(JsonValue)
     kind: Mapped[str] = mapped_column(String(20), default="message")  # "message", or "template" (WhatsApp)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # higher goes out first
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)  # see OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -112,7 +113,10 @@ class Handoff(Base):
     """A youth's question for partner staff. pending -> open (claimed by an adviser) -> resolved."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_partner_status", "partner_id", "status"),)
+    __table_args__ = (
+        Index("ix_handoffs_partner_status", "partner_id", "status"),
+        Index("ix_handoffs_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     youth_id: Mapped[int] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"), index=True)

@@ -22,6 +22,7 @@
   const SMALL = "(max-width: 799.98px)";
   const OOPS = "Oups, ça n'a pas marché. Réessaie dans un instant.";
   const UNREADABLE = "Je n'ai pas pu lire ce message. Essaie de le raccourcir ou de le reformuler.";
+  const SLOW_DOWN = (seconds) => `Doucement 🙂 Beaucoup de messages d'un coup. Attends ${seconds} s et réessaie.`;
 
   // localStorage can be missing or throw (private browsing, blocked storage): fall back to memory.
   const memory = {};
@@ -247,7 +248,9 @@
       if (!this.conversation) { store.set(KEY_ID, uuid()); this.cursor = 0; }
       const typing = this.addTurn("bot typing", "sixtcap écrit…", { "aria-hidden": "true" });
       const init = { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ conversation_id: this.conversation, source: store.get(KEY_SOURCE), ...body }) };
+        // message_id: the same message sent twice (a retried request) is answered once
+        body: JSON.stringify({ conversation_id: this.conversation, source: store.get(KEY_SOURCE),
+          message_id: uuid(), ...body }) };
       const data = await this.request("", init).finally(() => typing.remove());
       if (data === null) return false;
       this.show(data);
@@ -262,7 +265,9 @@
       try {
         const response = await fetch(ENDPOINT + query, init);
         if (response.ok) return await response.json();
-        this.addError(response.status === 422 ? UNREADABLE : OOPS);
+        const wait = Math.max(1, Math.min(600, parseInt(response.headers.get("Retry-After"), 10) || 5));
+        this.addError(response.status === 429 ? SLOW_DOWN(wait)
+          : [413, 422].includes(response.status) ? UNREADABLE : OOPS);
       } catch {
         this.addError(OOPS);
       }

@@ -1,0 +1,374 @@
+"""Load benchmark: a running sixtcap over loopback, driven by N simulated youths holding realistic
+conversations on the three channels at once (signed Telegram webhooks, signed WhatsApp webhooks, widget
+messages), against a bare FastAPI JSON endpoint measured in the same run as the ceiling.
+
+Prints messages/s, p50 and p99 latency, errors, the server's RSS (all its processes) and the ratio to the
+ceiling. Targets: >= 25 % of the ceiling, p99 <= 50 ms, no error.
+
+    .venv/bin/python bench/load.py                       # SQLite, 1 process
+    .venv/bin/python bench/load.py --postgres            # PostgreSQL (SIXTCAP_TEST_DATABASE_URL or
+                                                         # 127.0.0.1:5432), 2 processes
+    .venv/bin/python bench/load.py --youths 64 --seconds 30 --connections 16
+
+It starts both servers itself: sixtcap from this checkout in a fresh database with the real catalogue,
+`server.jobs` off (no outbox sender: the platforms are not called), the rate limits raised (one
+loopback address sends everything: SIXTCAP_LIMITS__*), Telegram's API pointed at a closed port."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TELEGRAM_SECRET, WHATSAPP_SECRET = "bench-telegram-secret", "bench-whatsapp-secret"
+
+# What youths of Bois l'Abbé write, button presses included ("@payload"), one conversation each.
+CONVERSATIONS = [
+    ["salut", "jcherche du taf", "champi", "19 ans", "@more", "merci"],
+    [
+        "wesh",
+        "jsuis de champi g 17 ans jveux passer le permi",
+        "@more",
+        "c koi le permis a 1 euro",
+        "ok merci",
+    ],
+    ["bonjour", "j'ai pas de logement", "villiers", "22", "@other", "@concern:health", "merci bcp"],
+    ["slt", "je sais pas quoi faire de ma vie", "jsuis a fontenay", "18", "@more", "menu"],
+    ["yo", "faut ramener quoi pour la mission locale ?", "noisy le grand", "20 ans", "merci"],
+]
+
+
+@dataclass
+class Figures:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {process.returncode}); see its output above")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in {timeout} s")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the uvicorn workers), in KiB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, StopIteration):
+            continue
+        todo += [int(child) for child in children]
+    return total
+
+
+# -- the servers --------------------------------------------------------------------------------------
+
+
+BARE = """
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+class Body(BaseModel):
+    conversation_id: str
+    text: str | None = None
+
+app = FastAPI()
+
+@app.post("/echo")
+def echo(body: Body) -> dict:
+    return {"conversation_id": body.conversation_id, "messages": [{"text": body.text or ""}]}
+"""
+
+
+def start_bare(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    (folder / "bare_app.py").write_text(BARE)
+    command = [PYTHON, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--log-level", "warning"]
+    return subprocess.Popen(command, cwd=folder)
+
+
+def sixtcap_environment(database_url: str, port: int) -> dict[str, str]:
+    unlimited = "100000000/minute"
+    return os.environ | {
+        "SIXTCAP_DATABASE_URL": database_url,
+        "SIXTCAP_SERVER__PORT": str(port),
+        "SIXTCAP_SERVER__JOBS": "false",
+        "SIXTCAP_LOG_LEVEL": "WARNING",
+        "SIXTCAP_TELEGRAM_BOT_TOKEN": "123456:BENCH-token",
+        "SIXTCAP_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "SIXTCAP_TELEGRAM__BASE_URL": f"http://127.0.0.1:{free_port()}/bot",  # closed: never called
+        "SIXTCAP_WHATSAPP_ACCESS_TOKEN": "bench-token",
+        "SIXTCAP_WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
+        "SIXTCAP_LIMITS__WIDGET_PER_CONVERSATION": unlimited,
+        "SIXTCAP_LIMITS__WIDGET_PER_IP": unlimited,
+        "SIXTCAP_LIMITS__WIDGET_GLOBAL": unlimited,
+        "SIXTCAP_LIMITS__WEBHOOK_PER_CHAT": unlimited,
+        "SIXTCAP_LIMITS__WEBHOOK_GLOBAL": unlimited,
+        "SIXTCAP_HANDOFF__MAX_PER_HOUR": "1000000",
+    }
+
+
+def start_sixtcap(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = sixtcap_environment(database_url, port)
+    sixtcap = [str(Path(PYTHON).parent / "sixtcap")]
+    for step in (["db", "upgrade"], ["catalogue", "load"]):
+        subprocess.run([*sixtcap, *step], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return subprocess.Popen([*sixtcap, "serve", "--workers", str(workers)], env=env, cwd=ROOT)
+
+
+def postgres_database() -> tuple[str, str]:
+    """A throwaway database on the test server: (its URL, the admin URL to drop it with)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = os.environ.get("SIXTCAP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"sixtcap_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return make_url(admin).set(database=name).render_as_string(hide_password=False), admin
+
+
+def drop_postgres(url: str, admin: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the youths ---------------------------------------------------------------------------------------
+
+
+class Youth:
+    """One simulated youth on one channel, going through a conversation again and again."""
+
+    update_ids = itertools.count(1)
+
+    def __init__(self, number: int, base: str) -> None:
+        self.channel = ("widget", "telegram", "whatsapp")[number % 3]
+        self.user = str(uuid.uuid4()) if self.channel == "widget" else str(10_000_000 + number)
+        self.lines = itertools.cycle(CONVERSATIONS[number % len(CONVERSATIONS)])
+        self.base = base
+
+    def next_request(self) -> tuple[str, bytes, dict[str, str]]:
+        line = next(self.lines)
+        text, payload = (None, line[1:]) if line.startswith("@") else (line, None)
+        if self.channel == "widget":
+            body: dict[str, Any] = {"conversation_id": self.user, "message_id": str(uuid.uuid4())}
+            body |= {"payload": payload} if payload else {"text": text}
+            return "/widget/messages", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        if self.channel == "telegram":
+            return (
+                "/webhooks/telegram",
+                telegram_update(self.user, text, payload),
+                {
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+                },
+            )
+        raw = whatsapp_notification(self.user, text, payload)
+        signature = "sha256=" + hmac.new(WHATSAPP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        return (
+            "/webhooks/whatsapp",
+            raw,
+            {"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
+
+
+def telegram_update(user: str, text: str | None, payload: str | None) -> bytes:
+    update_id = next(Youth.update_ids)
+    sender = {"id": int(user), "is_bot": False, "first_name": "Y"}
+    chat = {"id": int(user), "type": "private", "first_name": "Y"}
+    if payload:
+        query = {"id": str(update_id), "from": sender, "chat_instance": "c", "data": payload,
+                 "message": {"message_id": 1, "date": int(time.time()), "chat": chat}}  # fmt: skip
+        return json.dumps({"update_id": update_id, "callback_query": query}).encode()
+    message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": sender, "text": text}
+    return json.dumps({"update_id": update_id, "message": message}).encode()
+
+
+def whatsapp_notification(user: str, text: str | None, payload: str | None) -> bytes:
+    stamp = str(int(time.time()))
+    message: dict[str, Any] = {"from": user, "id": f"wamid.{uuid.uuid4().hex}", "timestamp": stamp}
+    if payload:
+        reply = {"type": "button_reply", "button_reply": {"id": payload, "title": payload}}
+        message |= {"type": "interactive", "interactive": reply}
+    else:
+        message |= {"type": "text", "text": {"body": text}}
+    value = {"messaging_product": "whatsapp", "messages": [message]}
+    notification = {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": value}]}]}
+    return json.dumps(notification).encode()
+
+
+async def drive(base: str, youths: int, seconds: float, connections: int) -> Figures:
+    """Each youth sends its next message as soon as its previous one is answered (a youth waits for the
+    reply), `connections` of them at a time."""
+    figures = Figures()
+    people = [Youth(n, base) for n in range(youths)]
+    queue: asyncio.Queue[Youth] = asyncio.Queue()
+    for person in people:
+        queue.put_nowait(person)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        stop = time.monotonic() + seconds
+
+        async def worker() -> None:
+            while time.monotonic() < stop:
+                person = await queue.get()
+                path, body, headers = person.next_request()
+                started = time.perf_counter()
+                try:
+                    response = await client.post(path, content=body, headers=headers)
+                    status = response.status_code
+                except httpx.HTTPError:
+                    status = 0
+                elapsed = time.perf_counter() - started
+                figures.statuses[status] = figures.statuses.get(status, 0) + 1
+                if status == 200:
+                    figures.latencies.append(elapsed)
+                else:
+                    figures.errors += 1
+                queue.put_nowait(person)
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        figures.seconds = time.monotonic() - began
+    return figures
+
+
+async def drive_bare(base: str, seconds: float, connections: int) -> Figures:
+    figures = Figures()
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        stop = time.monotonic() + seconds
+
+        async def worker() -> None:
+            while time.monotonic() < stop:
+                body = {"conversation_id": str(uuid.uuid4()), "text": "salut"}
+                started = time.perf_counter()
+                try:
+                    status = (await client.post("/echo", json=body)).status_code
+                except httpx.HTTPError:
+                    status = 0
+                if status == 200:
+                    figures.latencies.append(time.perf_counter() - started)
+                else:
+                    figures.errors += 1
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        figures.seconds = time.monotonic() - began
+    return figures
+
+
+def line(name: str, figures: Figures, rss: int | None = None) -> str:
+    memory = f", RSS {rss / 1024:.0f} MiB" if rss is not None else ""
+    return (
+        f"{name:<22} {figures.rate:8.1f} msg/s  p50 {figures.percentile(50):6.1f} ms  "
+        f"p99 {figures.percentile(99):7.1f} ms  errors {figures.errors}{memory}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="PostgreSQL with 2 processes (else SQLite, 1)"
+    )
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default 1 / 2)")
+    parser.add_argument("--youths", type=int, default=48)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=3)
+    args = parser.parse_args()
+    workers = args.workers or (2 if args.postgres else 1)
+    folder = Path(tempfile.mkdtemp(prefix="sixtcap-load-"))
+    if args.postgres:
+        database_url, admin = postgres_database()
+    else:
+        database_url, admin = f"sqlite:///{folder}/sixtcap.db", ""
+    bare_port, port = free_port(), free_port()
+    bare = start_bare(folder, bare_port)
+    server = start_sixtcap(database_url, port, workers)
+    try:
+        wait_ready(f"http://127.0.0.1:{bare_port}/docs", bare)
+        wait_ready(f"http://127.0.0.1:{port}/livez", server)
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(drive(base, args.youths, args.warmup, args.connections))  # NLU model, caches, pools
+        rss_before = rss_kib(server.pid)
+        figures = asyncio.run(drive(base, args.youths, args.seconds, args.connections))
+        rss_after = rss_kib(server.pid)
+        ceiling = asyncio.run(drive_bare(f"http://127.0.0.1:{bare_port}", args.seconds, args.connections))
+    finally:
+        for process in (server, bare):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, bare):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if admin:
+            drop_postgres(database_url, admin)
+    backend = f"PostgreSQL, {workers} processes" if args.postgres else f"SQLite, {workers} process(es)"
+    print(f"load over loopback: {args.youths} youths (widget, Telegram, WhatsApp), {args.connections} "
+          f"connections, {args.seconds:.0f} s, {os.cpu_count()} CPUs; {backend}")  # fmt: skip
+    print(line("sixtcap", figures, rss_after))
+    print(line("bare FastAPI (ceiling)", ceiling))
+    ratio = figures.rate / ceiling.rate if ceiling.rate else 0.0
+    print(f"ratio {ratio:.1%} of the ceiling; RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB; "
+          f"statuses {dict(sorted(figures.statuses.items()))}")  # fmt: skip
+    met = ratio >= 0.25 and figures.percentile(99) <= 50 and figures.errors == 0
+    print("targets (>= 25 % of the ceiling, p99 <= 50 ms, no error):", "met" if met else "NOT met")
+
+
+if __name__ == "__main__":
+    main()
