@@ -1,0 +1,116 @@
+"""The trades a youth can discover (data/explore/trades.yml) and how answers choose three of them."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.explore import TRAITS, Explorer, load_explorer
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "explore" / "trades.yml"
+ROME_CODE = re.compile(r"^[A-N]\d{4}$")
+
+
+@pytest.fixture(scope="module")
+def explorer() -> Explorer:
+    return load_explorer(DATA)
+
+
+def every_answer_set(explorer: Explorer) -> list[dict[str, str]]:
+    """Every way to answer (or skip) the questions."""
+    choices = [[None, *(a.id for a in q.answers)] for q in explorer.questions]
+    return [
+        {q.id: a for q, a in zip(explorer.questions, combo, strict=True) if a is not None}
+        for combo in itertools.product(*choices)
+    ]
+
+
+def test_each_trade_is_sourced_and_said_plainly_in_french_and_english(explorer: Explorer) -> None:
+    assert 10 <= len(explorer.trades)
+    assert len({t.id for t in explorer.trades}) == len(explorer.trades)
+    for trade in explorer.trades:
+        assert ROME_CODE.match(trade.rome_code), trade.id
+        assert trade.rome_label and trade.source.startswith("Arrêté"), trade.id
+        assert set(trade.traits) <= TRAITS and trade.traits, trade.id
+        for field in (trade.title, trade.description, trade.where, trade.diploma):
+            assert field.get("fr") and field.get("en"), trade.id
+        for language in ("fr", "en"):
+            sentences = re.findall(r"[^.!?]+[.!?]", trade.description[language])
+            assert len(sentences) == 2, (trade.id, language, trade.description[language])
+            assert len(trade.description[language]) <= 200, (trade.id, language)
+            assert len(trade.where[language]) <= 130, (trade.id, language)  # one line of the trade's card
+            assert len(trade.diploma[language]) <= 130, (trade.id, language)
+
+
+def test_the_questions_are_at_most_six_with_buttons(explorer: Explorer) -> None:
+    assert 1 <= len(explorer.questions) <= 6
+    for question in explorer.questions:
+        assert 2 <= len(question.answers) <= 4, question.id  # fits WhatsApp's buttons and a phone screen
+
+
+def test_three_trades_from_three_families_whatever_the_answers(explorer: Explorer) -> None:
+    for answers in every_answer_set(explorer):
+        best = explorer.best(answers)
+        assert len(best) == 3, answers
+        assert len({t.family for t in best}) == 3, answers
+
+
+def test_every_trade_can_come_first(explorer: Explorer) -> None:
+    """No trade is dead weight: some set of answers puts each one first."""
+    firsts = {explorer.best(answers)[0].id for answers in every_answer_set(explorer)}
+    assert firsts == {t.id for t in explorer.trades}
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected_first"),
+    [
+        ({"with": "hands", "where": "outside", "pace": "moving"}, {"macon", "paysagiste"}),
+        ({"with": "screens", "pace": "calm"}, {"administratif", "informatique"}),
+        ({"with": "people", "proud": "helped"}, {"advf"}),
+        ({"with": "hands", "where": "inside", "proud": "tidy"}, {"proprete", "preparateur"}),
+        ({"with": "people", "where": "inside", "pace": "moving", "hours": "ok"}, {"serveur"}),
+    ],
+)
+def test_profiles_get_the_trades_their_answers_describe(
+    explorer: Explorer, answers: dict[str, str], expected_first: set[str]
+) -> None:
+    assert explorer.best(answers)[0].id in expected_first
+
+
+def test_what_the_youth_cannot_stand_is_left_out(explorer: Explorer) -> None:
+    cold = explorer.best({"with": "hands", "cannot_stand": "cold"})
+    assert all(t.traits.get("outside", 0) < 2 for t in cold), [t.id for t in cold]
+    crowd = explorer.best({"with": "screens", "cannot_stand": "crowd"})
+    assert crowd[0].traits.get("people", 0) < 2, crowd[0].id
+    nights = explorer.best({"with": "people", "hours": "no"})
+    assert nights[0].id == "administratif"  # the only people trade without odd hours in its source
+
+
+def test_no_answer_at_all_gives_the_files_order(explorer: Explorer) -> None:
+    families: list[str] = []
+    for trade in explorer.trades:
+        if trade.family not in families:
+            families.append(trade.family)
+    assert [t.family for t in explorer.best({})] == families[:3]
+
+
+def test_the_ways_to_try_follow_the_youths_age(explorer: Explorer) -> None:
+    assert {w.id for w in explorer.fitting_ways(None)} == {"pmsmp", "apprenticeship", "e2c", "epide"}
+    assert {w.id for w in explorer.fitting_ways((16, 16))} == {"pmsmp", "apprenticeship"}
+    assert {w.id for w in explorer.fitting_ways((17, 17))} == {"pmsmp", "apprenticeship", "epide"}
+    assert "e2c" in {w.id for w in explorer.fitting_ways((18, 25))}
+
+
+def test_an_unquoted_no_or_an_unknown_trait_is_refused(tmp_path: Path) -> None:
+    text = DATA.read_text(encoding="utf-8")
+    broken = tmp_path / "bool.yml"
+    broken.write_text(text.replace('{id: "no",', "{id: no,"), encoding="utf-8")
+    with pytest.raises(ValueError, match="quoted"):
+        load_explorer(broken)
+    unknown = tmp_path / "trait.yml"
+    unknown.write_text(text.replace("{hands: 2, outside: 2, moving: 2, build: 2, dirt: 1}", "{hand: 2}"))
+    with pytest.raises(ValueError, match="unknown trait 'hand'"):
+        load_explorer(unknown)
