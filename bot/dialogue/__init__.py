@@ -1,0 +1,84 @@
+"""The conversation, concern first.
+
+A message becomes a `Turn` (an intent with entities, or a pressed button; bot/dialogue/turn.py).
+`Dialogue.respond` reads the youth's language, then asks the handlers of `HANDLERS` in order: the first that
+answers takes the turn. Each sub-flow is a module of this package:
+
+| order | handler                | takes the turn when                                                    |
+|-------|------------------------|------------------------------------------------------------------------|
+| 1     | `safety.danger`        | a danger, at any step: the helplines that fit, nothing before them     |
+| 2     | `small_talk.media`     | a sticker, photo or voice note                                         |
+| 3     | `small_talk.forget`    | "oublie-moi", its confirmation or cancellation                         |
+| 4     | `safety.follow_up`     | a crisis button (check-in yes/no, later, in touch now)                 |
+| 5     | `small_talk.restart`   | "menu" or a restart word                                               |
+| 6     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
+| 7     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
+| 8     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
+| 9     | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+|       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
+|       |                        | (results.py: the town, the age, then the results)                      |
+
+A new sub-flow is a module with its handler, and a row in `HANDLERS` (or an intent in `concern.ASKS`).
+Every text comes from data/dialogue/<language>.yml; the state (bot/state.py) is kept by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.catalogue.snapshot import ServiceView
+from bot.dialogue import concern, handoff, results, safety, small_talk
+from bot.dialogue.context import Context
+from bot.dialogue.turn import (
+    FAQ,
+    INFORM,
+    MEDIA,
+    HandoffRequest,
+    Reply,
+    Turn,
+    turn_from_button,
+    turn_from_parse,
+)
+from bot.resources import Resources
+from bot.state import State
+
+Handler = Callable[[Context, State, Turn, datetime], Reply | None]
+
+HANDLERS: tuple[Handler, ...] = (
+    safety.danger,
+    small_talk.media,
+    small_talk.forget,
+    safety.follow_up,
+    small_talk.restart,
+    handoff.handoff_turn,
+    results.about_shown,
+    safety.listening,
+    concern.take,
+)
+
+__all__ = [
+    "FAQ",
+    "HANDLERS",
+    "INFORM",
+    "MEDIA",
+    "Dialogue",
+    "HandoffRequest",
+    "Reply",
+    "Turn",
+    "turn_from_button",
+    "turn_from_parse",
+]
+
+
+class Dialogue:
+    def __init__(self, resources: Resources, services: Callable[[], tuple[ServiceView, ...]]) -> None:
+        self.ctx = Context(resources, services)
+
+    def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
+        self.ctx.speak(state, turn.text)
+        turn = safety.typed_check_answer(state, turn)
+        for handler in HANDLERS:
+            reply = handler(self.ctx, state, turn, now)
+            if reply is not None:
+                return reply
+        raise AssertionError("concern.take always answers")

@@ -1,0 +1,52 @@
+"""Questions the knowledge base answers (data/answers/), and putting the others to an adviser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.dialogue.context import Context
+from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
+from bot.dialogue.turn import Reply, Turn
+from bot.messages import Button, Outgoing
+from bot.state import State
+from nlu.answers import confident_answer
+from nlu.text import fold
+
+
+def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
+    """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
+    answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
+    found = ctx.r.answers.get(answer_id or "")
+    own_case = ctx.r.details.about_own_case(fold(turn.text))
+    if found is None or own_case:  # unsure, or a question on the youth's own file: an adviser answers
+        state.extra["question"] = turn.text.strip()[:1000]
+        offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
+        return [Outgoing(ctx.t("answer_own_case" if own_case else "answer_unsure"), buttons=offer)]
+    state.extra["last_answer"] = found.id
+    bubbles = [Outgoing(text) for text in found.bubbles]
+    if found.sources:
+        source = found.sources[0]
+        line = ctx.t("answer_source", site=source.site, date=source.date[:4])
+        bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    buttons = tuple(
+        Button(f.title, "faq:adviser" if f.adviser else f"concern:{f.concern}")
+        for f in found.follow_up
+        if f.adviser or f.concern in ctx.r.concerns
+    )
+    if any(f.adviser for f in found.follow_up):
+        state.extra["question"] = turn.text.strip()[:1000]
+    bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (ctx.button("other"),))
+    return bubbles
+
+
+def ask_this(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
+    """Put the question the youth typed to an adviser, without asking it again."""
+    question = str(state.extra.get("question") or "")
+    partner = suggested_partner(ctx, state, now)
+    if not question or state.handoff_id is not None:
+        return Reply(ask_question(ctx, state, now))
+    if partner is None:
+        return Reply(choose_partner(ctx, state, now))
+    state.handoff_partner = partner
+    state.extra.pop("question", None)
+    return open_handoff(ctx, state, question, urgent=False, now=now)

@@ -1,0 +1,74 @@
+"""What every sub-flow of a turn reads: the resources, the texts in the youth's language, the catalogue,
+and the buttons they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.catalogue.snapshot import ServiceView
+from bot.crisis import CrisisPath
+from bot.dialogue.turn import Turn
+from bot.messages import Button
+from bot.resources import Resources
+from bot.state import State
+from bot.texts import Texts
+from nlu.language import detect
+
+CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
+
+
+class Context:
+    def __init__(self, resources: Resources, services: Callable[[], tuple[ServiceView, ...]]) -> None:
+        self.r = resources
+        self.t: Texts = resources.texts
+        self.services = services  # the active catalogue, asked for only when results are needed
+        self.crisis_path = CrisisPath(resources.crisis, resources.territory, resources.texts)
+
+    def speak(self, state: State, text: str) -> None:
+        """Answer in the language of the youth's messages (French until a message clearly says otherwise)."""
+        language = detect(text) if text else None
+        if language in self.r.languages:
+            state.language = language
+        self.t = self.r.languages.get(state.language, self.r.texts)
+        self.crisis_path.t = self.t
+
+    def clear_concern(self, turn: Turn) -> bool:
+        """A concern said clearly enough to change the subject while a question is pending."""
+        return turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN
+
+    # -- the partners -----------------------------------------------------------------------------------
+
+    def partner_name(self, partner_id: str) -> str:
+        return next((s.partner_nom for s in self.services() if s.partner_id == partner_id), partner_id)
+
+    def partner_hours(self, partner_id: str) -> str | None:
+        return next((s.partner_hours for s in self.services() if s.partner_id == partner_id), None)
+
+    def covers(self, service: ServiceView, state: State) -> bool:
+        commune = self.r.territory.commune(state.commune) if state.commune else None
+        return commune is not None and commune.insee in service.zone
+
+    # -- buttons ----------------------------------------------------------------------------------------
+
+    def button(self, key: str) -> Button:
+        return Button(self.t.button(key), key)
+
+    def concern_buttons(self) -> tuple[Button, ...]:
+        return tuple(
+            Button(c.label_in(self.t.language), f"concern:{c.name}") for c in self.r.concerns.values()
+        )
+
+    def town_buttons(self) -> tuple[Button, ...]:
+        towns = [Button(name.split("-")[0], f"town:{name}") for name in self.r.rules.main_towns]
+        return (*towns, Button(self.t.button("town_other"), "town:other"))
+
+    def age_buttons(self) -> tuple[Button, ...]:
+        return (
+            *(Button(a.title, a.payload) for a in self.t.age_choices),
+            Button(self.t.button("age_skip"), "age:skip"),
+        )
+
+    def intent_label(self, intent: str) -> str:
+        if intent in self.r.concerns:
+            return self.r.concerns[intent].label_in(self.t.language)
+        return self.t.button(f"guess_{intent}")

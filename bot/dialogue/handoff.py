@@ -1,0 +1,137 @@
+"""A question for partner staff: asking it, choosing the partner, the youth's messages while it is open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.dialogue.context import Context
+from bot.dialogue.results import matches
+from bot.dialogue.turn import HandoffRequest, Reply, Turn
+from bot.handoffs import when_answered
+from bot.messages import Button, Outgoing
+from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, State
+
+
+def ask_question(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    """Ask for the question in one message (skippable), naming the partner who will get it."""
+    if state.handoff_id is not None:
+        return already_open(ctx, state)
+    partner = suggested_partner(ctx, state, now)
+    if partner is None:
+        return choose_partner(ctx, state, now)
+    state.step, state.handoff_partner = HANDOFF_QUESTION, partner
+    buttons = (
+        Button(ctx.t.button("handoff_skip"), "handoff:skip"),
+        Button(ctx.t.button("handoff_choose"), "handoff:choose"),
+        Button(ctx.t.button("cancel"), "menu"),
+    )
+    return [Outgoing(ctx.t("handoff_ask", partner=ctx.partner_name(partner)), buttons=buttons)]
+
+
+def already_open(ctx: Context, state: State) -> list[Outgoing]:
+    """One question at a time: say who already has it."""
+    state.step = HANDOFF
+    return [Outgoing(ctx.t("handoff_already", partner=ctx.partner_name(state.handoff_partner or "")))]
+
+
+def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """The question, the choice of partner, and the youth's messages while a handoff is open."""
+    if not (turn.intent.startswith("handoff_") or state.step in (HANDOFF_QUESTION, HANDOFF)):
+        return None
+    t = ctx.t
+    if turn.intent == "handoff_choose":
+        return Reply(choose_partner(ctx, state, now))
+    if turn.intent == "handoff_partner":
+        state.handoff_partner = str(turn.values("partner")[0])
+        if ctx.partner_name(state.handoff_partner) == state.handoff_partner:  # not a partner we know
+            return Reply(choose_partner(ctx, state, now))
+        if state.extra.get("question"):  # typed before the partner was chosen: not lost
+            return open_handoff(ctx, state, str(state.extra.pop("question")), urgent=False, now=now)
+        state.step = HANDOFF_QUESTION
+        skip = (Button(t.button("handoff_skip"), "handoff:skip"),)
+        return Reply(
+            [Outgoing(t("handoff_ask", partner=ctx.partner_name(state.handoff_partner)), buttons=skip)]
+        )
+    if (
+        state.step == HANDOFF_QUESTION
+        and state.handoff_partner
+        and (turn.intent == "handoff_skip" or turn.text)
+    ):
+        return open_handoff(ctx, state, turn.text.strip() or None, urgent=False, now=now)
+    if (
+        state.step == HANDOFF_QUESTION
+        and turn.text.strip()
+        and turn.intent != "ask_human"
+        and not state.extra.get("question")
+    ):
+        state.extra["question"] = turn.text.strip()[:1000]  # kept until a partner is chosen
+        return Reply([Outgoing(t("handoff_question_kept"), buttons=partner_buttons(ctx, state, now))])
+    if turn.intent == "handoff_close_yes" and not state.handoff_urgent:
+        state.step, state.handoff_id = CONCERN, None
+        return Reply([Outgoing(t("handoff_closed"))], close_handoff=True)
+    partner = ctx.partner_name(state.handoff_partner or "")
+    if turn.intent == "handoff_close" and not state.handoff_urgent:
+        buttons = (
+            Button(t.button("handoff_close_yes"), "handoff:close:yes"),
+            Button(t.button("handoff_keep"), "handoff:keep"),
+        )
+        return Reply([Outgoing(t("handoff_close_confirm", partner=partner), buttons=buttons)])
+    if turn.intent in ("handoff_close", "handoff_close_yes", "handoff_keep"):
+        key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_kept"
+        return Reply([Outgoing(t(key, partner=partner))])
+    if state.step == HANDOFF and turn.intent in ("thanks", "goodbye", "affirm"):
+        key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_thanks"
+        return Reply([Outgoing(t(key, partner=partner), buttons=close_buttons(ctx, state))])
+    if state.step == HANDOFF and turn.text:
+        return Reply([Outgoing(t("handoff_ack"), buttons=close_buttons(ctx, state))], thread=True)
+    return None
+
+
+def open_handoff(
+    ctx: Context,
+    state: State,
+    question: str | None,
+    urgent: bool,
+    now: datetime,
+    crisis_kind: str | None = None,
+) -> Reply:
+    partner = state.handoff_partner or ""
+    state.step, state.handoff_urgent = HANDOFF, urgent
+    request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
+    when = when_answered(ctx.partner_hours(partner), now, ctx.t, ctx.r.zone)
+    text = ctx.t("handoff_sent", partner=ctx.partner_name(partner), when=when)
+    if "french_note" in ctx.t.raw:  # this language's own note: partners answer in French
+        text = f"{text}\n{ctx.t('french_note')}"
+    buttons = close_buttons(ctx, state)
+    return Reply([Outgoing(text, buttons=buttons)], open_handoff=request, thread=True)
+
+
+def suggested_partner(ctx: Context, state: State, now: datetime) -> str | None:
+    """The partner of the best match, else the youth's mission locale, else none (the youth chooses)."""
+    if state.concern and (state.commune or state.town_unknown):
+        found, _, _ = matches(ctx, state, now)
+        if found:
+            return found[0].service.partner_id
+    local = [s for s in ctx.services() if s.partner_kind == "mission-locale" and ctx.covers(s, state)]
+    return local[0].partner_id if local else None
+
+
+def choose_partner(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    state.step = HANDOFF_QUESTION
+    return [Outgoing(ctx.t("handoff_choose"), buttons=partner_buttons(ctx, state, now))]
+
+
+def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, ...]:
+    """The partners of the youth's best matches first, then those covering their town, then the rest."""
+    names: dict[str, str] = {}
+    if state.concern:
+        for match in matches(ctx, state, now)[0]:
+            names.setdefault(match.service.partner_id, match.service.partner_nom)
+    for service in sorted(ctx.services(), key=lambda s: not ctx.covers(s, state)):
+        names.setdefault(service.partner_id, service.partner_nom)
+    return tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
+
+
+def close_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
+    """Closing a question takes a button and a confirmation; an urgent one is closed by staff only."""
+    return () if state.handoff_urgent else (Button(ctx.t.button("handoff_close"), "handoff:close"),)

@@ -1,0 +1,110 @@
+"""What a message says about the youth (town, neighbourhood, age, public), and the questions that ask it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bot.dialogue.context import Context
+from bot.dialogue.results import advance
+from bot.dialogue.turn import FAQ, Turn
+from bot.messages import Outgoing
+from bot.state import AGE, State
+from nlu.text import fold, words
+
+ANSWER_ENTITIES = ("commune", "quartier", "elsewhere", "age", "age_range")
+BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
+DENIED_BEFORE = re.compile(r"\b(?:pas|plus|non|ni)(?: (?:a|au|de|du|sur|dans|en|a cote de))?\s*$")
+SUBJECT_CHANGES = (
+    "greet",
+    "thanks",
+    "help",
+    "ask_human",
+    FAQ,
+    "ask_this",
+    "village",
+    "more",
+    "town_other",
+    "age_skip",
+)
+
+
+def take_answers(ctx: Context, state: State, turn: Turn) -> bool:
+    """Remember the town, neighbourhood and age the message gives; True if it gave any. A place said
+    with "pas" before it is what the youth corrects ("jsuis de nogent pas fontenay"): not taken."""
+    territory = ctx.r.territory
+    answered = False
+    turn = replace(turn, entities=tuple(e for e in turn.entities if not denied(turn.text, e)))
+    said = ctx.r.rules.publics_said(fold(turn.text)) if turn.text else frozenset()
+    if said:  # "je suis une fille", "apprendre le français": services for that public may be shown
+        state.extra["publics"] = sorted(set(state.extra.get("publics", [])) | said)
+    for name in turn.values("quartier"):
+        quartier = territory.quartier(name)
+        if quartier:
+            state.quartier, state.commune = quartier.name, quartier.commune
+            state.town_unknown, answered = False, True
+    for name in turn.values("elsewhere"):
+        state.elsewhere, state.commune, state.quartier = str(name), None, None
+        state.town_unknown, answered = False, True
+    for name in turn.values("commune"):
+        commune = territory.commune(name)
+        if commune:
+            state.elsewhere = None
+        if commune and commune.name != state.commune:
+            state.commune, state.town_unknown, answered = commune.name, False, True
+            if state.quartier and (q := territory.quartier(state.quartier)) and commune.insee not in q.insee:
+                state.quartier = None
+        elif commune:
+            answered = True
+    ages: list[tuple[int, int]] = [(int(a), int(a)) for a in turn.values("age")]
+    ages += [(int(r[0]), int(r[1])) for r in turn.values("age_range")]
+    bare = BARE_NUMBER.match(turn.text) if state.step == AGE else None
+    if bare:
+        ages.append((int(bare.group(1)), int(bare.group(1))))
+    for low, high in ages:
+        state.set_age(low, high)
+        answered = True
+    if answered:
+        state.page = 0
+    return answered
+
+
+def denied(text: str, entity: dict[str, Any]) -> bool:
+    if entity.get("entity") not in ("commune", "quartier", "elsewhere") or "start" not in entity:
+        return False
+    return DENIED_BEFORE.search(fold(text[: int(entity["start"])])) is not None
+
+
+def changes_subject(ctx: Context, turn: Turn) -> bool:
+    """While a question is pending, only a clear concern, or a greeting or thanks, is not a failed answer
+    ('Marseille' is likely a town sixtcap does not know, whatever the classifier guesses)."""
+    return turn.intent in SUBJECT_CHANGES or ctx.clear_concern(turn)
+
+
+def only_answers(ctx: Context, turn: Turn) -> bool:
+    """True when the message is nothing but an answer: 'jsuis de champi', 'non à Villiers', '19 ans'."""
+    text = turn.text
+    for entity in sorted(turn.entities, key=lambda e: -int(e.get("start", 0))):
+        if "start" in entity and entity["entity"] in ANSWER_ENTITIES:
+            text = text[: entity["start"]] + " " + text[entity["end"] :]
+    fillers = ctx.t.filler_words
+    return all(word in fillers or word.isdigit() for word in words(fold(text)))
+
+
+def town_not_understood(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    state.town_attempts += 1
+    if state.town_attempts >= 2:
+        state.town_unknown = True
+        return [Outgoing(ctx.t("town_given_up")), *advance(ctx, state, now)]
+    return [Outgoing(ctx.t("town_unknown"), buttons=ctx.town_buttons())]
+
+
+def age_not_understood(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    attempts = int(state.extra.get("age_attempts", 0)) + 1
+    state.extra["age_attempts"] = attempts
+    if attempts >= 2:
+        state.age_skipped = True
+        return advance(ctx, state, now)
+    return [Outgoing(ctx.t("age_unclear"), buttons=ctx.age_buttons())]

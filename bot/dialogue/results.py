@@ -1,0 +1,166 @@
+"""The concern's path: what it still needs (town, then age), then the services that fit, page by page,
+and the questions about what was just shown ("c'est où ?", "ya un num ?")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.cards import helpline_card, service_card
+from bot.details import answer_detail
+from bot.dialogue.context import Context
+from bot.dialogue.turn import Reply, Turn
+from bot.messages import Button, Outgoing
+from bot.routing import Match, Need, find_services
+from bot.state import AGE, CONCERN, RESULTS, TOWN, State
+from nlu.text import fold
+
+
+def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+    """Ask what the concern still needs (the concern, the town, the age), else show the results."""
+    if state.concern is None:
+        state.step = CONCERN
+        return [Outgoing(ctx.t("ask_concern"), buttons=ctx.concern_buttons())]
+    if state.elsewhere:
+        return from_elsewhere(ctx, state)
+    if state.commune is None and not state.town_unknown:
+        state.step = TOWN
+        return [Outgoing(ctx.t("ask_town"), buttons=ctx.town_buttons())]
+    if state.ages is None and not state.age_skipped:
+        state.step = AGE
+        return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
+    return results(ctx, state, now, page=0)
+
+
+def need(ctx: Context, state: State) -> Need:
+    territory = ctx.r.territory
+    commune = territory.commune(state.commune) if state.commune else None
+    quartier = territory.quartier(state.quartier) if state.quartier else None
+    concern = ctx.r.concerns[state.concern or ""]
+    point = territory.point_of(commune, quartier) if commune else None
+    publics = frozenset(state.extra.get("publics", []))
+    preferred = ctx.r.rules.preferred_partners.get(concern.name, frozenset())
+    return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred)
+
+
+def matches(ctx: Context, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
+    found = find_services(ctx.services(), need(ctx, state), ctx.r.rules, now, ctx.r.zone)
+    return found.matches, found.widened, found.radius_km
+
+
+def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoing]:
+    state.step = RESULTS
+    if state.concern is None:
+        return advance(ctx, state, now)
+    t = ctx.t
+    concern = ctx.r.concerns[state.concern]
+    found, widened, radius = matches(ctx, state, now)
+    size = ctx.r.rules.results_per_page
+    shown = found[page * size : (page + 1) * size]
+    if not found:
+        text = t("nothing_found", concern=concern.phrase_in(t.language))
+        offer = (ctx.button("adviser"), ctx.button("other"))
+        return [*age_notes(ctx, state), Outgoing(text, buttons=offer)]
+    if not shown:
+        text = t("results_end", concern=concern.phrase_in(t.language))
+        return [Outgoing(text, buttons=(ctx.button("adviser"), ctx.button("other")))]
+    state.page = page
+    lead = age_notes(ctx, state) if page == 0 else []
+    if page > 0:
+        intro = t("results_more")
+    elif widened:
+        intro = t("results_widened", radius=f"{radius:.0f}")
+    elif state.commune:
+        intro = t(
+            "results_intro", concern=concern.phrase_in(t.language), place=state.quartier or state.commune
+        )
+    else:
+        intro = t("results_intro_anywhere", concern=concern.phrase_in(t.language))
+    cards = tuple(service_card(m, now, ctx.r.zone, t, ctx.r.village) for m in shown)
+    if page == 0:  # the helplines that go with this concern (Fil Santé Jeunes for someone to talk to)
+        numbers = ctx.r.rules.concern_helplines.get(concern.name, ())
+        lines = [h for h in ctx.r.territory.helplines if h.number in numbers]
+        cards += tuple(helpline_card(h, t) for h in lines)
+    state.extra["shown"] = [m.service.id for m in shown]  # for "c'est où ?", "ya un num ?"
+    buttons = [ctx.button("other"), ctx.button("adviser")]
+    if len(found) > (page + 1) * size:
+        buttons.append(ctx.button("more"))
+    pending = [c for c in state.extra.get("pending_concerns", []) if c != state.concern]
+    state.extra["pending_concerns"] = pending
+    if pending:  # the next concern the youth told in the same message
+        label = ctx.r.concerns[pending[0]].label_in(t.language)
+        buttons.insert(0, Button(t.button("next_concern").format(concern=label), f"concern:{pending[0]}"))
+    return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+
+
+def more(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
+    """The next page of results."""
+    return results(ctx, state, now, page=state.page + 1)
+
+
+def told(ctx: Context, turn: Turn) -> list[str]:
+    """The concerns a message with several says, in order (its `concern` entities)."""
+    return [str(v) for v in turn.values("concern") if v in ctx.r.concerns]
+
+
+def several_concerns(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
+    """A message with several concerns: say what is kept, take them one at a time (the first now)."""
+    said = told(ctx, turn)
+    if len(said) < 2:
+        return []
+    state.concern = state.concern if state.concern in said else said[0]
+    state.extra["pending_concerns"] = [c for c in said if c != state.concern]
+    language = ctx.t.language
+    labels = ", ".join(ctx.r.concerns[c].label_in(language).lower() for c in said)
+    first = ctx.r.concerns[state.concern].label_in(language).lower()
+    return [Outgoing(ctx.t("concerns_noted", concerns=labels, first=first))]
+
+
+def age_notes(ctx: Context, state: State) -> list[Outgoing]:
+    """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
+    if state.age_low is not None and state.age_low > 25:
+        return [Outgoing(ctx.t("over_25"))]
+    if state.age_high is not None and state.age_high < 16:
+        return [Outgoing(ctx.t("under_16"))]
+    return []
+
+
+def from_elsewhere(ctx: Context, state: State) -> list[Outgoing]:
+    """A town outside the territory: say so, and where to go instead (what is open to everybody too)."""
+    state.step = RESULTS
+    concern = ctx.r.concerns[state.concern or ""]
+    buttons = (Button(ctx.t.button("town_local"), "town:other"), ctx.button("other"))
+    return [
+        Outgoing(ctx.t("elsewhere", place=state.elsewhere)),
+        *age_notes(ctx, state),
+        Outgoing(ctx.t("elsewhere_where", concern=concern.phrase_in(ctx.t.language)), buttons=buttons),
+    ]
+
+
+def detail_asked(ctx: Context, state: State, turn: Turn) -> str | None:
+    """Which detail of the cards just shown the message asks for (where, phone, hours...), if any."""
+    if state.step != RESULTS or not state.extra.get("shown") or not turn.text:
+        return None
+    detail = ctx.r.details.asked(fold(turn.text))
+    return detail if detail and not ctx.clear_concern(turn) else None
+
+
+def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """Where, phone, hours, cost, appointment, documents or what, for the card asked about."""
+    detail = detail_asked(ctx, state, turn)
+    if detail is None:
+        return None
+    by_id = {s.id: s for s in ctx.services()}
+    shown = [by_id[i] for i in state.extra.get("shown", []) if i in by_id]
+    if not shown:
+        return Reply(results(ctx, state, now, page=state.page))
+    service = ctx.r.details.card(fold(turn.text), shown)
+    reply = answer_detail(detail, service, fold(turn.text), now, ctx.r.zone, ctx.t)
+    buttons = (*reply.buttons, ctx.button("adviser"), ctx.button("other"))
+    general = ctx.r.answers.get("documents_a_apporter")
+    local_mission = service.partner_kind == "mission-locale"
+    documented = service.justificatifs or service.pre_requis or service.conditions_acces
+    if detail == "documents" and not documented and general and local_mission:
+        return Reply(
+            [Outgoing(general.bubbles[0], buttons=buttons)]
+        )  # what any mission locale asks (sourced)
+    return Reply([Outgoing(reply.text, buttons=buttons)])
