@@ -74,6 +74,7 @@ class Way:
 
     id: str
     partner_kind: str
+    audience: str  # "everyone" or "no_diploma"
     text: dict[str, str]
     ages: tuple[int, int] | None = None
 
@@ -119,6 +120,10 @@ class Explorer:
     def fitting_ways(self, ages: tuple[int, int] | None) -> list[Way]:
         return [way for way in self.ways if way.fits(ages)]
 
+    def way_of(self, partner_kind: str) -> Way | None:
+        """The way to try a trade that a kind of partner offers (the E2C, the EPIDE...)."""
+        return next((w for w in self.ways if w.partner_kind == partner_kind), None)
+
 
 def _texts(raw: object, where: str) -> dict[str, str]:
     if not isinstance(raw, dict) or not isinstance(raw.get("fr"), str):
@@ -149,7 +154,10 @@ def load_explorer(path: Path) -> Explorer:
         Question(
             _id(q["id"], str(path)),
             tuple(
-                Answer(_id(a["id"], f"{path}: {q['id']}"), _traits(a.get("traits"), f"{path}: {q['id']}.{a['id']}"))
+                Answer(
+                    _id(a["id"], f"{path}: {q['id']}"),
+                    _traits(a.get("traits"), f"{path}: {q['id']}.{a['id']}"),
+                )
                 for a in q["answers"]
             ),
         )
@@ -174,6 +182,7 @@ def load_explorer(path: Path) -> Explorer:
         Way(
             str(w["id"]),
             str(w["partner_kind"]),
+            str(w["audience"]),
             _texts(w["text"], f"{path}: {w['id']}.text"),
             (int(w["ages"][0]), int(w["ages"][1])) if w.get("ages") else None,
         )

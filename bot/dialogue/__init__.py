@@ -14,7 +14,8 @@ answers takes the turn. Each sub-flow is a module of this package:
 | 6     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
 | 7     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
 | 8     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
-| 9     | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+| 9     | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
+| 10    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
 |       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
 |       |                        | (results.py: the town, the age, then the results)                      |
 
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
-from bot.dialogue import concern, handoff, results, safety, small_talk
+from bot.dialogue import concern, explore, handoff, results, safety, small_talk
 from bot.dialogue.context import Context
 from bot.dialogue.turn import (
     FAQ,
@@ -53,6 +54,7 @@ HANDLERS: tuple[Handler, ...] = (
     handoff.handoff_turn,
     results.about_shown,
     safety.listening,
+    explore.explore,
     concern.take,
 )
 

@@ -62,7 +62,8 @@ def turn_from_parse(parsed: dict[str, Any]) -> Turn:
 
 
 def turn_from_button(payload: str) -> Turn:
-    """Button payloads: concern:job, town:<commune>, age:18-25, intent:<name>, and BUTTON_INTENTS."""
+    """Button payloads: concern:job, town:<commune>, age:18-25, intent:<name>, explore:<choice>, and
+    BUTTON_INTENTS."""
     kind, _, value = payload.partition(":")
     if payload in BUTTON_INTENTS:
         return Turn(BUTTON_INTENTS[payload])
@@ -70,6 +71,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn(value)
     if payload.startswith("handoff:partner:"):
         return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
+    if kind == "explore" and value:  # explore:with=hands, explore:with=skip, explore:call (explore.py)
+        return Turn("explore_choice", entities=({"entity": "choice", "value": value},))
     if kind == "town" and value:
         return Turn(INFORM, entities=({"entity": "commune", "value": value},))
     if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
