@@ -1,17 +1,30 @@
-"""The trades a youth can discover (data/explore/trades.yml) and how answers choose three of them."""
+"""The trades a youth can discover (data/explore/trades.yml), how answers choose three of them, and the
+question an adviser reads at the end of the exploration (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
+from admin_api.pages.security import COOKIE
+from bot.db import session_factory, transaction
 from bot.explore import TRAITS, Explorer, load_explorer
+from bot.models import Handoff, Staff
+from bot.staff import add_staff, issue_token
+from nlu.parser import EmbeddedParser
+from tests.conftest import channel_settings, running_app
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "explore" / "trades.yml"
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
+PARTNER = "mission_locale_bords_de_marne"
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +127,82 @@ def test_an_unquoted_no_or_an_unknown_trait_is_refused(tmp_path: Path) -> None:
     unknown.write_text(text.replace("{hands: 2, outside: 2, moving: 2, build: 2, dirt: 1}", "{hand: 2}"))
     with pytest.raises(ValueError, match="unknown trait 'hand'"):
         load_explorer(unknown)
+
+
+# -- the handoff, as the adviser reads it -------------------------------------------------------------------
+
+ISSUE_MESSAGE = "jai arreter lecole en 3eme jai pas de diplome jsp koi faire"
+ANSWERS = ("explore:with=hands", "explore:where=outside", "explore:pace=moving", "explore:proud=skip",
+           "explore:cannot_stand=dirt", "explore:hours=no")  # fmt: skip
+
+
+def youth_explores(client: TestClient, last: tuple[str, ...]) -> str:
+    """A youth on the widget: the issue's message, the six answers, their town, then `last`."""
+    conversation = str(uuid.uuid4())
+    steps = [
+        {"text": ISSUE_MESSAGE},
+        *({"payload": p} for p in ANSWERS),
+        {"payload": "town:Champigny-sur-Marne"},
+    ]
+    steps += [{"payload": p} if p.startswith("explore:") else {"text": p} for p in last]
+    for body in steps:
+        response = client.post("/widget/messages", json={"conversation_id": conversation, **body})
+        assert response.status_code == 200, response.text
+    return conversation
+
+
+def staff_cookie(engine: Engine, email: str) -> str:
+    with transaction(engine) as session:
+        staff = session.scalars(select(Staff).where(Staff.email == email)).one()
+        return issue_token(session, staff, datetime.now(UTC))
+
+
+def test_the_adviser_reads_the_answers_the_trades_and_how_to_reach_the_youth(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    with transaction(loaded_engine) as session:
+        add_staff(session, "bdm@6tcap.example", "Bea", "adviser", "un-mot-de-passe-solide", PARTNER)
+        add_staff(session, "epide@6tcap.example", "Eli", "adviser", "un-mot-de-passe-solide", "epide_montry")
+    with running_app(channel_settings(), loaded_engine, parser) as client:
+        youth_explores(client, ("explore:call", "06 12 34 56 78"))
+        with session_factory(loaded_engine)() as session:
+            handoff = session.scalars(select(Handoff)).one()
+        assert (handoff.partner_id, handoff.concern, handoff.urgent) == (PARTNER, "explore", False)
+
+        client.cookies.set(COOKIE, staff_cookie(loaded_engine, "bdm@6tcap.example"), path="/admin")
+        page = client.get(f"/admin/handoffs/{handoff.id}")
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        for seen in (
+            "Découverte des métiers",
+            "Bosser avec : Mes mains 🛠️",
+            "Où : Dehors 🌳",
+            "Fier·e de : passée",
+            "Supporte pas : Me salir",
+            "Horaires décalés : Plutôt pas",
+            "Maçon / maçonne (F1703)",
+            "Contact souhaité : un appel",
+            "06 12 34 56 78",  # the number the youth typed, for this partner only
+            "Trouver ce qui me plaît",  # the subject in the youth's panel
+        ):
+            assert seen in text, seen
+
+        client.cookies.set(COOKIE, staff_cookie(loaded_engine, "epide@6tcap.example"), path="/admin")
+        assert client.get(f"/admin/handoffs/{handoff.id}").status_code == 404  # another partner's adviser
+
+
+def test_a_youth_who_wants_a_message_gets_one_question_with_the_answers(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    with running_app(channel_settings(), loaded_engine, parser) as client:
+        youth_explores(client, ("explore:write",))
+        youth_explores(client, ("explore:no",))
+        with session_factory(loaded_engine)() as session:
+            handoffs = session.scalars(select(Handoff)).all()
+        assert len(handoffs) == 1  # "non merci" opens nothing
+        question = handoffs[0].question or ""
+        assert (
+            question.startswith("🧭 Découverte des métiers")
+            and "Contact souhaité : un message ici" in question
+        )
+        assert "Bosser avec : Mes mains 🛠️" in question
