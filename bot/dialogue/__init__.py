@@ -79,6 +79,7 @@ class Dialogue:
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         self.ctx.speak(state, turn.text)
         turn = safety.typed_check_answer(state, turn)
+        turn = explore.bare_dont_know(self.ctx, turn)
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:

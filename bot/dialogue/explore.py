@@ -17,6 +17,7 @@ Where it stands is `state.extra["explore"]`: the answers, the question being ask
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -37,8 +38,18 @@ CHOICE = "explore_choice"  # a button of this flow: explore:<question>=<answer>,
 KEY = "explore"  # state.extra
 SKIP = "skip"
 QUESTIONS, TOWN, CONTACT, DONE = "questions", "town", "contact", "done"  # the stages
+LEFT = "left"  # the youth asked for something else mid-way: the next "jsp koi faire" takes up from there
 PARTNER_KINDS = ("mission-locale", "ecole-deuxieme-chance", "epide")  # who calls back, in this order
 CALL, WRITE, NO = "call", "write", "no"
+
+
+def bare_dont_know(ctx: Context, turn: Turn) -> Turn:
+    """A bare "jsp" / "je sais pas" answers a question (the town, the age, "tu penses à mourir ?"): it is
+    not "jsp koi faire", whatever the classifier read in it; it is understood as it was before."""
+    if turn.intent != INTENT or not ctx.t.is_dont_know(turn.text):
+        return turn
+    ranking = tuple(r for r in turn.ranking if r.get("name") != INTENT)
+    return replace(turn, intent="nlu_fallback", confidence=0.0, ranking=ranking)
 
 
 def explore(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
@@ -61,6 +72,10 @@ def start(ctx: Context, state: State, turn: Turn) -> Reply:
     lead = concern.welcome(ctx, state)
     take_answers(ctx, state, turn)
     state.concern, state.page, state.step = INTENT, 0, EXPLORE
+    before: dict[str, Any] = state.extra.get(KEY) or {}
+    if before.get("stage") == LEFT:  # left mid-way for something else: take up where it stopped
+        before["stage"] = QUESTIONS
+        return Reply([*lead, Outgoing(ctx.t.part("explore", "resume")), question(ctx, int(before["at"]))])
     state.extra[KEY] = {"answers": {}, "at": 0, "stage": QUESTIONS}
     count = len(ctx.r.explorer.questions)
     intro = Outgoing(ctx.t.part("explore", "intro", count=count))
@@ -88,26 +103,29 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime, progress: dict
     index = int(progress["at"])
     asked = ctx.r.explorer.questions[index]
     chosen = pressed(turn, asked) or typed(ctx, turn, asked)
+    lead: list[Outgoing] = []
     if chosen is None:
         if leaves(ctx, turn):  # a clear other request: the exploration stops, the concern's path takes it
-            state.step, progress["stage"] = CONCERN, DONE
+            state.step, progress["stage"] = CONCERN, LEFT
             return None
-        told = take_answers(ctx, state, turn)  # "jsuis de champi" between two questions is kept
-        return Reply(
-            [question(ctx, index)]
-            if told
-            else [Outgoing(ctx.t.part("explore", "unclear")), question(ctx, index)]
-        )
+        if take_answers(ctx, state, turn):  # "jsuis de champi" between two questions is kept
+            return Reply([question(ctx, index)])
+        progress["unclear"] = int(progress.get("unclear", 0)) + 1
+        if progress["unclear"] < 2:
+            return Reply([Outgoing(ctx.t.part("explore", "unclear")), question(ctx, index)])
+        chosen, lead = SKIP, [Outgoing(ctx.t.part("explore", "skipped_for_you"))]  # never stuck on a question
+    progress["unclear"] = 0
     if chosen != SKIP:
         progress["answers"][asked.id] = chosen
     progress["at"] = index + 1
     if index + 1 < len(ctx.r.explorer.questions):
-        return Reply([question(ctx, index + 1)])
+        return Reply([*lead, question(ctx, index + 1)])
     if state.commune is None and not state.town_unknown and not state.elsewhere:
         progress["stage"] = TOWN
         skip = Button(ctx.t.part("explore", "buttons", "skip"), f"explore:town={SKIP}")
-        return Reply([Outgoing(ctx.t.part("explore", "town"), buttons=(*ctx.town_buttons()[:-1], skip))])
-    return Reply(finish(ctx, state, now, progress))
+        town_question = Outgoing(ctx.t.part("explore", "town"), buttons=(*ctx.town_buttons()[:-1], skip))
+        return Reply([*lead, town_question])
+    return Reply([*lead, *finish(ctx, state, now, progress)])
 
 
 def pressed(turn: Turn, asked: Question) -> str | None:
@@ -125,7 +143,7 @@ def typed(ctx: Context, turn: Turn, asked: Question) -> str | None:
     if not turn.text:
         return None
     folded = fold(turn.text)
-    if ctx.t.is_dont_know(turn.text) or folded in ("passe", "skip", "suivant", "next"):
+    if ctx.t.is_dont_know(turn.text) or folded in ctx.t.words_at("explore", "skip_words"):
         return SKIP
     for option in asked.answers:
         words = ctx.t.words_at("explore", "words", asked.id, option.id)
@@ -146,7 +164,7 @@ def town(ctx: Context, state: State, turn: Turn, now: datetime, progress: dict[s
     if not take_answers(ctx, state, turn):
         if leaves(ctx, turn):
             state.step, progress["stage"] = CONCERN, DONE
-            return None
+            return None  # the questions were all asked: the next "jsp koi faire" starts afresh
         state.town_unknown = True
     return Reply(finish(ctx, state, now, progress))
 
