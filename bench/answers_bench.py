@@ -57,12 +57,13 @@ def score(
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--misses", action="store_true", help="print every miss")
+    arguments.add_argument("--set", type=Path, action="append", default=[], help="also score this file")
     options = arguments.parse_args()
     settings = load_settings()
     parser = embedded_parser(settings)
     dialogue = Dialogue(Resources.load(settings), lambda: ())
     print(f"{'set':18} {'questions':>9} {'top-1':>7} {'wrong confident':>16}")
-    for path in sorted((ROOT / "bench" / "answers").glob("independent-*.yml")):
+    for path in [*sorted((ROOT / "bench" / "answers").glob("independent-*.yml")), *options.set]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = [(str(q["text"]), str(q["expected"])) for q in raw["questions"]]
         top1, wrong = score(parser, dialogue, cases, options.misses)

@@ -12,7 +12,7 @@ Sets:
 - `bench/safety/independent-*.yml`: written by people who never saw data/safety/ nor data/nlu/. Never
   train on them, never copy them into the phrase files; after reading the scores, write a new batch.
 
-Run: .venv/bin/python bench/safety_bench.py [--misses]"""
+Run: .venv/bin/python bench/safety_bench.py [--misses] [--set FILE]... (a fresh file, before it is used)"""
 
 from __future__ import annotations
 
@@ -93,10 +93,10 @@ def fitting(kind: str, age: int | None) -> set[str]:
     return lines
 
 
-def independent_sets() -> dict[str, list[Case]]:
+def independent_sets(extra: list[Path]) -> dict[str, list[Case]]:
     sets = {}
     development = sorted((ROOT / "data" / "safety" / "training").glob("*.yml"))  # trained on
-    for path in [*development, *sorted((ROOT / "bench" / "safety").glob("independent-*.yml"))]:
+    for path in [*development, *sorted((ROOT / "bench" / "safety").glob("independent-*.yml")), *extra]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = [
             Case(str(d["text"]), str(d.get("about") or d["kind"]), d.get("age")) for d in raw["distress"]
@@ -165,6 +165,7 @@ def score(brain: Brain, cases: list[Case], show_misses: bool) -> dict[str, objec
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--misses", action="store_true", help="print every miss and false alarm")
+    arguments.add_argument("--set", type=Path, action="append", default=[], help="also score this file")
     options = arguments.parse_args()
     settings = load_settings()
     with tempfile.TemporaryDirectory() as folder:
@@ -173,7 +174,7 @@ def main() -> None:
         territory = Resources.load(settings).territory
         load_catalogue(engine, read_catalogue(settings.catalogue_dir, territory), territory)
         brain = Brain(engine, Resources.load(settings), embedded_parser(settings), Pseudonyms(b"bench"))
-        sets = {"own": own_set(), **independent_sets()}
+        sets = {"own": own_set(), **independent_sets(options.set)}
         header = ("set", "distress", "recall", "fitting", "1st fits", "harmless", "false al.")
         print("{:18} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9}".format(*header))
         reports = {}

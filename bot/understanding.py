@@ -13,7 +13,11 @@ def nlu_data(settings: Settings) -> NluData:
 
 
 def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(fallback=settings.nlu.fallback_threshold, crisis=settings.nlu.crisis_threshold)
+    return Thresholds(
+        fallback=settings.nlu.fallback_threshold,
+        crisis=settings.nlu.crisis_threshold,
+        question=settings.nlu.question_threshold,
+    )
 
 
 def embedded_parser(settings: Settings) -> EmbeddedParser:

@@ -44,6 +44,18 @@ def faq_examples(folder: Path) -> list[Example]:
     return examples
 
 
+def answer_concerns(folder: Path) -> dict[str, frozenset[str]]:
+    """Answer id -> the concerns its follow-up buttons offer (data/answers/*.yml `follow_up`)."""
+    concerns = {}
+    for path in answer_files(folder):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        follow_up = raw.get("follow_up") or ()
+        concerns[str(raw.get("id") or path.stem)] = frozenset(
+            str(f["concern"]) for f in follow_up if "concern" in f
+        )
+    return concerns
+
+
 @dataclass(frozen=True)
 class ResponseSelector:
     classifier: IntentClassifier  # over `faq/<id>` keys

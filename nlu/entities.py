@@ -26,15 +26,21 @@ NUMBER_WORDS = {
 _NUMBER = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 AGE_PATTERNS = (
     # "19 ans", "19ans", "17a", "18 ans le mois dernier"
-    re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a|piges?|balais)\b"),
-    # "j'ai 19", "jai 19", "g 19", "age 19"
+    re.compile(rf"\b(?P<age>[1-9][0-9]|{_NUMBER})\s*(?:ans?|a(?!\s*[0-9])|piges?|balais)\b"),
+    # "j'ai 19", "jai 19", "g 19", "age 19", and in English "i'm 19", "im 19", "i am 19", "aged 19"
     re.compile(
-        r"\b(?:j\s?ai|jai|g|age|agee?)\s+(?P<age>[1-9][0-9])\b"
-        r"(?!\s*(?:euros?|e|km|h|min|au|a|sur|points?|pts|eme)\b)"
+        r"\b(?:j\s?ai|jai|g|age|agee?|i\s?m|i am|aged)\s+(?P<age>[1-9][0-9])\b"
+        r"(?!\s*(?:euros?|e|km|h|min|au|a|sur|points?|pts|eme|k|eur|dollars?|percent|pounds?)\b)"
     ),
+    # "19 years old", "19yo", "19 y o", "19 yrs"
+    re.compile(r"\b(?P<age>[1-9][0-9])\s*(?:years?\s+old|yrs?(?:\s+old)?|y\s?o)\b"),
 )
-# "les 18 ans", "moins de 26 ans", "après mes 18 ans": an age limit or a birthday, not the youth's age
-NOT_AN_AGE_BEFORE = re.compile(r"\b(?:les|des|de|mes|tes|ses|aux|pour|ces|nos|vos|leurs|entre|et)\s*$")
+# "les 18 ans", "moins de 26 ans", "après mes 18 ans", "16-25 ans": an age limit or a birthday, not the
+# youth's age ("un jeune de 17 ans" is one)
+NOT_AN_AGE_BEFORE = re.compile(
+    r"(?:\b(?:les|des|mes|tes|ses|aux|pour|ces|nos|vos|leurs|entre|et|plus de|moins de|partir de|"
+    r"limite de|max|maximum|minimum|under|over)|[0-9]\s*(?:a|-|/)?)\s*$"
+)
 AGE_RANGE = range(10, 100)
 
 

@@ -4,10 +4,11 @@ precision/recall, crisis recall, and the examples it got wrong; also K-fold cros
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nlu.answers import train_selector
+from nlu.answers import RETRIEVAL_INTENT, selected, train_selector
 from nlu.model import NluData, NluModel, fit, fit_danger, preparer
 from nlu.parser import CRISIS, EmbeddedParser, Parser, Thresholds
 from nlu.rasa_yaml import Example
@@ -121,8 +122,29 @@ def _implied(entity: dict[str, Any], entities: list[dict[str, Any]]) -> bool:
     )
 
 
-def evaluate(parser: Parser, examples: list[Example]) -> Report:
-    return score(examples, [parser.parse(example.text) for example in examples])
+def evaluate(
+    parser: Parser, examples: list[Example], answer_concerns: Mapping[str, frozenset[str]] | None = None
+) -> Report:
+    """Scores of `parser` on `examples`. With `answer_concerns` (nlu.answers.answer_concerns), a question
+    answered from the knowledge base counts as its concern when that answer offers the concern's services
+    ("c quoi le pass sport ?" labelled sport: the Pass'Sport answer, with "Sport près de chez moi")."""
+    predictions = [parser.parse(example.text) for example in examples]
+    if answer_concerns is not None:
+        predictions = [
+            _as_concern(p, e.intent, answer_concerns) for e, p in zip(examples, predictions, strict=True)
+        ]
+    return score(examples, predictions)
+
+
+def _as_concern(
+    prediction: dict[str, Any], label: str, answer_concerns: Mapping[str, frozenset[str]]
+) -> dict[str, Any]:
+    choice = selected(prediction.get("response_selector"))
+    if prediction["intent"]["name"] != RETRIEVAL_INTENT or choice is None:
+        return prediction
+    if label not in answer_concerns.get(choice[0], frozenset()):
+        return prediction
+    return {**prediction, "intent": {**prediction["intent"], "name": label}}
 
 
 def cross_validate(source: NluData, folds: int, thresholds: Thresholds = Thresholds()) -> Report:

@@ -39,6 +39,8 @@ DANGER_EXTRACTOR = "SixtcapDangerModel"
 class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
     crisis: float = 0.35  # danger probability at or above: crisis, even if another intent ranks first
+    # a question whose answer the knowledge base picks this surely is `faq`, whatever the intent
+    question: float = 0.75
 
 
 class Parser(Protocol):
@@ -185,7 +187,14 @@ class EmbeddedParser:
             # given that it is not a question
             name, score = next(s for s in scores if s[0] not in (CRISIS, RETRIEVAL_INTENT))
             confidence = score / max(1.0 - confidence, 1e-9)
-        if name == RETRIEVAL_INTENT:  # a question for the knowledge base: which answer, as Rasa says it
+        if name not in (CRISIS, RETRIEVAL_INTENT) and is_question(fold(analysed)):
+            # "c quoi le pass sport ?": a question on a topic of the knowledge base, not a request for sport
+            selection = self.model.selector.select(masked, found)
+            surest = float(selection[RETRIEVAL_INTENT]["response"]["confidence"])
+            if surest >= self.thresholds.question:
+                name, confidence = RETRIEVAL_INTENT, surest
+                base["response_selector"] = selection
+        if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
             base["response_selector"] = self.model.selector.select(masked, found)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 _SEPARATORS = "-'’/_"
 _INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Cn"}  # format (zero-width...), control, private, surrogate, unassigned
-WORD = re.compile(r"[a-z0-9]+")
+# words: Latin letters and digits after folding, and Arabic letters (youths write in Arabic script too)
+WORD = re.compile(r"[a-z0-9\u0620-\u064a\u066e-\u06d3]+")
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

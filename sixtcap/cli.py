@@ -297,6 +297,7 @@ def nlu_eval(
 ) -> None:
     """Accuracy, macro-F1, per-intent scores, entity precision/recall, misclassified examples."""
     from bot.understanding import embedded_parser, nlu_data, thresholds
+    from nlu.answers import answer_concerns
     from nlu.evaluate import cross_validate, evaluate
     from nlu.rasa_yaml import TrainingDataError, read_file
 
@@ -311,7 +312,7 @@ def nlu_eval(
             fail([f"cannot read {path}: {error}"])
         if not examples:
             fail([f"{path} has no intent examples"])
-        report = evaluate(embedded_parser(settings), examples)
+        report = evaluate(embedded_parser(settings), examples, answer_concerns(settings.data_dir / "answers"))
     typer.echo(
         json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else "\n".join(report.lines())
     )

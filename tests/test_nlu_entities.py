@@ -64,6 +64,10 @@ def test_a_neighbourhood_implies_its_commune(gazetteer: Gazetteer) -> None:
         ("j ai dix-neuf ans", 19, "dix-neuf"),
         ("g 21 ans et jsuis de champi", 21, "21"),
         ("J'AI 16 ANS", 16, "16"),
+        ("ya du boulot pour un jeune de 17 ans?", 17, "17"),
+        ("I'm 19 and I need a job", 19, "19"),
+        ("need a job asap, i am 20", 20, "20"),
+        ("im 22 years old", 22, "22"),
     ],
 )
 def test_ages(text: str, age: int, span: str, gazetteer: Gazetteer) -> None:
@@ -79,6 +83,12 @@ def test_ages(text: str, age: int, span: str, gazetteer: Gazetteer) -> None:
         "il a 2 ans",
         "bonjour",
         "noisette",
+        "c quoi les sports gratuits pour les 16-25 ans",  # an age limit, not the youth's age
+        "c'est pour les jeunes de 16 a 25 ans ?",
+        "il faut avoir moins de 26 ans",
+        "je veux aller a la ville, en centre ville",  # not La Ville-du-Bois
+        "les champs elysees c'est beau",  # not Champs-sur-Marne
+        "je vais a la croix rouge",
     ],
 )
 def test_no_false_age_or_town(text: str, gazetteer: Gazetteer) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.answers import answer_concerns
 from nlu.evaluate import evaluate
 from nlu.model import NluData, artifact_paths, load_or_train, train
 from nlu.parser import EmbeddedParser
@@ -98,7 +99,8 @@ def test_quality_on_the_held_out_split(parser: EmbeddedParser) -> None:
     """A regression guard on examples never trained on. The split predates the safety issue: some of its
     health examples (emergency contraception, a pregnancy test) are now crises on purpose, which costs it
     about 0.01; the targets are measured on the independent sets (bench/nlu_bench.py)."""
-    report = evaluate(parser, read_file(DATA / "nlu" / "test" / "test.yml").examples)
+    examples = read_file(DATA / "nlu" / "test" / "test.yml").examples
+    report = evaluate(parser, examples, answer_concerns(DATA / "answers"))
     assert report.crisis_recall == 1.0
     assert report.macro_f1 >= 0.92, "\n".join(report.lines())
     assert report.entity_recall is not None and report.entity_recall >= 0.95

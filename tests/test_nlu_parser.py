@@ -153,6 +153,9 @@ def test_a_question_gets_rasas_response_selector(parser: EmbeddedParser) -> None
         ("jsuis du 13eme", "Paris 13e arrondissement"),
         ("jsuis de marseille", "Marseille"),
         ("j'habite a bondy", "Bondy"),
+        ("jsuis a sucy, ya des aides ?", "Sucy-en-Brie"),  # the short names youths use
+        ("mon permis c'est a rosny", "Rosny-sous-Bois"),
+        ("jveux bosser a roissy a l'aeroport", "Roissy-en-France"),
     ],
 )
 def test_a_town_outside_the_territory_is_recognised(parser: EmbeddedParser, text: str, value: str) -> None:
@@ -160,6 +163,16 @@ def test_a_town_outside_the_territory_is_recognised(parser: EmbeddedParser, text
     assert ("elsewhere", value) in entities
 
 
-@pytest.mark.parametrize("text", ["avec plaisir", "ma mere est gentille", "on est vert de rage"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "avec plaisir",
+        "ma mere est gentille",
+        "on est vert de rage",
+        "le stand de la ville dans le village",
+        "la croix rouge recrute ?",
+        "on va aux champs elysees",
+    ],
+)
 def test_town_names_that_are_common_words_are_not_towns(parser: EmbeddedParser, text: str) -> None:
     assert not [e for e in parser.parse(text)["entities"] if e["entity"] == "elsewhere"]
