@@ -62,8 +62,13 @@ def explore(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | No
         return answer(ctx, state, turn, now, progress)
     if stage == TOWN and state.step == EXPLORE:
         return town(ctx, state, turn, now, progress)
-    if stage == CONTACT or (turn.intent == CHOICE and progress.get("trades")):  # a button pressed later too
-        return contact(ctx, state, turn, now, progress)
+    later = turn.intent == CHOICE and progress.get("trades") and contact_choice(ctx, turn)
+    if stage == CONTACT or later:  # the last question, or its buttons pressed later
+        reply = contact(ctx, state, turn, now, progress)
+        if reply is not None:
+            return reply
+    if turn.intent == CHOICE:  # an older question's button: the questions again, or where they stopped
+        return start(ctx, state, turn)
     return None
 
 
