@@ -115,6 +115,8 @@ def test_the_ways_to_try_follow_the_youths_age(explorer: Explorer) -> None:
     assert {w.id for w in explorer.fitting_ways((16, 16))} == {"pmsmp", "apprenticeship"}
     assert {w.id for w in explorer.fitting_ways((17, 17))} == {"pmsmp", "apprenticeship", "epide"}
     assert "e2c" in {w.id for w in explorer.fitting_ways((18, 25))}
+    assert not explorer.fitting_ways((14, 14))  # under 16: the school first (the dialogue says so)
+    assert {w.id for w in explorer.fitting_ways((27, 27))} == {"apprenticeship"}
 
 
 def test_an_unquoted_no_or_an_unknown_trait_is_refused(tmp_path: Path) -> None:

@@ -182,7 +182,8 @@ def finish(ctx: Context, state: State, now: datetime, progress: dict[str, Any]) 
     progress["trades"], progress["stage"] = [trade.id for trade in trades], CONTACT
     state.step = RESULTS
     intro = t.part("explore", "results" if answers else "results_all_skipped")
-    bubbles = [Outgoing(intro, cards=tuple(trade_card(ctx, trade) for trade in trades))]
+    bubbles = results.age_notes(ctx, state)  # over 25: France Travail; under 16: the school first
+    bubbles.append(Outgoing(intro, cards=tuple(trade_card(ctx, trade) for trade in trades)))
     ways = explorer.fitting_ways(state.ages)
     for audience, key in (("everyone", "ways"), ("no_diploma", "ways_no_diploma")):
         lines = [way.text.get(t.language) or way.text["fr"] for way in ways if way.audience == audience]
