@@ -39,6 +39,7 @@ caddy:
 run: install
 	$(BIN)/sixtcap db upgrade
 	$(BIN)/sixtcap catalogue load
+	$(BIN)/sixtcap catalogue import --file data/outside_network/demo.json   # demo services outside the network
 	$(BIN)/sixtcap serve
 
 lint: install

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
+from nlu.datafile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class FollowUp:
     title: str
     concern: str | None = None  # a concern to route to
     adviser: bool = False  # put the question to an adviser
+    need: str | None = None  # a specific need to route to (data/routing.yml): places nearby for it
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
         title=str(raw["title"]),
         bubbles=tuple(str(b) for b in raw["answer"]),
         follow_up=tuple(
-            FollowUp(str(f["title"]), f.get("concern"), bool(f.get("adviser", False)))
+            FollowUp(str(f["title"]), f.get("concern"), bool(f.get("adviser", False)), f.get("need"))
             for f in raw.get("follow_up") or ()
         ),
         sources=tuple(
@@ -60,6 +61,6 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
 def load_answers(folder: Path) -> dict[str, Answer]:
     answers = {}
     for path in sorted(folder.glob("*.yml")):
-        answer = _answer(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+        answer = _answer(read_yaml(path), path)
         answers[answer.id] = answer
     return answers

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from nlu.datafile import read_yaml
 
 MAX_TEXT = 2000
 
@@ -44,7 +44,7 @@ def load_canned(path: Path) -> CannedReplies:
     """The replies of the file; none when it does not exist."""
     if not path.exists():
         return CannedReplies()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     partners = data.get("partners") or {}
     return CannedReplies(
         _replies(data.get("common") or [], "common"),

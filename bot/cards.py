@@ -34,7 +34,9 @@ def day_word(moment: datetime, now: datetime, texts: Texts) -> str:
 def why_it_fits(match: Match, texts: Texts) -> str:
     """'gratuit · 16-25 ans · à 1,2 km'"""
     service = match.service
-    parts = [texts.card("free") if service.frais == "gratuit" else texts.card("paid")]
+    parts = [texts.card("outside_network")] if service.outside_network else []
+    if service.frais in ("gratuit", "payant"):  # outside the network it may not be said
+        parts.append(texts.card("free") if service.frais == "gratuit" else texts.card("paid"))
     if service.age_min is not None and service.age_max is not None:
         parts.append(texts.card("ages", min=service.age_min, max=service.age_max))
     elif service.age_min is not None:
@@ -73,7 +75,35 @@ def address_line(match: Match, texts: Texts) -> str | None:
     return texts.card("approximate_address", commune=place.commune)
 
 
+# How the producers of data·inclusion's data are named on the cards (their `source`); others as given.
+PRODUCERS = {
+    "dora": "DORA",
+    "soliguide": "Soliguide",
+    "france-travail": "France Travail",
+    "emplois-de-linclusion": "les emplois de l'inclusion",
+    "mes-aides": "Mes Aides",
+    "action-logement": "Action Logement",
+    "monenfant": "monenfant.fr",
+    "reseau-alpha": "Réseau Alpha",
+    "fredo": "FREDO",
+    "mediation-numerique": "la médiation numérique",
+    "agefiph": "Agefiph",
+    "carif-oref": "Carif-Oref",
+    "demo": "de démonstration",
+}
+
+
+def provenance_line(match: Match, texts: Texts) -> str:
+    """Outside the network: who gives the data and how old it is."""
+    service = match.service
+    producer = PRODUCERS.get(service.source or "", service.source or "data·inclusion")
+    if service.date_maj is None:
+        return texts.card("provenance_undated", producer=producer)
+    return texts.card("provenance", producer=producer, date=service.date_maj.strftime("%d/%m/%Y"))
+
+
 def service_card(match: Match, now: datetime, zone: ZoneInfo, texts: Texts, village: Village) -> Card:
+    """A service; outside the 6Tcap network: labelled so, with its producer and date, and no stand."""
     service = match.service
     details = [opening_line(match, now, zone, texts)]
     address = address_line(match, texts)
@@ -81,12 +111,14 @@ def service_card(match: Match, now: datetime, zone: ZoneInfo, texts: Texts, vill
         details.append(address)
     if service.telephone:
         details.append(texts.card("phone", phone=service.telephone))
-    if service.has_room is not None:
+    if service.outside_network:
+        details.append(provenance_line(match, texts))
+    elif service.has_room is not None:
         details.append(texts.card("places_available" if service.has_room else "places_full"))
     if service.is_demo or {"places_available", "horaires_accueil"} & service.demo_fields:
         details.append(texts.card("demo"))
-    stand = village.stand_url(service.partner_id)
-    actions = [Button(texts.button("stand"), url=stand)]
+    stand = None if service.outside_network else village.stand_url(service.partner_id)
+    actions = [Button(texts.button("stand"), url=stand)] if stand else []
     if service.telephone:
         actions.append(Button(texts.button("call"), url="tel:" + re.sub(r"[^0-9+]", "", service.telephone)))
     website = service.lien_mobilisation or service.site_web
@@ -97,7 +129,7 @@ def service_card(match: Match, now: datetime, zone: ZoneInfo, texts: Texts, vill
         id=service.id,
         title=f"{service.nom} — {service.partner_nom}",
         subtitle=why_it_fits(match, texts),
-        url=stand,
+        url=stand or website,
         details=tuple(details),
         actions=tuple(actions),
     )

@@ -101,6 +101,17 @@ class OutboxSettings(Section):
     timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
+class DataInclusionSettings(Section):
+    """Services outside the 6Tcap network, imported from data·inclusion (`sixtcap catalogue import`)."""
+
+    api_url: str = "https://api.data.inclusion.gouv.fr/api/v1"
+    communes: list[str] = []  # INSEE codes: services of the commune and within 50 km (the API's search)
+    departements: list[str] = ["94"]
+    thematiques: list[str] = []  # codes or whole categories (sante); empty: those of data/routing.yml
+    page_size: int = Field(1000, ge=1, le=10000)
+    timeout_seconds: float = Field(60.0, gt=0, le=600)
+
+
 class Settings(BaseSettings):
     """Every setting of sixtcap. Documented line by line in config.yml."""
 
@@ -123,6 +134,7 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     smtp: SmtpSettings = SmtpSettings()
     retention: RetentionSettings = RetentionSettings()
+    datainclusion: DataInclusionSettings = DataInclusionSettings()
     # Secrets: never in config.yml, only in the environment.
     secret_key: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None
@@ -133,6 +145,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
+    data_inclusion_token: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.cards import helpline_card
 from bot.messages import Button, Card, Outgoing
 from bot.state import CRISIS, CRISIS_CHECK, State
 from bot.territory import Helpline, Territory
 from bot.texts import Texts
+from nlu.datafile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,7 @@ class Kind:
     lines: tuple[str, ...]
     now: bool  # also say "in danger now: 17 / 112"
     ask: bool = False  # an indirect sign: ask directly before assuming
+    need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class CrisisRules:
 
 
 def load_crisis_rules(path: Path) -> CrisisRules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     kinds = {
         str(name): Kind(
             name=str(name),
@@ -75,6 +75,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             lines=tuple(str(n) for n in spec["lines"]),
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
+            need=str(spec["need"]) if spec.get("need") else None,
         )
         for name, spec in raw["kinds"].items()
     }

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from bot.cards import clock
 from bot.catalogue.hours import opening_status
 from bot.catalogue.snapshot import ServiceView
 from bot.messages import Button, Outgoing
 from bot.texts import Texts
+from nlu.datafile import read_yaml
 from nlu.text import any_of, fold
 
 KINDS = ("address", "phone", "hours", "cost", "appointment", "documents", "what")
@@ -53,7 +52,7 @@ class DetailWords:
 
 
 def load_detail_words(path: Path) -> DetailWords:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     return DetailWords(
         asks={str(k): any_of(v) for k, v in raw["asks"].items()},
         ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},

@@ -13,8 +13,8 @@ from bot.models import Partner, Service, Staff, Youth
 
 
 def partner_names(session: Session, active_only: bool = False) -> dict[str, str]:
-    """Partner id -> name, in the order of the names."""
-    query = select(Partner.id, Partner.nom).order_by(Partner.nom)
+    """Partner id -> name of the network's partners, in the order of the names."""
+    query = select(Partner.id, Partner.nom).where(Partner.outside_network.is_(False)).order_by(Partner.nom)
     if active_only:
         query = query.where(Partner.active)
     return dict(session.execute(query).tuples().all())
@@ -35,7 +35,10 @@ def youth_channel(session: Session, youth_id: int) -> str:
 
 
 def partners(session: Session) -> Sequence[Partner]:
-    return session.scalars(select(Partner).order_by(Partner.id)).all()
+    """The network's partners (not the services outside it, imported from data·inclusion)."""
+    return session.scalars(
+        select(Partner).where(Partner.outside_network.is_(False)).order_by(Partner.id)
+    ).all()
 
 
 def services_of(session: Session, partner_id: str) -> Sequence[Service]:

@@ -419,7 +419,7 @@ def transfer(
     history keeps both partners, and the youth is told who will answer now (with `texts`)."""
     handoff = get(session, principal, handoff_id)
     target = session.get(Partner, partner_id)
-    if target is None or not target.active:
+    if target is None or not target.active or target.outside_network:  # outside the network: no handoff
         raise HandoffError("unknown_partner", f"no active partner {partner_id!r}")
     if target.id == handoff.partner_id:
         raise HandoffError("same_partner", "the handoff is already with this partner")

@@ -4,7 +4,10 @@ Eligible: a thématique of the concern, the youth's age within the service's age
 within `zone_eligibilite`, and `publics` that fit a youth (data/routing.yml). Order: services with places
 left, then unknown capacity, then full ones; within each, nearest location first (geodesic distance from
 the youth's neighbourhood or commune point), then open now. Remote services are interleaved one for two
-(as DORA does). Nothing within the first radius: the next radius is tried."""
+(as DORA does). Nothing within the first radius: the next radius is tried.
+
+Services outside the 6Tcap network (data·inclusion imports) come only after the network's, as a second
+choice, and only in person within the youth's area (a place and a distance) or at a distance."""
 
 from __future__ import annotations
 
@@ -17,13 +20,30 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from geopy.distance import geodesic
 
+from bot.catalogue.codes import THEMATIQUES
 from bot.catalogue.hours import OpeningStatus, opening_status
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
+from nlu.datafile import read_yaml
 from nlu.text import any_of
+
+
+@dataclass(frozen=True)
+class SpecificNeed:
+    """A need narrower than its concern (to eat, a free STI test): when a message says it, only these
+    thématiques are searched, so what the network lacks comes from outside it."""
+
+    name: str
+    concern: str
+    thematiques: frozenset[str]
+    words: re.Pattern[str]
+    phrase: str  # "Pour {phrase}, voilà ce que j'ai trouvé"
+    translations: tuple[tuple[str, str], ...] = ()  # (language, phrase)
+
+    def phrase_in(self, language: str) -> str:
+        return next((phrase for lang, phrase in self.translations if lang == language), self.phrase)
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,11 @@ class Rules:
     restricted_publics: dict[str, re.Pattern[str]] = field(default_factory=dict)  # public -> its words
     preferred_partners: dict[str, frozenset[str]] = field(default_factory=dict)  # concern -> partners
     concern_helplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concern -> numbers
+    specific_needs: dict[str, SpecificNeed] = field(default_factory=dict)
+
+    def specific_need(self, folded: str) -> SpecificNeed | None:
+        """The first specific need a message says ("j'ai plus rien pour manger": food), if any."""
+        return next((n for n in self.specific_needs.values() if n.words.search(folded)), None)
 
     def publics_said(self, folded: str) -> frozenset[str]:
         """The restricted publics a message says the youth belongs to ("je suis une fille")."""
@@ -45,7 +70,11 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
+    for name, spec in (raw.get("specific_needs") or {}).items():
+        unknown = set(spec["thematiques"]) - THEMATIQUES
+        if unknown:
+            raise ValueError(f"{path}: specific need {name}: unknown thématique {sorted(unknown)[0]!r}")
     return Rules(
         youth_publics=frozenset(raw["youth_publics"]),
         neighbourhood_publics=frozenset(raw["neighbourhood_publics"]),
@@ -62,6 +91,17 @@ def load_rules(path: Path) -> Rules:
         },
         concern_helplines={
             str(c): tuple(str(n) for n in ns) for c, ns in (raw.get("concern_helplines") or {}).items()
+        },
+        specific_needs={
+            str(name): SpecificNeed(
+                str(name),
+                str(spec["concern"]),
+                frozenset(spec["thematiques"]),
+                any_of(spec["words"]),
+                str(spec["phrase"]),
+                tuple((str(lang), str(p)) for lang, p in (spec.get("translations") or {}).items()),
+            )
+            for name, spec in (raw.get("specific_needs") or {}).items()
         },
     )
 
@@ -106,8 +146,8 @@ def ages_fit(service: ServiceView, ages: tuple[int, int] | None) -> bool:
 
 
 def zone_fits(service: ServiceView, commune: Commune | None) -> bool:
-    if commune is None:
-        return True  # town unknown: shown, the card says where the service is
+    if commune is None or not service.zone:
+        return True  # town unknown: shown, the card says where the service is; no zone: no restriction
     return any(code in ("france", commune.insee, commune.department) for code in service.zone)
 
 
@@ -178,13 +218,27 @@ def interleave(in_person: Sequence[Match], remote: Sequence[Match], every: int) 
 def find_services(
     services: Iterable[ServiceView], need: Need, rules: Rules, now: datetime, zone: ZoneInfo
 ) -> Results:
-    """The eligible services in order, within the smallest radius that gives any."""
-    candidates: list[Match] = []
+    """The network's eligible services in order, within the smallest radius that gives any; then those
+    outside the network, the same way."""
+    network: list[Match] = []
+    outside: list[Match] = []
     for service in services:
         if not eligible(service, need, rules):
             continue
         place, distance = nearest(service, need.point)
-        candidates.append(Match(service, place, distance, opening_status(service.hours, now, zone)))
+        match = Match(service, place, distance, opening_status(service.hours, now, zone))
+        if not service.outside_network:
+            network.append(match)
+        elif distance is not None or match.remote_only:  # outside the network: within a known area only
+            outside.append(match)
+    first = _within_radius(network, need, rules)
+    second = _within_radius(outside, need, rules)
+    if not first.matches:
+        return second
+    return Results(first.matches + second.matches, first.radius_km, first.widened)
+
+
+def _within_radius(candidates: list[Match], need: Need, rules: Rules) -> Results:
     if not candidates:
         return Results()
 

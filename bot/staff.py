@@ -82,7 +82,8 @@ def partner_of(session: Session, role: Role, partner_id: str | None) -> str | No
         return None
     if not partner_id:
         raise StaffError("missing_partner", "an adviser belongs to a partner: give partner_id")
-    if session.get(Partner, partner_id) is None:
+    found = session.get(Partner, partner_id)
+    if found is None or found.outside_network:  # a service outside the network has no staff here
         raise StaffError("unknown_partner", f"no partner {partner_id!r}")
     return partner_id
 

@@ -27,6 +27,7 @@ CRISIS = "crisis"  # value: the kind of danger ("" when unnamed)
 SHOWN = "shown"  # value: a partner whose service was shown
 FULL = "full"  # value: a partner whose service was shown as full ("complet")
 HANDOFF = "handoff"  # value: the partner the question went to
+OUTSIDE_NETWORK = "hors-reseau"  # the SHOWN value of every service outside the 6Tcap network
 AGAIN = "again"  # the youth wrote again after an adviser's answer
 METRICS = (ACTIVE, NEW, CONCERN, TOWN, QUARTIER, CRISIS, SHOWN, FULL, HANDOFF, AGAIN)
 SEEN = "tallied"  # key of State.extra: what this youth was counted for already
@@ -43,8 +44,8 @@ def facts(state: State, shown: Sequence[ServiceView], handoff_partner: str | Non
         found.append((QUARTIER, state.quartier))
     if state.crisis:
         found += [(CRISIS, kind) for kind in state.crisis_kinds] or [(CRISIS, "")]
-    for service in shown:
-        found.append((SHOWN, service.partner_id))
+    for service in shown:  # outside the network: one count, "hors-reseau" (how often the network lacked it)
+        found.append((SHOWN, OUTSIDE_NETWORK if service.outside_network else service.partner_id))
         if service.has_room is False:
             found.append((FULL, service.partner_id))
     if handoff_partner:

@@ -7,8 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from nlu.datafile import read_yaml
 from nlu.text import fold
 
 
@@ -93,7 +92,7 @@ class Texts:
 
 
 def load_texts(path: Path, fallback: Texts | None = None) -> Texts:
-    return Texts(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem, fallback)
+    return Texts(read_yaml(path), path.stem, fallback)
 
 
 def load_languages(folder: Path, default: str = "fr") -> dict[str, Texts]:

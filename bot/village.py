@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from nlu.datafile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Village:
 
 
 def load_village(path: Path) -> Village:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     base = str(raw["base_url"]).rstrip("/")
     scenes = tuple(Scene(str(s["quartier"]), str(s["title"]), base + str(s["path"])) for s in raw["scenes"])
     return Village(base, scenes, str(raw["stands_path"]), bool(raw.get("demo", False)))

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
+from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 
 RETRIEVAL_INTENT = "faq"
@@ -37,7 +36,7 @@ def faq_examples(folder: Path) -> list[Example]:
     """Every example question of every answer, as `faq/<id>` (Rasa's retrieval intent naming)."""
     examples: list[Example] = []
     for path in answer_files(folder):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         key = f"{RETRIEVAL_INTENT}/{raw.get('id') or path.stem}"
         questions = [str(q) for q in raw.get("questions") or ()]
         examples += [Example(text=question, intent=key) for question in questions]
@@ -48,7 +47,7 @@ def answer_concerns(folder: Path) -> dict[str, frozenset[str]]:
     """Answer id -> the concerns its follow-up buttons offer (data/answers/*.yml `follow_up`)."""
     concerns = {}
     for path in answer_files(folder):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         follow_up = raw.get("follow_up") or ()
         concerns[str(raw.get("id") or path.stem)] = frozenset(
             str(f["concern"]) for f in follow_up if "concern" in f

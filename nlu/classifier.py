@@ -3,6 +3,7 @@ with numpy alone from a small artifact (vocabulary, idf, weights) so that a pars
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter
@@ -72,6 +73,12 @@ class IntentClassifier:
             )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def cached_features(text: str) -> tuple[str, ...]:
+    """The features of a prepared text, computed once for the models of one training."""
+    return tuple(features(text))
+
+
 def train_classifier(
     texts: list[str], labels: list[str], regularisation: float = REGULARISATION, tolerance: float = TOLERANCE
 ) -> IntentClassifier:
@@ -79,7 +86,7 @@ def train_classifier(
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, lowercase=False)
+    vectorizer = TfidfVectorizer(analyzer=cached_features, sublinear_tf=True, lowercase=False)
     matrix = vectorizer.fit_transform(texts)
     # saga converges in well under a second here (lbfgs takes over ten); a fixed seed keeps it deterministic
     model = LogisticRegression(C=regularisation, solver="saga", tol=tolerance, max_iter=1000, random_state=0)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
+from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
 from nlu.text import fold
@@ -67,7 +67,7 @@ def labelled_sets(safety_dir: Path) -> list[tuple[str, str]]:
     """(text, kind or none) from the development sets of `safety_dir/training/`."""
     pairs: list[tuple[str, str]] = []
     for path in sorted((safety_dir / TRAINING_FOLDER).glob("*.yml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         for item in raw.get("distress") or ():
             kind = SET_KINDS.get(str(item.get("about") or item.get("kind")))
             if kind:

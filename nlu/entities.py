@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from nlu.datafile import read_yaml
 from nlu.text import fold, fold_with_offsets
 
 EXTRACTOR = "SixtcapEntityExtractor"
@@ -80,7 +79,7 @@ class Gazetteer:
     def add_elsewhere(self, path: Path) -> None:
         """The places of data/places.yml (outside the territory): exact matches only, after the territory's
         (which win a shared alias); names that are also common words are left out."""
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw: dict[str, Any] = read_yaml(path) or {}
         for item in raw.get("places") or ():
             place = Place("elsewhere", str(item["name"]), str(item["name"]))
             names = [] if item.get("ambiguous") else [item["name"]]
@@ -93,7 +92,7 @@ class Gazetteer:
     ) -> Gazetteer:
         """Communes and quartiers of data/territory.yml, plus the NLU data's synonyms of their names, then
         the places outside the territory."""
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = read_yaml(path)
         gazetteer = cls()
         by_name: dict[str, Place] = {}
         for commune in raw["communes"]:

@@ -3,10 +3,12 @@ cached under `var/nlu/`, keyed by a fingerprint of the data, so that it is rebui
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,40 +99,60 @@ class NluData:
 
 
 def preparer(gazetteer: Gazetteer, lexicon: Lexicon) -> Callable[[str], str]:
-    """What the classifiers read: the folded text, entities masked, jokes and hyperboles blanked."""
+    """What the classifiers read: the folded text, entities masked, jokes and hyperboles blanked
+    (remembered: the three models of a training read many of the same texts)."""
 
+    @functools.cache
     def prepare(text: str) -> str:
         return lexicon.blank_harmless(fold(mask_entities(text, extract(text, gazetteer))))
 
     return prepare
 
 
-def fit(examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon) -> IntentClassifier:
+def fit(
+    examples: list[Example],
+    gazetteer: Gazetteer,
+    lexicon: Lexicon,
+    prepare: Callable[[str], str] | None = None,
+) -> IntentClassifier:
     """The intent classifier; `faq/<id>` examples all teach the one retrieval intent `faq`."""
-    prepare = preparer(gazetteer, lexicon)
+    prepare = prepare or preparer(gazetteer, lexicon)
     labels = [e.intent.split("/", 1)[0] for e in examples]
     return train_classifier([prepare(e.text) for e in examples], labels)
 
 
 def fit_danger(
-    source: NluData, examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon
+    source: NluData,
+    examples: list[Example],
+    gazetteer: Gazetteer,
+    lexicon: Lexicon,
+    prepare: Callable[[str], str] | None = None,
 ) -> DangerModel:
-    return train_danger(training_pairs(source.safety_path, lexicon, examples), preparer(gazetteer, lexicon))
+    pairs = training_pairs(source.safety_path, lexicon, examples)
+    return train_danger(pairs, prepare or preparer(gazetteer, lexicon))
 
 
 def train(source: NluData) -> NluModel:
+    """The three models, fitted at once: the solver leaves Python's lock, so they share the cores."""
     data = source.training_data()
     gazetteer = source.gazetteer(data)
     lexicon = source.lexicon()
     faq = source.faq()
     examples = [*data.examples, *faq]
-    return NluModel(
-        classifier=fit(examples, gazetteer, lexicon),
-        gazetteer=gazetteer,
-        lexicon=lexicon,
-        danger=fit_danger(source, examples, gazetteer, lexicon),
-        selector=train_selector(faq, preparer(gazetteer, lexicon)),
-    )
+    prepare = preparer(gazetteer, lexicon)
+    for example in examples:  # prepared once, in this thread, before the fits share them
+        prepare(example.text)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare)
+        danger = pool.submit(fit_danger, source, examples, gazetteer, lexicon, prepare)
+        selector = pool.submit(train_selector, faq, prepare)
+        return NluModel(
+            classifier=classifier.result(),
+            gazetteer=gazetteer,
+            lexicon=lexicon,
+            danger=danger.result(),
+            selector=selector.result(),
+        )
 
 
 ARTIFACTS = ("answers", "danger", "model")  # written in this order: "model" last means all are there

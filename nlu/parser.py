@@ -102,6 +102,17 @@ def _normalized_offsets(folded: str, offsets: list[int]) -> list[int]:
     return kept or [0]
 
 
+WHERE = re.compile(
+    r"\b(?:ya|y a|il y a|yen a|y en a|ou|c ou|pres de|vers|autour de|dans le coin|near|where)\b"
+)
+
+
+def asks_for_a_place(folded: str, entities: list[dict[str, Any]]) -> bool:
+    """ "ya un centre de santé à Champigny ?": where to go in a town, which the services answer best."""
+    named = any(e["entity"] in ("commune", "quartier") for e in entities)
+    return named and WHERE.search(folded) is not None
+
+
 class EmbeddedParser:
     """The default backend: the embedded model, in process."""
 
@@ -187,7 +198,11 @@ class EmbeddedParser:
             # given that it is not a question
             name, score = next(s for s in scores if s[0] not in (CRISIS, RETRIEVAL_INTENT))
             confidence = score / max(1.0 - confidence, 1e-9)
-        if name not in (CRISIS, RETRIEVAL_INTENT) and is_question(fold(analysed)):
+        if (
+            name not in (CRISIS, RETRIEVAL_INTENT)
+            and is_question(fold(analysed))
+            and not asks_for_a_place(fold(analysed), entities)
+        ):
             # "c quoi le pass sport ?": a question on a topic of the knowledge base, not a request for sport
             selection = self.model.selector.select(masked, found)
             surest = float(selection[RETRIEVAL_INTENT]["response"]["confidence"])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from nlu.datafile import read_yaml
+
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<entity>[^)]+)\)|(?P<json>\{[^}]*\}))")
 
 
@@ -75,7 +77,7 @@ def _items(block: str) -> list[str]:
 def read_file(path: Path, into: TrainingData | None = None) -> TrainingData:
     data = into if into is not None else TrainingData()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = read_yaml(path) or {}
     except yaml.YAMLError as error:
         raise TrainingDataError(f"{path}: invalid YAML: {error}") from None
     for item in document.get("nlu") or []:
@@ -121,7 +123,7 @@ def dump(data: TrainingData) -> str:
     """Rasa 3.1 NLU YAML for `data`."""
 
     def block(lines: Iterable[str]) -> str:
-        return "".join(f"    - {line}\n" for line in lines)
+        return "".join(f"    - {' '.join(line.split())}\n" for line in lines)  # one line each
 
     out = ['version: "3.1"\n', "nlu:\n"]
     for intent in data.intents:

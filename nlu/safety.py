@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from nlu.datafile import read_yaml
 
 HARMLESS = "harmless"
 FRIEND = "friend"
@@ -114,7 +114,7 @@ def load_lexicon(folder: Path) -> Lexicon:
     for path in sorted(folder.glob("*.yml")):
         if path.name == WORDS_FILE:
             continue
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         kind = str(raw.get("kind") or path.stem)
         read = [_family(kind, item, words, path) for item in raw.get("families") or ()]
         if kind == HARMLESS:
@@ -129,7 +129,7 @@ def load_lexicon(folder: Path) -> Lexicon:
 
 
 def _word_groups(path: Path) -> dict[str, str]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    raw = read_yaml(path) if path.exists() else {}
     return {str(name): "(?:" + "|".join(str(v) for v in values) + ")" for name, values in (raw or {}).items()}
 
 

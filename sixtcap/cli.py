@@ -17,11 +17,13 @@ from sqlalchemy import Engine, inspect
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.config import ConfigError, Settings, load_settings, masked
 from bot.db import make_engine, session_factory
 from bot.logs import configure_logging
 from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
+from bot.routing import load_rules
 from bot.territory import load_territory
 
 app = typer.Typer(
@@ -232,6 +234,60 @@ def catalogue_export(
         )
     else:
         sys.stdout.write(text)
+
+
+@catalogue_app.command("import")
+def catalogue_import(
+    commune: Annotated[
+        list[str] | None, typer.Option("--commune", help="INSEE code (repeatable; default: config.yml)")
+    ] = None,
+    departement: Annotated[
+        list[str] | None, typer.Option("--departement", help="département (repeatable; default: config.yml)")
+    ] = None,
+    thematique: Annotated[
+        list[str] | None,
+        typer.Option("--thematique", help="code or category (repeatable; default: data/routing.yml's needs)"),
+    ] = None,
+    file: Annotated[
+        list[str] | None,
+        typer.Option("--file", help="published JSON file, path or URL (repeatable): read instead of the API"),
+    ] = None,
+) -> None:
+    """Import services outside the 6Tcap network from data·inclusion (API or published files): checked row
+    by row with the official models; a refused row is reported and skipped. The import is the whole
+    selection: services of an earlier import that are no longer there are deactivated."""
+    settings = state.settings
+    wanted = settings.datainclusion
+    themes = thematique or wanted.thematiques
+    if not themes:
+        rules = load_rules(settings.data_dir / "routing.yml")
+        themes = sorted({t for need in rules.specific_needs.values() for t in need.thematiques})
+    scope = Scope(
+        communes=tuple(commune if commune is not None else wanted.communes),
+        departements=tuple(departement if departement is not None else wanted.departements),
+        thematiques=tuple(themes),
+    )
+    if not file and settings.data_inclusion_token is None:
+        fail(["the data·inclusion API needs a token: set SIXTCAP_DATA_INCLUSION_TOKEN (or give --file)"])
+    if not file and not scope.communes and not scope.departements:
+        fail(["say where: --commune or --departement (or datainclusion in config.yml)"])
+    engine = _engine()
+    _require_schema(engine)
+    try:
+        if file:
+            rows = read_files(file, scope)
+        else:
+            token = settings.data_inclusion_token.get_secret_value() if settings.data_inclusion_token else ""
+            rows = fetch_api(wanted.api_url, token, scope, wanted.page_size, wanted.timeout_seconds)
+    except SourceError as error:
+        fail([f"{error}; nothing written"])
+    report = import_outside(engine, rows, load_territory(settings.territory_file))
+    for problem in report.problems:
+        typer.echo(f"skipped: {problem}", err=True)
+    typer.echo(f"outside the network, partners: {report.partners}")
+    typer.echo(f"outside the network, services: {report.services}")
+    if report.problems:
+        typer.echo(f"{len(report.problems)} row(s) or field(s) left out, see above", err=True)
 
 
 @nlu_app.command("train")

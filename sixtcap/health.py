@@ -41,7 +41,7 @@ def database_problems(engine: Engine) -> tuple[list[str], dict[str, Any]]:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
         with session_factory(engine)() as session:
-            counts = catalogue_counts(session) if current is not None else {}
+            counts = catalogue_counts(session) if current == head else {}  # an older schema: other columns
     except SQLAlchemyError as error:
         return [f"database unreachable ({type(error).__name__})"], {}
     facts: dict[str, Any] = {"schema": current, "expected_schema": head, "catalogue": counts}

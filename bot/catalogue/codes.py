@@ -10,6 +10,7 @@ MODES_ACCUEIL = frozenset({"a-distance", "en-presentiel"})
 MODES_MOBILISATION = frozenset(
     {"envoyer-un-courriel", "se-presenter", "telephoner", "utiliser-lien-mobilisation"}
 )
+MOBILISABLE_PAR = frozenset({"usagers", "professionnels"})
 PUBLICS = frozenset(
     {
         "tous-publics",
@@ -71,6 +72,9 @@ THEMATIQUES = frozenset(
         "difficultes-financieres--ameliorer-sa-gestion-budgetaire",
         "difficultes-financieres--situation-dendettement-surendettement",
         "equipement-et-alimentation--alimentation",
+        # rights, justice
+        "difficultes-administratives-ou-juridiques--prendre-en-compte-une-problematique-judiciaire",
+        "difficultes-administratives-ou-juridiques--connaitre-ses-droits-face-a-une-discrimination",
         # digital
         "numerique--acceder-a-des-services-en-ligne",
         "numerique--acquerir-un-equipement",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.models import Location, Partner, Service
 
 SCHEMA_VERSION = "data-inclusion v1"
+SOURCE = "sixtcap"  # our producer id in data·inclusion's `source`
 INHERITED = ("telephone", "courriel", "horaires_accueil")
 
 
@@ -55,6 +56,7 @@ def _date(value: datetime | None) -> str | None:
 def structure_record(partner: Partner) -> dict[str, Any]:
     first = partner.locations[0] if partner.locations else None
     return {
+        "source": SOURCE,
         "id": partner.id,
         "nom": partner.nom,
         "date_maj": partner.updated_at.date().isoformat(),
@@ -84,6 +86,7 @@ def service_record(service: Service) -> dict[str, Any]:
     first = service.locations[0] if service.locations else None
     own = {name: getattr(service, name) for name in INHERITED}
     return {
+        "source": SOURCE,
         "id": service.id,
         "structure_id": service.partner_id,
         "nom": service.nom,
@@ -104,7 +107,7 @@ def service_record(service: Service) -> dict[str, Any]:
         "zone_eligibilite": service.zone_eligibilite,
         "lien_mobilisation": service.lien_mobilisation,
         "modes_mobilisation": service.modes_mobilisation,
-        "mobilisable_par": [],
+        "mobilisable_par": service.mobilisable_par or None,  # the schema wants one at least, or nothing
         "sixtcap": {
             "age_min": service.age_min,
             "age_max": service.age_max,
@@ -120,13 +123,17 @@ def service_record(service: Service) -> dict[str, Any]:
 
 
 def export_catalogue(session: Session) -> dict[str, Any]:
-    """The active catalogue as {structures, services}."""
+    """The active catalogue of the network as {structures, services} (what is outside it is not ours)."""
     partners = session.scalars(
-        select(Partner).where(Partner.active).order_by(Partner.id).options(selectinload(Partner.locations))
+        select(Partner)
+        .where(Partner.active, Partner.outside_network.is_(False))
+        .order_by(Partner.id)
+        .options(selectinload(Partner.locations))
     ).all()
     services = session.scalars(
         select(Service)
-        .where(Service.active)
+        .join(Service.partner)
+        .where(Service.active, Partner.outside_network.is_(False))
         .order_by(Service.partner_id, Service.position)
         .options(selectinload(Service.locations), selectinload(Service.partner))
     ).all()
@@ -165,6 +172,7 @@ SERVICE_FIELDS = (
     "zone_eligibilite",
     "lien_mobilisation",
     "modes_mobilisation",
+    "mobilisable_par",
     *INHERITED,
 )
 
@@ -228,6 +236,7 @@ def partner_dicts(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
         service["pre_requis"] = service["pre_requis"] or []
         service["justificatifs"] = service["justificatifs"] or []
         service["demo"] = service["demo"] or False
+        service["mobilisable_par"] = service["mobilisable_par"] or []
         service["locations"] = extension.get("location_ids")
         owner["services"].append(service)
     return [(names[key], value) for key, value in partners.items()], problems

@@ -56,6 +56,7 @@ def partner_values(entry: PartnerEntry) -> dict[str, Any]:
         "notes": entry.notes,
         "notify_webhook_url": entry.notify_webhook_url,
         "notify_email": entry.notify_email,
+        "outside_network": False,
         "active": True,
     }
 
@@ -106,6 +107,7 @@ def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[
         "modes_accueil": list(entry.modes_accueil),
         "modes_mobilisation": list(entry.modes_mobilisation),
         "lien_mobilisation": entry.lien_mobilisation,
+        "mobilisable_par": entry.who_mobilises,
         "zone_eligibilite": list(entry.zone_eligibilite),
         "horaires_accueil": entry.horaires_accueil,
         "telephone": entry.telephone,
@@ -120,7 +122,7 @@ def service_values(entry: ServiceEntry, partner_id: str, position: int) -> dict[
     }
 
 
-def _apply(row: Any, values: dict[str, Any]) -> bool:
+def apply_values(row: Any, values: dict[str, Any]) -> bool:
     """Set the values that differ; True when anything changed."""
     changed = False
     for key, value in values.items():
@@ -137,8 +139,8 @@ def _keep_newer_capacity(row: Service, values: dict[str, Any]) -> dict[str, Any]
     return values
 
 
-def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory) -> bool:
-    wanted = {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
+def sync_locations(partner: Partner, wanted: dict[str, dict[str, Any]]) -> bool:
+    """Make the partner's locations the `wanted` ones (id -> values); True when anything changed."""
     changed = False
     for location in list(partner.locations):
         if location.id not in wanted:
@@ -147,11 +149,15 @@ def _sync_locations(partner: Partner, entry: PartnerEntry, territory: Territory)
     existing = {location.id: location for location in partner.locations}
     for location_id, values in wanted.items():
         if location_id in existing:
-            changed |= _apply(existing[location_id], values)
+            changed |= apply_values(existing[location_id], values)
         else:
             partner.locations.append(Location(id=location_id, **values))
             changed = True
     return changed
+
+
+def _wanted_locations(entry: PartnerEntry, territory: Territory) -> dict[str, dict[str, Any]]:
+    return {loc.id: location_values(loc, i, territory) for i, loc in enumerate(entry.locations)}
 
 
 def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, report: LoadReport) -> None:
@@ -159,13 +165,13 @@ def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, r
     partner = session.get(Partner, entry.partner.id)
     if partner is None:
         partner = Partner(id=entry.partner.id, created_at=now, updated_at=now)
-        _apply(partner, partner_values(entry.partner))
+        apply_values(partner, partner_values(entry.partner))
         session.add(partner)
-        _sync_locations(partner, entry.partner, territory)
+        sync_locations(partner, _wanted_locations(entry.partner, territory))
         report.partners.created += 1
     else:
-        changed = _apply(partner, partner_values(entry.partner))
-        changed |= _sync_locations(partner, entry.partner, territory)
+        changed = apply_values(partner, partner_values(entry.partner))
+        changed |= sync_locations(partner, _wanted_locations(entry.partner, territory))
         if changed:
             partner.updated_at = now
             report.partners.updated += 1
@@ -184,7 +190,7 @@ def upsert_partner(session: Session, entry: PartnerFile, territory: Territory, r
             session.add(service)
             report.services.created += 1
             continue
-        changed = _apply(service, _keep_newer_capacity(service, values))
+        changed = apply_values(service, _keep_newer_capacity(service, values))
         if [loc.id for loc in service.locations] != [loc.id for loc in locations]:
             service.locations = locations
             changed = True
@@ -210,15 +216,28 @@ def load_catalogue(
                 on_progress(done, len(entries))
         partner_ids = {e.partner.id for e in entries}
         service_ids = {s.id for e in entries for s in e.services}
-        report.partners.deactivated = _deactivate(session, Partner, partner_ids)
-        report.services.deactivated = _deactivate(session, Service, service_ids)
+        report.partners.deactivated = deactivate_missing(session, Partner, partner_ids)
+        report.services.deactivated = deactivate_missing(session, Service, service_ids)
     return report
 
 
-def _deactivate(session: Session, model: type[Partner] | type[Service], keep: Iterable[str]) -> int:
+def deactivate_missing(
+    session: Session,
+    model: type[Partner] | type[Service],
+    keep: Iterable[str],
+    outside_network: bool = False,
+    demo_only: bool = False,
+) -> int:
+    """Deactivate the active rows not in `keep`: the network's (catalogue files), or those outside it
+    (data·inclusion imports; with `demo_only`, only demonstration rows)."""
     kept = set(keep)
-    rows: list[Partner | Service] = list(session.scalars(select(model).where(model.active)))
-    stale = [row for row in rows if row.id not in kept]
+    query = select(model).where(model.active)
+    if model is Service:
+        query = query.join(Service.partner)
+    rows: list[Partner | Service] = list(
+        session.scalars(query.where(Partner.outside_network.is_(outside_network)))
+    )
+    stale = [row for row in rows if row.id not in kept and (row.is_demo or not demo_only)]
     for row in stale:
         row.active = False
         row.updated_at = utcnow()
@@ -226,7 +245,17 @@ def _deactivate(session: Session, model: type[Partner] | type[Service], keep: It
 
 
 def catalogue_counts(session: Session) -> dict[str, int]:
-    """Active partners and services: what /healthz reports."""
-    partners = session.scalar(select(func.count()).select_from(Partner).where(Partner.active))
-    services = session.scalar(select(func.count()).select_from(Service).where(Service.active))
-    return {"partners": partners or 0, "services": services or 0}
+    """Active partners and services of the network, and active services outside it: what /healthz reports."""
+
+    def active_services(outside: bool) -> int:
+        query = select(func.count()).select_from(Service).join(Service.partner)
+        return session.scalar(query.where(Service.active, Partner.outside_network.is_(outside))) or 0
+
+    partners = session.scalar(
+        select(func.count()).select_from(Partner).where(Partner.active, Partner.outside_network.is_(False))
+    )
+    return {
+        "partners": partners or 0,
+        "services": active_services(False),
+        "services_outside_network": active_services(True),
+    }

@@ -172,6 +172,8 @@ class ServiceEntry(Entry):
     modes_accueil: Annotated[list[str], Field(min_length=1), _code_list(codes.MODES_ACCUEIL, "modes_accueil")]
     modes_mobilisation: Annotated[list[str], _code_list(codes.MODES_MOBILISATION, "modes_mobilisation")] = []
     lien_mobilisation: Url | None = None
+    # who may mobilise it; left out: the youths themselves when a way to do so is given (modes_mobilisation)
+    mobilisable_par: Annotated[list[str], _code_list(codes.MOBILISABLE_PAR, "mobilisable_par")] = []
     zone_eligibilite: Annotated[list[str], Field(min_length=1)]
     locations: list[EntryId] | None = None
     horaires_accueil: OpeningHoursText = None
@@ -181,6 +183,13 @@ class ServiceEntry(Entry):
     places_available: Annotated[int, Field(ge=0)] | None = None
     capacity_updated_at: Timestamp | None = None
     sources: list[str] = []
+
+    @property
+    def who_mobilises(self) -> list[str]:
+        """`mobilisable_par` as given, else youths ("usagers") when the service says how to reach it."""
+        if self.mobilisable_par:
+            return list(self.mobilisable_par)
+        return ["usagers"] if self.modes_mobilisation or self.lien_mobilisation else []
 
     @field_validator("age_max")
     @classmethod

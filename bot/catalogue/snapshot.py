@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -58,6 +59,9 @@ class ServiceView:
     justificatifs: tuple[str, ...] = ()
     modes_mobilisation: frozenset[str] = frozenset()
     courriel: str | None = None
+    outside_network: bool = False  # from data·inclusion, not a 6Tcap partner: never a handoff target
+    source: str | None = None  # outside the network: the producer of the data (dora, soliguide...)
+    date_maj: date | None = None  # outside the network: the date of the data
 
     @property
     def has_room(self) -> bool | None:
@@ -80,7 +84,9 @@ def _view(service: Service) -> ServiceView:
         age_min=service.age_min,
         age_max=service.age_max,
         zone=tuple(service.zone_eligibilite),
-        in_person="en-presentiel" in service.modes_accueil,
+        # data·inclusion may leave modes_accueil out: a service with a place is taken as in person
+        in_person="en-presentiel" in service.modes_accueil
+        or (not service.modes_accueil and bool(service.locations)),
         remote="a-distance" in service.modes_accueil,
         places=tuple(
             Place(
@@ -110,6 +116,9 @@ def _view(service: Service) -> ServiceView:
         justificatifs=tuple(service.justificatifs or ()),
         modes_mobilisation=frozenset(service.modes_mobilisation),
         courriel=service.courriel or partner.courriel,
+        outside_network=partner.outside_network,
+        source=service.source or partner.source,
+        date_maj=service.date_maj or partner.date_maj,
     )
 
 

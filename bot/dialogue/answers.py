@@ -28,10 +28,13 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         source = found.sources[0]
         line = ctx.t("answer_source", site=source.site, date=source.date[:4])
         bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    needs = ctx.r.rules.specific_needs
     buttons = tuple(
-        Button(f.title, "faq:adviser" if f.adviser else f"concern:{f.concern}")
+        Button(
+            f.title, "faq:adviser" if f.adviser else f"need:{f.need}" if f.need else f"concern:{f.concern}"
+        )
         for f in found.follow_up
-        if f.adviser or f.concern in ctx.r.concerns
+        if f.adviser or f.concern in ctx.r.concerns or f.need in needs
     )
     if any(f.adviser for f in found.follow_up):
         state.extra["question"] = turn.text.strip()[:1000]

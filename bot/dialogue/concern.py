@@ -17,7 +17,7 @@ from bot.dialogue.profile import (
     take_answers,
     town_not_understood,
 )
-from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
+from bot.dialogue.turn import FAQ, INFORM, NEED, Reply, Turn
 from bot.messages import Outgoing
 from bot.state import AGE, CONCERN, NEW, TOWN, State
 
@@ -49,6 +49,11 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
     told = results.told(ctx, turn)
     if len(told) >= 2 and intent in UNCLEAR:
         intent = told[0]  # a long story with several needs: take them one at a time, not as one question
+    said = results.specific_said(ctx, turn)
+    if said is not None and (
+        intent in (NEED, *UNCLEAR) or (intent in ctx.r.concerns and not ctx.clear_concern(turn))
+    ):
+        intent = said.concern  # "test ist": sexual health, when the classifier is unsure or lost
 
     if intent == "town_other":
         state.step, state.elsewhere = TOWN, None
@@ -64,6 +69,7 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
     elif intent in ctx.r.concerns:
         state.concern, state.page = intent, 0
         lead += results.several_concerns(ctx, state, turn)
+        results.take_specific(ctx, state, turn)
     elif intent in ASKS:
         return with_lead(lead, ASKS[intent](ctx, state, turn, now))
     elif state.step == CONCERN and state.concern is None and t.is_dont_know(turn.text):

@@ -38,11 +38,15 @@ class Context:
 
     # -- the partners -----------------------------------------------------------------------------------
 
+    def network(self) -> tuple[ServiceView, ...]:
+        """The 6Tcap partners' services: the only ones a question (handoff) can go to."""
+        return tuple(s for s in self.services() if not s.outside_network)
+
     def partner_name(self, partner_id: str) -> str:
-        return next((s.partner_nom for s in self.services() if s.partner_id == partner_id), partner_id)
+        return next((s.partner_nom for s in self.network() if s.partner_id == partner_id), partner_id)
 
     def partner_hours(self, partner_id: str) -> str | None:
-        return next((s.partner_hours for s in self.services() if s.partner_id == partner_id), None)
+        return next((s.partner_hours for s in self.network() if s.partner_id == partner_id), None)
 
     def covers(self, service: ServiceView, state: State) -> bool:
         commune = self.r.territory.commune(state.commune) if state.commune else None

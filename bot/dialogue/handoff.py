@@ -115,9 +115,10 @@ def suggested_partner(ctx: Context, state: State, now: datetime) -> str | None:
     """The partner of the best match, else the youth's mission locale, else none (the youth chooses)."""
     if state.concern and (state.commune or state.town_unknown):
         found, _, _ = matches(ctx, state, now)
-        if found:
-            return found[0].service.partner_id
-    local = [s for s in ctx.services() if s.partner_kind == "mission-locale" and ctx.covers(s, state)]
+        ours = [m for m in found if not m.service.outside_network]  # never a handoff outside the network
+        if ours:
+            return ours[0].service.partner_id
+    local = [s for s in ctx.network() if s.partner_kind == "mission-locale" and ctx.covers(s, state)]
     return local[0].partner_id if local else None
 
 
@@ -131,8 +132,9 @@ def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, 
     names: dict[str, str] = {}
     if state.concern:
         for match in matches(ctx, state, now)[0]:
-            names.setdefault(match.service.partner_id, match.service.partner_nom)
-    for service in sorted(ctx.services(), key=lambda s: not ctx.covers(s, state)):
+            if not match.service.outside_network:
+                names.setdefault(match.service.partner_id, match.service.partner_nom)
+    for service in sorted(ctx.network(), key=lambda s: not ctx.covers(s, state)):
         names.setdefault(service.partner_id, service.partner_nom)
     return tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
 

@@ -10,7 +10,7 @@ from bot.details import answer_detail
 from bot.dialogue.context import Context
 from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button, Outgoing
-from bot.routing import Match, Need, find_services
+from bot.routing import Match, Need, SpecificNeed, find_services
 from bot.state import AGE, CONCERN, RESULTS, TOWN, State
 from nlu.text import fold
 
@@ -31,6 +31,34 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     return results(ctx, state, now, page=0)
 
 
+def specific(ctx: Context, state: State) -> SpecificNeed | None:
+    """The narrower need the youth said within the concern (to eat, a free STI test), if any."""
+    said = ctx.r.rules.specific_needs.get(str(state.extra.get("need")))
+    return said if said is not None and said.concern == state.concern else None
+
+
+def specific_said(ctx: Context, turn: Turn) -> SpecificNeed | None:
+    """The narrower need a message says ("plus rien pour manger"), or its button (need:food) asks for."""
+    pressed = [str(v) for v in turn.values("need")]
+    if pressed:
+        return ctx.r.rules.specific_needs.get(pressed[0])
+    return ctx.r.rules.specific_need(fold(turn.text)) if turn.text else None
+
+
+def take_specific(ctx: Context, state: State, turn: Turn) -> None:
+    """Remember the narrower need a message says for the concern it sets (or forget an earlier one)."""
+    said = specific_said(ctx, turn)
+    state.extra["need"] = said.name if said is not None and said.concern == state.concern else None
+
+
+def topic(ctx: Context, state: State) -> str:
+    """What 'Pour ..., voilà ce que j'ai trouvé' names: the narrower need, else the concern."""
+    said = specific(ctx, state)
+    if said is not None:
+        return said.phrase_in(ctx.t.language)
+    return ctx.r.concerns[state.concern or ""].phrase_in(ctx.t.language)
+
+
 def need(ctx: Context, state: State) -> Need:
     territory = ctx.r.territory
     commune = territory.commune(state.commune) if state.commune else None
@@ -39,7 +67,9 @@ def need(ctx: Context, state: State) -> Need:
     point = territory.point_of(commune, quartier) if commune else None
     publics = frozenset(state.extra.get("publics", []))
     preferred = ctx.r.rules.preferred_partners.get(concern.name, frozenset())
-    return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred)
+    said = specific(ctx, state)
+    thematiques = said.thematiques if said is not None else concern.thematiques
+    return Need(thematiques, commune, quartier, state.ages, point, publics, preferred)
 
 
 def matches(ctx: Context, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
@@ -57,24 +87,24 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     size = ctx.r.rules.results_per_page
     shown = found[page * size : (page + 1) * size]
     if not found:
-        text = t("nothing_found", concern=concern.phrase_in(t.language))
+        text = t("nothing_found", concern=topic(ctx, state))
         offer = (ctx.button("adviser"), ctx.button("other"))
         return [*age_notes(ctx, state), Outgoing(text, buttons=offer)]
     if not shown:
-        text = t("results_end", concern=concern.phrase_in(t.language))
+        text = t("results_end", concern=topic(ctx, state))
         return [Outgoing(text, buttons=(ctx.button("adviser"), ctx.button("other")))]
     state.page = page
     lead = age_notes(ctx, state) if page == 0 else []
     if page > 0:
         intro = t("results_more")
+    elif all(m.service.outside_network for m in found):  # the network has nothing for it: say so
+        intro = t("results_outside", concern=topic(ctx, state))
     elif widened:
         intro = t("results_widened", radius=f"{radius:.0f}")
     elif state.commune:
-        intro = t(
-            "results_intro", concern=concern.phrase_in(t.language), place=state.quartier or state.commune
-        )
+        intro = t("results_intro", concern=topic(ctx, state), place=state.quartier or state.commune)
     else:
-        intro = t("results_intro_anywhere", concern=concern.phrase_in(t.language))
+        intro = t("results_intro_anywhere", concern=topic(ctx, state))
     cards = tuple(service_card(m, now, ctx.r.zone, t, ctx.r.village) for m in shown)
     if page == 0:  # the helplines that go with this concern (Fil Santé Jeunes for someone to talk to)
         numbers = ctx.r.rules.concern_helplines.get(concern.name, ())

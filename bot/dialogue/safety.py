@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.crisis import CrisisReply
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
-from bot.dialogue.results import advance
+from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.messages import Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
@@ -37,7 +37,24 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         url = ctx.r.public_url.rstrip("/")
         privacy = Outgoing(ctx.t("privacy", url=url, days=ctx.r.transcript_days))
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
+    place = to_a_place(ctx, state, turn, kinds, now)
+    if place:  # instead of the offer of a person: the way to a place nearby
+        reply.messages[-1:] = place
     return reply
+
+
+def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: datetime) -> list[Outgoing]:
+    """A danger a place nearby answers too, asked for in so many words (the emergency pill, not a panic):
+    after the lines, that place instead of a crisis mode: the town if unknown, then the services
+    (outside the network when it has none)."""
+    needs = {kind.need for kind in ctx.r.crisis.ordered(kinds)}
+    name = needs.pop() if len(needs) == 1 else None
+    need = ctx.r.rules.specific_needs.get(name or "")
+    if need is None or specific_said(ctx, turn) is not need or waiting(state):
+        return []
+    state.crisis_active = False
+    state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
+    return [Outgoing(ctx.t("crisis_place")), *advance(ctx, state, now)]
 
 
 def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:

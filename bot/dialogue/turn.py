@@ -11,6 +11,7 @@ from bot.messages import Outgoing
 INFORM = "inform"  # a message that only answers a question (town, age)
 MEDIA = "media"  # a sticker, photo, voice note or edit: something the bot cannot read
 FAQ = "faq"  # a question for the knowledge base (nlu/answers.py)
+NEED = "need"  # a specific need asked for by button (need:food): its concern, narrowed
 BUTTON_INTENTS = {
     "menu": "menu",
     "other": "menu",
@@ -62,13 +63,15 @@ def turn_from_parse(parsed: dict[str, Any]) -> Turn:
 
 
 def turn_from_button(payload: str) -> Turn:
-    """Button payloads: concern:job, town:<commune>, age:18-25, intent:<name>, explore:<choice>, and
+    """Button payloads: concern:job, need:food, town:<commune>, age:18-25, intent:<name>, explore:<choice>,
     BUTTON_INTENTS."""
     kind, _, value = payload.partition(":")
     if payload in BUTTON_INTENTS:
         return Turn(BUTTON_INTENTS[payload])
     if kind in ("concern", "intent") and value:
         return Turn(value)
+    if kind == "need" and value:  # a specific need (data/routing.yml): its concern, narrowed
+        return Turn(NEED, entities=({"entity": "need", "value": value},))
     if payload.startswith("handoff:partner:"):
         return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
     if kind == "explore" and value:  # explore:with=hands, explore:with=skip, explore:call (explore.py)

@@ -5,10 +5,22 @@ service (service_at_location), capacity (service_capacity)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, ForeignKeyConstraint, Integer, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
@@ -34,6 +46,12 @@ class Partner(Base):
     # Where a new question for this partner is announced (and reminders): a URL receiving JSON, an e-mail.
     notify_webhook_url: Mapped[str | None] = mapped_column(String(500))
     notify_email: Mapped[str | None] = mapped_column(String(200))
+    # Outside the 6Tcap network (imported from data·inclusion): shown only where the network has nothing,
+    # never a handoff target, never exported as ours. `source` is the original producer (dora, soliguide...)
+    # and `date_maj` the date of its data.
+    outside_network: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    source: Mapped[str | None] = mapped_column(String(80))
+    date_maj: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -104,6 +122,7 @@ class Service(Base):
     modes_accueil: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     modes_mobilisation: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     lien_mobilisation: Mapped[str | None] = mapped_column(String(500))
+    mobilisable_par: Mapped[list[str]] = mapped_column(JsonValue, default=list)  # usagers, professionnels
     zone_eligibilite: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     horaires_accueil: Mapped[str | None] = mapped_column(String(500))
     telephone: Mapped[str | None] = mapped_column(String(40))
@@ -114,6 +133,8 @@ class Service(Base):
     sources: Mapped[list[str]] = mapped_column(JsonValue, default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     demo_fields: Mapped[list[str]] = mapped_column(JsonValue, default=list)
+    source: Mapped[str | None] = mapped_column(String(80))  # outside the network: the original producer
+    date_maj: Mapped[date | None] = mapped_column(Date)  # outside the network: the date of the data
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

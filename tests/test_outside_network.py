@@ -1,0 +1,330 @@
+"""Services outside the 6Tcap network, from data·inclusion: the export the official schema accepts, the
+import from the API (a local stub of it, recorded-shape records) and from the published files, and what a
+youth sees: the network first, then what is outside it, labelled, nearby, never a handoff target."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from data_inclusion.schema.v1 import Service as OfficialService
+from data_inclusion.schema.v1 import Structure as OfficialStructure
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import selectinload
+
+from bot.brain import Brain
+from bot.catalogue.datainclusion import export_catalogue
+from bot.catalogue.files import read_catalogue
+from bot.catalogue.loader import catalogue_counts, load_catalogue
+from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
+from bot.catalogue.snapshot import load_services
+from bot.config import load_settings
+from bot.db import session_factory
+from bot.messages import Incoming, Outgoing
+from bot.models import Partner, Service
+from bot.models.stats import DailyTally
+from bot.resources import Resources
+from bot.routing import Need, find_services
+from bot.territory import Territory
+from nlu.parser import EmbeddedParser
+from tests.conftest import DATA, PSEUDONYMS
+from tests.stubs.datainclusion import FIXTURES, DataInclusionStub
+
+WEDNESDAY_MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+THEMES = (
+    "equipement-et-alimentation--alimentation",
+    "sante--sante-sexuelle",
+    "difficultes-administratives-ou-juridiques",
+)
+VAL_DE_MARNE = Scope(departements=("94",), thematiques=THEMES)
+
+
+@pytest.fixture
+def api() -> DataInclusionStub:
+    stub = DataInclusionStub()
+    yield stub
+    stub.stop()
+
+
+def rows(engine: Engine, model: type[Partner] | type[Service]) -> dict[str, Any]:
+    query = select(model)
+    if model is Service:
+        query = query.options(selectinload(Service.partner), selectinload(Service.locations))
+    with session_factory(engine)() as session:
+        return {row.id: row for row in session.scalars(query).all()}
+
+
+# -- the export --------------------------------------------------------------------------------------
+
+
+def test_every_exported_structure_and_service_is_valid_for_the_official_schema(loaded_engine: Engine) -> None:
+    with session_factory(loaded_engine)() as session:
+        exported = export_catalogue(session)
+    assert len(exported["structures"]) == 13 and len(exported["services"]) == 58
+    for record in exported["structures"]:
+        assert OfficialStructure.model_validate(record).source == "sixtcap"
+    for record in exported["services"]:
+        service = OfficialService.model_validate(record)
+        assert service.source == "sixtcap"
+        # every service of the network says how a youth reaches it: youths can mobilise it themselves
+        assert {m.value for m in service.mobilisable_par} == {"usagers"}
+
+
+def test_the_export_leaves_out_what_is_outside_the_network(
+    loaded_engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    import_outside(loaded_engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    with session_factory(loaded_engine)() as session:
+        exported = export_catalogue(session)
+    assert len(exported["structures"]) == 13 and len(exported["services"]) == 58
+    assert not [s for s in exported["services"] if s["id"].startswith(("dora--", "soliguide--"))]
+    with session_factory(loaded_engine)() as session:  # what /healthz says
+        assert catalogue_counts(session) == {"partners": 13, "services": 58, "services_outside_network": 4}
+
+
+# -- importing from the API --------------------------------------------------------------------------
+
+
+def test_api_import_keeps_valid_rows_and_reports_the_others(
+    engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    fetched = fetch_api(api.api_url, api.token, VAL_DE_MARNE, page_size=2)
+    report = import_outside(engine, fetched, territory)
+
+    services = rows(engine, Service)
+    assert set(services) == {
+        "dora--sv-colis",
+        "soliguide--sv-epicerie",
+        "dora--sv-pilule",
+        "dora--sv-juriste",
+    }
+    problems = "\n".join(report.problems)
+    for refused in ("dora--st-x", "dora--sv-x", "dora--sv-depistage", "dora--sv-futur"):
+        assert refused in problems
+    assert "tous-publics" in problems  # the reason, from the official models
+    assert report.services.created == 4 and report.partners.created == 3
+    colis = services["dora--sv-colis"]
+    assert colis.partner.outside_network and colis.partner.kind == "hors-reseau"
+    assert colis.source == "dora" and colis.date_maj.isoformat() == "2026-10-02"
+    assert colis.partner.horaires_accueil == "Mo-Fr 08:30-12:00,13:30-17:00; PH off"
+    assert colis.locations[0].adresse == "1 place de l'Essai"
+    assert colis.mobilisable_par == ["professionnels", "usagers"]
+    # the token went with every call, and the pages were all read (size 2)
+    assert all(call["headers"].get("Authorization") == "Bearer test-token" for call in api.calls)
+    pages = [call["query"].get("page") for call in api.calls if call["path"].endswith("/services")]
+    assert ["1"] in pages and ["2"] in pages
+
+
+def test_importing_again_changes_nothing(
+    engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    import_outside(engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    before = {k: (v.updated_at, v.active) for k, v in rows(engine, Service).items()}
+    again = import_outside(engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    assert again.services.created == again.services.updated == again.services.deactivated == 0
+    assert again.services.unchanged == 4 and again.partners.unchanged == 3
+    assert {k: (v.updated_at, v.active) for k, v in rows(engine, Service).items()} == before
+
+
+def test_services_gone_from_the_source_are_deactivated_and_the_network_is_untouched(
+    loaded_engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    import_outside(loaded_engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    api.services = [s for s in api.services if s["id"] != "soliguide--sv-epicerie"]
+    api.services[0]["nom"] = "Colis alimentaires d'urgence"
+    report = import_outside(loaded_engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    assert report.services.deactivated == 1 and report.partners.deactivated == 1
+    assert report.services.updated == 1
+    services = rows(loaded_engine, Service)
+    assert not services["soliguide--sv-epicerie"].active
+    assert services["dora--sv-colis"].nom == "Colis alimentaires d'urgence"
+    network = [s for s in services.values() if not s.partner.outside_network]
+    assert len(network) == 58 and all(s.active for s in network)
+    # and loading the network's files leaves what is outside it alone
+    load_catalogue(loaded_engine, read_catalogue(DATA / "catalogue", territory), territory)
+    assert rows(loaded_engine, Service)["dora--sv-colis"].active
+
+
+def test_import_by_commune_reads_the_search_with_nested_structures(
+    engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    scope = Scope(communes=("94017",), thematiques=("equipement-et-alimentation",))
+    import_outside(engine, fetch_api(api.api_url, api.token, scope), territory)
+    assert set(rows(engine, Service)) == {"dora--sv-colis", "soliguide--sv-epicerie"}
+    calls = [c for c in api.calls if c["path"].endswith("/search/services")]
+    assert calls and calls[0]["query"]["code_commune"] == ["94017"]
+    assert calls[0]["query"]["thematiques"] == ["equipement-et-alimentation"]
+
+
+def test_a_refused_token_writes_nothing(engine: Engine, territory: Territory, api: DataInclusionStub) -> None:
+    with pytest.raises(SourceError, match="token"):
+        fetch_api(api.api_url, "wrong", VAL_DE_MARNE)
+    api.stop()
+    with pytest.raises(SourceError, match="unreachable"):
+        fetch_api(api.api_url, api.token, VAL_DE_MARNE)
+    assert rows(engine, Service) == {}
+
+
+# -- importing the published files -------------------------------------------------------------------
+
+
+def test_published_files_import_the_scope_only(engine: Engine, territory: Territory) -> None:
+    files = [str(FIXTURES / "structures.json"), str(FIXTURES / "services.json")]
+    report = import_outside(engine, read_files(files, VAL_DE_MARNE), territory)
+    # the service in Orléans is outside the scope: not even read
+    assert set(rows(engine, Service)) == {
+        "dora--sv-colis",
+        "soliguide--sv-epicerie",
+        "dora--sv-pilule",
+        "dora--sv-juriste",
+    }
+    assert not any("sv-loin" in p for p in report.problems)
+    food = Scope(departements=("94",), thematiques=("equipement-et-alimentation--alimentation",))
+    narrower = import_outside(engine, read_files(files, food), territory)
+    assert narrower.services.deactivated == 2  # the import is the whole selection
+
+
+def test_the_demo_file_is_marked_demo_and_replaced_by_a_real_import(
+    engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
+    demo = json.loads((DATA / "outside_network" / "demo.json").read_text(encoding="utf-8"))
+    assert demo["demo"] is True and "DEMO" in demo["_comment"]
+    assert not any("adresse" in r or "telephone" in r for r in demo["structures"] + demo["services"])
+    import_outside(engine, read_files([str(DATA / "outside_network" / "demo.json")], VAL_DE_MARNE), territory)
+    assert all(s.is_demo and s.active for s in rows(engine, Service).values())
+    files = [str(FIXTURES / "structures.json"), str(FIXTURES / "services.json")]
+    import_outside(engine, read_files(files, VAL_DE_MARNE), territory)
+    assert {k for k, s in rows(engine, Service).items() if s.active} == {
+        "dora--sv-colis",
+        "soliguide--sv-epicerie",
+        "dora--sv-pilule",
+        "dora--sv-juriste",
+    }
+
+
+# -- routing -----------------------------------------------------------------------------------------
+
+
+def test_outside_services_come_after_the_network_and_only_nearby(
+    loaded_engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    import_outside(
+        loaded_engine, fetch_api(api.api_url, api.token, Scope(departements=("94", "45"))), territory
+    )
+    resources = Resources.load(load_settings())
+    with session_factory(loaded_engine)() as session:
+        services = load_services(session)
+    champigny = territory.commune("Champigny-sur-Marne")
+    point = territory.point_of(champigny)
+
+    def found(*themes: str) -> list[str]:
+        need = Need(frozenset(themes), champigny, None, (17, 17), point)
+        matches = find_services(services, need, resources.rules, WEDNESDAY_MORNING, resources.zone).matches
+        return [m.service.id for m in matches]
+
+    food = found("equipement-et-alimentation--alimentation")
+    assert food == ["dora--sv-colis", "soliguide--sv-epicerie"]  # nearest first; Orléans is not nearby
+    sexual_health = found("sante--sante-sexuelle")
+    assert sexual_health[0] == "pe-orientation-sante" and sexual_health[-1] == "dora--sv-pilule"
+    by_id = {s.id: s for s in services}
+    assert by_id["dora--sv-pilule"].hours == "We 13:00-18:00; Sa 09:00-12:00"  # the structure's hours
+
+
+# -- the conversation --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def brain(
+    loaded_engine: Engine, territory: Territory, parser: EmbeddedParser, api: DataInclusionStub
+) -> Brain:
+    import_outside(loaded_engine, fetch_api(api.api_url, api.token, VAL_DE_MARNE), territory)
+    return Brain(
+        loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda: WEDNESDAY_MORNING
+    )
+
+
+def talk(brain: Brain, *messages: str) -> list[Outgoing]:
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    replies: list[Outgoing] = []
+    for text in messages:
+        replies = brain.handle(Incoming("test", user, text=text)).messages
+        assert all(len(r.text) <= 300 for r in replies)
+    return replies
+
+
+def service_cards(replies: list[Outgoing]) -> list[str]:
+    return [c.id for r in replies for c in r.cards if c.kind == "service"]
+
+
+def test_no_money_to_eat_ends_at_food_aid_outside_the_network(brain: Brain) -> None:
+    replies = talk(brain, "chui a sec jai plus une thune pour manger", "champigny", "17 ans")
+    assert service_cards(replies) == ["dora--sv-colis", "soliguide--sv-epicerie"]
+    text = "\n".join(r.text for r in replies)
+    assert "n'a rien pour manger" in text and "hors réseau" in text
+    card = next(c for r in replies for c in r.cards)
+    assert card.subtitle.startswith("hors réseau 6Tcap")
+    assert "Infos DORA (data·inclusion) du 02/10/2026" in card.details
+    assert "Ouvert maintenant, jusqu'à 12h" in card.details  # the structure's hours, Wednesday 10:00
+    assert not any(b.title == "Voir le stand" or "stand" in (b.url or "") for b in card.actions)
+    # the coordinators' counts: one "hors-reseau" bucket, no producer's structure among the partners
+    with session_factory(brain.engine)() as session:
+        shown = set(session.scalars(select(DailyTally.value).where(DailyTally.metric == "shown")))
+    assert shown == {"hors-reseau"}
+
+
+def test_a_discreet_sti_test_and_the_emergency_pill_end_at_sexual_health_services(brain: Brain) -> None:
+    for first in ("jveux faire un test ist discret", "jai besoin de la pilule du lendemain"):
+        replies = talk(brain, first, "champigny", "17 ans")
+        shown = service_cards(replies)
+        assert "dora--sv-pilule" in shown, (first, shown)
+        assert all(s in ("pe-orientation-sante", "dora--sv-pilule") for s in shown), shown
+
+
+def test_a_question_never_goes_outside_the_network(brain: Brain) -> None:
+    replies = talk(brain, "chui a sec jai plus une thune pour manger", "champigny", "17 ans")
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    for text in (
+        "chui a sec jai plus une thune pour manger",
+        "champigny",
+        "17 ans",
+        "je veux parler a un conseiller",
+    ):
+        replies = brain.handle(Incoming("test", user, text=text)).messages
+    payloads = [b.payload or "" for r in replies for b in r.buttons]
+    assert payloads and not any("dora--" in p or "soliguide--" in p for p in payloads)
+    forged = brain.handle(Incoming("test", user, payload="handoff:partner:dora--st-ccas")).messages
+    assert "CCAS de test" not in "\n".join(r.text for r in forged)
+
+
+# -- the command -------------------------------------------------------------------------------------
+
+
+def test_the_import_command_reads_the_token_from_the_environment(
+    tmp_path: Path, api: DataInclusionStub
+) -> None:
+    from tests.test_cli import run
+
+    env = {
+        "SIXTCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SIXTCAP_DATAINCLUSION__API_URL": api.api_url,
+    }
+    run("db", "upgrade", env=env)
+    refused = run("catalogue", "import", "--departement", "94", env=env)
+    assert refused.returncode == 1 and "SIXTCAP_DATA_INCLUSION_TOKEN" in refused.stderr
+    wrong = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": "wrong"})
+    assert wrong.returncode == 1 and "refused the token" in wrong.stderr and "nothing written" in wrong.stderr
+    done = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": api.token})
+    assert done.returncode == 0, done.stderr
+    assert "services: 4 created" in done.stdout
+    assert "skipped: service dora--sv-futur" in done.stderr
+    # default scope: config.yml's département, data/routing.yml's specific needs
+    searched = [c["query"] for c in api.calls if c["path"].endswith("/services")]
+    assert searched[-1]["code_departement"] == ["94"]
+    assert "sante--sante-sexuelle" in searched[-1]["thematiques"]
+    demo = run("catalogue", "import", "--file", str(DATA / "outside_network" / "demo.json"), env=env)
+    assert demo.returncode == 0 and "services: 5 created" in demo.stdout
