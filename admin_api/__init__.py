@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from admin_api import docs, pages
-from admin_api.routes import auth, catalogue, handoffs, staff, stats
+from admin_api.routes import auth, campaigns, catalogue, handoffs, staff, stats
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", responses=docs.ERRORS)
-    for module in (auth, handoffs, catalogue, staff, stats):
+    for module in (auth, handoffs, catalogue, staff, stats, campaigns):
         router.include_router(module.router)
     return router
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from sqlalchemy import Engine
 
+from bot.campaigns import Links
 from bot.canned import CannedReplies
 from bot.concerns import Concern
 from bot.handoffs import Renderer
@@ -34,6 +35,7 @@ class StaffContext:
     canned: CannedReplies = field(default_factory=CannedReplies)  # replies advisers pick and adapt
     secret_key: bytes = b""  # signs the partners' webhooks (bot/webhook_signing.py)
     staff_texts: Texts = field(default_factory=lambda: Texts({}))  # what a youth is told of staff actions
+    links: Links | None = None  # the campaigns' deep links (bot name, WhatsApp number); None: web only
 
 
 def staff_context(request: Request) -> StaffContext:

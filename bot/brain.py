@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from bot import handoffs, history, tallies
+from bot.campaigns import clean_source
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import insert_for, make_engine, session_factory, transaction
@@ -119,8 +120,9 @@ class Brain:
             if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
                 state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
                 state.step = CONCERN if state.step == HANDOFF else state.step
-            if state.step == NEW and incoming.source:
-                state.source = youth.source = incoming.source[:100]
+            source = clean_source(incoming.source)
+            if state.step == NEW and source:
+                state.source = youth.source = source
             dialogue = Dialogue(self.resources, lambda: self.catalogue.services(session))
             reply = dialogue.respond(state, turn, now)
             count(session, incoming.channel, turn.intent, now)

@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.catalogue.snapshot import ServiceView
 from bot.messages import Button, Card
 from bot.routing import Match
 from bot.territory import Helpline
@@ -31,18 +32,30 @@ def day_word(moment: datetime, now: datetime, texts: Texts) -> str:
     return texts.day_name(moment.weekday())
 
 
+def cost_text(service: ServiceView, texts: Texts) -> str:
+    return texts.card("free") if service.frais == "gratuit" else texts.card("paid")
+
+
+def ages_text(service: ServiceView, texts: Texts) -> str | None:
+    """'16-25 ans', 'dès 16 ans', 'jusqu'à 25 ans', or None when the catalogue sets no age."""
+    if service.age_min is not None and service.age_max is not None:
+        return texts.card("ages", min=service.age_min, max=service.age_max)
+    if service.age_min is not None:
+        return texts.card("from_age", min=service.age_min)
+    if service.age_max is not None:
+        return texts.card("up_to_age", max=service.age_max)
+    return None
+
+
 def why_it_fits(match: Match, texts: Texts) -> str:
     """'gratuit · 16-25 ans · à 1,2 km'"""
     service = match.service
     parts = [texts.card("outside_network")] if service.outside_network else []
     if service.frais in ("gratuit", "payant"):  # outside the network it may not be said
-        parts.append(texts.card("free") if service.frais == "gratuit" else texts.card("paid"))
-    if service.age_min is not None and service.age_max is not None:
-        parts.append(texts.card("ages", min=service.age_min, max=service.age_max))
-    elif service.age_min is not None:
-        parts.append(texts.card("from_age", min=service.age_min))
-    elif service.age_max is not None:
-        parts.append(texts.card("up_to_age", max=service.age_max))
+        parts.append(cost_text(service, texts))
+    ages = ages_text(service, texts)
+    if ages:
+        parts.append(ages)
     if match.remote_only:
         parts.append(texts.card("remote"))
     elif match.place is not None and match.place.approximate and match.distance_km is not None:
@@ -152,11 +165,15 @@ def helpline_card(helpline: Helpline, texts: Texts) -> Card:
     )
 
 
-def scene_card(scene: Scene, texts: Texts) -> Card:
+def scene_card(scene: Scene, village: Village, stands: tuple[str, ...], texts: Texts) -> Card:
+    """A scene of the village and the partners whose stands are in it."""
+    url = village.scene_url(scene)
     return Card(
         kind="scene",
-        id=scene.quartier,
-        title=scene.title,
-        url=scene.url,
-        actions=(Button(texts.button("village"), url=scene.url),),
+        id=scene.id,
+        title=f"{scene.title} ({scene.commune.split('-')[0]})",
+        subtitle=texts.card("scene_stands", count=len(stands)) if stands else None,
+        url=url,
+        details=(*stands, texts.card("scene_demo")) if scene.demo else stands,
+        actions=(Button(texts.button("village"), url=url),),
     )

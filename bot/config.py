@@ -53,12 +53,14 @@ class NluSettings(Section):
 
 class TelegramSettings(Section):
     base_url: str = "https://api.telegram.org/bot"  # the Bot API; tests point it at a local stub
+    bot_username: str = ""  # the bot's @name, for the campaigns' t.me links and QR codes
 
 
 class WhatsAppSettings(Section):
     graph_url: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
     phone_number_id: str = ""  # the business number's id in Meta's app (not a secret)
+    display_number: str = ""  # the business number itself (33612345678), for the wa.me links and QR codes
     reengagement_template: str = "sixtcap_reponse_en_attente"
     template_language: str = "fr"
 
@@ -66,6 +68,10 @@ class WhatsAppSettings(Section):
 class WidgetSettings(Section):
     allowed_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
     poll_seconds: float = Field(4.0, gt=0, le=60)
+
+
+class VillageSettings(Section):
+    media_base_url: str = ""  # where the scenes' photos and videos live; empty: served by sixtcap
 
 
 class HandoffSettings(Section):
@@ -130,6 +136,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     widget: WidgetSettings = WidgetSettings()
+    village: VillageSettings = VillageSettings()
     outbox: OutboxSettings = OutboxSettings()
     handoff: HandoffSettings = HandoffSettings()
     smtp: SmtpSettings = SmtpSettings()

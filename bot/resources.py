@@ -45,7 +45,7 @@ class Resources:
             concerns=load_concerns(data / "concerns.yml"),
             rules=load_rules(data / "routing.yml"),
             crisis=load_crisis_rules(data / "crisis.yml"),
-            village=load_village(data / "village.yml"),
+            village=load_village(data / "village.yml", settings.server.public_url),
             territory=load_territory(settings.territory_file),
             answers=load_answers(data / "answers"),
             answer_threshold=settings.nlu.answer_threshold,

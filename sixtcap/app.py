@@ -1,7 +1,7 @@
-"""The web application: the channels (Telegram, WhatsApp, the widget), the portal page, /healthz, /livez,
-/readyz and /metrics, and (with `server.jobs`) the outbox sender and scheduled jobs beside them for as
-long as the app runs. `create_worker_app` is `sixtcap worker`: the jobs alone, with their health and
-metrics."""
+"""The web application: the channels (Telegram, WhatsApp, the widget), the portal's pages
+(sixtcap/portal.py), /healthz, /livez, /readyz and /metrics, and (with `server.jobs`) the outbox sender
+and scheduled jobs beside them for as long as the app runs. `create_worker_app` is `sixtcap worker`: the
+jobs alone, with their health and metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,7 +16,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, SQLAlchemyError
@@ -26,25 +24,22 @@ from admin_api import create_admin_app
 from admin_api.context import StaffContext
 from bot import privacy
 from bot.brain import Brain
+from bot.campaigns import Links
 from bot.canned import load_canned
 from bot.catalogue.loader import catalogue_counts
 from bot.config import Settings
 from bot.db import make_engine, session_factory
 from bot.texts import load_texts
 from bot.yamlfile import describe_error, dotted
-from sixtcap import metrics
+from sixtcap import metrics, portal
 from sixtcap.background import Clients, Jobs
 from sixtcap.health import health_router
+from sixtcap.portal import pages
 from sixtcap.reporting import report_errors
 from webhooks import telegram, whatsapp, widget
 from webhooks.context import ChannelContext
 
 log = logging.getLogger(__name__)
-
-PAGES = Path(__file__).resolve().parent / "pages"
-pages = Environment(
-    loader=FileSystemLoader(PAGES), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
-)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -134,6 +129,7 @@ def connect_admin(
         canned=load_canned(settings.data_dir / "canned_replies.yml"),
         secret_key=privacy.secret_key(settings),
         staff_texts=load_texts(settings.data_dir / "dialogue" / "staff_actions.fr.yml"),
+        links=Links.from_settings(settings),
     )
 
 
@@ -160,6 +156,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     app.middleware("http")(metrics.count_responses)
     app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)
+    app.include_router(portal.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
     app.mount("/admin", admin)
@@ -191,11 +188,6 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     def privacy_notice() -> str:
         """What is kept, why, how long, who sees it, how to erase it (durations from config.yml)."""
         return pages.get_template("confidentialite.html").render(**settings.retention.model_dump())
-
-    @app.get("/", response_class=HTMLResponse)
-    def portal() -> str:
-        """The 6Tcap demo portal: the classic menu and the village, with the chat widget."""
-        return pages.get_template("portal.html").render()
 
     return app
 

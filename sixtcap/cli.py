@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import Engine, inspect
 
+from bot.campaigns import CampaignError, Links, deep_link
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import CatalogueInvalid, read_catalogue
 from bot.catalogue.loader import load_catalogue
@@ -23,8 +24,11 @@ from bot.db import make_engine, session_factory
 from bot.logs import configure_logging
 from bot.migrations import revision as new_revision
 from bot.migrations import upgrade
+from bot.posters import qr_file
 from bot.routing import load_rules
 from bot.territory import load_territory
+from bot.village import load_village
+from sixtcap.village_media import ensure_demo_media
 
 app = typer.Typer(
     help="sixtcap, the 6Tcap guidance assistant.",
@@ -46,6 +50,10 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(nlu_app, name="nlu")
+qr_app = typer.Typer(help="QR codes of the campaigns' deep links.", no_args_is_help=True)
+app.add_typer(qr_app, name="qr")
+village_app = typer.Typer(help="The 360° village (data/village.yml).", no_args_is_help=True)
+app.add_typer(village_app, name="village")
 
 err = Console(stderr=True)
 
@@ -390,6 +398,46 @@ def nlu_export_rasa(
     threshold = settings.nlu.fallback_threshold
     for path in export_rasa_project(source.training_data(), folder, threshold, source.faq(), responses):
         typer.echo(f"wrote {path}")
+
+
+class QrChannel(StrEnum):
+    telegram = "telegram"
+    whatsapp = "whatsapp"
+    web = "web"
+
+
+class QrKind(StrEnum):
+    png = "png"
+    svg = "svg"
+
+
+@qr_app.command("make")
+def qr_make(
+    source: Annotated[str, typer.Option("--source", help="the campaign's code: letters, digits, - and _")],
+    channel: Annotated[QrChannel, typer.Option("--channel", help="where the code leads")] = QrChannel.web,
+    format: Annotated[QrKind, typer.Option("--format", help="image format")] = QrKind.png,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file (default: qr-<source>-<channel>.<format>)")
+    ] = None,
+) -> None:
+    """Write the QR code of a deep link that records SOURCE at the youth's first contact:
+    t.me/<bot>?start=SOURCE, wa.me/<number>?text=...(code SOURCE), or <portal>/?src=SOURCE."""
+    try:
+        link = deep_link(channel.value, source, Links.from_settings(state.settings))
+    except CampaignError as error:
+        fail([f"{error.code}: {error}"])
+    path = output or Path(f"qr-{source}-{channel.value}.{format.value}")
+    path.write_bytes(qr_file(link, format.value))
+    typer.echo(f"{path}: {link}")
+
+
+@village_app.command("demo-media")
+def village_demo_media() -> None:
+    """Redraw the demo panoramas of the scenes that have no real photo (var/village/)."""
+    settings = state.settings
+    village = load_village(settings.data_dir / "village.yml", settings.server.public_url)
+    for path in ensure_demo_media(village, settings.data_dir, settings.var_dir, redraw=True):
+        typer.echo(str(path))
 
 
 @app.command("chat")

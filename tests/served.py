@@ -69,7 +69,7 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # a fresh var/ trains the NLU model first
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
@@ -86,13 +86,15 @@ def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(*extra_args: str) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is missing ({CHROMIUM}): `make test` installs it (apt-get install chromium)",
             pytrace=False,
         )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+        )
         yield browser
         browser.close()

@@ -330,6 +330,13 @@ def matrix() -> list[tuple[str, str, Any, set[str]]]:
         ),
         ("GET", "/audit", None, {"coordinator", "admin"}),
         ("GET", "/stats", None, {"coordinator", "admin"}),
+        (
+            "POST",
+            "/campaigns",
+            {"source": "insta-x", "name": "X", "kind": "influencer"},
+            {"coordinator", "admin"},
+        ),
+        ("GET", "/campaigns", None, {"coordinator", "admin"}),
         ("POST", "/logout", None, all_staff),
     ]
 

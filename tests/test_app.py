@@ -7,7 +7,9 @@ from sqlalchemy import Engine
 
 from bot.config import load_settings
 from bot.db import make_engine
+from nlu.parser import EmbeddedParser
 from sixtcap.app import create_app
+from tests.conftest import channel_settings, running_app
 
 
 def test_healthz_reports_thirteen_partners(loaded_engine: Engine) -> None:
@@ -28,9 +30,10 @@ def test_healthz_answers_503_when_the_database_is_down() -> None:
     assert response.json()["database"] == "unreachable"
 
 
-def test_portal_page_is_in_french(engine: Engine) -> None:
-    client = TestClient(create_app(load_settings(), engine=engine))
-    response = client.get("/")
+def test_portal_page_is_in_french(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    with running_app(channel_settings(), loaded_engine, parser) as client:
+        response = client.get("/")
     assert response.status_code == 200
     assert '<html lang="fr">' in response.text and "6Tcap" in response.text
-    assert "village" in response.text.lower()
+    for entry in ('href="/services"', 'href="/village"', "data-sixtcap-payload"):  # menu, village, chat
+        assert entry in response.text

@@ -235,3 +235,15 @@ def test_outside_the_24_hour_window_only_the_template_is_sent_once(
             ).all()
         )
     assert "failed" in statuses
+
+
+def test_a_campaigns_prefilled_text_records_its_source(
+    client: TestClient, stub: StubGraph, loaded_engine: Engine
+) -> None:
+    post(client, notification(text("wamid.qr1", "Salut 6Tcap ! (code affiche-mail-rodin)")))
+    stub.wait_for(lambda calls: len(stub.messages()) >= 3)
+    assert "sixtcap" in stub.messages()[0]["text"]["body"]
+    with session_factory(loaded_engine)() as session:
+        assert session.scalars(select(Youth.source)).one() == "affiche-mail-rodin"
+        said = session.scalars(select(Message.text).where(Message.direction == "in")).one()
+        assert said == "Salut 6Tcap !"  # the code is no part of what the youth said

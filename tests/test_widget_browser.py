@@ -162,8 +162,8 @@ def test_full_screen_on_a_phone(browser: Browser, app_server: tuple[str, str]) -
 
 
 def test_no_serious_accessibility_problem(page: Page) -> None:
-    # From the portal's menu: the widget opens on the chosen subject, up to the service cards.
-    page.get_by_role("link", name="Permis").click()
+    # From the portal's chat entry: the widget opens on the chosen subject, up to the service cards.
+    page.locator("#la-discussion").get_by_role("link", name="Permis").click()
     log = chat_log(page)
     expect(log.get_by_text("Tu habites où")).to_be_visible()
     press(log, "Champigny")

@@ -23,6 +23,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from bot.campaigns import source_in_text
 from bot.config import Settings
 from bot.db import session_factory
 from bot.enums import Channel
@@ -74,7 +75,8 @@ def _incoming(message: dict[str, Any]) -> Incoming | None:
     if stamp and str(stamp).isdigit():
         common["timestamp"] = datetime.fromtimestamp(int(stamp), UTC)
     if kind == "text":
-        return Incoming(CHANNEL, str(sender), text=str(message.get("text", {}).get("body", "")), **common)
+        source, text = source_in_text(str(message.get("text", {}).get("body", "")))  # a campaign's wa.me link
+        return Incoming(CHANNEL, str(sender), text=text, source=source, **common)
     if kind == "interactive":
         reply = message.get("interactive", {})
         chosen = reply.get("button_reply") or reply.get("list_reply") or {}

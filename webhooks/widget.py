@@ -1,6 +1,6 @@
 """The website chat widget: its script, and the HTTP API it talks to.
 
-POST /widget/messages  {conversation_id, text | payload} -> {conversation_id, messages: [bubble], cursor}
+POST /widget/messages  {conversation_id, text | payload, source?} -> {conversation_id, messages, cursor}
 GET  /widget/messages?conversation_id=...&after=CURSOR  -> the conversation after CURSOR (history on
      reload, and replies that came later, such as an adviser's answer)
 GET  /widget/widget.js  -> the web component; one <script> tag embeds it on any page
@@ -34,6 +34,9 @@ class WidgetMessage(BaseModel):
     conversation_id: UUID
     text: Annotated[str | None, Field(max_length=2000)] = None
     payload: Annotated[str | None, Field(max_length=200)] = None
+    source: Annotated[
+        str | None, Field(max_length=64, description="the campaign of the page's ?src=, at the first contact")
+    ] = None
 
     @model_validator(mode="after")
     def _text_or_payload(self) -> WidgetMessage:
@@ -61,7 +64,9 @@ def post_message(message: WidgetMessage, request: Request) -> dict[str, Any]:
     """One message from the widget; the replies come back at once."""
     brain = _brain(request)
     conversation = str(message.conversation_id)
-    turn = brain.handle(Incoming(CHANNEL, conversation, text=message.text, payload=message.payload))
+    turn = brain.handle(
+        Incoming(CHANNEL, conversation, text=message.text, payload=message.payload, source=message.source)
+    )
     return {
         "conversation_id": conversation,
         "messages": [{"from": "bot", **reply.as_dict()} for reply in turn.messages],

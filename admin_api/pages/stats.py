@@ -18,6 +18,7 @@ from admin_api.pages.session import caller, login_redirect, now, transaction
 from admin_api.stats_params import group_by_of, stats_filters
 from bot import directory
 from bot import stats as statistics
+from bot.campaigns import labels as campaign_labels
 from bot.enums import READERS
 from bot.staff import Principal
 
@@ -93,6 +94,7 @@ def stats_page(request: Request) -> Response:
         group_by = group_by_of(request.query_params.get("par"))
         report = statistics.report(db, filters, group_by)
         partners = directory.partner_names(db)
+        campaigns = campaign_labels(db)
     concerns = concern_labels(request)
     periods = statistics.periods(filters, group_by)
     conversations: dict[str, dict[str, int | None]] = {}
@@ -125,7 +127,7 @@ def stats_page(request: Request) -> Response:
         concerns_chart=charts.bars("Sujets", ranking(report["concerns"], concerns)),
         towns_chart=charts.bars("Villes", ranking(report["towns"], {})),
         neighbourhoods_chart=charts.bars("Quartiers prioritaires", ranking(report["neighbourhoods"], {})),
-        sources_chart=charts.bars("Sources", ranking(report["sources"], {})),
+        sources_chart=charts.bars("Sources", ranking(report["sources"], campaigns)),
         crisis_chart=charts.bars("Conversations de crise par type", ranking(report["crisis"], {})),
         partner_rows=partner_rows,
         handoff_rows=handoff_rows,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.dialogue import answers, results, small_talk
+from bot.dialogue import answers, results, small_talk, village
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import ask_question
 from bot.dialogue.profile import (
@@ -35,7 +35,8 @@ ASKS: dict[str, Asked] = {
     "ask_human": adviser,
     FAQ: answers.answer,
     "ask_this": answers.ask_this,
-    "village": small_talk.village,
+    "village": village.village,
+    village.SCENE: village.scene,
 }
 UNCLEAR = (FAQ, "nlu_fallback", "out_of_scope", "help")  # with several concerns told: take those instead
 

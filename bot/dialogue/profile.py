@@ -25,6 +25,7 @@ SUBJECT_CHANGES = (
     FAQ,
     "ask_this",
     "village",
+    "village_scene",
     "more",
     "town_other",
     "age_skip",

@@ -15,7 +15,18 @@ from bot.messages import Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
 
 # In crisis mode, what takes the youth out of it (with a clear concern): a button, or a request.
-ASKS_SOMETHING = ("ask_human", "ask_this", FAQ, "village", "more", "forget_me", "menu", "town_other", INFORM)
+ASKS_SOMETHING = (
+    "ask_human",
+    "ask_this",
+    FAQ,
+    "village",
+    "village_scene",
+    "more",
+    "forget_me",
+    "menu",
+    "town_other",
+    INFORM,
+)
 
 
 def typed_check_answer(state: State, turn: Turn) -> Turn:

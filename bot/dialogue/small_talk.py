@@ -1,10 +1,9 @@
-"""What is not a concern: media, erasure, restart, greetings and thanks, unclear messages, the village."""
+"""What is not a concern: media, erasure, restart, greetings and thanks, unclear messages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.cards import scene_card
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import CONTEXT
 from bot.dialogue.turn import MEDIA, Reply, Turn
@@ -69,10 +68,3 @@ def guesses(ctx: Context, turn: Turn) -> list[Outgoing]:
     if not buttons:
         return [Outgoing(ctx.t("ask_concern_again"), buttons=ctx.concern_buttons())]
     return [Outgoing(ctx.t("fallback"), buttons=(*buttons, ctx.button("other")))]
-
-
-def village(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
-    """The 360° village's scenes, the youth's own neighbourhood first."""
-    scenes = sorted(ctx.r.village.scenes, key=lambda s: s.quartier != state.quartier)
-    cards = tuple(scene_card(scene, ctx.t) for scene in scenes)
-    return [Outgoing(ctx.t("village"), cards=cards, buttons=(ctx.button("other"),))]

@@ -63,8 +63,8 @@ def turn_from_parse(parsed: dict[str, Any]) -> Turn:
 
 
 def turn_from_button(payload: str) -> Turn:
-    """Button payloads: concern:job, need:food, town:<commune>, age:18-25, intent:<name>, explore:<choice>,
-    BUTTON_INTENTS."""
+    """Button payloads: concern:job, need:food, town:<commune>, age:18-25, intent:<name>, village:<scene>,
+    explore:<choice>, and BUTTON_INTENTS."""
     kind, _, value = payload.partition(":")
     if payload in BUTTON_INTENTS:
         return Turn(BUTTON_INTENTS[payload])
@@ -74,6 +74,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn(NEED, entities=({"entity": "need", "value": value},))
     if payload.startswith("handoff:partner:"):
         return Turn("handoff_partner", entities=({"entity": "partner", "value": payload.split(":", 2)[2]},))
+    if kind == "village" and value:
+        return Turn("village_scene", entities=({"entity": "scene", "value": value},))
     if kind == "explore" and value:  # explore:with=hands, explore:with=skip, explore:call (explore.py)
         return Turn("explore_choice", entities=({"entity": "choice", "value": value},))
     if kind == "town" and value:

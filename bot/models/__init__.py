@@ -2,6 +2,7 @@
 youths, and only there, so that a youth can be erased completely."""
 
 from bot.models.base import Base
+from bot.models.campaigns import Campaign
 from bot.models.catalogue import Location, Partner, Service, service_locations
 from bot.models.staff import AuditEntry, Staff, StaffToken
 from bot.models.stats import DailyCount, DailyTally
@@ -19,6 +20,7 @@ from bot.models.youth import (
 __all__ = [
     "AuditEntry",
     "Base",
+    "Campaign",
     "Conversation",
     "DailyCount",
     "DailyTally",

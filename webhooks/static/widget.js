@@ -1,7 +1,9 @@
 /* sixtcap chat widget — one tag embeds it on any page:
  *   <script src="https://YOUR-HOST/widget/widget.js" defer></script>
  * Optional: data-api="https://YOUR-HOST" on the tag when the API lives elsewhere than the script.
- * Links with data-sixtcap-payload="concern:job" on the page open the chat on that subject.
+ * Links with data-sixtcap-payload="concern:job" on the page open the chat on that subject (the youth's
+ * bubble says data-sixtcap-title, else the link's text); "handoff:partner:<id>" addresses a question.
+ * A page opened with ?src=<campaign> (a QR code, an influencer's link) tells the bot where the youth came from.
  * Vanilla JS, no dependencies. Talks to POST/GET /widget/messages (see webhooks/widget.py). */
 (() => {
   "use strict";
@@ -15,6 +17,7 @@
     : new URL("messages", script && script.src ? script.src : location.origin + "/widget/").href;
   const KEY_ID = "sixtcap.conversation";
   const KEY_CURSOR = "sixtcap.cursor";
+  const KEY_SOURCE = "sixtcap.source";
   const POLL_MS = 4000;
   const SMALL = "(max-width: 799.98px)";
   const OOPS = "Oups, ça n'a pas marché. Réessaie dans un instant.";
@@ -26,6 +29,11 @@
     get: (k) => { try { return localStorage.getItem(k); } catch { return memory[k] ?? null; } },
     set: (k, v) => { try { localStorage.setItem(k, v); } catch { memory[k] = v; } },
   };
+
+  // The campaign of the link the youth came with, kept while they browse the site (only sent, and only
+  // recorded by the bot, at the first contact).
+  const arrivedWith = new URLSearchParams(location.search).get("src");
+  if (arrivedWith && /^[A-Za-z0-9_-]{1,64}$/.test(arrivedWith)) store.set(KEY_SOURCE, arrivedWith);
 
   // crypto.randomUUID needs a secure context; getRandomValues works everywhere.
   const uuid = () => crypto.randomUUID ? crypto.randomUUID()
@@ -239,7 +247,7 @@
       if (!this.conversation) { store.set(KEY_ID, uuid()); this.cursor = 0; }
       const typing = this.addTurn("bot typing", "sixtcap écrit…", { "aria-hidden": "true" });
       const init = { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ conversation_id: this.conversation, ...body }) };
+        body: JSON.stringify({ conversation_id: this.conversation, source: store.get(KEY_SOURCE), ...body }) };
       const data = await this.request("", init).finally(() => typing.remove());
       if (data === null) return false;
       this.show(data);
@@ -355,7 +363,7 @@
       const link = event.target.closest && event.target.closest("[data-sixtcap-payload]");
       if (!link) return;
       event.preventDefault();
-      chat.ask(link.dataset.sixtcapPayload, link.textContent.trim());
+      chat.ask(link.dataset.sixtcapPayload, link.dataset.sixtcapTitle || link.textContent.trim());
     });
   };
   if (document.body) insert(); else document.addEventListener("DOMContentLoaded", insert);

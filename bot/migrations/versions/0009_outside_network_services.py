@@ -1,7 +1,7 @@
 """catalogue: services outside the 6Tcap network (data·inclusion imports), their producer and date;
 mobilisable_par on every service
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-27 12:10:00
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
