@@ -95,7 +95,7 @@ def send_due(
         bubble = message(texts_for(state.language))
         body = bubble.as_dict()
         if conversation is not None:  # its buttons were offered: their presses are trusted (bot/brain.py)
-            state.offer([button.payload for button in bubble.buttons])
+            state.offer([button.payload for button in bubble.buttons if button.payload])
             conversation.state = state.to_json()
         if not youth.under_15:
             session.add(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-CardKind = Literal["service", "offer", "scene", "helpline"]
+CardKind = Literal["service", "offer", "scene", "helpline", "trade"]
 
 
 @dataclass(frozen=True)

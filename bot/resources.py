@@ -1,5 +1,6 @@
 """Everything the conversation reads from `data/`: texts, concerns, routing rules, crisis helplines,
-the village, the territory and the offers' trades and stations. Loaded once per process."""
+the village, the territory, the offers' trades and stations, and the trades to discover. Loaded once per
+process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.concerns import Concern, load_concerns
 from bot.config import Settings
 from bot.crisis import CrisisRules, load_crisis_rules
 from bot.details import DetailWords, load_detail_words
+from bot.explore import Explorer, load_explorer
 from bot.offers.data import OfferData
 from bot.routing import Rules, load_rules
 from bot.territory import Territory, load_territory
@@ -31,6 +33,7 @@ class Resources:
     answers: dict[str, Answer]
     answer_threshold: float
     details: DetailWords
+    explorer: Explorer  # the trades to discover (data/explore/)
     public_url: str = "http://127.0.0.1:8000"
     transcript_days: int = 180
     offers: OfferData = field(default_factory=OfferData)  # trades, stations (data/offers/)
@@ -50,6 +53,7 @@ class Resources:
             answers=load_answers(data / "answers"),
             answer_threshold=settings.nlu.answer_threshold,
             details=load_detail_words(data / "details.yml"),
+            explorer=load_explorer(data / "explore" / "trades.yml"),
             zone=settings.zone,
             public_url=settings.server.public_url,
             transcript_days=settings.retention.transcript_days,

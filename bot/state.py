@@ -18,6 +18,7 @@ CRISIS = "crisis"  # helplines shown, follow-up offered
 CRISIS_CHECK = "crisis_check"  # an indirect sign: asked whether the youth thinks of dying or self-harm
 HANDOFF_QUESTION = "handoff_question"  # waiting for the question for partner staff
 HANDOFF = "handoff"  # a handoff is open: the youth's messages join it
+EXPLORE = "explore"  # asking the questions of "jsp koi faire" (bot/dialogue/explore.py)
 
 
 @dataclass

@@ -48,6 +48,14 @@ class Texts:
     def button(self, key: str) -> str:
         return str(self._get("buttons", key))
 
+    def part(self, *path: str, **values: object) -> str:
+        """A nested text ("explore", "questions", "where") with its {placeholders} filled."""
+        return str(self._get(*path)).format(**values)
+
+    def words_at(self, *path: str) -> frozenset[str]:
+        """A nested list of words, folded."""
+        return frozenset(fold(str(w)) for w in self._get(*path) or ())
+
     def card(self, key: str, **values: object) -> str:
         return str(self._get("card", key)).format(**values)
 

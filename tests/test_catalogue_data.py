@@ -22,6 +22,7 @@ CONCERNS = (
     "housing",
     "money",
     "wellbeing",
+    "explore",
 )
 KINDS = {
     "mission-locale",

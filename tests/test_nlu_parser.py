@@ -11,7 +11,7 @@ from tests.conftest import DATA
 INTENTS = {
     "paperwork", "health", "driving_licence", "sport", "job", "training", "housing", "money", "wellbeing",
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "ask_human", "village", "forget_me", "crisis",
-    "out_of_scope", "faq",
+    "out_of_scope", "faq", "explore",
 }  # fmt: skip
 
 

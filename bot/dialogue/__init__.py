@@ -16,7 +16,8 @@ answers takes the turn. Each sub-flow is a module of this package:
 | 7     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
 | 8     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
 | 9     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
-| 10    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+| 10    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
+| 11    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
 |       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
 |       |                        | (results.py: the town, the age, then the results)                      |
 
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
-from bot.dialogue import concern, handoff, offers, results, safety, small_talk
+from bot.dialogue import concern, explore, handoff, offers, results, safety, small_talk
 from bot.dialogue.context import Context, OfferFinder
 from bot.dialogue.turn import (
     FAQ,
@@ -56,6 +57,7 @@ HANDLERS: tuple[Handler, ...] = (
     handoff.handoff_turn,
     results.about_shown,
     safety.listening,
+    explore.explore,
     concern.take,
 )
 
@@ -85,6 +87,7 @@ class Dialogue:
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         self.ctx.speak(state, turn.text)
         turn = safety.typed_check_answer(state, turn)
+        turn = explore.bare_dont_know(self.ctx, turn)
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:

@@ -14,6 +14,8 @@ from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, TOWN, State
 
 ASK_HUMAN = "ask_human"
 
+CONTEXT = "handoff_context"  # state.extra: text a sub-flow attaches to the next question (explore.py)
+
 
 def ask_question(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     """Ask for the question in one message (skippable), naming the partner who will get it."""
@@ -110,6 +112,9 @@ def open_handoff(
 ) -> Reply:
     partner = state.handoff_partner or ""
     state.step, state.handoff_urgent = HANDOFF, urgent
+    context = state.extra.pop(CONTEXT, None)  # what a sub-flow gathered for the adviser, before the question
+    if context:
+        question = f"{context}\n\n{question}" if question else str(context)
     request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
     when = when_answered(ctx.partner_hours(partner), now, ctx.t, ctx.r.zone)
     text = ctx.t("handoff_sent", partner=ctx.partner_name(partner), when=when)

@@ -36,7 +36,7 @@ BUTTON_INTENTS = {
 }
 
 # the intents of buttons with a value (turn_from_button), besides those of BUTTON_INTENTS
-VALUE_BUTTON_INTENTS = frozenset({"handoff_partner", "village_scene", "offers", NEED})
+VALUE_BUTTON_INTENTS = frozenset({"handoff_partner", "village_scene", "offers", "explore_choice", NEED})
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def turn_from_parse(parsed: dict[str, Any]) -> Turn:
 
 def turn_from_button(payload: str) -> Turn:
     """Button payloads: concern:job, need:food, town:<commune>, age:18-25, intent:<name>, village:<scene>,
-    and BUTTON_INTENTS."""
+    explore:<choice>, and BUTTON_INTENTS."""
     kind, _, value = payload.partition(":")
     if payload in BUTTON_INTENTS:
         return Turn(BUTTON_INTENTS[payload])
@@ -84,6 +84,8 @@ def turn_from_button(payload: str) -> Turn:
         return Turn("village_scene", entities=({"entity": "scene", "value": value},))
     if kind == "offers" and value:  # the offers' buttons (bot/dialogue/offers.py)
         return Turn("offers", entities=({"entity": "offers", "value": value},))
+    if kind == "explore" and value:  # explore:with=hands, explore:with=skip, explore:call (explore.py)
+        return Turn("explore_choice", entities=({"entity": "choice", "value": value},))
     if kind == "town" and value:
         return Turn(INFORM, entities=({"entity": "commune", "value": value},))
     if kind == "age" and re.fullmatch(r"\d{1,2}-\d{1,2}", value):
