@@ -25,6 +25,7 @@ from bot.cards import offer_card, service_card
 from bot.dialogue import concern, results
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import CONTEXT, already_open, choose_partner, open_handoff
+from bot.dialogue.offers import follow_up_offer
 from bot.dialogue.profile import take_answers
 from bot.dialogue.turn import Reply, Turn
 from bot.explore import Question, Trade
@@ -250,8 +251,9 @@ def contact(ctx: Context, state: State, turn: Turn, now: datetime, progress: dic
     progress["stage"] = DONE
     if choice is None:
         return None
-    if choice == NO:
-        return Reply([Outgoing(ctx.t.part("explore", "no_contact"), buttons=(ctx.button("other"),))])
+    if choice == NO:  # no one to call, but a word in a week, if they agree
+        no_contact = Outgoing(ctx.t.part("explore", "no_contact"), buttons=(ctx.button("other"),))
+        return Reply([no_contact, follow_up_offer(ctx, "followup_offer_explore")])
     if state.handoff_id is not None:
         return Reply(already_open(ctx, state))
     state.extra[CONTEXT] = summary(ctx, progress, choice)
@@ -260,7 +262,9 @@ def contact(ctx: Context, state: State, turn: Turn, now: datetime, progress: dic
         return Reply(choose_partner(ctx, state, now))
     state.handoff_partner = partner
     if choice == WRITE:
-        return open_handoff(ctx, state, None, urgent=False, now=now)
+        reply = open_handoff(ctx, state, None, urgent=False, now=now)
+        reply.messages.append(follow_up_offer(ctx, "followup_offer_explore"))
+        return reply
     state.step = HANDOFF_QUESTION  # the number, typed next, is the question (bot/dialogue/handoff.py)
     buttons = (
         Button(ctx.t.button("handoff_skip"), "handoff:skip"),

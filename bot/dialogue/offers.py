@@ -333,12 +333,17 @@ def offers(ctx: Context, state: State, now: datetime, page: int, first: bool = F
     bubbles = [Outgoing(intro, cards=cards, buttons=tuple(buttons))]
     if first and "follow_up" not in profile:
         profile["follow_up"] = "offered"
-        consent = (
-            Button(t.button("followup_yes"), "offers:followup:yes"),
-            Button(t.button("followup_no"), "offers:followup:no"),
-        )
-        bubbles.append(Outgoing(t("followup_offer"), buttons=consent))
+        bubbles.append(follow_up_offer(ctx))
     return bubbles
+
+
+def follow_up_offer(ctx: Context, key: str = "followup_offer") -> Outgoing:
+    """ "Tu veux que je te relance dans une semaine ?": yes schedules a follow-up (bot/followups.py)."""
+    consent = (
+        Button(ctx.t.button("followup_yes"), "offers:followup:yes"),
+        Button(ctx.t.button("followup_no"), "offers:followup:no"),
+    )
+    return Outgoing(ctx.t(key), buttons=consent)
 
 
 def phrase(ctx: Context, state: State) -> str:
