@@ -45,6 +45,15 @@ class Context:
         self.t = self.r.languages.get(state.language, self.r.texts)
         self.crisis_path.t = self.t
 
+    def point(self, state: State) -> Point | None:
+        """Where the youth is, as precisely as they said it (their neighbourhood, else their town)."""
+        territory = self.r.territory
+        commune = territory.commune(state.commune) if state.commune else None
+        if commune is None:
+            return None
+        quartier = territory.quartier(state.quartier) if state.quartier else None
+        return territory.point_of(commune, quartier)
+
     def clear_concern(self, turn: Turn) -> bool:
         """A concern said clearly enough to change the subject while a question is pending."""
         return turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN

@@ -234,12 +234,9 @@ OFFERS_SHOWN = 3  # after the three trades, a few offers in them near the youth 
 def offers_for_trades(ctx: Context, state: State, trades: list[Trade], now: datetime) -> tuple[Card, ...]:
     """Job and apprenticeship offers for the trades' ROME codes near the youth, nearest and open to
     beginners first (bot/offers/matching.py); none without a known town."""
-    territory = ctx.r.territory
-    commune = territory.commune(state.commune) if state.commune else None
-    if commune is None:
+    point = ctx.point(state)
+    if point is None:
         return ()
-    quartier = territory.quartier(state.quartier) if state.quartier else None
-    point = territory.point_of(commune, quartier)
     profile = Profile(wanted="job", radius_km=20.0, beginner=True, far_km=ctx.r.offers.stations.far_km)
     found = ctx.offers([t.rome_code for t in trades], point, profile, now, OFFERS_SHOWN, 0)
     return tuple(offer_card(offer, index, ctx.t) for index, offer in enumerate(found))

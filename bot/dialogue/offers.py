@@ -289,12 +289,9 @@ def ranking_profile(ctx: Context, state: State) -> Profile:
 
 def found(ctx: Context, state: State, now: datetime, page: int) -> list[RankedOffer]:
     """The offers of a page, and one more to know whether another page follows."""
-    territory = ctx.r.territory
-    commune = territory.commune(state.commune) if state.commune else None
-    quartier = territory.quartier(state.quartier) if state.quartier else None
-    if commune is None:
+    point = ctx.point(state)
+    if point is None:
         return []
-    point = territory.point_of(commune, quartier)
     codes = ctx.r.offers.trades.rome_codes(list(profile_of(state).get("trades") or []))
     size = ctx.r.offers.per_page
     return ctx.offers(codes, point, ranking_profile(ctx, state), now, size + 1, page * size)
