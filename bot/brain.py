@@ -39,6 +39,7 @@ from nlu.parser import Parser
 MAX_TEXT = 4000  # longer messages are cut before storing and parsing
 FALLBACK = "nlu_fallback"
 ALWAYS_OFFERED = ("menu",)  # payloads any conversation may send; also concern:<name> (the portal's links)
+PARTNER_ENTRY = "handoff:partner:"  # and a known partner's stand: "Pose ta question" (the village's pages)
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]  # one bubble -> the platform calls that show it
 
 
@@ -129,13 +130,18 @@ class Brain:
             return turn
         return Turn(FALLBACK, confidence=0.0, text=turn.text)
 
-    def offered(self, state: State, payload: str) -> bool:
+    def offered(self, state: State, payload: str, session: Session) -> bool:
         """Whether the bot offered this button in this conversation (or it is a public entry point)."""
         kind, _, value = payload.partition(":")
+
+        def partners() -> set[str]:
+            return {s.partner_id for s in self.catalogue.services(session) if not s.outside_network}
+
         return (
             payload in state.offered
             or payload in ALWAYS_OFFERED
             or (kind == "concern" and value in self.resources.concerns)
+            or (payload.startswith(PARTNER_ENTRY) and payload.removeprefix(PARTNER_ENTRY) in partners())
         )
 
     def handle(self, incoming: Incoming, render: Renderer | None = None) -> TurnResult:
@@ -167,7 +173,7 @@ class Brain:
                 youth_id=youth.id, state={}, turns=0
             )
             state = State.from_json(conversation.state)
-            if incoming.payload and not self.offered(state, incoming.payload):
+            if incoming.payload and not self.offered(state, incoming.payload, session):
                 # a button the bot never showed here (forged, or from another conversation): its words
                 # are read like anything typed, and never open what only the bot's buttons open
                 turn = self.understand(as_text(incoming))
