@@ -179,7 +179,8 @@ class EmbeddedParser:
 
     def _classify(self, text: str, analysed: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
         base: dict[str, Any] = {"text": text, "entities": entities}
-        if not fold(analysed):
+        folded = fold(analysed)
+        if not folded:
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
         masked = self.readable(analysed, entities)
@@ -193,16 +194,13 @@ class EmbeddedParser:
             base["entities"] = [*entities, kind]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
-        if name == RETRIEVAL_INTENT and not is_question(fold(analysed)):
+        question = is_question(folded)
+        if name == RETRIEVAL_INTENT and not question:
             # a request, not a question ("jcherche une formation"): the best other intent, its confidence
             # given that it is not a question
             name, score = next(s for s in scores if s[0] not in (CRISIS, RETRIEVAL_INTENT))
             confidence = score / max(1.0 - confidence, 1e-9)
-        if (
-            name not in (CRISIS, RETRIEVAL_INTENT)
-            and is_question(fold(analysed))
-            and not asks_for_a_place(fold(analysed), entities)
-        ):
+        if name not in (CRISIS, RETRIEVAL_INTENT) and question and not asks_for_a_place(folded, entities):
             # "c quoi le pass sport ?": a question on a topic of the knowledge base, not a request for sport
             selection = self.model.selector.select(masked, found)
             surest = float(selection[RETRIEVAL_INTENT]["response"]["confidence"])

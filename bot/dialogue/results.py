@@ -73,7 +73,7 @@ def need(ctx: Context, state: State) -> Need:
     commune = territory.commune(state.commune) if state.commune else None
     quartier = territory.quartier(state.quartier) if state.quartier else None
     concern = ctx.r.concerns[state.concern or ""]
-    point = territory.point_of(commune, quartier) if commune else None
+    point = ctx.point(state)
     publics = frozenset(state.extra.get("publics", []))
     preferred = ctx.r.rules.preferred_partners.get(concern.name, frozenset())
     said = specific(ctx, state)
