@@ -56,12 +56,15 @@ class Gazetteer:
 
     places: dict[str, Place] = field(default_factory=dict)
     deletions: dict[str, set[str]] = field(default_factory=dict)
+    first_words: set[str] = field(default_factory=set)  # first words of the aliases of several words
 
     def add(self, alias: str, place: Place, fuzzy: bool = True) -> None:
         key = fold(alias)
         if not key:
             return
         self.places.setdefault(key, place)
+        if " " in key:
+            self.first_words.add(key.split(" ", 1)[0])
         if fuzzy and " " not in key and len(key) >= FUZZY_MIN_LENGTH and not key.isdigit():
             for variant in _deletions(key) | {key}:
                 self.deletions.setdefault(variant, set()).add(key)
@@ -150,12 +153,15 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
     def span(first: int, last: int) -> tuple[int, int]:
         return offsets[tokens[first][1]], offsets[tokens[last][2] - 1] + 1
 
+    words = [token[0] for token in tokens]
     for size in range(MAX_WINDOW, 0, -1):  # longest alias first: "villiers sur marne" before "villiers"
         for first in range(len(tokens) - size + 1):
+            if size > 1 and words[first] not in gazetteer.first_words:
+                continue  # no alias of several words starts with this one
             window = range(first, first + size)
-            if used & set(window):
+            if not used.isdisjoint(window):
                 continue
-            key = " ".join(tokens[i][0] for i in window)
+            key = " ".join(words[first : first + size])
             place = gazetteer.places.get(key) or (gazetteer.fuzzy(key) if size == 1 else None)
             if place is None:
                 continue

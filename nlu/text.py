@@ -18,13 +18,14 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """('Saint-Mandé!', ...) -> ('saint mande ', [0, 1, ...]): offsets[i] is where folded char i came
     from in `text`. Separators and invisible characters become spaces; the rest is case-folded and
     stripped of accents."""
-    chars: list[str] = []
+    pieces = [_folded(char) for char in text]
+    folded = "".join(pieces)
+    if len(folded) == len(text):  # the usual case: each character folds to one
+        return folded, list(range(len(text)))
     offsets: list[int] = []
-    for index, char in enumerate(text):
-        pieces = _folded(char)
-        chars.append(pieces)
-        offsets.extend([index] * len(pieces))
-    return "".join(chars), offsets
+    for index, piece in enumerate(pieces):
+        offsets.extend([index] * len(piece))
+    return folded, offsets
 
 
 @functools.lru_cache(maxsize=4096)
