@@ -10,8 +10,8 @@ from nlu.text import fold, words
 
 ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
 ENGLISH = frozenset(
-    """i im you your my me a an the is are am was do does dont can could would want wanna need looking
-    for with to of and or but what where how when who why please help hi hello hey thanks thank job work
+    """i im you your my me an the is are am was do does dont can could would want wanna need looking
+    for with to of and or but what where how when who why please help hi hello hey thanks thank work
     find get have got it this that not no yes yeah just some any there here bro""".split()  # noqa: SIM905
 )
 FRENCH = frozenset(
