@@ -62,6 +62,7 @@ class ServiceView:
     outside_network: bool = False  # from data·inclusion, not a 6Tcap partner: never a handoff target
     source: str | None = None  # outside the network: the producer of the data (dora, soliguide...)
     date_maj: date | None = None  # outside the network: the date of the data
+    reseaux: frozenset[str] = frozenset()  # the partner's networks (reseaux_porteurs: france-travail...)
 
     @property
     def has_room(self) -> bool | None:
@@ -119,6 +120,7 @@ def _view(service: Service) -> ServiceView:
         outside_network=partner.outside_network,
         source=service.source or partner.source,
         date_maj=service.date_maj or partner.date_maj,
+        reseaux=frozenset(partner.reseaux_porteurs or ()),
     )
 
 
