@@ -1,9 +1,12 @@
 """Services outside the 6Tcap network, from data·inclusion: the export the official schema accepts, the
-import from the API (a local stub of it, recorded-shape records) and from the published files, and what a
-youth sees: the network first, then what is outside it, labelled, nearby, never a handoff target."""
+import from the API (a local stub of it, recorded-shape records) and from the published files (CSV and
+JSON, recorded shape: tests/fixtures/datainclusion/published/), and what a youth sees: the network first,
+then what is outside it, labelled, nearby, never a handoff target; France Travail agencies and the CCAS by
+their network."""
 
 from __future__ import annotations
 
+import csv
 import json
 import uuid
 from datetime import datetime
@@ -29,7 +32,7 @@ from bot.messages import Incoming, Outgoing
 from bot.models import Partner, Service
 from bot.models.stats import DailyTally
 from bot.resources import Resources
-from bot.routing import Need, find_services
+from bot.routing import Need, find_services, load_rules
 from bot.territory import Territory
 from nlu.parser import EmbeddedParser
 from tests.conftest import DATA, PSEUDONYMS
@@ -42,6 +45,16 @@ THEMES = (
     "difficultes-administratives-ou-juridiques",
 )
 VAL_DE_MARNE = Scope(departements=("94",), thematiques=THEMES)
+PUBLISHED = FIXTURES / "published"
+CSV_FILES = [str(PUBLISHED / "structures.csv"), str(PUBLISHED / "services.csv")]
+JSON_FILES = [str(PUBLISHED / "structures.json"), str(PUBLISHED / "services.json")]
+RULES = load_rules(DATA / "routing.yml")
+# what `sixtcap catalogue import` reads by default: the thématiques and networks of the specific needs
+NEEDS_94 = Scope(
+    departements=("94",),
+    thematiques=tuple(sorted({t for n in RULES.specific_needs.values() for t in n.thematiques})),
+    reseaux=tuple(sorted({r for n in RULES.specific_needs.values() for r in n.reseaux})),
+)
 
 
 @pytest.fixture
@@ -187,6 +200,108 @@ def test_published_files_import_the_scope_only(engine: Engine, territory: Territ
     food = Scope(departements=("94",), thematiques=("equipement-et-alimentation--alimentation",))
     narrower = import_outside(engine, read_files(files, food), territory)
     assert narrower.services.deactivated == 2  # the import is the whole selection
+
+
+def test_the_published_csv_gives_the_same_catalogue_as_the_published_json(
+    engine: Engine, territory: Territory
+) -> None:
+    from_csv = import_outside(engine, read_files(CSV_FILES, VAL_DE_MARNE), territory)
+    services = rows(engine, Service)
+    # Soliguide is not in the open files; the rows the official models refuse are reported, not imported
+    assert {k for k, s in services.items() if s.active} == {
+        "dora--sv-colis",
+        "dora--sv-pilule",
+        "dora--sv-juriste",
+    }
+    problems = "\n".join(from_csv.problems)
+    for refused in ("dora--st-x", "dora--sv-x", "dora--sv-depistage", "dora--sv-futur"):
+        assert refused in problems
+    colis = services["dora--sv-colis"]  # the list cells, read as lists
+    assert colis.mobilisable_par == ["professionnels", "usagers"] and colis.zone_eligibilite == ["94017"]
+    assert colis.partner.reseaux_porteurs == ["ccas-cias"] and colis.date_maj.isoformat() == "2026-10-02"
+    assert colis.partner.horaires_accueil == "Mo-Fr 08:30-12:00,13:30-17:00; PH off"
+    assert colis.locations[0].latitude == 48.817
+    # the JSON of the same publication (dates in milliseconds) changes nothing, nor the CSV again
+    from_json = import_outside(engine, read_files(JSON_FILES, VAL_DE_MARNE), territory)
+    again = import_outside(engine, read_files(CSV_FILES, VAL_DE_MARNE), territory)
+    for report in (from_json, again):
+        assert report.services.unchanged == 3 and report.partners.unchanged == 2
+        assert report.services.created == report.services.updated == report.services.deactivated == 0
+        assert report.problems == from_csv.problems
+
+
+def _rewrite(source: Path, target: Path, change: Any) -> str:
+    """A copy of a published CSV file where `change(row)` edits, drops (None) or keeps each row."""
+    with (
+        source.open(encoding="utf-8", newline="") as read,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        reader = csv.DictReader(read)
+        writer = csv.DictWriter(out, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        for row in reader:
+            changed = change(dict(row))
+            if changed is not None:
+                writer.writerow(changed)
+    return str(target)
+
+
+def test_a_bad_csv_row_is_reported_and_skipped_and_nothing_else_is_lost(
+    engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
+    def spoil(row: dict[str, str]) -> dict[str, str]:
+        if row["id"] == "dora--sv-colis":
+            row["thematiques"] = "['equipement-et-alimentation--alimentation'"  # a cut cell
+        if row["id"] == "dora--sv-pilule":
+            row["id"] = ""
+        return row
+
+    services_csv = _rewrite(PUBLISHED / "services.csv", tmp_path / "services.csv", spoil)
+    report = import_outside(engine, read_files([CSV_FILES[0], services_csv], VAL_DE_MARNE), territory)
+    assert {k for k, s in rows(engine, Service).items() if s.active} == {"dora--sv-juriste"}
+    problems = "\n".join(report.problems)
+    assert "service dora--sv-colis: thematiques" in problems  # the official models' reason
+    assert f"service at {services_csv}:4: no id" in problems  # the pill's row, line 4 of the file
+    assert report.services.created == 1
+
+
+def test_a_csv_reimport_deactivates_what_left_the_publication(
+    engine: Engine, territory: Territory, tmp_path: Path
+) -> None:
+    import_outside(engine, read_files(CSV_FILES, VAL_DE_MARNE), territory)
+    later = _rewrite(
+        PUBLISHED / "services.csv",
+        tmp_path / "services.csv",
+        lambda row: (
+            None if row["id"] == "dora--sv-pilule" else {**row, "nom": row["nom"].replace("Colis", "Paniers")}
+        ),
+    )
+    report = import_outside(engine, read_files([CSV_FILES[0], later], VAL_DE_MARNE), territory)
+    assert report.services.deactivated == 1 and report.partners.deactivated == 1  # the centre had only it
+    assert report.services.updated == 1 and report.services.unchanged == 1
+    services = rows(engine, Service)
+    assert not services["dora--sv-pilule"].active and services["dora--sv-colis"].nom == "Paniers alimentaires"
+
+
+def test_a_network_brings_every_service_of_its_structures(
+    engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    networks = Scope(departements=("94",), reseaux=("france-travail", "ccas-cias"))
+    expected = {
+        "france-travail--sv-accompagnement",
+        "france-travail--sv-atelier-cv",  # 3.5 hours a week, "2.0" weeks in the CSV
+        "dora--sv-colis",
+        "dora--sv-juriste",
+    }
+    import_outside(engine, read_files(CSV_FILES, networks), territory)
+    assert {k for k, s in rows(engine, Service).items() if s.active} == expected
+    report = import_outside(engine, fetch_api(api.api_url, api.token, networks), territory)
+    assert report.services.unchanged == 4 and report.services.deactivated == 0
+    asked = [c["query"] for c in api.calls if c["path"].endswith("/structures")]
+    assert {q["reseaux_porteurs"][0] for q in asked} == {"france-travail", "ccas-cias"}
+    assert not [c for c in api.calls if c["path"].endswith("/services")]  # no thématique: not asked
+    agency = rows(engine, Partner)["france-travail--st-agence"]
+    assert agency.outside_network and agency.source == "france-travail"
 
 
 def test_the_demo_file_is_marked_demo_and_replaced_by_a_real_import(

@@ -45,6 +45,10 @@ class SourceError(Exception):
     """data·inclusion could not be read (HTTP error, unreadable file): nothing was written."""
 
 
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set)) else []
+
+
 @dataclass(frozen=True)
 class Scope:
     """What to import: services of these communes (INSEE) or départements, on these thématiques (a code,
@@ -60,7 +64,7 @@ class Scope:
         if not self.communes and not self.departements:
             return True
         insee = str(record.get("code_insee") or "")
-        zone = [str(z) for z in record.get("zone_eligibilite") or []]
+        zone = [str(z) for z in _listed(record.get("zone_eligibilite"))]
         return (
             insee in self.communes
             or any(insee.startswith(d) for d in self.departements)
@@ -70,12 +74,14 @@ class Scope:
     def covers_theme(self, record: dict[str, Any]) -> bool:
         if not self.thematiques:
             return not self.reseaux  # networks only: a thématique alone does not bring a service
+        if isinstance(record.get("thematiques"), str):
+            return True  # an unreadable cell: to the official models, which say why the row is refused
         themes = [str(t) for t in record.get("thematiques") or []]
         return any(t == wanted or t.startswith(wanted + "--") for t in themes for wanted in self.thematiques)
 
     def covers_network(self, structure: dict[str, Any]) -> bool:
         """A structure of one of the wanted networks (all its services are wanted)."""
-        return bool(set(self.reseaux) & {str(r) for r in structure.get("reseaux_porteurs") or []})
+        return bool(set(self.reseaux) & {str(r) for r in _listed(structure.get("reseaux_porteurs"))})
 
 
 @dataclass
