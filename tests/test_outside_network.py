@@ -350,6 +350,27 @@ def test_outside_services_come_after_the_network_and_only_nearby(
     assert by_id["dora--sv-pilule"].hours == "We 13:00-18:00; Sa 09:00-12:00"  # the structure's hours
 
 
+def test_a_kind_of_place_is_each_structure_once(loaded_engine: Engine, territory: Territory) -> None:
+    import_outside(loaded_engine, read_files(CSV_FILES, NEEDS_94), territory)
+    with session_factory(loaded_engine)() as session:
+        services = load_services(session)
+    rules = Resources.load(load_settings()).rules
+    champigny = territory.commune("Champigny-sur-Marne")
+
+    def found(*networks: str) -> list[str]:
+        need = Need(
+            frozenset(), champigny, None, (19, 19), territory.point_of(champigny), reseaux=frozenset(networks)
+        )
+        matches = find_services(services, need, rules, WEDNESDAY_MORNING, ZoneInfo("Europe/Paris")).matches
+        return [m.service.id for m in matches]
+
+    assert found("france-travail") == [
+        "france-travail--sv-accompagnement"
+    ]  # the agency once, not its workshop
+    assert found("ccas-cias") == ["dora--sv-colis"]
+    assert found("points-justice") == []  # none imported: no card rather than something else
+
+
 # -- the conversation --------------------------------------------------------------------------------
 
 
@@ -363,13 +384,28 @@ def brain(
     )
 
 
-def talk(brain: Brain, *messages: str) -> list[Outgoing]:
-    user = f"outside-{uuid.uuid4().hex[:8]}"
+def talk(brain: Brain, *messages: str, user: str | None = None) -> list[Outgoing]:
+    """The replies to the last message; `#payload` presses a button."""
+    user = user or f"outside-{uuid.uuid4().hex[:8]}"
     replies: list[Outgoing] = []
     for text in messages:
-        replies = brain.handle(Incoming("test", user, text=text)).messages
+        said = (
+            Incoming("test", user, payload=text[1:])
+            if text.startswith("#")
+            else Incoming("test", user, text=text)
+        )
+        replies = brain.handle(said).messages
         assert all(len(r.text) <= 300 for r in replies)
     return replies
+
+
+@pytest.fixture
+def brain_94(loaded_engine: Engine, territory: Territory, parser: EmbeddedParser) -> Brain:
+    """After the default import (every specific need's thématiques and networks) of the published CSV."""
+    import_outside(loaded_engine, read_files(CSV_FILES, NEEDS_94), territory)
+    return Brain(
+        loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda: WEDNESDAY_MORNING
+    )
 
 
 def service_cards(replies: list[Outgoing]) -> list[str]:
@@ -435,11 +471,76 @@ def test_the_import_command_reads_the_token_from_the_environment(
     assert wrong.returncode == 1 and "refused the token" in wrong.stderr and "nothing written" in wrong.stderr
     done = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": api.token})
     assert done.returncode == 0, done.stderr
-    assert "services: 4 created" in done.stdout
+    assert "services: 6 created" in done.stdout  # food, sexual health, legal; the agency's two
     assert "skipped: service dora--sv-futur" in done.stderr
-    # default scope: config.yml's département, data/routing.yml's specific needs
+    # default scope: config.yml's département, data/routing.yml's specific needs (thématiques, networks)
     searched = [c["query"] for c in api.calls if c["path"].endswith("/services")]
     assert searched[-1]["code_departement"] == ["94"]
     assert "sante--sante-sexuelle" in searched[-1]["thematiques"]
+    networks = {n for c in api.calls for n in c["query"].get("reseaux_porteurs", [])}
+    assert networks == {"france-travail", "ccas-cias", "points-justice"}
+    # the published CSV files of the same data: the same services, but Soliguide is not in open data
+    files = run("catalogue", "import", "--file", CSV_FILES[0], "--file", CSV_FILES[1], env=env)
+    assert files.returncode == 0, files.stderr
+    assert "services: 0 created, 0 updated, 5 unchanged, 1 deactivated" in files.stdout
     demo = run("catalogue", "import", "--file", str(DATA / "outside_network" / "demo.json"), env=env)
     assert demo.returncode == 0 and "services: 5 created" in demo.stdout
+
+
+# -- France Travail, the CCAS, a free lawyer: what the network lacks, in the youth's words -------------
+
+
+def payloads(replies: list[Outgoing]) -> list[str]:
+    return [b.payload or "" for r in replies for b in r.buttons]
+
+
+def test_registering_at_france_travail_shows_the_agency_outside_the_network(brain_94: Brain) -> None:
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    replies = talk(brain_94, "jdois m'inscrire a france travail", "champigny", "19 ans", user=user)
+    assert service_cards(replies) == ["france-travail--sv-accompagnement"]
+    text = "\n".join(r.text for r in replies)
+    assert "une agence France Travail" in text and "hors réseau" in text
+    card = next(c for r in replies for c in r.cards)
+    assert card.title.endswith("Agence France Travail de test") and card.subtitle.startswith(
+        "hors réseau 6Tcap"
+    )
+    assert "Infos France Travail (data·inclusion) du 02/11/2026" in card.details
+    assert "Ouvert maintenant, jusqu'à 12h30" in card.details  # its hours, Wednesday 10:00
+    assert not [p for p in payloads(replies) if p.startswith("offers:")]  # the place, not job offers
+    # never a partner: not offered for a question, and a forged button does nothing
+    asked = talk(brain_94, "je veux parler a un conseiller", user=user)
+    assert not [p for p in payloads(asked) if "france-travail" in p]
+    forged = talk(brain_94, "#handoff:partner:france-travail--st-agence", user=user)
+    assert "Agence France Travail de test" not in "\n".join(r.text for r in forged)
+
+
+def test_the_ccas_of_a_town_is_shown_once(brain_94: Brain) -> None:
+    replies = talk(brain_94, "le ccas de champigny c ou", "19 ans")
+    assert service_cards(replies) == ["dora--sv-colis"]
+    card = next(c for r in replies for c in r.cards)
+    assert "CCAS de test" in card.title and card.subtitle.startswith("hors réseau 6Tcap")
+    assert "le CCAS" in "\n".join(r.text for r in replies)
+    # asked after other results: the CCAS, not a detail of the cards shown
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    talk(brain_94, "chui a sec jai plus une thune pour manger", "champigny", "19 ans", user=user)
+    later = talk(brain_94, "et le ccas c ou ?", user=user)
+    assert service_cards(later) == ["dora--sv-colis"] and "le CCAS" in "\n".join(r.text for r in later)
+
+
+def test_a_free_lawyer_is_the_legal_aid_outside_the_network(brain_94: Brain) -> None:
+    replies = talk(brain_94, "jai besoin d'un avocat gratuit", "champigny", "19 ans")
+    assert service_cards(replies) == ["dora--sv-juriste"]
+    card = next(c for r in replies for c in r.cards)
+    assert (
+        card.subtitle.startswith("hors réseau 6Tcap")
+        and "Infos DORA (data·inclusion) du 02/10/2026" in card.details
+    )
+
+
+def test_how_to_register_is_answered_then_the_agency_is_a_button_away(brain_94: Brain) -> None:
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    answer = talk(brain_94, "comment s'inscrire a france travail", user=user)
+    assert "L'inscription se fait en ligne" in "\n".join(r.text for r in answer)  # the sourced answer first
+    assert "need:france_travail" in payloads(answer)
+    replies = talk(brain_94, "#need:france_travail", "champigny", "19 ans", user=user)
+    assert service_cards(replies) == ["france-travail--sv-accompagnement"]
