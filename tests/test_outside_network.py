@@ -371,6 +371,15 @@ def test_a_kind_of_place_is_each_structure_once(loaded_engine: Engine, territory
     assert found("points-justice") == []  # none imported: no card rather than something else
 
 
+def test_a_misspelled_network_in_the_routing_rules_is_refused_at_load(tmp_path: Path) -> None:
+    text = (DATA / "routing.yml").read_text(encoding="utf-8")
+    assert "reseaux: [france-travail]" in text
+    wrong = tmp_path / "routing.yml"
+    wrong.write_text(text.replace("reseaux: [france-travail]", "reseaux: [pole-emploi]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="france_travail: unknown network 'pole-emploi'"):
+        load_rules(wrong)
+
+
 # -- the conversation --------------------------------------------------------------------------------
 
 
