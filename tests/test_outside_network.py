@@ -257,11 +257,15 @@ def test_a_bad_csv_row_is_reported_and_skipped_and_nothing_else_is_lost(
         return row
 
     services_csv = _rewrite(PUBLISHED / "services.csv", tmp_path / "services.csv", spoil)
+    with open(services_csv, "a", encoding="utf-8") as cut:  # a file cut short in its last row
+        cut.write("dora--sv-coupe,dora--st-ccas,dora\n")
+    last = len(Path(services_csv).read_text(encoding="utf-8").splitlines())
     report = import_outside(engine, read_files([CSV_FILES[0], services_csv], VAL_DE_MARNE), territory)
     assert {k for k, s in rows(engine, Service).items() if s.active} == {"dora--sv-juriste"}
     problems = "\n".join(report.problems)
     assert "service dora--sv-colis: thematiques" in problems  # the official models' reason
     assert f"service at {services_csv}:4: no id" in problems  # the pill's row, line 4 of the file
+    assert f"row at {services_csv}:{last}: 3 cells for 34 columns" in problems
     assert report.services.created == 1
 
 

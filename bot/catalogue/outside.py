@@ -211,14 +211,11 @@ LIST_COLUMNS = frozenset(
 )
 
 
-def _csv_record(row: dict[str, str | None]) -> dict[str, Any]:
+def _csv_record(row: dict[str, str]) -> dict[str, Any]:
     """A CSV row as the records of the JSON files: empty cells are None, list cells lists. A list cell
     that cannot be read is left as it is: the official models refuse the row, which is reported."""
     record: dict[str, Any] = {}
     for name, cell in row.items():
-        if name is None:  # more cells than columns: kept aside, the row is refused with the reason
-            record["_extra_cells"] = cell
-            continue
         value = (cell or "").strip()
         if not value:
             record[name] = None
@@ -273,6 +270,7 @@ class PublishedFile:
         self.demo = False
         self._json: tuple[list[Any], list[Any]] | None = None
         self._columns: list[str] = []
+        self.problems: dict[str, None] = {}  # rows that cannot be read, in order (a file is read twice)
         try:
             with path.open("rb") as raw:
                 start = raw.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -301,17 +299,20 @@ class PublishedFile:
     def holds_services(self) -> bool:
         return self._json is not None or "structure_id" in self._columns
 
-    @property
-    def holds_structures(self) -> bool:
-        return self._json is not None or "structure_id" not in self._columns
-
     def _rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(where, record) for every row of a CSV file; `where` is `file:line`."""
+        """(where, record) for every row of a CSV file; `where` is `file:line`. A row whose cells do not
+        match the columns is skipped and reported (in `problems`)."""
         try:
             with self.path.open(encoding="utf-8-sig", newline="") as text:
-                reader = csv.DictReader(text)
-                for row in reader:
-                    yield f"{self.location}:{reader.line_num}", _csv_record(row)
+                reader = csv.reader(text)
+                columns = next(reader, [])
+                for cells in reader:
+                    where = f"{self.location}:{reader.line_num}"
+                    if len(cells) != len(columns):
+                        found = f"{len(cells)} cells for {len(columns)} columns"
+                        self.problems.setdefault(f"row at {where}: {found}")
+                        continue
+                    yield where, _csv_record(dict(zip(columns, cells, strict=True)))
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise SourceError(f"{self.location}: cannot be read ({error})") from None
 
@@ -356,6 +357,7 @@ def read_files(locations: Iterable[str], scope: Scope) -> Rows:
             for _, record in published.records(services=False):
                 if isinstance(record, dict) and str(record.get("id")) in wanted:
                     rows.add_structure(record)
+        rows.problems += [problem for published in files for problem in published.problems]
     return rows
 
 
