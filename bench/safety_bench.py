@@ -99,7 +99,8 @@ def independent_sets(extra: list[Path]) -> dict[str, list[Case]]:
     for path in [*development, *sorted((ROOT / "bench" / "safety").glob("independent-*.yml")), *extra]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = [
-            Case(str(d["text"]), str(d.get("about") or d["kind"]), d.get("age")) for d in raw["distress"]
+            Case(str(d["text"]), str(d.get("about") or d.get("friend_kind") or d["kind"]), d.get("age"))
+            for d in raw["distress"]
         ]
         cases += [Case(str(h["text"]), None) for h in raw["harmless"]]
         sets[path.stem] = cases

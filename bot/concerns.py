@@ -19,6 +19,7 @@ class Concern:
     phrase: str
     thematiques: frozenset[str]
     translations: tuple[tuple[str, str, str], ...] = ()  # (language, label, phrase)
+    broad: bool = False  # services mainly about another concern fit too (routing's main subject)
 
     def label_in(self, language: str) -> str:
         return next((label for lang, label, _ in self.translations if lang == language), self.label)
@@ -41,6 +42,7 @@ def load_concerns(path: Path) -> dict[str, Concern]:
                 (str(lang), str(t["label"]), str(t["phrase"]))
                 for lang, t in (item.get("translations") or {}).items()
             ),
+            bool(item.get("broad", False)),
         )
         for name, item in raw.items()
     }
@@ -49,3 +51,12 @@ def load_concerns(path: Path) -> dict[str, Concern]:
         if unknown:
             raise ValueError(f"{path}: {concern.name}: unknown thématique {sorted(unknown)[0]!r}")
     return concerns
+
+
+def thematiques_besides(concerns: dict[str, Concern], name: str) -> frozenset[str]:
+    """The thématiques of the other concerns that are not this one's (what a service mainly about
+    something else is about); none for a broad concern."""
+    if concerns[name].broad:
+        return frozenset()
+    others = frozenset().union(*(c.thematiques for other, c in concerns.items() if other != name))
+    return others - concerns[name].thematiques

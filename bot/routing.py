@@ -1,13 +1,14 @@
 """Which services fit a youth, and in which order: "where there is room".
 
-Eligible: a thématique of the concern, the youth's age within the service's ages, the youth's commune
-within `zone_eligibilite`, and `publics` that fit a youth (data/routing.yml). Order: services with places
-left, then unknown capacity, then full ones; within each, nearest location first (geodesic distance from
-the youth's neighbourhood or commune point), then open now. Remote services are interleaved one for two
-(as DORA does). Nothing within the first radius: the next radius is tried.
+Eligible: a thématique of the concern (and not mainly about another concern: its first thématique), the
+youth's age within the service's ages, the youth's commune within `zone_eligibilite`, and `publics` that fit a
+youth (data/routing.yml). Order: services with places left, then unknown capacity, then full ones; within
+each, nearest location first (geodesic distance from the youth's neighbourhood or commune point), then open
+now. Remote services are interleaved one for two (as DORA does). Nothing within the first radius: the next
+radius is tried.
 
-Services outside the 6Tcap network (data·inclusion imports) come only after the network's, as a second
-choice, and only in person within the youth's area (a place and a distance) or at a distance.
+Services outside the 6Tcap network (data·inclusion imports) come only after the network's, as a second choice,
+and only in person within the youth's area (a place and a distance) or at a distance.
 
 A need for a kind of place (a France Travail agency, the CCAS) is said by its network (`reseaux_porteurs`):
 every structure of that network fits, shown once (its service that fits the need's thématiques best)."""
@@ -145,6 +146,9 @@ class Need:
     point: Point | None = None
     publics: frozenset[str] = frozenset()  # restricted publics the youth said they belong to
     preferred: frozenset[str] = frozenset()  # partners that come first for this concern
+    # Thématiques of the other concerns: a service mainly about one of them is not shown for this concern
+    # (a sport programme that also builds confidence is not "someone to talk to").
+    elsewhere: frozenset[str] = frozenset()
     reseaux: frozenset[str] = frozenset()  # a kind of place: any structure of these networks fits
 
 
@@ -191,9 +195,17 @@ def publics_fit(service: ServiceView, need: Need, rules: Rules) -> bool:
     return need.quartier is not None and bool(service.publics & rules.neighbourhood_publics)
 
 
+def about_the_need(service: ServiceView, need: Need) -> bool:
+    """The service shares a thématique with the need and is not mainly about another concern, or its
+    structure belongs to the network the need names (a France Travail agency)."""
+    if service.reseaux & need.reseaux:
+        return True
+    return bool(service.thematiques & need.thematiques) and service.main_thematique not in need.elsewhere
+
+
 def eligible(service: ServiceView, need: Need, rules: Rules) -> bool:
     return (
-        bool(service.thematiques & need.thematiques or service.reseaux & need.reseaux)
+        about_the_need(service, need)
         and ages_fit(service, need.ages)
         and zone_fits(service, need.commune)
         and publics_fit(service, need, rules)

@@ -6,7 +6,7 @@ an `expect` block:
   says / not_says: substrings of the reply's texts        first_says: substring of the first bubble
   buttons / no_buttons: button titles                     cards: {kind, min, max}
   first_card: {kind, id}                                  card_ids / no_card_ids: ids of cards shown
-  cards_match: a concern: every service shown offers one of its thématiques
+  cards_match: a concern: every service shown offers one of its thématiques, and is not mainly about another
   eligible: every service shown takes the youth's age and town   state: values of the conversation state
   erased: true: nothing about the youth is left in the database
   offers: {min, max}: offer cards shown                    follow_ups: the statuses of the youth's follow-ups
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.brain import Brain
 from bot.catalogue.snapshot import load_services
+from bot.concerns import thematiques_besides
 from bot.config import load_settings
 from bot.db import session_factory
 from bot.messages import Incoming, Outgoing
@@ -112,9 +113,10 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
                 continue
             service = services[card.id]
             if "cards_match" in expect:
-                assert service.thematiques & brain.resources.concerns[expect["cards_match"]].thematiques, (
-                    card.id
-                )
+                concern = brain.resources.concerns[expect["cards_match"]]
+                assert service.thematiques & concern.thematiques, card.id
+                elsewhere = thematiques_besides(brain.resources.concerns, concern.name)
+                assert service.main_thematique not in elsewhere, f"{card.id} is mainly about another concern"
             if expect.get("eligible"):
                 commune = brain.resources.territory.commune(state.commune) if state.commune else None
                 assert ages_fit(service, state.ages) and zone_fits(service, commune), card.id

@@ -62,6 +62,7 @@ class ServiceView:
     outside_network: bool = False  # from data·inclusion, not a 6Tcap partner: never a handoff target
     source: str | None = None  # outside the network: the producer of the data (dora, soliguide...)
     date_maj: date | None = None  # outside the network: the date of the data
+    main_thematique: str | None = None  # the first of its thématiques: what the service is mainly about
     reseaux: frozenset[str] = frozenset()  # the partner's networks (reseaux_porteurs: france-travail...)
 
     @property
@@ -80,6 +81,7 @@ def _view(service: Service) -> ServiceView:
         partner_nom=partner.nom,
         partner_kind=partner.kind,
         thematiques=frozenset(service.thematiques),
+        main_thematique=service.thematiques[0] if service.thematiques else None,
         publics=frozenset(service.publics),
         frais=service.frais,
         age_min=service.age_min,

@@ -14,7 +14,8 @@ answers takes the turn. Each sub-flow is a module of this package:
 | 6     | `offers.take`          | job and training offers: their buttons and questions, a follow-up's    |
 |       |                        | answers, "stop" (otherwise notes the trade said and lets the rest go)   |
 | 7     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
-| 8     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown                  |
+| 8     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
+|       |                        | of the answer just given: "c ouvert samedi ?" after the mission locale) |
 | 9     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
 | 10    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
 | 11    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |

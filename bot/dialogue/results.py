@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.cards import helpline_card, service_card
+from bot.concerns import thematiques_besides
 from bot.details import answer_detail
 from bot.dialogue.context import Context
 from bot.dialogue.turn import Reply, Turn
-from bot.messages import Button, Outgoing
+from bot.messages import Button, Card, Outgoing
 from bot.routing import Match, Need, SpecificNeed, find_services
 from bot.state import AGE, CONCERN, RESULTS, TOWN, State
 from nlu.text import fold
@@ -77,9 +78,12 @@ def need(ctx: Context, state: State) -> Need:
     publics = frozenset(state.extra.get("publics", []))
     preferred = ctx.r.rules.preferred_partners.get(concern.name, frozenset())
     said = specific(ctx, state)
-    thematiques = said.thematiques if said is not None else concern.thematiques
-    reseaux = said.reseaux if said is not None else frozenset()
-    return Need(thematiques, commune, quartier, state.ages, point, publics, preferred, reseaux)
+    if said is not None:  # a narrower need names its thématiques (or its networks) exactly
+        return Need(
+            said.thematiques, commune, quartier, state.ages, point, publics, preferred, reseaux=said.reseaux
+        )
+    elsewhere = thematiques_besides(ctx.r.concerns, concern.name)
+    return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred, elsewhere)
 
 
 def matches(ctx: Context, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
@@ -92,14 +96,13 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     if state.concern is None:
         return advance(ctx, state, now)
     t = ctx.t
-    concern = ctx.r.concerns[state.concern]
     found, widened, radius = matches(ctx, state, now)
     size = ctx.r.rules.results_per_page
     shown = found[page * size : (page + 1) * size]
     if not found:
         text = t("nothing_found", concern=topic(ctx, state))
         offer = (*answer_buttons(ctx, state), ctx.button("adviser"), ctx.button("other"))
-        return [*age_notes(ctx, state), Outgoing(text, buttons=offer)]
+        return [*age_notes(ctx, state), Outgoing(text, cards=concern_lines(ctx, state), buttons=offer)]
     if not shown:
         text = t("results_end", concern=topic(ctx, state))
         return [Outgoing(text, buttons=(ctx.button("adviser"), ctx.button("other")))]
@@ -116,10 +119,8 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     else:
         intro = t("results_intro_anywhere", concern=topic(ctx, state))
     cards = tuple(service_card(m, now, ctx.r.zone, t, ctx.r.village) for m in shown)
-    if page == 0:  # the helplines that go with this concern (Fil Santé Jeunes for someone to talk to)
-        numbers = ctx.r.rules.concern_helplines.get(concern.name, ())
-        lines = [h for h in ctx.r.territory.helplines if h.number in numbers]
-        cards += tuple(helpline_card(h, t) for h in lines)
+    if page == 0:
+        cards += concern_lines(ctx, state)
     state.extra["shown"] = [m.service.id for m in shown]  # for "c'est où ?", "ya un num ?"
     buttons = [ctx.button("other"), ctx.button("adviser")]
     if len(found) > (page + 1) * size:
@@ -130,6 +131,12 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
         label = ctx.r.concerns[pending[0]].label_in(t.language)
         buttons.insert(0, Button(t.button("next_concern").format(concern=label), f"concern:{pending[0]}"))
     return [*lead, Outgoing(intro, cards=cards, buttons=tuple(buttons))]
+
+
+def concern_lines(ctx: Context, state: State) -> tuple[Card, ...]:
+    """The helplines that go with the concern (Fil Santé Jeunes for someone to talk to)."""
+    numbers = ctx.r.rules.concern_helplines.get(state.concern or "", ())
+    return tuple(helpline_card(h, ctx.t) for h in ctx.r.territory.helplines if h.number in numbers)
 
 
 def answer_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
@@ -199,7 +206,7 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
     """Where, phone, hours, cost, appointment, documents or what, for the card asked about."""
     detail = detail_asked(ctx, state, turn)
     if detail is None:
-        return None
+        return about_answered(ctx, state, turn, now)
     by_id = {s.id: s for s in ctx.services()}
     shown = [by_id[i] for i in state.extra.get("shown", []) if i in by_id]
     if not shown:
@@ -219,3 +226,20 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
         aids = (*answer_buttons(ctx, state), ctx.button("adviser"))
         return Reply([Outgoing(reply.text), Outgoing(ctx.t(note, partner=service.partner_nom), buttons=aids)])
     return Reply([Outgoing(reply.text, buttons=buttons)])
+
+
+PLACE_DETAILS = ("address", "phone", "hours")  # what only a place can tell
+
+
+def about_answered(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """ "C'est ouvert samedi ?" right after an answer (the mission locale, the E2C): it depends on the place,
+    so the places of the answer's concern near the youth, whose cards say it."""
+    answer = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    if answer is None or state.extra.get("shown") or not turn.text or ctx.clear_concern(turn):
+        return None
+    concern = next((f.concern for f in answer.follow_up if f.concern in ctx.r.concerns), None)
+    if concern is None or ctx.r.details.asked(fold(turn.text)) not in PLACE_DETAILS:
+        return None
+    state.concern = concern
+    state.extra.pop("last_answer")
+    return Reply([Outgoing(ctx.t("depends_on_place")), *advance(ctx, state, now)])
