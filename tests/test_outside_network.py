@@ -484,7 +484,7 @@ def test_the_import_command_reads_the_token_from_the_environment(
     assert wrong.returncode == 1 and "refused the token" in wrong.stderr and "nothing written" in wrong.stderr
     done = run("catalogue", "import", env={**env, "SIXTCAP_DATA_INCLUSION_TOKEN": api.token})
     assert done.returncode == 0, done.stderr
-    assert "services: 6 created" in done.stdout  # food, sexual health, legal; the agency's two
+    assert "services: 7 created" in done.stdout  # food, sexual health, legal, care; the agency's two
     assert "skipped: service dora--sv-futur" in done.stderr
     # default scope: config.yml's département, data/routing.yml's specific needs (thématiques, networks)
     searched = [c["query"] for c in api.calls if c["path"].endswith("/services")]
@@ -495,9 +495,9 @@ def test_the_import_command_reads_the_token_from_the_environment(
     # the published CSV files of the same data: the same services, but Soliguide is not in open data
     files = run("catalogue", "import", "--file", CSV_FILES[0], "--file", CSV_FILES[1], env=env)
     assert files.returncode == 0, files.stderr
-    assert "services: 0 created, 0 updated, 5 unchanged, 1 deactivated" in files.stdout
+    assert "services: 0 created, 0 updated, 6 unchanged, 1 deactivated" in files.stdout
     demo = run("catalogue", "import", "--file", str(DATA / "outside_network" / "demo.json"), env=env)
-    assert demo.returncode == 0 and "services: 5 created" in demo.stdout
+    assert demo.returncode == 0 and "services: 6 created" in demo.stdout  # with a France Travail agency
 
 
 # -- France Travail, the CCAS, a free lawyer: what the network lacks, in the youth's words -------------
@@ -557,3 +557,23 @@ def test_how_to_register_is_answered_then_the_agency_is_a_button_away(brain_94: 
     assert "need:france_travail" in payloads(answer)
     replies = talk(brain_94, "#need:france_travail", "champigny", "19 ans", user=user)
     assert service_cards(replies) == ["france-travail--sv-accompagnement"]
+
+
+def test_a_doctor_comes_from_the_network_first_then_a_health_centre_outside_it(brain_94: Brain) -> None:
+    user = f"outside-{uuid.uuid4().hex[:8]}"
+    replies = talk(brain_94, "jdois voir un medecin", "champigny", "19 ans", user=user)
+    cards = [c for r in replies for c in r.cards if c.kind == "service"]
+    for _ in range(5):  # page after page until the health centre outside the network
+        if any(c.id == "dora--sv-consultations" for c in cards) or "more" not in payloads(replies):
+            break
+        replies = talk(brain_94, "#more", user=user)
+        cards += [c for r in replies for c in r.cards if c.kind == "service"]
+    ids = [c.id for c in cards]
+    assert "dora--sv-consultations" in ids
+    outside = ids.index("dora--sv-consultations")
+    assert outside > 0  # the network's services for care come first...
+    assert not any(c.subtitle.startswith("hors réseau") for c in cards[:outside])
+    centre = cards[outside]  # ...then the centre, labelled, with its producer, date and hours
+    assert centre.subtitle.startswith("hors réseau 6Tcap")
+    assert "Infos DORA (data·inclusion) du 20/10/2026" in centre.details
+    assert "Ouvert maintenant, jusqu'à 19h" in centre.details
