@@ -169,6 +169,7 @@ class DataInclusionSettings(Section):
     communes: list[str] = []  # INSEE codes: services of the commune and within 50 km (the API's search)
     departements: list[str] = ["94"]
     thematiques: list[str] = []  # codes or whole categories (sante); empty: those of data/routing.yml
+    reseaux: list[str] = []  # networks of structures (france-travail, ccas-cias): all their services
     page_size: int = Field(1000, ge=1, le=10000)
     timeout_seconds: float = Field(60.0, gt=0, le=600)
 

@@ -8,7 +8,10 @@ now. Remote services are interleaved one for two (as DORA does). Nothing within 
 radius is tried.
 
 Services outside the 6Tcap network (data·inclusion imports) come only after the network's, as a second choice,
-and only in person within the youth's area (a place and a distance) or at a distance."""
+and only in person within the youth's area (a place and a distance) or at a distance.
+
+A need for a kind of place (a France Travail agency, the CCAS) is said by its network (`reseaux_porteurs`):
+every structure of that network fits, shown once (its service that fits the need's thématiques best)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from data_inclusion.schema.v1 import ReseauPorteur
 from geopy.distance import geodesic
 
 from bot.catalogue.codes import THEMATIQUES
@@ -33,8 +37,9 @@ from nlu.text import any_of
 
 @dataclass(frozen=True)
 class SpecificNeed:
-    """A need narrower than its concern (to eat, a free STI test): when a message says it, only these
-    thématiques are searched, so what the network lacks comes from outside it."""
+    """A need narrower than its concern (to eat, a free STI test, the France Travail agency): when a
+    message says it, only these thématiques (or structures of these networks) are searched, so what the
+    network lacks comes from outside it."""
 
     name: str
     concern: str
@@ -42,6 +47,17 @@ class SpecificNeed:
     words: re.Pattern[str]
     phrase: str  # "Pour {phrase}, voilà ce que j'ai trouvé"
     translations: tuple[tuple[str, str], ...] = ()  # (language, phrase)
+    reseaux: frozenset[str] = frozenset()  # a kind of place: the structures of these networks
+    also: frozenset[str] = frozenset()  # other concerns it is kept with ("m'inscrire": papers too)
+
+    @property
+    def place(self) -> bool:
+        """A kind of place only (France Travail, the CCAS): a question about it is for the answers."""
+        return bool(self.reseaux) and not self.thematiques
+
+    def fits(self, concern: str | None) -> bool:
+        """Whether the need goes with the conversation's concern."""
+        return concern == self.concern or concern in self.also
 
     def phrase_in(self, language: str) -> str:
         return next((phrase for lang, phrase in self.translations if lang == language), self.phrase)
@@ -73,10 +89,16 @@ class Rules:
 
 def load_rules(path: Path) -> Rules:
     raw = read_yaml(path)
+    networks = {r.value for r in ReseauPorteur}
     for name, spec in (raw.get("specific_needs") or {}).items():
-        unknown = set(spec["thematiques"]) - THEMATIQUES
+        unknown = set(spec.get("thematiques") or ()) - THEMATIQUES
         if unknown:
             raise ValueError(f"{path}: specific need {name}: unknown thématique {sorted(unknown)[0]!r}")
+        unknown = set(spec.get("reseaux") or ()) - networks
+        if unknown:
+            raise ValueError(f"{path}: specific need {name}: unknown network {sorted(unknown)[0]!r}")
+        if not spec.get("thematiques") and not spec.get("reseaux"):
+            raise ValueError(f"{path}: specific need {name}: give thematiques or reseaux")
     return Rules(
         youth_publics=frozenset(raw["youth_publics"]),
         neighbourhood_publics=frozenset(raw["neighbourhood_publics"]),
@@ -101,10 +123,12 @@ def load_rules(path: Path) -> Rules:
             str(name): SpecificNeed(
                 str(name),
                 str(spec["concern"]),
-                frozenset(spec["thematiques"]),
+                frozenset(spec.get("thematiques") or ()),
                 any_of(spec["words"]),
                 str(spec["phrase"]),
                 tuple((str(lang), str(p)) for lang, p in (spec.get("translations") or {}).items()),
+                frozenset(str(r) for r in spec.get("reseaux") or ()),
+                frozenset(str(c) for c in spec.get("also") or ()),
             )
             for name, spec in (raw.get("specific_needs") or {}).items()
         },
@@ -125,6 +149,7 @@ class Need:
     # Thématiques of the other concerns: a service mainly about one of them is not shown for this concern
     # (a sport programme that also builds confidence is not "someone to talk to").
     elsewhere: frozenset[str] = frozenset()
+    reseaux: frozenset[str] = frozenset()  # a kind of place: any structure of these networks fits
 
 
 @dataclass(frozen=True)
@@ -171,7 +196,10 @@ def publics_fit(service: ServiceView, need: Need, rules: Rules) -> bool:
 
 
 def about_the_need(service: ServiceView, need: Need) -> bool:
-    """The service shares a thématique with the need and is not mainly about another concern."""
+    """The service shares a thématique with the need and is not mainly about another concern, or its
+    structure belongs to the network the need names (a France Travail agency)."""
+    if service.reseaux & need.reseaux:
+        return True
     return bool(service.thematiques & need.thematiques) and service.main_thematique not in need.elsewhere
 
 
@@ -244,11 +272,25 @@ def find_services(
             network.append(match)
         elif distance is not None or match.remote_only:  # outside the network: within a known area only
             outside.append(match)
+    if need.reseaux:  # a kind of place: each structure once
+        network, outside = _once_per_structure(network, need), _once_per_structure(outside, need)
     first = _within_radius(network, need, rules)
     second = _within_radius(outside, need, rules)
     if not first.matches:
         return second
     return Results(first.matches + second.matches, first.radius_km, first.widened)
+
+
+def _once_per_structure(candidates: list[Match], need: Need) -> list[Match]:
+    """One match per structure: its service that fits the need's thématiques, else its first one."""
+    chosen: dict[str, Match] = {}
+    for match in candidates:
+        kept = chosen.get(match.service.partner_id)
+        if kept is None or (
+            not kept.service.thematiques & need.thematiques and match.service.thematiques & need.thematiques
+        ):
+            chosen[match.service.partner_id] = match
+    return list(chosen.values())
 
 
 def _within_radius(candidates: list[Match], need: Need, rules: Rules) -> Results:

@@ -263,24 +263,37 @@ def catalogue_import(
         list[str] | None,
         typer.Option("--thematique", help="code or category (repeatable; default: data/routing.yml's needs)"),
     ] = None,
+    reseau: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reseau", help="network (france-travail, ccas-cias; repeatable): all its structures' services"
+        ),
+    ] = None,
     file: Annotated[
         list[str] | None,
-        typer.Option("--file", help="published JSON file, path or URL (repeatable): read instead of the API"),
+        typer.Option(
+            "--file", help="published file, CSV or JSON, path or URL (repeatable): read instead of the API"
+        ),
     ] = None,
 ) -> None:
     """Import services outside the 6Tcap network from data·inclusion (API or published files): checked row
     by row with the official models; a refused row is reported and skipped. The import is the whole
-    selection: services of an earlier import that are no longer there are deactivated."""
+    selection: services of an earlier import that are no longer there are deactivated. Without
+    --thematique nor --reseau: config.yml's, else those of data/routing.yml's specific needs."""
     settings = state.settings
     wanted = settings.datainclusion
-    themes = thematique or wanted.thematiques
-    if not themes:
+    themes, networks = list(thematique or []), list(reseau or [])
+    if not themes and not networks:
+        themes, networks = list(wanted.thematiques), list(wanted.reseaux)
+    if not themes and not networks:
         rules = load_rules(settings.data_dir / "routing.yml")
         themes = sorted({t for need in rules.specific_needs.values() for t in need.thematiques})
+        networks = sorted({r for need in rules.specific_needs.values() for r in need.reseaux})
     scope = Scope(
         communes=tuple(commune if commune is not None else wanted.communes),
         departements=tuple(departement if departement is not None else wanted.departements),
         thematiques=tuple(themes),
+        reseaux=tuple(networks),
     )
     if not file and settings.data_inclusion_token is None:
         fail(["the data·inclusion API needs a token: set SIXTCAP_DATA_INCLUSION_TOKEN (or give --file)"])

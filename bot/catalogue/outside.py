@@ -1,6 +1,7 @@
 """Services outside the 6Tcap network, from data·inclusion: fetched from its API (a token) or read from its
-published files, by commune or département and thématique, checked row by row with the official models
-(`data-inclusion-schema`), and stored as partners and services marked `outside_network`.
+published files (CSV or JSON), by commune or département, thématique and network (`reseaux_porteurs`: France
+Travail agencies, CCAS), checked row by row with the official models (`data-inclusion-schema`), and stored
+as partners and services marked `outside_network`.
 
 A row the official models refuse is reported and skipped; nothing else is lost. Importing the same data
 twice changes nothing. An import is the whole selection: a service of an earlier import that is not in
@@ -9,9 +10,15 @@ own rows are never touched."""
 
 from __future__ import annotations
 
+import ast
+import csv
 import hashlib
 import json
+import tempfile
+import types
+import typing
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,20 +45,26 @@ class SourceError(Exception):
     """data·inclusion could not be read (HTTP error, unreadable file): nothing was written."""
 
 
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set)) else []
+
+
 @dataclass(frozen=True)
 class Scope:
-    """What to import: services of these communes (INSEE) or départements, on these thématiques
-    (a code, or a whole category such as `sante`); no thématique means all of them."""
+    """What to import: services of these communes (INSEE) or départements, on these thématiques (a code,
+    or a whole category such as `sante`), plus every service of a structure of these networks
+    (`reseaux_porteurs`: france-travail, ccas-cias); no thématique and no network means all of them."""
 
     communes: tuple[str, ...] = ()
     departements: tuple[str, ...] = ()
     thematiques: tuple[str, ...] = ()
+    reseaux: tuple[str, ...] = ()
 
     def covers_place(self, record: dict[str, Any]) -> bool:
         if not self.communes and not self.departements:
             return True
         insee = str(record.get("code_insee") or "")
-        zone = [str(z) for z in record.get("zone_eligibilite") or []]
+        zone = [str(z) for z in _listed(record.get("zone_eligibilite"))]
         return (
             insee in self.communes
             or any(insee.startswith(d) for d in self.departements)
@@ -60,9 +73,15 @@ class Scope:
 
     def covers_theme(self, record: dict[str, Any]) -> bool:
         if not self.thematiques:
-            return True
+            return not self.reseaux  # networks only: a thématique alone does not bring a service
+        if isinstance(record.get("thematiques"), str):
+            return True  # an unreadable cell: to the official models, which say why the row is refused
         themes = [str(t) for t in record.get("thematiques") or []]
         return any(t == wanted or t.startswith(wanted + "--") for t in themes for wanted in self.thematiques)
+
+    def covers_network(self, structure: dict[str, Any]) -> bool:
+        """A structure of one of the wanted networks (all its services are wanted)."""
+        return bool(set(self.reseaux) & {str(r) for r in _listed(structure.get("reseaux_porteurs"))})
 
 
 @dataclass
@@ -72,10 +91,13 @@ class Rows:
     structures: dict[str, dict[str, Any]] = field(default_factory=dict)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     demo: bool = False  # a demonstration file (marked so in the file itself)
+    problems: list[str] = field(default_factory=list)  # rows that could not even be read
 
     def add_structure(self, record: Any) -> None:
         if isinstance(record, dict) and record.get("id") is not None:
-            self.structures.setdefault(str(record["id"]), record)
+            self.structures.setdefault(  # the API's detail nests the structure's services
+                str(record["id"]), {k: v for k, v in record.items() if k != "services"}
+            )
 
     def add_service(self, record: Any) -> None:
         if isinstance(record, dict) and record.get("id") is not None:
@@ -120,20 +142,38 @@ def _pages(client: httpx.Client, path: str, params: list[tuple[str, str]], size:
         page += 1
 
 
+def _add_with_services(rows: Rows, detail: Any) -> None:
+    """A structure's detail (/structures/{id}) and every service it lists."""
+    if not isinstance(detail, dict) or detail.get("id") is None:
+        return
+    rows.add_structure(detail)
+    for record in detail.get("services") or []:
+        if isinstance(record, dict):
+            rows.add_service({**record, "structure_id": record.get("structure_id") or detail["id"]})
+
+
 def fetch_api(base_url: str, token: str, scope: Scope, page_size: int = 1000, timeout: float = 60) -> Rows:
     """The services of the scope and their structures from the API (GET, `Authorization: Bearer`).
 
     By commune: /search/services (services of the commune and within 50 km whose zone covers it, the
     structure nested). By département: /services, then /structures of the département and, for a
-    structure elsewhere, /structures/{id}."""
+    structure elsewhere, /structures/{id}. A network (france-travail, ccas-cias): /structures of the
+    network in each commune or département, then each one's detail, which lists its services."""
     rows = Rows()
     themes = [("thematiques", t) for t in scope.thematiques]
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     with httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout) as client:
-        for commune in scope.communes:
+        places = [("code_commune", c) for c in scope.communes] + [
+            ("code_departement", d) for d in scope.departements
+        ]
+        for reseau in scope.reseaux:
+            for place in places:
+                for found in _pages(client, "/structures", [("reseaux_porteurs", reseau), place], page_size):
+                    _add_with_services(rows, _get(client, f"/structures/{found.get('id')}"))
+        for commune in scope.communes if scope.thematiques or not scope.reseaux else ():
             for item in _pages(client, "/search/services", [("code_commune", commune), *themes], page_size):
                 rows.add_service(item.get("service") if isinstance(item, dict) else None)
-        for departement in scope.departements:
+        for departement in scope.departements if scope.thematiques or not scope.reseaux else ():
             where = [("code_departement", departement)]
             for record in _pages(client, "/services", [*where, *themes], page_size):
                 rows.add_service(record)
@@ -152,18 +192,61 @@ def fetch_api(base_url: str, token: str, scope: Scope, page_size: int = 1000, ti
 # -- reading: the published files ---------------------------------------------------------------------
 
 
-def _load_json(location: str) -> Any:
-    if location.startswith(("http://", "https://")):
+def _is_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (list, set, frozenset):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_list(a) for a in typing.get_args(annotation))
+    return False
+
+
+# The columns a CSV file writes as lists: data·inclusion publishes its tables with pandas' `to_csv`, which
+# writes a text[] cell as Python's repr of the list (['sante--sante-sexuelle', 'sante--acces-aux-soins'])
+# and a NULL as an empty cell.
+LIST_COLUMNS = frozenset(
+    name
+    for model in (OfficialStructure, OfficialService)
+    for name, spec in model.model_fields.items()
+    if _is_list(spec.annotation)
+)
+
+
+def _csv_record(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row as the records of the JSON files: empty cells are None, list cells lists. A list cell
+    that cannot be read is left as it is: the official models refuse the row, which is reported."""
+    record: dict[str, Any] = {}
+    for name, cell in row.items():
+        value = (cell or "").strip()
+        if not value:
+            record[name] = None
+        elif name in LIST_COLUMNS and value.startswith("["):
+            try:
+                parsed = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                parsed = value
+            record[name] = list(parsed) if isinstance(parsed, (list, tuple)) else value
+        else:
+            record[name] = cell
+    return record
+
+
+@contextmanager
+def _local(location: str) -> Iterator[Path]:
+    """A path to read: the file itself, or a URL downloaded to a temporary file (removed afterwards)."""
+    if not location.startswith(("http://", "https://")):
+        yield Path(location)
+        return
+    with tempfile.TemporaryDirectory(prefix="sixtcap-datainclusion-") as folder:
+        target = Path(folder) / "download"
         try:
-            response = httpx.get(location, follow_redirects=True, timeout=300)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as error:
+            with httpx.stream("GET", location, follow_redirects=True, timeout=300) as response:
+                response.raise_for_status()
+                with target.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+        except httpx.HTTPError as error:
             raise SourceError(f"{location}: cannot be read ({type(error).__name__})") from None
-    try:
-        return json.loads(Path(location).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SourceError(f"{location}: cannot be read ({error})") from None
+        yield target
 
 
 def _split(document: Any) -> tuple[list[Any], list[Any]]:
@@ -176,23 +259,105 @@ def _split(document: Any) -> tuple[list[Any], list[Any]]:
     return [r for r in records if "structure_id" not in r], [r for r in records if "structure_id" in r]
 
 
+class PublishedFile:
+    """One published file, JSON (the records, or {structures, services}) or CSV (a header line, then one
+    row per structure or service; a services file has a `structure_id` column). A CSV file is read
+    row by row each time it is gone through, never held whole: the national files are large."""
+
+    def __init__(self, location: str, path: Path) -> None:
+        self.location = location
+        self.path = path
+        self.demo = False
+        self._json: tuple[list[Any], list[Any]] | None = None
+        self._columns: list[str] = []
+        self.problems: dict[str, None] = {}  # rows that cannot be read, in order (a file is read twice)
+        try:
+            with path.open("rb") as raw:
+                start = raw.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        except OSError as error:
+            raise SourceError(f"{location}: cannot be read ({error})") from None
+        if start[:1] in (b"[", b"{"):
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise SourceError(f"{location}: cannot be read ({error})") from None
+            self.demo = isinstance(document, dict) and document.get("demo") is True
+            self._json = _split(document)
+        else:
+            self._columns = self._header()
+            if "id" not in self._columns:
+                raise SourceError(f"{location}: neither JSON nor a CSV file with an `id` column")
+
+    def _header(self) -> list[str]:
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as text:
+                return next(csv.reader(text), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise SourceError(f"{self.location}: cannot be read ({error})") from None
+
+    @property
+    def holds_services(self) -> bool:
+        return self._json is not None or "structure_id" in self._columns
+
+    def _rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(where, record) for every row of a CSV file; `where` is `file:line`. A row whose cells do not
+        match the columns is skipped and reported (in `problems`)."""
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as text:
+                reader = csv.reader(text)
+                columns = next(reader, [])
+                for cells in reader:
+                    where = f"{self.location}:{reader.line_num}"
+                    if len(cells) != len(columns):
+                        found = f"{len(cells)} cells for {len(columns)} columns"
+                        self.problems.setdefault(f"row at {where}: {found}")
+                        continue
+                    yield where, _csv_record(dict(zip(columns, cells, strict=True)))
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise SourceError(f"{self.location}: cannot be read ({error})") from None
+
+    def records(self, services: bool) -> Iterator[tuple[str, Any]]:
+        """The services (or the structures) of the file, with where each one is."""
+        if self._json is not None:
+            found = self._json[1] if services else self._json[0]
+            yield from ((f"{self.location}: record {n}", r) for n, r in enumerate(found, start=1))
+        elif self.holds_services == services:
+            yield from self._rows()
+
+
+def _without_id(where: str, record: Any, what: str, problems: list[str]) -> bool:
+    if isinstance(record, dict) and record.get("id") not in (None, ""):
+        return False
+    problems.append(f"{what} at {where}: no id")
+    return True
+
+
 def read_files(locations: Iterable[str], scope: Scope) -> Rows:
-    """Structures and services from data·inclusion's published JSON files (paths or URLs): the two files
-    of data.gouv.fr (structures, services), or one file holding both; kept: the scope's services."""
+    """Structures and services from data·inclusion's published files (paths or URLs; CSV or JSON): the
+    files of data.gouv.fr (structures, services), or one file holding both; kept: the scope's services
+    (and every service of a structure of the scope's networks), then their structures."""
     rows = Rows()
-    structures: list[Any] = []
-    for location in locations:
-        document = _load_json(location)
-        rows.demo |= isinstance(document, dict) and document.get("demo") is True
-        found_structures, found_services = _split(document)
-        structures += found_structures
-        for record in found_services:
-            if isinstance(record, dict) and scope.covers_place(record) and scope.covers_theme(record):
-                rows.add_service(record)
-    wanted = {str(s.get("structure_id")) for s in rows.services.values()}
-    for record in structures:
-        if isinstance(record, dict) and str(record.get("id")) in wanted:
-            rows.add_structure(record)
+    with ExitStack() as stack:
+        files = [PublishedFile(loc, stack.enter_context(_local(loc))) for loc in locations]
+        rows.demo = any(f.demo for f in files)
+        networks: set[str] = set()
+        if scope.reseaux:  # first the structures of the wanted networks: their services are wanted too
+            for published in files:
+                for _, record in published.records(services=False):
+                    if isinstance(record, dict) and scope.covers_network(record):
+                        networks.add(str(record.get("id")))
+        for published in files:
+            for where, record in published.records(services=True):
+                if _without_id(where, record, "service", rows.problems) or not scope.covers_place(record):
+                    continue
+                if scope.covers_theme(record) or str(record.get("structure_id")) in networks:
+                    rows.add_service(record)
+        wanted = {str(s.get("structure_id")) for s in rows.services.values()}
+        for published in files:
+            for _, record in published.records(services=False):
+                if isinstance(record, dict) and str(record.get("id")) in wanted:
+                    rows.add_structure(record)
+        rows.problems += [problem for published in files for problem in published.problems]
     return rows
 
 
@@ -226,7 +391,7 @@ def _validated(model: Any, what: str, key: str, record: dict[str, Any], problems
 def check(rows: Rows) -> Checked:
     """Each row through the official models; a refused row (or a service of a refused or missing
     structure) is reported and skipped."""
-    checked = Checked()
+    checked = Checked(problems=list(rows.problems))
     for key, record in rows.structures.items():
         structure = _validated(OfficialStructure, "structure", key, record, checked.problems)
         if structure is not None:

@@ -63,6 +63,7 @@ class ServiceView:
     source: str | None = None  # outside the network: the producer of the data (dora, soliguide...)
     date_maj: date | None = None  # outside the network: the date of the data
     main_thematique: str | None = None  # the first of its thématiques: what the service is mainly about
+    reseaux: frozenset[str] = frozenset()  # the partner's networks (reseaux_porteurs: france-travail...)
 
     @property
     def has_room(self) -> bool | None:
@@ -121,6 +122,7 @@ def _view(service: Service) -> ServiceView:
         outside_network=partner.outside_network,
         source=service.source or partner.source,
         date_maj=service.date_maj or partner.date_maj,
+        reseaux=frozenset(partner.reseaux_porteurs or ()),
     )
 
 

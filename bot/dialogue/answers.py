@@ -6,11 +6,17 @@ from datetime import datetime
 
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
-from bot.dialogue.turn import Reply, Turn
+from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import State
 from nlu.answers import confident_answer
 from nlu.text import fold
+
+
+def confident(ctx: Context, turn: Turn) -> bool:
+    """Whether the message is a question the knowledge base answers surely."""
+    found = confident_answer(turn.response_selector, ctx.r.answer_threshold) if turn.intent == FAQ else None
+    return found is not None and found in ctx.r.answers
 
 
 def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:

@@ -56,8 +56,10 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
     if len(told) >= 2 and intent in UNCLEAR:
         intent = told[0]  # a long story with several needs: take them one at a time, not as one question
     said = results.specific_said(ctx, turn)
+    if said is not None and said.place and answers.confident(ctx, turn):
+        said = None  # "comment s'inscrire à France Travail": the answer, the agency is its button
     if said is not None and (
-        intent in (NEED, *UNCLEAR) or (intent in ctx.r.concerns and not ctx.clear_concern(turn))
+        intent in (NEED, INFORM, *UNCLEAR) or (intent in ctx.r.concerns and not ctx.clear_concern(turn))
     ):
         intent = said.concern  # "test ist": sexual health, when the classifier is unsure or lost
 

@@ -34,7 +34,7 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
-    if state.concern in OFFER_CONCERNS and state.commune:
+    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None:
         from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
 
         return offers.advance(ctx, state, now)
@@ -44,7 +44,7 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
 def specific(ctx: Context, state: State) -> SpecificNeed | None:
     """The narrower need the youth said within the concern (to eat, a free STI test), if any."""
     said = ctx.r.rules.specific_needs.get(str(state.extra.get("need")))
-    return said if said is not None and said.concern == state.concern else None
+    return said if said is not None and said.fits(state.concern) else None
 
 
 def specific_said(ctx: Context, turn: Turn) -> SpecificNeed | None:
@@ -58,7 +58,7 @@ def specific_said(ctx: Context, turn: Turn) -> SpecificNeed | None:
 def take_specific(ctx: Context, state: State, turn: Turn) -> None:
     """Remember the narrower need a message says for the concern it sets (or forget an earlier one)."""
     said = specific_said(ctx, turn)
-    state.extra["need"] = said.name if said is not None and said.concern == state.concern else None
+    state.extra["need"] = said.name if said is not None and said.fits(state.concern) else None
 
 
 def topic(ctx: Context, state: State) -> str:
@@ -78,8 +78,10 @@ def need(ctx: Context, state: State) -> Need:
     publics = frozenset(state.extra.get("publics", []))
     preferred = ctx.r.rules.preferred_partners.get(concern.name, frozenset())
     said = specific(ctx, state)
-    if said is not None:  # a narrower need names its thématiques exactly
-        return Need(said.thematiques, commune, quartier, state.ages, point, publics, preferred)
+    if said is not None:  # a narrower need names its thématiques (or its networks) exactly
+        return Need(
+            said.thematiques, commune, quartier, state.ages, point, publics, preferred, reseaux=said.reseaux
+        )
     elsewhere = thematiques_besides(ctx.r.concerns, concern.name)
     return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred, elsewhere)
 
@@ -195,7 +197,9 @@ def detail_asked(ctx: Context, state: State, turn: Turn) -> str | None:
     if state.step != RESULTS or not state.extra.get("shown") or not turn.text:
         return None
     detail = ctx.r.details.asked(fold(turn.text))
-    return detail if detail and not ctx.clear_concern(turn) else None
+    said = specific_said(ctx, turn)  # "et le ccas c'est où ?": another need, not the cards shown
+    other_need = said is not None and said is not specific(ctx, state)
+    return detail if detail and not ctx.clear_concern(turn) and not other_need else None
 
 
 def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:

@@ -1,7 +1,7 @@
 """A stand-in for the data·inclusion API v1, as a real HTTP server on 127.0.0.1: the endpoints sixtcap
-reads (/search/services, /services, /structures, /structures/{id}) with their paging ({items, total,
-page, size, pages}) and the bearer token, over records in the API's recorded shape
-(tests/fixtures/datainclusion/)."""
+reads (/search/services, /services, /structures filtered by département, commune or network,
+/structures/{id} with its services) with their paging ({items, total, page, size, pages}) and the bearer
+token, over records in the API's recorded shape (tests/fixtures/datainclusion/)."""
 
 from __future__ import annotations
 
@@ -68,12 +68,21 @@ class DataInclusionStub(StubServer):
             ]
             return 200, self._page(found, query)
         if route == "/structures":
-            departement = query["code_departement"][0]
-            found = [s for s in self.structures if (s.get("code_insee") or "").startswith(departement)]
+            where = query.get("code_commune", query.get("code_departement", [""]))[0]
+            networks = set(query.get("reseaux_porteurs", []))
+            found = [
+                s
+                for s in self.structures
+                if (s.get("code_insee") or "").startswith(where)
+                and (not networks or networks & set(s.get("reseaux_porteurs") or []))
+            ]
             return 200, self._page(found, query)
-        if route.startswith("/structures/"):
+        if route.startswith("/structures/"):  # the detail lists the structure's services
             wanted = by_id.get(route.removeprefix("/structures/"))
-            return (200, wanted) if wanted else (404, {"detail": "Not Found"})
+            if wanted is None:
+                return 404, {"detail": "Not Found"}
+            services = [s for s in self.services if s["structure_id"] == wanted["id"]]
+            return 200, {**copy.deepcopy(wanted), "services": copy.deepcopy(services)}
         return 404, {"detail": "Not Found"}
 
     @staticmethod
