@@ -77,7 +77,10 @@ def answer_detail(
             # then sits at its commune's point): the map searches the address instead of pinning that point.
             address = f"{place.adresse}, {place.code_postal or ''} {place.commune}".replace("  ", " ")
             text = texts("detail_address", partner=name, address=address)
-            url = address_search_link(address) if place.approximate else map_link(place.latitude, place.longitude)
+            if place.approximate:
+                url = address_search_link(address)
+            else:
+                url = map_link(place.latitude, place.longitude)
             actions.append(Button(texts.button("map"), url=url))
         else:
             text = texts("detail_approximate_address", partner=name, commune=place.commune)

@@ -102,7 +102,12 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
             assert getattr(cards[0], key) == value, cards[0]
     if "first_card_says" in expect:
         assert cards, texts
-        lines = [cards[0].title, cards[0].subtitle or "", *cards[0].details, *(b.title for b in cards[0].actions)]
+        lines = [
+            cards[0].title,
+            cards[0].subtitle or "",
+            *cards[0].details,
+            *(b.title for b in cards[0].actions),
+        ]
         for part in expect["first_card_says"]:
             assert any(part in line for line in lines), f"{part!r} not on the first card: {lines}"
     shown = [c.id for c in cards]
