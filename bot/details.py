@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from bot.cards import clock
@@ -71,13 +72,16 @@ def answer_detail(
         place = service.places[0] if service.places else None
         if place is None:
             text = texts("detail_no_address", partner=name)
-        elif place.adresse and not place.approximate:
-            text = texts(
-                "detail_address",
-                partner=name,
-                address=f"{place.adresse}, {place.code_postal or ''} {place.commune}",
-            )
-            actions.append(Button(texts.button("map"), url=map_link(place.latitude, place.longitude)))
+        elif place.adresse:
+            # A sourced street address is said even when the catalogue has no point for it (the location
+            # then sits at its commune's point): the map searches the address instead of pinning that point.
+            address = f"{place.adresse}, {place.code_postal or ''} {place.commune}".replace("  ", " ")
+            text = texts("detail_address", partner=name, address=address)
+            if place.approximate:
+                url = address_search_link(address)
+            else:
+                url = map_link(place.latitude, place.longitude)
+            actions.append(Button(texts.button("map"), url=url))
         else:
             text = texts("detail_approximate_address", partner=name, commune=place.commune)
     elif kind == "phone":
@@ -115,6 +119,10 @@ def answer_detail(
 
 def map_link(latitude: float, longitude: float) -> str:
     return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}"
+
+
+def address_search_link(address: str) -> str:
+    return "https://www.openstreetmap.org/search?query=" + quote_plus(address)
 
 
 def _hours(service: ServiceView, folded: str, now: datetime, zone: ZoneInfo, texts: Texts) -> str:

@@ -6,6 +6,7 @@ an `expect` block:
   says / not_says: substrings of the reply's texts        first_says: substring of the first bubble
   buttons / no_buttons: button titles                     cards: {kind, min, max}
   first_card: {kind, id}                                  card_ids / no_card_ids: ids of cards shown
+  first_card_says: substrings of the first card's lines and the titles of its buttons
   cards_match: a concern: every service shown offers one of its thématiques, and is not mainly about another
   eligible: every service shown takes the youth's age and town   state: values of the conversation state
   erased: true: nothing about the youth is left in the database
@@ -99,6 +100,16 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
         assert cards, texts
         for key, value in expect["first_card"].items():
             assert getattr(cards[0], key) == value, cards[0]
+    if "first_card_says" in expect:
+        assert cards, texts
+        lines = [
+            cards[0].title,
+            cards[0].subtitle or "",
+            *cards[0].details,
+            *(b.title for b in cards[0].actions),
+        ]
+        for part in expect["first_card_says"]:
+            assert any(part in line for line in lines), f"{part!r} not on the first card: {lines}"
     shown = [c.id for c in cards]
     for card_id in expect.get("card_ids", []):
         assert card_id in shown, shown

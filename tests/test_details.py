@@ -39,3 +39,21 @@ def test_prerequisites_and_documents_survive_the_data_inclusion_export(loaded_en
     back, problems = partner_dicts(exported)
     assert problems == []
     assert all(isinstance(s["justificatifs"], list) for _, p in back for s in p["services"])
+
+
+def test_a_sourced_address_without_a_point_is_said_and_its_map_searches_the_address(
+    loaded_engine: Engine,
+) -> None:
+    with session_factory(loaded_engine)() as session:
+        services = {s.id: s for s in load_services(session)}
+    epide = services["epide-parcours-insertion"]
+    assert epide.places[0].approximate, "the EPIDE has no coordinates of its own: placed at Montry's point"
+    reply = answer_detail("address", epide, "c'est ou", NOW, RESOURCES.zone, RESOURCES.texts)
+    assert "50 avenue du 27 Août 1944, 77450 Montry" in reply.text
+    (map_button,) = [b for b in reply.buttons if b.url and "openstreetmap" in b.url]
+    assert map_button.url.startswith("https://www.openstreetmap.org/search?query=50+avenue+du+27+Ao")
+    assert "Montry" in map_button.url
+    unknown = services["ml-bdm-permis"]  # no street address sourced for the Bords de Marne antennas
+    reply = answer_detail("address", unknown, "c'est ou", NOW, RESOURCES.zone, RESOURCES.texts)
+    assert "je n'ai pas l'adresse exacte" in reply.text
+    assert not [b for b in reply.buttons if b.url and "openstreetmap" in b.url]
