@@ -18,6 +18,8 @@ from bot.cards import clock
 from bot.catalogue.hours import opening_status
 from bot.catalogue.snapshot import ServiceView
 from bot.messages import Button, Outgoing
+from bot.routing import nearest
+from bot.territory import Point
 from bot.texts import Texts
 from nlu.datafile import read_yaml
 from nlu.text import any_of, fold
@@ -62,14 +64,21 @@ def load_detail_words(path: Path) -> DetailWords:
 
 
 def answer_detail(
-    kind: str, service: ServiceView, folded: str, now: datetime, zone: ZoneInfo, texts: Texts
+    kind: str,
+    service: ServiceView,
+    folded: str,
+    now: datetime,
+    zone: ZoneInfo,
+    texts: Texts,
+    point: Point | None = None,
 ) -> Outgoing:
-    """One bubble answering `kind` for `service`, with the buttons that act on it."""
+    """One bubble answering `kind` for `service` (its place nearest to `point`, the one its card showed),
+    with the buttons that act on it."""
     name = service.partner_nom
     actions: list[Button] = []
     demo = service.is_demo
     if kind == "address":
-        place = service.places[0] if service.places else None
+        place, _ = nearest(service, point)
         if place is None:
             text = texts("detail_no_address", partner=name)
         elif place.adresse:

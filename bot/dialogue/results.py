@@ -212,7 +212,7 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
     if not shown:
         return Reply(results(ctx, state, now, page=state.page))
     service = ctx.r.details.card(fold(turn.text), shown)
-    reply = answer_detail(detail, service, fold(turn.text), now, ctx.r.zone, ctx.t)
+    reply = answer_detail(detail, service, fold(turn.text), now, ctx.r.zone, ctx.t, ctx.point(state))
     buttons = (*reply.buttons, ctx.button("adviser"), ctx.button("other"))
     general = ctx.r.answers.get("documents_a_apporter")
     local_mission = service.partner_kind == "mission-locale"
