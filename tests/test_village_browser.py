@@ -171,3 +171,56 @@ def test_no_serious_accessibility_problem(browser: Browser, app_server: tuple[st
         keep(page, "axe-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"))
     finally:
         page.context.close()
+
+
+def frame_of(page: Page) -> bytes:
+    """What the viewer shows now (its canvas, without the hotspots' labels that sit over it)."""
+    return page.locator("#panorama canvas").screenshot()
+
+
+def test_a_scene_video_plays_in_the_360_viewer_with_the_keyboard(
+    browser: Browser, app_server: tuple[str, str]
+) -> None:
+    page = visit(browser, app_server[0], "/village/bois-l-abbe-place")
+    try:
+        viewer_ready(page)
+        videos = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('.mp4')).length"
+        assert page.evaluate(videos) == 0  # the still first: no video downloaded unasked
+        play = page.get_by_role("button", name="Lancer la vidéo à 360°")
+        play.focus()
+        page.keyboard.press("Enter")
+        # the video is now the viewer's picture: Pannellum's dynamic mode with the playing <video> as texture
+        page.wait_for_function(
+            "() => { const c = window.sixtcapViewer.getConfig(); const v = c.panorama;"
+            " return c.dynamic === true && v instanceof HTMLVideoElement && !v.paused && v.currentTime > 1"
+            " && window.sixtcapViewer.isLoaded(); }",
+            timeout=60_000,
+        )
+        expect(page.locator("#panorama .spot.stand").first).to_be_visible()  # the stands are still there
+        expect(page.get_by_role("button", name="Mettre la vidéo en pause")).to_be_focused()
+        page.evaluate("window.scrollTo(0, 0)")
+        keep(page, "scene-video-playing")
+        first = frame_of(page)
+        page.wait_for_timeout(700)
+        assert frame_of(page) != first  # the picture moves: the people walk, the birds fly
+        # the keyboard still turns the scene while the video plays (slowly: SwiftShader draws few frames)
+        page.locator("#panorama").focus()
+        before = page.evaluate("window.sixtcapViewer.getYaw()")
+        page.keyboard.down("ArrowLeft")
+        page.wait_for_function(f"Math.abs(window.sixtcapViewer.getYaw() - ({before})) > 10", timeout=60_000)
+        page.keyboard.up("ArrowLeft")
+        # paused, the picture stops moving (once the turn has slowed down)
+        page.get_by_role("button", name="Mettre la vidéo en pause").focus()
+        page.keyboard.press(" ")
+        expect(page.get_by_role("button", name="Reprendre la vidéo")).to_be_visible()
+        page.wait_for_function("window.sixtcapViewer.getConfig().panorama.paused")
+        frames = [frame_of(page)]
+        for _ in range(8):
+            page.wait_for_timeout(700)
+            frames.append(frame_of(page))
+            if frames[-1] == frames[-2]:
+                break
+        assert frames[-1] == frames[-2], "the paused video still moves"
+        keep(page, "scene-video-paused")
+    finally:
+        page.context.close()
