@@ -118,6 +118,51 @@ def test_on_a_phone_a_tap_on_a_stand_opens_it(browser: Browser, app_server: tupl
         page.context.close()
 
 
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+
+
+def test_on_a_phone_the_scene_follows_the_gyroscope(browser: Browser, app_server: tuple[str, str]) -> None:
+    """Browsers give the phone's orientation to HTTPS pages only: the page is served as https://village.test
+    (each request answered by the test server) to a phone's browser."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, user_agent=ANDROID, locale="fr-FR"
+    )
+    context.set_default_timeout(15_000)
+    context.route(
+        "https://village.test/**",
+        lambda route: route.fulfill(
+            response=route.fetch(url=route.request.url.replace("https://village.test", app_server[0]))
+        ),
+    )
+    page = context.new_page()
+    try:
+        page.goto("https://village.test/village/la-redoute")
+        viewer_ready(page)
+        compass = page.get_by_role("button", name="Suivre les mouvements du téléphone")
+        expect(compass).to_be_visible()
+        compass.tap()
+        before = page.evaluate("window.sixtcapViewer.getYaw()")
+
+        def turn_phone(alpha: float, times: int) -> None:  # held upright (beta 90), turned about its axis
+            page.evaluate(
+                "([alpha, times]) => { for (let i = 0; i < times; i++) window.dispatchEvent("
+                "new DeviceOrientationEvent('deviceorientation', {alpha, beta: 90, gamma: 0})); }",
+                [alpha, times],
+            )
+
+        turn_phone(0, 12)  # the viewer skips the first readings, then takes where the phone points as ahead
+        turn_phone(60, 1)
+        page.wait_for_function(f"Math.abs(window.sixtcapViewer.getYaw() - ({before})) > 45")
+        keep(page, "scene-phone-gyroscope")
+        compass.tap()  # off again: turning the phone does nothing
+        turned = page.evaluate("window.sixtcapViewer.getYaw()")
+        turn_phone(-60, 3)
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.sixtcapViewer.getYaw()") == pytest.approx(turned, abs=1)
+    finally:
+        context.close()
+
+
 def test_without_javascript_everything_is_a_plain_page(browser: Browser, app_server: tuple[str, str]) -> None:
     page = visit(browser, app_server[0], "/village/les-larris", java_script_enabled=False)
     try:
