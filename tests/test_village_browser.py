@@ -143,16 +143,18 @@ def test_on_a_phone_the_scene_follows_the_gyroscope(browser: Browser, app_server
         compass.tap()
         before = page.evaluate("window.sixtcapViewer.getYaw()")
 
-        def turn_phone(alpha: float, times: int) -> None:  # held upright (beta 90), turned about its axis
+        def turn_phone(alpha: float, times: int) -> None:  # held nearly upright, turned about its axis
             page.evaluate(
                 "([alpha, times]) => { for (let i = 0; i < times; i++) window.dispatchEvent("
-                "new DeviceOrientationEvent('deviceorientation', {alpha, beta: 90, gamma: 0})); }",
+                "new DeviceOrientationEvent('deviceorientation', {alpha, beta: 85, gamma: 0})); }",
                 [alpha, times],
             )
 
         turn_phone(0, 12)  # the viewer skips the first readings, then takes where the phone points as ahead
         turn_phone(60, 1)
         page.wait_for_function(f"Math.abs(window.sixtcapViewer.getYaw() - ({before})) > 45")
+        assert -10 < page.evaluate("window.sixtcapViewer.getPitch()") < 0  # a phone held up looks ahead
+        page.locator("#panorama").scroll_into_view_if_needed()
         keep(page, "scene-phone-gyroscope")
         compass.tap()  # off again: turning the phone does nothing
         turned = page.evaluate("window.sixtcapViewer.getYaw()")
@@ -181,6 +183,33 @@ def test_without_javascript_everything_is_a_plain_page(browser: Browser, app_ser
         # "Poser une question" without the chat: the stand's way to reach the partner
         page.get_by_role("link", name="Poser une question").first.click()
         expect(page.locator("#poser")).to_be_visible()
+    finally:
+        page.context.close()
+
+
+def test_without_javascript_a_scene_video_is_listed_and_plays_flat(
+    browser: Browser, app_server: tuple[str, str]
+) -> None:
+    page = visit(browser, app_server[0], "/village", java_script_enabled=False)
+    try:
+        scene = page.get_by_role("article").filter(
+            has=page.get_by_role("link", name="Bois l'Abbé, côté place", exact=True)
+        )
+        expect(scene).to_contain_text("Avec une vidéo à 360° (animation de démo)")
+        scene.get_by_role("link", name="Bois l'Abbé, côté place", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/village/bois-l-abbe-place$"))
+        video = page.locator("video[aria-label='Vidéo à 360° de Bois l\\'Abbé, côté place, à plat']")
+        expect(video).to_be_visible()
+        expect(page.get_by_role("button", name="Lancer la vidéo à 360°")).to_be_hidden()  # needs the viewer
+        download = page.get_by_role("link", name="Télécharger la vidéo")
+        assert download.get_attribute("href") == video.get_attribute("src")
+        keep(page, "scene-video-without-javascript")
+        video.evaluate("v => v.play()")  # the browser's own controls, which need no script of the page
+        for _ in range(120):  # the page runs no script: asked from outside, twice a second
+            if video.evaluate("v => v.currentTime") > 0.5:
+                break
+            page.wait_for_timeout(500)
+        assert video.evaluate("v => v.currentTime") > 0.5
     finally:
         page.context.close()
 
