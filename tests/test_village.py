@@ -105,6 +105,12 @@ def test_a_scene_video_is_an_equirectangular_mp4_that_loops(client: TestClient) 
     moved = [abs(frames[0] - f).mean() for f in frames[1:]]
     assert min(moved[: len(moved) // 2]) > 0.05  # something moves at every frame of the first half
     assert abs(frames[-1] - frames[0]).mean() < max(moved)  # and the end comes back near the start: a loop
+    reply = client.post(
+        "/widget/messages",
+        json={"conversation_id": str(uuid.uuid4()), "payload": "village:bois-l-abbe-place"},
+    ).json()
+    cards = {c["id"]: c for bubble in reply["messages"] for c in bubble["cards"]}
+    assert "🎥 Avec une vidéo à 360°" in cards["bois-l-abbe-place"]["details"]  # the chat's card says so
     without = client.get("/village/la-redoute").text
     assert '"video": null' in without and "video-lecture" not in without
 
