@@ -155,7 +155,9 @@ def load_village(path: Path, public_url: str = "http://127.0.0.1:8000") -> Villa
     ids = {s.id for s in scenes}
     for scene in scenes:
         if scene.demo_video and scene.panorama and not scene.video:
-            raise ValueError(f"{path}: scene {scene.id}: a demo video is drawn from the demo picture, not a photo")
+            raise ValueError(
+                f"{path}: scene {scene.id}: a demo video is drawn from the demo picture, not a photo"
+            )
         unknown = [h.target for h in scene.links if h.target not in ids]
         if unknown:
             raise ValueError(f"{path}: scene {scene.id} links to unknown scenes {unknown}")

@@ -197,7 +197,9 @@ def video_frames(still: Image.Image, scene: Scene) -> Iterator[Image.Image]:
          int(VIDEO_HEIGHT * rng.uniform(0.63, 0.70)), rng.choice(scene.colours.walls))
         for _ in range(24)
     ]  # fmt: skip
-    birds = [(rng.uniform(0, VIDEO_WIDTH), VIDEO_HEIGHT * rng.uniform(0.36, 0.42), rng.random()) for _ in range(9)]
+    birds = [
+        (rng.uniform(0, VIDEO_WIDTH), VIDEO_HEIGHT * rng.uniform(0.36, 0.42), rng.random()) for _ in range(9)
+    ]
     for frame in range(count):
         t = frame / count  # 0 → 1 over the loop
         image = base.copy()
@@ -205,8 +207,10 @@ def video_frames(still: Image.Image, scene: Scene) -> Iterator[Image.Image]:
         # sorted by height: the nearer (lower) ones in front
         for x, laps, y, colour in sorted(walkers, key=lambda w: w[2]):
             _passer_by(draw, (x + laps * t * VIDEO_WIDTH / 8) % VIDEO_WIDTH, y, colour, frame // 4)
-        for x, y, phase in birds:
-            _bird(draw, (x + t * VIDEO_WIDTH / 4) % VIDEO_WIDTH, y + 6 * ((t * 6 + phase) % 1), frame % 6 < 3)
+        for bx, by, phase in birds:
+            _bird(
+                draw, (bx + t * VIDEO_WIDTH / 4) % VIDEO_WIDTH, by + 6 * ((t * 6 + phase) % 1), frame % 6 < 3
+            )
         yield image
 
 
@@ -221,12 +225,15 @@ def demo_video(scene: Scene, village: Village, data_dir: Path, var_dir: Path, re
             return target
         still = demo_panorama(scene, village, data_dir, var_dir)
         partial = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.mp4")
-        with Image.open(still) as picture, av.open(str(partial), "w", options={"movflags": "+faststart"}) as out:
+        with (
+            Image.open(still) as picture,
+            av.open(str(partial), "w", options={"movflags": "+faststart"}) as out,
+        ):
             stream = out.add_stream("libx264", rate=Fraction(VIDEO_FPS))
             stream.width, stream.height, stream.pix_fmt = VIDEO_WIDTH, VIDEO_HEIGHT, "yuv420p"
             stream.options = {"crf": "27", "preset": "veryfast", "profile": "high"}
             for image in video_frames(picture, scene):
-                out.mux(stream.encode(av.VideoFrame.from_image(image)))
+                out.mux(stream.encode(av.VideoFrame.from_image(image)))  # type: ignore[no-untyped-call]
             out.mux(stream.encode(None))
         partial.replace(target)
     return target
@@ -235,4 +242,6 @@ def demo_video(scene: Scene, village: Village, data_dir: Path, var_dir: Path, re
 def ensure_demo_media(village: Village, data_dir: Path, var_dir: Path, redraw: bool = False) -> list[Path]:
     """Every scene's demo picture (the scenes with a real photo have none) and demo video."""
     drawn = [demo_panorama(s, village, data_dir, var_dir, redraw) for s in village.scenes if not s.panorama]
-    return drawn + [demo_video(s, village, data_dir, var_dir, redraw) for s in village.scenes if s.drawn_video]
+    return drawn + [
+        demo_video(s, village, data_dir, var_dir, redraw) for s in village.scenes if s.drawn_video
+    ]
