@@ -167,7 +167,7 @@ def helpline_card(helpline: Helpline, texts: Texts) -> Card:
 
 
 def scene_card(scene: Scene, village: Village, stands: tuple[str, ...], texts: Texts) -> Card:
-    """A scene of the village and the partners whose stands are in it."""
+    """A scene of the village, the partners whose stands are in it, and whether it has a 360° video."""
     url = village.scene_url(scene)
     return Card(
         kind="scene",
@@ -175,7 +175,11 @@ def scene_card(scene: Scene, village: Village, stands: tuple[str, ...], texts: T
         title=f"{scene.title} ({scene.commune.split('-')[0]})",
         subtitle=texts.card("scene_stands", count=len(stands)) if stands else None,
         url=url,
-        details=(*stands, texts.card("scene_demo")) if scene.demo else stands,
+        details=(
+            *stands,
+            *((texts.card("scene_video"),) if scene.video_file else ()),
+            *((texts.card("scene_demo"),) if scene.demo else ()),
+        ),
         actions=(Button(texts.button("village"), url=url),),
     )
 

@@ -1,9 +1,11 @@
 """QR codes of the deep links (segno), and the printable A4 poster: a title, the QR code, one line of text
-and the link written out for those who cannot scan. SVG (vector, for print shops) or PDF (Pillow, 150 dpi)."""
+and the link written out for those who cannot scan. SVG (vector, for print shops) or PDF (Pillow, 150 dpi).
+`PRINTABLES` is what a campaign can be downloaded as: `printable()` makes any of them."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Literal
 from xml.sax.saxutils import escape
 
@@ -14,6 +16,9 @@ from bot.fonts import font
 
 QrFormat = Literal["png", "svg"]
 PosterFormat = Literal["svg", "pdf"]
+PrintableKind = Literal["qr", "poster"]
+FileFormat = Literal["png", "svg", "pdf"]
+MEDIA_TYPES: dict[FileFormat, str] = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 TITLE = "6Tcap — on t'oriente"
 INK = "#0b5f73"
 A4_MM = (210, 297)
@@ -35,6 +40,30 @@ def qr_file(link: str, fmt: QrFormat) -> bytes:
 
 def poster(link: str, line: str, fmt: PosterFormat) -> bytes:
     return poster_svg(link, line) if fmt == "svg" else poster_pdf(link, line)
+
+
+@dataclass(frozen=True)
+class Printable:
+    formats: tuple[FileFormat, ...]  # the first one unless asked otherwise
+    file_name: str  # the downloaded file is <file_name>-<source>.<format>
+    description: str
+
+
+PRINTABLES: dict[PrintableKind, Printable] = {
+    "qr": Printable(("png", "svg"), "qr", "the QR code of the deep link"),
+    "poster": Printable(
+        ("pdf", "svg"), "affiche", "an A4 poster: the QR code, the campaign's line, the link"
+    ),
+}
+
+
+def printable(kind: PrintableKind, link: str, line: str, fmt: FileFormat) -> bytes:
+    """A campaign's QR code or poster in one of the formats PRINTABLES gives it (else ValueError)."""
+    if fmt not in PRINTABLES[kind].formats:
+        raise ValueError(f"{kind} in {fmt}")
+    if kind == "qr":
+        return qr_file(link, "svg" if fmt == "svg" else "png")
+    return poster(link, line, "svg" if fmt == "svg" else "pdf")
 
 
 def poster_svg(link: str, line: str) -> bytes:

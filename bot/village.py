@@ -40,7 +40,20 @@ class Scene:
     stands: tuple[Hotspot, ...]
     links: tuple[Hotspot, ...]
     panorama: str | None = None  # a file of data/village/media/ (or under the media base URL)
-    video: str | None = None
+    video: str | None = None  # an equirectangular video (MP4), played in the 360° viewer
+    demo_video: bool = False  # without `video`: a drawn demo video of the scene
+
+    @property
+    def video_file(self) -> str | None:
+        """The equirectangular video the viewer can play: the dropped file, or the drawn demo one."""
+        if self.video:
+            return self.video
+        return f"demo-{self.id}.mp4" if self.demo_video else None
+
+    @property
+    def drawn_video(self) -> bool:
+        """The scene's video is a drawing for the demo, not a film of the place."""
+        return self.video is None and self.demo_video
 
     @property
     def path(self) -> str:
@@ -125,6 +138,7 @@ def _scene(raw: dict[str, Any]) -> Scene:
         links=_hotspots(raw.get("links"), "scene"),
         panorama=raw.get("panorama"),
         video=raw.get("video"),
+        demo_video=bool(raw.get("demo_video", False)),
     )
 
 
@@ -140,6 +154,10 @@ def load_village(path: Path, public_url: str = "http://127.0.0.1:8000") -> Villa
     scenes = tuple(_scene(s) for s in raw["scenes"])
     ids = {s.id for s in scenes}
     for scene in scenes:
+        if scene.demo_video and scene.panorama and not scene.video:
+            raise ValueError(
+                f"{path}: scene {scene.id}: a demo video is drawn from the demo picture, not a photo"
+            )
         unknown = [h.target for h in scene.links if h.target not in ids]
         if unknown:
             raise ValueError(f"{path}: scene {scene.id} links to unknown scenes {unknown}")

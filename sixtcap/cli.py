@@ -541,7 +541,7 @@ def qr_make(
 
 @village_app.command("demo-media")
 def village_demo_media() -> None:
-    """Redraw the demo panoramas of the scenes that have no real photo (var/village/)."""
+    """Redraw the demo panoramas of the scenes without a real photo, and their demo videos (var/village/)."""
     settings = state.settings
     village = load_village(settings.data_dir / "village.yml", settings.server.public_url)
     for path in ensure_demo_media(village, settings.data_dir, settings.var_dir, redraw=True):

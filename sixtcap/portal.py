@@ -1,8 +1,8 @@
 """The 6Tcap portal, served by sixtcap: the home page (the menu, the village, the chat), the classic menu
 (/services), the 360° village (/village, one page per scene, one stand page per partner) with its media
 and viewer files. Server-rendered: every page works without JavaScript; with it, the scenes turn in
-Pannellum (from npm, served from node_modules/, never from a CDN) and "Pose ta question" opens the chat
-addressed to the partner."""
+Pannellum (from npm, served from node_modules/, never from a CDN), a scene's equirectangular video plays
+in the same viewer, and "Pose ta question" opens the chat addressed to the partner."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from bot.menu import hours_in_french, menu
 from bot.models import Partner
 from bot.texts import Texts
 from bot.village import Scene, Village, short_name, stand_path
-from sixtcap.village_media import demo_panorama, media_dirs
+from sixtcap.village_media import demo_panorama, demo_video, media_dirs
 from webhooks.context import channel_context
 
 ROOT = Path(__file__).resolve().parent
@@ -167,7 +167,7 @@ def scene(request: Request, scene_id: str) -> HTMLResponse:
         village=the_village,
         names=names,
         panorama=media_url(settings, found.panorama_file),
-        video=media_url(settings, found.video) if found.video else None,
+        video=media_url(settings, found.video_file) if found.video_file else None,
         viewer=json.dumps(_viewer_config(found, the_village, names, settings)).replace("<", "\\u003c"),
         stand=stand_path,
     )
@@ -184,6 +184,10 @@ def media(request: Request, name: str) -> Response:
     if drawn is not None:  # a demo picture: drawn the first time it is asked for
         path = demo_panorama(drawn, village, settings.data_dir, settings.var_dir)
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
+    filmed = next((s for s in village.scenes if s.drawn_video and s.video_file == name), None)
+    if filmed is not None:  # a demo video: the same, a few seconds the first time
+        path = demo_video(filmed, village, settings.data_dir, settings.var_dir)
+        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "max-age=3600"})
     for folder in media_dirs(settings.data_dir, settings.var_dir):
         path = folder / name
         if path.is_file():
@@ -225,7 +229,7 @@ def _partner_names(brain: Brain) -> dict[str, str]:
 def _viewer_config(
     scene: Scene, village: Village, names: dict[str, str], settings: Settings
 ) -> dict[str, Any]:
-    """What static/village.js gives Pannellum: the picture, and the hotspots as links."""
+    """What static/village.js gives Pannellum: the picture, the video if any, and the hotspots as links."""
     stands = [
         {
             "yaw": h.yaw,
@@ -250,8 +254,10 @@ def _viewer_config(
                     "kind": "way",
                 }
             )
+    video = scene.video_file
     return {
         "panorama": media_url(settings, scene.panorama_file),
+        "video": media_url(settings, video) if video else None,
         "title": scene.title,
         "hotspots": stands + ways,
     }

@@ -1,15 +1,20 @@
-"""The village's demo panoramas: equirectangular images (2:1) drawn from each scene's neighbourhood name,
-colours and stands, so that the 360° viewer has something honest to show before real photos exist. Each
-says "DÉMO" on its walls. `sixtcap village demo-media` redraws them; the web app draws a missing one when it
-is first asked for. Real media are files of data/village/media/ named in data/village.yml (see README)."""
+"""The village's demo media: equirectangular images (2:1) drawn from each scene's neighbourhood name,
+colours and stands, so that the 360° viewer has something honest to show before real photos exist, and for
+the scenes marked `demo_video: true` a short equirectangular video (MP4, H.264, looping) of the same picture
+with passers-by and birds moving around the viewer. Each says "DÉMO" on its walls. `sixtcap village
+demo-media` redraws them; the web app draws a missing one when it is first asked for. Real media are files
+of data/village/media/ named in data/village.yml (see README)."""
 
 from __future__ import annotations
 
 import os
 import random
 import threading
+from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import yaml
 from PIL import Image, ImageDraw
 
@@ -18,6 +23,10 @@ from bot.village import Hotspot, Scene, Village, short_name
 
 WIDTH, HEIGHT = 4096, 2048
 HORIZON = HEIGHT // 2
+# The demo video: half the picture's size (what phones decode), a seamless loop of a few seconds.
+VIDEO_WIDTH, VIDEO_HEIGHT = 2048, 1024
+VIDEO_FPS, VIDEO_SECONDS = 20, 6
+_drawing = threading.Lock()  # one process draws a demo video at a time (a few seconds of work)
 
 
 def media_dirs(data_dir: Path, var_dir: Path) -> tuple[Path, Path]:
@@ -159,6 +168,80 @@ def demo_panorama(
     return target
 
 
+def _passer_by(draw: ImageDraw.ImageDraw, x: float, y: int, colour: str, step: int) -> None:
+    """A person seen from afar, at the video's scale: head, body, legs apart or together."""
+    for dx in (-VIDEO_WIDTH, 0, VIDEO_WIDTH):  # across the picture's seam
+        cx = int(x) + dx
+        draw.ellipse([cx - 7, y - 58, cx + 7, y - 44], fill="#3b2a20")
+        draw.rounded_rectangle([cx - 9, y - 44, cx + 9, y - 14], radius=5, fill=colour)
+        spread = 7 if step % 2 else 2
+        draw.line([(cx - 3, y - 15), (cx - 3 - spread, y)], fill="#1b1b1b", width=5)
+        draw.line([(cx + 3, y - 15), (cx + 3 + spread, y)], fill="#1b1b1b", width=5)
+
+
+def _bird(draw: ImageDraw.ImageDraw, x: float, y: float, up: bool) -> None:
+    for dx in (-VIDEO_WIDTH, 0, VIDEO_WIDTH):
+        cx, cy = int(x) + dx, int(y)
+        wing = -8 if up else 6
+        draw.line([(cx - 14, cy + wing), (cx, cy), (cx + 14, cy + wing)], fill="#1b1b1b", width=3)
+
+
+def video_frames(still: Image.Image, scene: Scene) -> Iterator[Image.Image]:
+    """The frames of the demo video: the still picture with people walking in front of the stands and birds
+    crossing the sky. Everything moves by whole periods over the video, so that it loops without a jump."""
+    base = still.convert("RGB").resize((VIDEO_WIDTH, VIDEO_HEIGHT), Image.Resampling.LANCZOS)
+    rng = random.Random(scene.id + "/video")
+    count = VIDEO_FPS * VIDEO_SECONDS
+    walkers = [
+        (rng.uniform(0, VIDEO_WIDTH), rng.choice((-1, 1)) * rng.choice((1, 2)),
+         int(VIDEO_HEIGHT * rng.uniform(0.63, 0.70)), rng.choice(scene.colours.walls))
+        for _ in range(24)
+    ]  # fmt: skip
+    birds = [
+        (rng.uniform(0, VIDEO_WIDTH), VIDEO_HEIGHT * rng.uniform(0.36, 0.42), rng.random()) for _ in range(9)
+    ]
+    for frame in range(count):
+        t = frame / count  # 0 → 1 over the loop
+        image = base.copy()
+        draw = ImageDraw.Draw(image)
+        # sorted by height: the nearer (lower) ones in front
+        for x, laps, y, colour in sorted(walkers, key=lambda w: w[2]):
+            _passer_by(draw, (x + laps * t * VIDEO_WIDTH / 8) % VIDEO_WIDTH, y, colour, frame // 4)
+        for bx, by, phase in birds:
+            _bird(
+                draw, (bx + t * VIDEO_WIDTH / 4) % VIDEO_WIDTH, by + 6 * ((t * 6 + phase) % 1), frame % 6 < 3
+            )
+        yield image
+
+
+def demo_video(scene: Scene, village: Village, data_dir: Path, var_dir: Path, redraw: bool = False) -> Path:
+    """The scene's demo video in var/village/ (MP4, H.264, yuv420p, its index first so that it streams),
+    drawn first if missing, from its demo picture. Written aside, then renamed into place."""
+    name = scene.video_file
+    assert name is not None and scene.drawn_video, scene.id
+    target = media_dirs(data_dir, var_dir)[1] / name
+    with _drawing:
+        if target.exists() and not redraw:
+            return target
+        still = demo_panorama(scene, village, data_dir, var_dir)
+        partial = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.mp4")
+        with (
+            Image.open(still) as picture,
+            av.open(str(partial), "w", options={"movflags": "+faststart"}) as out,
+        ):
+            stream = out.add_stream("libx264", rate=Fraction(VIDEO_FPS))
+            stream.width, stream.height, stream.pix_fmt = VIDEO_WIDTH, VIDEO_HEIGHT, "yuv420p"
+            stream.options = {"crf": "27", "preset": "veryfast", "profile": "high"}
+            for image in video_frames(picture, scene):
+                out.mux(stream.encode(av.VideoFrame.from_image(image)))  # type: ignore[no-untyped-call]
+            out.mux(stream.encode(None))
+        partial.replace(target)
+    return target
+
+
 def ensure_demo_media(village: Village, data_dir: Path, var_dir: Path, redraw: bool = False) -> list[Path]:
-    """Every scene's demo picture (the scenes with a real photo have none)."""
-    return [demo_panorama(s, village, data_dir, var_dir, redraw) for s in village.scenes if not s.panorama]
+    """Every scene's demo picture (the scenes with a real photo have none) and demo video."""
+    drawn = [demo_panorama(s, village, data_dir, var_dir, redraw) for s in village.scenes if not s.panorama]
+    return drawn + [
+        demo_video(s, village, data_dir, var_dir, redraw) for s in village.scenes if s.drawn_video
+    ]

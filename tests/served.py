@@ -80,7 +80,7 @@ def serving(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90  # starting loads the NLU models: slow on a busy machine
+            deadline = time.monotonic() + 240  # starting loads the NLU models: slow on a busy machine
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:

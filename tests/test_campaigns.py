@@ -170,6 +170,11 @@ def test_a_coordinator_creates_lists_and_prints_a_campaign(world: World) -> None
     assert "Une question ? Scanne, on t'oriente." in words and web in words
     assert len([e for e in tree.iter() if e.tag.endswith("rect")]) > 200  # the QR code's modules
 
+    assert 'filename="qr-insta-lina.svg"' in svg.headers["content-disposition"]
+    for wrong in ("qr?format=pdf", "poster?format=png", "sticker"):  # what each is not made as
+        assert (
+            world.client.get(f"/admin/api/campaigns/insta-lina/{wrong}", headers=headers).status_code == 422
+        )
     missing = world.client.get("/admin/api/campaigns/nope/qr", headers=headers)
     assert missing.status_code == 404
     off = world.client.get("/admin/api/campaigns/insta-lina/qr?channel=telegram", headers=headers)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.config import TelegramSettings
 from bot.db import session_factory
-from bot.models import Message, OutboxMessage, Youth
+from bot.models import DailyTally, Message, OutboxMessage, Youth
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubTelegram
@@ -120,6 +120,10 @@ def test_deep_link_source_and_media(client: TestClient, stub: StubTelegram, load
     assert "sixtcap" in texts(stub)[0]
     with session_factory(loaded_engine)() as session:
         assert session.scalars(select(Youth.source)).one() == "qr-bois-l-abbe"
+        new = select(DailyTally.channel, DailyTally.count).where(
+            DailyTally.source == "qr-bois-l-abbe", DailyTally.metric == "new"
+        )
+        assert session.execute(new).all() == [("telegram", 1)]  # counted once in the statistics
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}])

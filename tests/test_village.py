@@ -5,6 +5,7 @@ tests/test_village_browser.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -77,8 +78,41 @@ def test_demo_panoramas_are_equirectangular_pictures(client: TestClient) -> None
     for scene in VILLAGE.scenes:
         response = client.get(f"/village/media/{scene.panorama_file}")
         assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
-        image = Image.open(__import__("io").BytesIO(response.content))
+        image = Image.open(io.BytesIO(response.content))
         assert image.width == 2 * image.height >= 2048
+
+
+def test_a_scene_video_is_an_equirectangular_mp4_that_loops(client: TestClient) -> None:
+    import av
+
+    scene = VILLAGE.scene("bois-l-abbe-place")
+    assert scene is not None and scene.drawn_video
+    page = client.get(scene.path).text
+    config = json.loads(re.search(r'id="scene-config">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert config["video"] == "/village/media/demo-bois-l-abbe-place.mp4"
+    assert 'id="video-lecture"' in page and "Télécharger la vidéo" in page  # with and without JavaScript
+    assert "animation dessinée" in page  # a drawing, not a film: the page says so
+    assert "vidéo à 360°" in client.get("/village").text
+    response = client.get(config["video"])
+    assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
+    part = client.get(config["video"], headers={"Range": "bytes=0-1023"})  # phones stream and loop by ranges
+    assert part.status_code == 206 and len(part.content) == 1024
+    with av.open(io.BytesIO(response.content)) as video:
+        stream = video.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.width == 2 * stream.height >= 1024
+        frames = [f.to_ndarray(format="gray").astype(int) for f in video.decode(stream)]
+    assert len(frames) >= 60
+    moved = [abs(frames[0] - f).mean() for f in frames[1:]]
+    assert min(moved[: len(moved) // 2]) > 0.05  # something moves at every frame of the first half
+    assert abs(frames[-1] - frames[0]).mean() < max(moved)  # and the end comes back near the start: a loop
+    reply = client.post(
+        "/widget/messages",
+        json={"conversation_id": str(uuid.uuid4()), "payload": "village:bois-l-abbe-place"},
+    ).json()
+    cards = {c["id"]: c for bubble in reply["messages"] for c in bubble["cards"]}
+    assert "🎥 Avec une vidéo à 360°" in cards["bois-l-abbe-place"]["details"]  # the chat's card says so
+    without = client.get("/village/la-redoute").text
+    assert '"video": null' in without and "video-lecture" not in without
 
 
 def test_the_viewer_comes_from_node_modules(client: TestClient) -> None:
@@ -214,16 +248,22 @@ def test_real_media_replace_the_demo(module_engine: Engine, parser: EmbeddedPars
             (data / entry.name).symlink_to(entry)
     text = (DATA / "village.yml").read_text(encoding="utf-8")
     first = "  - id: bois-l-abbe\n"
-    text = text.replace(first, first + "    panorama: bois-l-abbe-photo.jpg\n", 1)
+    text = text.replace(
+        first, first + "    panorama: bois-l-abbe-photo.jpg\n    video: bois-l-abbe-360.mp4\n", 1
+    )
     text = text.replace("    demo: true\n", "    demo: false\n", 1)
     (data / "village.yml").write_text(text, encoding="utf-8")
     (data / "village" / "media").mkdir(parents=True)
     photo = data / "village" / "media" / "bois-l-abbe-photo.jpg"
     Image.new("RGB", (4096, 2048), "#336699").save(photo, "JPEG")
+    film = data / "village" / "media" / "bois-l-abbe-360.mp4"
+    film.write_bytes(b"\x00\x00\x00\x18ftypmp42 a real camera's file")
     settings = channel_settings(data_dir=data, var_dir=tmp_path / "var")
     with running_app(settings, module_engine, parser) as client:
         page = client.get("/village/bois-l-abbe").text
         assert "/village/media/bois-l-abbe-photo.jpg" in page and "pas une photo du quartier" not in page
+        assert '"video": "/village/media/bois-l-abbe-360.mp4"' in page and "animation dessinée" not in page
+        assert client.get("/village/media/bois-l-abbe-360.mp4").content == film.read_bytes()
         assert client.get("/village/media/bois-l-abbe-photo.jpg").content == photo.read_bytes()
         assert client.get("/village/media/demo-mordacs.jpg").status_code == 200  # drawn when asked for
         assert client.get("/village/media/demo-bois-l-abbe.jpg").status_code == 404  # it has a photo
@@ -234,3 +274,4 @@ def test_real_media_replace_the_demo(module_engine: Engine, parser: EmbeddedPars
     with running_app(cdn, module_engine, parser) as client:
         page = client.get("/village/bois-l-abbe").text
         assert '"panorama": "https://media.6tcap.fr/village/bois-l-abbe-photo.jpg"' in page
+        assert '"video": "https://media.6tcap.fr/village/bois-l-abbe-360.mp4"' in page

@@ -118,6 +118,56 @@ def test_on_a_phone_a_tap_on_a_stand_opens_it(browser: Browser, app_server: tupl
         page.context.close()
 
 
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+
+
+def test_on_a_phone_the_scene_follows_the_gyroscope(browser: Browser, app_server: tuple[str, str]) -> None:
+    """Browsers give the phone's orientation to HTTPS pages only: the page is served as https://village.test
+    (each request answered by the test server) to a phone's browser."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, user_agent=ANDROID, locale="fr-FR"
+    )
+    context.set_default_timeout(15_000)
+    context.route(
+        "https://village.test/**",
+        lambda route: route.fulfill(
+            response=route.fetch(url=route.request.url.replace("https://village.test", app_server[0]))
+        ),
+    )
+    page = context.new_page()
+    try:
+        page.goto("https://village.test/village/la-redoute")
+        viewer_ready(page)
+        compass = page.get_by_role("button", name="Suivre les mouvements du téléphone")
+        expect(compass).to_be_visible()
+        compass.tap()
+        view = "[window.sixtcapViewer.getYaw(), window.sixtcapViewer.getPitch()]"
+        before = page.evaluate(view)
+
+        def turn_phone(alpha: float, times: int) -> None:  # held nearly upright, turned about its axis
+            page.evaluate(
+                "([alpha, times]) => { for (let i = 0; i < times; i++) window.dispatchEvent("
+                "new DeviceOrientationEvent('deviceorientation', {alpha, beta: 80, gamma: 0})); }",
+                [alpha, times],
+            )
+
+        turn_phone(0, 12)  # the viewer skips the first readings, then takes where the phone points as ahead
+        turn_phone(60, 3)
+        moved = (
+            "([y, p]) => Math.abs(sixtcapViewer.getYaw() - y) + Math.abs(sixtcapViewer.getPitch() - p) > 20"
+        )
+        page.wait_for_function(moved, arg=before)  # the view follows the phone
+        page.locator("#panorama").scroll_into_view_if_needed()
+        keep(page, "scene-phone-gyroscope")
+        compass.tap()  # off again: turning the phone does nothing
+        turned = page.evaluate(view)
+        turn_phone(-60, 3)
+        page.wait_for_timeout(500)
+        assert page.evaluate(view) == pytest.approx(turned, abs=1)
+    finally:
+        context.close()
+
+
 def test_without_javascript_everything_is_a_plain_page(browser: Browser, app_server: tuple[str, str]) -> None:
     page = visit(browser, app_server[0], "/village/les-larris", java_script_enabled=False)
     try:
@@ -136,6 +186,33 @@ def test_without_javascript_everything_is_a_plain_page(browser: Browser, app_ser
         # "Poser une question" without the chat: the stand's way to reach the partner
         page.get_by_role("link", name="Poser une question").first.click()
         expect(page.locator("#poser")).to_be_visible()
+    finally:
+        page.context.close()
+
+
+def test_without_javascript_a_scene_video_is_listed_and_plays_flat(
+    browser: Browser, app_server: tuple[str, str]
+) -> None:
+    page = visit(browser, app_server[0], "/village", java_script_enabled=False)
+    try:
+        scene = page.get_by_role("article").filter(
+            has=page.get_by_role("link", name="Bois l'Abbé, côté place", exact=True)
+        )
+        expect(scene).to_contain_text("Avec une vidéo à 360° (animation de démo)")
+        scene.get_by_role("link", name="Bois l'Abbé, côté place", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/village/bois-l-abbe-place$"))
+        video = page.locator("video[aria-label='Vidéo à 360° de Bois l\\'Abbé, côté place, à plat']")
+        expect(video).to_be_visible()
+        expect(page.get_by_role("button", name="Lancer la vidéo à 360°")).to_be_hidden()  # needs the viewer
+        download = page.get_by_role("link", name="Télécharger la vidéo")
+        assert download.get_attribute("href") == video.get_attribute("src")
+        keep(page, "scene-video-without-javascript")
+        video.evaluate("v => v.play()")  # the browser's own controls, which need no script of the page
+        for _ in range(120):  # the page runs no script: asked from outside, twice a second
+            if video.evaluate("v => v.currentTime") > 0.5:
+                break
+            page.wait_for_timeout(500)
+        assert video.evaluate("v => v.currentTime") > 0.5
     finally:
         page.context.close()
 
@@ -160,7 +237,15 @@ def test_pose_ta_question_reaches_the_partner(browser: Browser, app_server: tupl
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/services?concern=job", "/village", "/village/la-redoute", "/village/stands/epide_montry"]
+    "path",
+    [
+        "/",
+        "/services?concern=job",
+        "/village",
+        "/village/la-redoute",
+        "/village/bois-l-abbe-place",
+        "/village/stands/epide_montry",
+    ],
 )
 def test_no_serious_accessibility_problem(browser: Browser, app_server: tuple[str, str], path: str) -> None:
     page = visit(browser, app_server[0], path)
@@ -169,5 +254,58 @@ def test_no_serious_accessibility_problem(browser: Browser, app_server: tuple[st
             viewer_ready(page)
         no_serious_problem(page)
         keep(page, "axe-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"))
+    finally:
+        page.context.close()
+
+
+def frame_of(page: Page) -> bytes:
+    """What the viewer shows now (its canvas, without the hotspots' labels that sit over it)."""
+    return page.locator("#panorama canvas").screenshot()
+
+
+def test_a_scene_video_plays_in_the_360_viewer_with_the_keyboard(
+    browser: Browser, app_server: tuple[str, str]
+) -> None:
+    page = visit(browser, app_server[0], "/village/bois-l-abbe-place")
+    try:
+        viewer_ready(page)
+        videos = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('.mp4')).length"
+        assert page.evaluate(videos) == 0  # the still first: no video downloaded unasked
+        play = page.get_by_role("button", name="Lancer la vidéo à 360°")
+        play.focus()
+        page.keyboard.press("Enter")
+        # the video is now the viewer's picture: Pannellum's dynamic mode with the playing <video> as texture
+        page.wait_for_function(
+            "() => { const c = window.sixtcapViewer.getConfig(); const v = c.panorama;"
+            " return c.dynamic === true && v instanceof HTMLVideoElement && !v.paused && v.currentTime > 1"
+            " && window.sixtcapViewer.isLoaded(); }",
+            timeout=60_000,
+        )
+        expect(page.locator("#panorama .spot.stand").first).to_be_visible()  # the stands are still there
+        expect(page.get_by_role("button", name="Mettre la vidéo en pause")).to_be_focused()
+        page.evaluate("window.scrollTo(0, 0)")
+        keep(page, "scene-video-playing")
+        first = frame_of(page)
+        page.wait_for_timeout(700)
+        assert frame_of(page) != first  # the picture moves: the people walk, the birds fly
+        # the keyboard still turns the scene while the video plays (slowly: SwiftShader draws few frames)
+        page.locator("#panorama").focus()
+        before = page.evaluate("window.sixtcapViewer.getYaw()")
+        page.keyboard.down("ArrowLeft")
+        page.wait_for_function(f"Math.abs(window.sixtcapViewer.getYaw() - ({before})) > 10", timeout=60_000)
+        page.keyboard.up("ArrowLeft")
+        # paused, the picture stops moving (once the turn has slowed down)
+        page.get_by_role("button", name="Mettre la vidéo en pause").focus()
+        page.keyboard.press(" ")
+        expect(page.get_by_role("button", name="Reprendre la vidéo")).to_be_visible()
+        page.wait_for_function("window.sixtcapViewer.getConfig().panorama.paused")
+        frames = [frame_of(page)]
+        for _ in range(8):
+            page.wait_for_timeout(700)
+            frames.append(frame_of(page))
+            if frames[-1] == frames[-2]:
+                break
+        assert frames[-1] == frames[-2], "the paused video still moves"
+        keep(page, "scene-video-paused")
     finally:
         page.context.close()

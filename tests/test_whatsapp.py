@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select, update
 
 from bot.config import WhatsAppSettings
 from bot.db import session_factory, transaction
-from bot.models import Message, OutboxMessage, Youth
+from bot.models import DailyTally, Message, OutboxMessage, Youth
 from bot.outbox import enqueue
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
@@ -245,5 +245,9 @@ def test_a_campaigns_prefilled_text_records_its_source(
     assert "sixtcap" in stub.messages()[0]["text"]["body"]
     with session_factory(loaded_engine)() as session:
         assert session.scalars(select(Youth.source)).one() == "affiche-mail-rodin"
+        new = select(DailyTally.channel, DailyTally.count).where(
+            DailyTally.source == "affiche-mail-rodin", DailyTally.metric == "new"
+        )
+        assert session.execute(new).all() == [("whatsapp", 1)]  # counted once in the statistics
         said = session.scalars(select(Message.text).where(Message.direction == "in")).one()
         assert said == "Salut 6Tcap !"  # the code is no part of what the youth said

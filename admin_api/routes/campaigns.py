@@ -17,13 +17,12 @@ from bot import campaigns
 from bot.audit import audit
 from bot.campaigns import CHANNELS, CampaignError, Links, deep_link
 from bot.models import Campaign
-from bot.posters import poster, qr_file
+from bot.posters import MEDIA_TYPES, PRINTABLES, FileFormat, PrintableKind, printable
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 STATUS = {"not_found": 404, "taken": 409, "channel_off": 409}  # any other code: 422
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ChannelName = Literal["telegram", "whatsapp", "web"]
-IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
 class CampaignIn(BaseModel):
@@ -100,51 +99,40 @@ def list_campaigns(caller: Reader, db: DB, request: Request) -> list[CampaignOut
     return [_out(campaign, youths, links) for campaign, youths in campaigns.listed(db)]
 
 
-def _link(db: DB, request: Request, source: str, channel: ChannelName | None) -> tuple[Campaign, str]:
+@router.get(
+    "/{source}/{kind}",
+    responses={
+        200: {
+            "content": {media_type: {} for media_type in MEDIA_TYPES.values()},
+            "description": "qr: the QR code (png, svg); poster: a printable A4 poster (pdf, svg)",
+        }
+    },
+)
+def download(
+    source: str,
+    kind: PrintableKind,
+    caller: Reader,
+    db: DB,
+    request: Request,
+    channel: Annotated[ChannelName | None, Query(description="default: the campaign's")] = None,
+    format: Annotated[
+        FileFormat | None, Query(description="qr: png (default) or svg; poster: pdf (default) or svg")
+    ] = None,
+) -> Response:
+    """The campaign's QR code or printable poster, of its deep link on one channel."""
+    made = PRINTABLES[kind]
+    chosen = format or made.formats[0]
+    if chosen not in made.formats:
+        raise HTTPException(422, f"a {kind} is made as {' or '.join(made.formats)}, not {chosen}")
     try:
         campaign = campaigns.get(db, source)
-        return campaign, deep_link(channel or campaign.channel, campaign.source, _links(request))
+        link = deep_link(channel or campaign.channel, campaign.source, _links(request))
     except CampaignError as error:
         raise fail(error) from None
-
-
-def _file(content: bytes, fmt: str, name: str) -> Response:
     return Response(
-        content,
-        media_type=IMAGE_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        printable(kind, link, campaign.poster_line, chosen),
+        media_type=MEDIA_TYPES[chosen],
+        headers={
+            "Content-Disposition": f'attachment; filename="{made.file_name}-{campaign.source}.{chosen}"'
+        },
     )
-
-
-@router.get(
-    "/{source}/qr",
-    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}, "description": "the QR code"}},
-)
-def qr(
-    source: str,
-    caller: Reader,
-    db: DB,
-    request: Request,
-    channel: Annotated[ChannelName | None, Query(description="default: the campaign's")] = None,
-    format: Literal["png", "svg"] = "png",
-) -> Response:
-    """The QR code of the campaign's deep link."""
-    campaign, link = _link(db, request, source, channel)
-    return _file(qr_file(link, format), format, f"qr-{campaign.source}")
-
-
-@router.get(
-    "/{source}/poster",
-    responses={200: {"content": {"image/svg+xml": {}, "application/pdf": {}}, "description": "A4 poster"}},
-)
-def printable_poster(
-    source: str,
-    caller: Reader,
-    db: DB,
-    request: Request,
-    channel: Annotated[ChannelName | None, Query(description="default: the campaign's")] = None,
-    format: Literal["svg", "pdf"] = "pdf",
-) -> Response:
-    """A printable A4 poster: the QR code, the campaign's line, and the link written out."""
-    campaign, link = _link(db, request, source, channel)
-    return _file(poster(link, campaign.poster_line, format), format, f"affiche-{campaign.source}")
