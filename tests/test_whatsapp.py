@@ -19,8 +19,8 @@ from bot.config import WhatsAppSettings
 from bot.db import session_factory, transaction
 from bot.models import Handoff, Message, OutboxMessage, Youth
 from bot.outbox import enqueue
-from nlu.parser import EmbeddedParser
 from bot.territory import load_territory
+from nlu.parser import EmbeddedParser
 from tests.conftest import DATA, channel_settings, load_demo_offers, running_app
 from tests.stubs.platforms import StubGraph
 from tests.waiting import wait_for, wait_until_settled
@@ -175,7 +175,9 @@ def test_help_to_apply_from_an_offer_card(client: TestClient, stub: StubGraph, l
     tap = {"from": PHONE, "id": "wamid.help", "timestamp": "1764115400", "type": "interactive",
            "interactive": {"type": "button_reply", "button_reply": help_}}  # fmt: skip
     post(client, notification(tap))
-    stub.wait_for(lambda calls: any("C'est transmis" in json.dumps(m, ensure_ascii=False) for m in stub.messages()))
+    stub.wait_for(
+        lambda calls: any("C'est transmis" in json.dumps(m, ensure_ascii=False) for m in stub.messages())
+    )
     with session_factory(loaded_engine)() as session:
         question = session.scalar(select(Handoff.question))
     title = body.split("\n")[0].strip("*")

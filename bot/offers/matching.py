@@ -160,6 +160,7 @@ def _statement(
         "JOIN offers AS o ON o.source = r.source AND o.id = r.id"
     )
     arrays = {"codes": String} | {f"cells_{ring}": Integer for ring in range(len(fine))}
+    binds: list[Any]
     if postgres:
         binds = [
             bindparam(name, type_=ARRAY(item)) for name, item in arrays.items() if by_trade or name != "codes"
@@ -218,7 +219,7 @@ def ranked_offers(
         profile.diploma_level is not None,
         tuple(radius <= FINE_UP_TO_KM for radius in discs),
     )
-    rows = connection.execute(statement, parameters).all()
+    rows = list(connection.execute(statement, parameters))
     # nearest ring first, then the fit, the newest, the id (the database gives them joined, unordered)
     rows.sort(key=lambda row: (row.ring, row.fit, -row.created_at.timestamp(), row.id))
     return [_ranked(row, profile) for row in rows[offset:]]
