@@ -46,6 +46,7 @@ from bot.routing import Need, find_services, load_rules  # noqa: E402
 from bot.territory import Point, Territory, load_territory  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+ROUTED = 50  # the services routed for the first 50 points only: at 5,000 services it takes seconds each
 
 
 def fill(engine: Engine, territory: Territory, data: OfferData, offers: int, services: int) -> None:
@@ -148,7 +149,7 @@ def measure(
         rules = load_rules(settings.data_dir / "routing.yml")
         themes = load_concerns(settings.data_dir / "concerns.yml")["job"].thematiques
         routed = []
-        for point, _codes, _profile, _offset in runs[: total // 5]:
+        for point, _codes, _profile, _offset in runs[:ROUTED]:
             need = Need(themes, None, None, (19, 19), point)
             begin = time.perf_counter()
             find_services(
@@ -169,7 +170,7 @@ def report(name: str, latencies: list[float], cpu: list[float], filled: float, r
         f"p99 {p99:5.2f} ms   max {latencies[-1]:6.2f} ms   (target p99 <= 5 ms; filled in {filled:.0f} s)\n"
         f"{'':<11} this process's CPU: p50 {statistics.median(cpu):5.2f} ms   p99 {cpu_p99:5.2f} ms\n"
         f"{'':<11} services (job, {len(routed)} points): p50 {statistics.median(routed):5.2f} ms"
-        f"   p99 {routed[int(len(routed) * 0.99)]:5.2f} ms"
+        f"   max {routed[-1]:5.2f} ms"
     )
 
 

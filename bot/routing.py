@@ -231,6 +231,7 @@ class _Index:
     by_id: dict[str, ServiceView]
     position: dict[str, int]  # the catalogue's order: ties keep it
     always: tuple[ServiceView, ...]  # without a place (no distance), or at a distance only: every radius
+    outside: bool  # any service outside the network
 
 
 _indexes: dict[int, tuple[Sequence[ServiceView], _Index]] = {}
@@ -245,6 +246,7 @@ def _index(services: Sequence[ServiceView]) -> _Index:
         {s.id: s for s in services},
         {s.id: n for n, s in enumerate(services)},
         tuple(s for s in services if not s.places or (s.remote and not s.in_person)),
+        any(s.outside_network for s in services),
     )
     _indexes.clear()  # one catalogue at a time
     _indexes[id(services)] = (services, index)
@@ -284,6 +286,8 @@ def find_services(
         return pools[radius]
 
     first = _within_radius(lambda r: [m for m in candidates(r) if not m.service.outside_network], need, rules)
+    if nearby is not None and isinstance(services, tuple) and not _index(services).outside:
+        return first  # nothing outside the network: no wider radius to read for it
     second = _within_radius(lambda r: [m for m in candidates(r) if m.service.outside_network], need, rules)
     if not first.matches:
         return second
