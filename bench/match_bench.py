@@ -4,7 +4,8 @@
 The offers are the demo generator's, spread up to 35 km around the territory's communes (dense near
 them, sparse far away); profiles draw a commune or neighbourhood point, a radius (5, 10, 20, 30 km), a
 trade (or none: every trade), what is wanted (job, alternance, training), beginner or not, licence and
-car or not, and a page (first, or "Plus d'offres").
+car or not, and a page (first, or "Plus d'offres"). Then the services of the "job" concern are routed
+(bot/routing.py, the places near the youth from the database) for the first 50 of those points.
 
 Run: .venv/bin/python bench/match_bench.py [--offers N] [--services N] [--queries N] [--postgres URL]
 PostgreSQL: --postgres, else SIXTCAP_TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
