@@ -5,9 +5,11 @@ The offers are the demo generator's, spread up to 35 km around the territory's c
 them, sparse far away); profiles draw a commune or neighbourhood point, a radius (5, 10, 20, 30 km), a
 trade (or none: every trade), what is wanted (job, alternance, training), beginner or not, licence and
 car or not, and a page (first, or "Plus d'offres"). Then the services of the "job" concern are routed
-(bot/routing.py, the places near the youth from the database) for the first 50 of those points.
+(bot/routing.py, the places near the youth from the database) for the first 50 of those points
+(--routed: at 5,000 services packed in 15 km it takes seconds each).
 
-Run: .venv/bin/python bench/match_bench.py [--offers N] [--services N] [--queries N] [--postgres URL]
+Run: .venv/bin/python bench/match_bench.py [--offers N] [--services N] [--queries N] [--routed N]
+[--postgres URL]
 PostgreSQL: --postgres, else SIXTCAP_TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
 (a throwaway database is created there and dropped at the end)."""
 
@@ -47,7 +49,6 @@ from bot.routing import Need, find_services, load_rules  # noqa: E402
 from bot.territory import Point, Territory, load_territory  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-ROUTED = 50  # the services routed for the first 50 points only: at 5,000 services it takes seconds each
 
 
 def fill(engine: Engine, territory: Territory, data: OfferData, offers: int, services: int) -> None:
@@ -126,7 +127,7 @@ def profiles(
 
 
 def measure(
-    url: str, offers: int, services: int, total: int
+    url: str, offers: int, services: int, total: int, routed_points: int
 ) -> tuple[list[float], list[float], float, list[float]]:
     settings = load_settings()
     territory = load_territory(settings.territory_file)
@@ -150,7 +151,7 @@ def measure(
         rules = load_rules(settings.data_dir / "routing.yml")
         themes = load_concerns(settings.data_dir / "concerns.yml")["job"].thematiques
         routed = []
-        for point, _codes, _profile, _offset in runs[:ROUTED]:
+        for point, _codes, _profile, _offset in runs[:routed_points]:
             need = Need(themes, None, None, (19, 19), point)
             begin = time.perf_counter()
             find_services(
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=100_000)
     parser.add_argument("--services", type=int, default=5_000)
     parser.add_argument("--queries", type=int, default=5_000)
+    parser.add_argument("--routed", type=int, default=50, help="points whose services are routed")
     parser.add_argument("--postgres", default=os.environ.get("SIXTCAP_TEST_DATABASE_URL", ""))
     args = parser.parse_args()
     print(  # the load: other work on the machine slows the wall clock down
@@ -187,14 +189,17 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory() as folder:
-        report("SQLite", *measure(f"sqlite:///{folder}/bench.db", args.offers, args.services, args.queries))
+        report(
+            "SQLite",
+            *measure(f"sqlite:///{folder}/bench.db", args.offers, args.services, args.queries, args.routed),
+        )
     admin = args.postgres or "postgresql://postgres@127.0.0.1:5432/test"
     name = f"sixtcap_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
         url = make_url(admin).set(database=name).render_as_string(False)
-        report("PostgreSQL", *measure(url, args.offers, args.services, args.queries))
+        report("PostgreSQL", *measure(url, args.offers, args.services, args.queries, args.routed))
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
