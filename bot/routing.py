@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -256,26 +256,84 @@ def interleave(in_person: Sequence[Match], remote: Sequence[Match], every: int) 
     return merged
 
 
+# the ids of the services with a place within a radius (km) of the youth's point offering one of these
+# thématiques, from the database (bot/catalogue/nearby.py)
+Nearby = Callable[[Point, float, frozenset[str]], set[str]]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """What routing needs of a catalogue beyond its services, computed once per catalogue."""
+
+    by_id: dict[str, ServiceView]
+    position: dict[str, int]  # the catalogue's order: ties keep it
+    always: tuple[ServiceView, ...]  # without a place (no distance), or at a distance only: every radius
+    outside: bool  # any service outside the network
+
+
+_indexes: dict[int, tuple[Sequence[ServiceView], _Index]] = {}
+
+
+def _index(services: Sequence[ServiceView]) -> _Index:
+    """The catalogue's index, kept while the cache hands out the same tuple (bot/catalogue/snapshot.py)."""
+    kept = _indexes.get(id(services))
+    if kept is not None and kept[0] is services:
+        return kept[1]
+    index = _Index(
+        {s.id: s for s in services},
+        {s.id: n for n, s in enumerate(services)},
+        tuple(s for s in services if not s.places or (s.remote and not s.in_person)),
+        any(s.outside_network for s in services),
+    )
+    _indexes.clear()  # one catalogue at a time
+    _indexes[id(services)] = (services, index)
+    return index
+
+
 def find_services(
-    services: Iterable[ServiceView], need: Need, rules: Rules, now: datetime, zone: ZoneInfo
+    services: Iterable[ServiceView],
+    need: Need,
+    rules: Rules,
+    now: datetime,
+    zone: ZoneInfo,
+    nearby: Nearby | None = None,
 ) -> Results:
     """The network's eligible services in order, within the smallest radius that gives any; then those
-    outside the network, the same way."""
-    network: list[Match] = []
-    outside: list[Match] = []
-    for service in services:
-        if not eligible(service, need, rules):
-            continue
-        place, distance = nearest(service, need.point)
-        match = Match(service, place, distance, opening_status(service.hours, now, zone))
-        if not service.outside_network:
-            network.append(match)
-        elif distance is not None or match.remote_only:  # outside the network: within a known area only
-            outside.append(match)
-    if need.reseaux:  # a kind of place: each structure once
-        network, outside = _once_per_structure(network, need), _once_per_structure(outside, need)
-    first = _within_radius(network, need, rules)
-    second = _within_radius(outside, need, rules)
+    outside the network, the same way. With `nearby` (the database) and the youth's point, only the
+    services with a place within each radius tried (and those without a place or at a distance only)
+    are measured, not the whole catalogue."""
+    if need.reseaux:  # a kind of place is found by its network, which the database's prefilter does not read
+        nearby = None
+    made: dict[str, Match | None] = {}
+    pools: dict[float, list[Match]] = {}
+
+    def match(service: ServiceView) -> Match | None:
+        if service.id not in made:
+            made[service.id] = _match(service, need, rules, now, zone)
+        return made[service.id]
+
+    def candidates(radius: float) -> list[Match]:
+        """The eligible services that may be within `radius`, in the catalogue's order."""
+        if radius not in pools:
+            pool: Iterable[ServiceView] = services
+            if nearby is not None and need.point is not None:
+                index = _index(services if isinstance(services, tuple) else tuple(services))
+                near = nearby(need.point, radius, need.thematiques)
+                ids = {s.id for s in index.always} | {i for i in near if i in index.by_id}
+                pool = [index.by_id[i] for i in sorted(ids, key=index.position.__getitem__)]
+            pools[radius] = [m for m in map(match, pool) if m is not None]
+        return pools[radius]
+
+    def side(radius: float, outside: bool) -> list[Match]:
+        pool = [m for m in candidates(radius) if m.service.outside_network == outside]
+        return (
+            _once_per_structure(pool, need) if need.reseaux else pool
+        )  # a kind of place: each structure once
+
+    first = _within_radius(lambda r: side(r, outside=False), need, rules)
+    if nearby is not None and isinstance(services, tuple) and not _index(services).outside:
+        return first  # nothing outside the network: no wider radius to read for it
+    second = _within_radius(lambda r: side(r, outside=True), need, rules)
     if not first.matches:
         return second
     return Results(first.matches + second.matches, first.radius_km, first.widened)
@@ -293,18 +351,28 @@ def _once_per_structure(candidates: list[Match], need: Need) -> list[Match]:
     return list(chosen.values())
 
 
-def _within_radius(candidates: list[Match], need: Need, rules: Rules) -> Results:
-    if not candidates:
-        return Results()
+def _match(service: ServiceView, need: Need, rules: Rules, now: datetime, zone: ZoneInfo) -> Match | None:
+    """The service measured for the youth, or None when it does not fit (outside the network: within a
+    known area only)."""
+    if not eligible(service, need, rules):
+        return None
+    place, distance = nearest(service, need.point)
+    found = Match(service, place, distance, opening_status(service.hours, now, zone))
+    if service.outside_network and distance is None and not found.remote_only:
+        return None
+    return found
 
+
+def _within_radius(candidates: Callable[[float], list[Match]], need: Need, rules: Rules) -> Results:
     def key(match: Match) -> tuple[int, int, float, int]:
         return order_key(match, need.preferred)
 
-    remote = sorted((m for m in candidates if m.remote_only), key=key)
-    local = [m for m in candidates if not m.remote_only]
+    last = len(rules.radius_km) - 1
     for index, radius in enumerate(rules.radius_km):
-        within = [m for m in local if m.distance_km is None or m.distance_km <= radius]
-        if within or index == len(rules.radius_km) - 1:
+        pool = candidates(radius)
+        remote = sorted((m for m in pool if m.remote_only), key=key)
+        within = [m for m in pool if not m.remote_only and (m.distance_km is None or m.distance_km <= radius)]
+        if within or index == last:
             ordered = interleave(sorted(within, key=key), remote, rules.remote_every)
             if ordered:
                 return Results(tuple(ordered), radius, widened=index > 0 and bool(within))

@@ -15,14 +15,18 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
-from bot import followups, leases
-from bot.config import FranceTravailSettings, OffersSettings, WhatsAppSettings
+from bot import followups, leases, stats
+from bot.brain import Brain
+from bot.config import FranceTravailSettings, OffersSettings, WhatsAppSettings, load_settings
 from bot.db import session_factory, transaction
 from bot.enums import FollowUpStatus
+from bot.messages import Incoming, Outgoing
 from bot.models import FollowUp, Message, Offer, Youth
+from bot.resources import Resources
+from bot.territory import load_territory
 from nlu.parser import EmbeddedParser
 from sixtcap.background import EXPIRE_JOB, FOLLOW_UP_JOB, REFRESH_JOB
-from tests.conftest import channel_settings, running_app
+from tests.conftest import DATA, PSEUDONYMS, channel_settings, load_demo_offers, running_app
 from tests.stubs.offers import StubFranceTravail, ft_offer
 from tests.stubs.platforms import StubGraph
 from tests.test_whatsapp import PHONE, notification, post, text
@@ -151,3 +155,34 @@ def test_a_due_follow_up_within_the_window_is_the_message_with_its_buttons(
         sent = next(m for m in graph.messages() if "ça a marché" in json.dumps(m, ensure_ascii=False))
         titles = [b["reply"]["title"] for b in sent["interactive"]["action"]["buttons"]]
         assert titles == ["Oui 🎉", "Pas encore", "Stop les relances"]
+
+
+def test_follow_up_answers_are_counted_for_the_statistics(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """Five youths accept the follow-up, five say "stop" afterwards, one declines: the coordinators'
+    report gives the counts it may show (accepted, stop) and hides the one too small to show."""
+    load_demo_offers(loaded_engine, load_territory(DATA / "territory.yml"))
+    brain = Brain(loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda: NOW)
+
+    def press(user: str, title: str, shown: list[Outgoing]) -> list[Outgoing]:
+        buttons = [b for bubble in shown for b in bubble.buttons if b.title == title]
+        assert buttons, (title, [b.title for bubble in shown for b in bubble.buttons])
+        return brain.handle(Incoming("test", user, payload=buttons[-1].payload)).messages
+
+    for n in range(6):
+        user = f"u-follow-{n}"
+        for said in ("wesh t as du boulot", "champi"):
+            brain.handle(Incoming("test", user, text=said))
+        shown = brain.handle(Incoming("test", user, text="19 ans")).messages
+        for title in ("Un job", "Peu importe", "30 km", "Permis + voiture"):
+            shown = press(user, title, shown)
+        if n == 5:
+            press(user, "Non merci", shown)
+            continue
+        press(user, "Oui, relance-moi", shown)
+        brain.handle(Incoming("test", user, text="stop"))
+    with session_factory(loaded_engine)() as session:
+        day = NOW.date()
+        counted = stats.report(session, stats.StatsFilters(day, day))["offer_follow_ups"]
+    assert {row["value"]: row["youths"] for row in counted} == {"accepted": 5, "stop": 5, "declined": None}

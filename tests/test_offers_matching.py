@@ -122,3 +122,38 @@ def test_more_offers_pages_on_without_repeating(engine: Engine, territory: Terri
     assert len(first) == 5 and len(second) == 5 and len(third) == 2
     assert not set(first) & set(second) and not set(second) & set(third)
     assert first + second + third == ids(engine, MOBILE, limit=20)
+
+
+def test_a_diploma_above_the_youths_comes_later_any_trade_or_one(
+    engine: Engine, territory: Territory
+) -> None:
+    place(
+        engine,
+        territory,
+        offer("bts", 1, days_old=0, diploma_level=5, kind="training"),
+        offer("cap", 1.2, days_old=5, diploma_level=3, kind="training"),
+        offer("bac", 1.5, days_old=3, diploma_level=4, kind="training"),
+    )
+    cap = Profile(wanted="training", radius_km=10, beginner=False, mobile=True, diploma_level=3)
+    for codes in (("D1214",), ()):  # a trade, or any trade: the same order
+        # a training one level above the youth's is fine (a bac after a CAP); a BTS comes after, newest or not
+        assert ids(engine, cap, codes=codes) == ["bac", "cap", "bts"]
+
+
+def test_every_shape_of_the_query_stays_within_psycopgs_cache() -> None:
+    """psycopg keeps a query's conversion only under 4 kB: a longer text is parsed again at every call
+    (the benchmark's client time doubled). Every profile's query stays under it."""
+    from itertools import product
+
+    from sqlalchemy.dialects import postgresql
+
+    from bot.offers.matching import _statement
+
+    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    for by_trade, wanted, beginner, mobile, diploma in product(
+        (True, False), ("job", "alternance", "training"), (True, False), (True, False), (True, False)
+    ):
+        statement = _statement(
+            "postgresql", by_trade, wanted, beginner, mobile, diploma, (True,) * 3 + (False,) * 2
+        )
+        assert len(str(statement.compile(dialect=dialect)).encode()) < 4096, (by_trade, wanted, diploma)

@@ -24,6 +24,7 @@ from bot.brain import Brain
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import read_catalogue
 from bot.catalogue.loader import catalogue_counts, load_catalogue
+from bot.catalogue.nearby import services_near
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
@@ -33,7 +34,7 @@ from bot.models import Partner, Service
 from bot.models.stats import DailyTally
 from bot.resources import Resources
 from bot.routing import Need, find_services, load_rules
-from bot.territory import Territory
+from bot.territory import Point, Territory
 from nlu.parser import EmbeddedParser
 from tests.conftest import DATA, PSEUDONYMS
 from tests.stubs.datainclusion import FIXTURES, DataInclusionStub
@@ -385,6 +386,43 @@ def test_a_misspelled_network_in_the_routing_rules_is_refused_at_load(tmp_path: 
 
 
 # -- the conversation --------------------------------------------------------------------------------
+
+
+def test_the_database_finds_the_same_services_measuring_only_those_nearby(
+    loaded_engine: Engine, territory: Territory, api: DataInclusionStub
+) -> None:
+    """Routing asks the database for the services with a place near the youth (an indexed box) and
+    measures those only: for every town and neighbourhood and every concern, the same services in the
+    same order as measuring the whole catalogue; a service in Orléans is never read for Champigny."""
+    import_outside(
+        loaded_engine, fetch_api(api.api_url, api.token, Scope(departements=("94", "45"))), territory
+    )
+    resources = Resources.load(load_settings())
+    places = [(c, None) for c in territory.communes] + [
+        (territory.commune(q.commune), q) for q in territory.quartiers if q.latitude is not None
+    ]
+    with session_factory(loaded_engine)() as session:
+        services = load_services(session)
+
+        def near(point: Point, radius: float, themes: frozenset[str]) -> set[str]:
+            return services_near(session, point, radius, themes)
+
+        compared = 0
+        for commune, quartier in places:
+            point = Point(quartier.latitude, quartier.longitude) if quartier else territory.point_of(commune)
+            for concern in resources.concerns.values():
+                need = Need(concern.thematiques, commune, quartier, (17, 17), point)
+                args = (need, resources.rules, WEDNESDAY_MORNING, resources.zone)
+                everything = find_services(services, *args).matches
+                assert find_services(services, *args, nearby=near).matches == everything, concern.name
+                compared += bool(everything)
+        assert compared > 20
+        champigny = territory.point_of(territory.commune("Champigny-sur-Marne"))
+        food = frozenset({"equipement-et-alimentation--alimentation"})
+        assert "soliguide--sv-epicerie" in services_near(session, champigny, 10, food)
+        every = frozenset().union(*(s.thematiques for s in services))
+        assert "dora--sv-loin" not in services_near(session, champigny, 60, every)  # in Orléans
+        assert services_near(session, champigny, 10, every) < services_near(session, champigny, 25, every)
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from sqlalchemy import Engine, func, select, update
 
 from bot.config import WhatsAppSettings
 from bot.db import session_factory, transaction
-from bot.models import DailyTally, Message, OutboxMessage, Youth
+from bot.models import DailyTally, Handoff, Message, OutboxMessage, Youth
 from bot.outbox import enqueue
+from bot.territory import load_territory
 from nlu.parser import EmbeddedParser
-from tests.conftest import channel_settings, running_app
+from tests.conftest import DATA, channel_settings, load_demo_offers, running_app
 from tests.stubs.platforms import StubGraph
 from tests.waiting import wait_for, wait_until_settled
 from webhooks.delivery import shorten
@@ -139,6 +140,48 @@ def test_three_choices_are_reply_buttons_with_short_titles() -> None:
     assert [r["reply"]["title"] for r in replies] == ["Autre chose", "Poser une question…"]
     assert all(len(r["reply"]["title"]) <= 20 for r in replies)
     assert shorten("Un titre vraiment beaucoup trop long", 24) == "Un titre vraiment…"
+
+
+def choices(message: dict[str, Any]) -> list[dict[str, str]]:
+    """The reply buttons or list rows of a sent message: [{id, title}]."""
+    action = message.get("interactive", {}).get("action", {})
+    rows = [row for section in action.get("sections", []) for row in section["rows"]]
+    return [button["reply"] for button in action.get("buttons", [])] + rows
+
+
+def test_help_to_apply_from_an_offer_card(client: TestClient, stub: StubGraph, loaded_engine: Engine) -> None:
+    """Each offer card comes with its own "Me faire aider" reply button; tapping the second card's opens
+    the question to the youth's mission locale with that offer attached."""
+    load_demo_offers(loaded_engine, load_territory(DATA / "territory.yml"))
+    sent = 0
+    for n, said in enumerate(("je cherche un job", "champi", "19 ans")):
+        post(client, notification(text(f"wamid.t{n}", said)))
+        stub.wait_for(lambda calls, before=sent: len(stub.messages()) > before)
+        wait_until_settled(loaded_engine)
+        sent = len(stub.messages())
+    for n, title in enumerate(("Un job", "Peu importe", "30 km", "Permis + voiture")):
+        choice = next(c for m in reversed(stub.messages()) for c in choices(m) if c["title"] == title)
+        reply = {"from": PHONE, "id": f"wamid.b{n}", "timestamp": "1764115300", "type": "interactive",
+                 "interactive": {"type": "button_reply", "button_reply": choice}}  # fmt: skip
+        post(client, notification(reply))
+        stub.wait_for(lambda calls, before=sent: len(stub.messages()) > before)
+        wait_until_settled(loaded_engine)
+        sent = len(stub.messages())
+    cards = [m for m in stub.messages() if any(c["title"] == "Me faire aider" for c in choices(m))]
+    assert len(cards) >= 2
+    body = cards[1]["interactive"]["body"]["text"]
+    assert body.startswith("*") and "km" in body  # the card itself: its title, its town and distance
+    help_ = next(c for c in choices(cards[1]) if c["title"] == "Me faire aider")
+    tap = {"from": PHONE, "id": "wamid.help", "timestamp": "1764115400", "type": "interactive",
+           "interactive": {"type": "button_reply", "button_reply": help_}}  # fmt: skip
+    post(client, notification(tap))
+    stub.wait_for(
+        lambda calls: any("C'est transmis" in json.dumps(m, ensure_ascii=False) for m in stub.messages())
+    )
+    with session_factory(loaded_engine)() as session:
+        question = session.scalar(select(Handoff.question))
+    title = body.split("\n")[0].strip("*")
+    assert question is not None and f"« {title} »" in question
 
 
 @pytest.mark.parametrize("secret", [None, "forged-secret"])

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from bot.db import make_engine, session_factory
-from bot.models import Message, Youth
+from bot.models import Handoff, Message, Youth
 from tests.served import DESKTOP, PHONE, PSEUDONYMS, chromium, served
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,8 @@ WELCOME = "Moi c'est sixtcap"
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The real app: (base URL, database URL)."""
-    with served(tmp_path_factory.mktemp("widget")) as server:
+    """The real app with the demo offers of `make run`: (base URL, database URL)."""
+    with served(tmp_path_factory.mktemp("widget"), ["offers", "demo"]) as server:
         yield server
 
 
@@ -111,6 +111,32 @@ def test_a_youth_finds_the_mission_locale_for_the_licence(page: Page) -> None:
     expect(card.first.get_by_role("link").first).to_have_attribute("rel", "noopener")
     settle(page)
     page.screenshot(path="/tmp/widget-desktop.png")
+
+
+def test_help_to_apply_from_an_offer_card(page: Page, app_server: tuple[str, str]) -> None:
+    """The "Me faire aider" of an offer card is a button: it opens the question to the mission locale
+    with that offer (the second card's, not the first's) attached."""
+    log = open_widget(page)
+    textbox = page.get_by_role("textbox", name="Ton message")
+    for said in ("je cherche un job", "champi", "19 ans"):
+        textbox.fill(said)
+        textbox.press("Enter")
+        expect(log.locator(".turn.me", has_text=said)).to_be_visible()
+    for title in ("Un job", "Peu importe", "30 km", "Permis + voiture"):
+        press(log, title)
+    cards = log.locator("article.offer")
+    expect(cards.nth(1)).to_be_visible()
+    title = cards.nth(1).locator("h3").inner_text()
+    cards.nth(1).get_by_role("button", name="Me faire aider").click()
+    expect(log.get_by_text("C'est transmis à Mission locale des Bords de Marne")).to_be_visible()
+    engine = make_engine(app_server[1])
+    with session_factory(engine)() as session:
+        youth_id = session.scalar(
+            select(Youth.id).where(Youth.user_ref == PSEUDONYMS.ref("widget", conversation_id(page)))
+        )
+        question = session.scalar(select(Handoff.question).where(Handoff.youth_id == youth_id))
+    engine.dispose()
+    assert question is not None and f"« {title} »" in question
 
 
 def test_a_reload_continues_the_conversation(page: Page) -> None:

@@ -27,7 +27,7 @@ from bot.campaigns import source_in_text
 from bot.config import Settings
 from bot.db import session_factory
 from bot.enums import Channel
-from bot.messages import Card, Incoming, Outgoing
+from bot.messages import Button, Card, Incoming, Outgoing
 from bot.outbox import Claimed, record_delivery
 from bot.reply_window import ReplyWindow, reply_window
 from webhooks.context import channel_context
@@ -124,8 +124,7 @@ def _text(body: str) -> dict[str, Any]:
     return {"type": "text", "text": {"body": body[:4096], "preview_url": False}}
 
 
-def _choices(body: str, outgoing: Outgoing) -> dict[str, Any]:
-    buttons = [b for b in outgoing.buttons if b.payload]
+def _choices(body: str, buttons: list[Button]) -> dict[str, Any]:
     if len(buttons) <= 3:
         replies = [
             {"type": "reply", "reply": {"id": b.payload, "title": shorten(b.title, 20)}} for b in buttons
@@ -146,15 +145,15 @@ def _choices(body: str, outgoing: Outgoing) -> dict[str, Any]:
 
 
 def render(outgoing: Outgoing) -> list[dict[str, Any]]:
-    """One bubble -> messages: the text (with the choices when there is no card), one text per card, the
-    choices on the last card."""
-    has_choices = any(b.payload for b in outgoing.buttons)
-    bodies = ([outgoing.text] if outgoing.text else []) + [card_text(card) for card in outgoing.cards]
-    if not bodies:
-        bodies = ["…"]
-    messages = [_text(body) for body in bodies[:-1]]
-    messages.append(_choices(bodies[-1], outgoing) if has_choices else _text(bodies[-1]))
-    return messages
+    """One bubble -> messages: the text, then one message per card with the card's own choices as reply
+    buttons under it (an offer's "Me faire aider"), the bubble's choices on the last message."""
+    pieces: list[tuple[str, list[Button]]] = [(outgoing.text, [])] if outgoing.text else []
+    pieces += [(card_text(card), [a for a in card.actions if a.payload]) for card in outgoing.cards]
+    if not pieces:
+        pieces = [("…", [])]
+    body, own = pieces[-1]
+    pieces[-1] = (body, own + [b for b in outgoing.buttons if b.payload])
+    return [_choices(body, buttons) if buttons else _text(body) for body, buttons in pieces]
 
 
 OUTSIDE_WINDOW = "outside_window"  # a request's purpose, for the template sent outside the 24-hour window

@@ -44,6 +44,7 @@ from bot.dialogue.turn import (
     turn_from_parse,
 )
 from bot.resources import Resources
+from bot.routing import Nearby
 from bot.state import State
 
 Handler = Callable[[Context, State, Turn, datetime], Reply | None]
@@ -82,8 +83,9 @@ class Dialogue:
         resources: Resources,
         services: Callable[[], tuple[ServiceView, ...]],
         offers: OfferFinder | None = None,
+        nearby: Nearby | None = None,
     ) -> None:
-        self.ctx = Context(resources, services, offers)
+        self.ctx = Context(resources, services, offers, nearby)
 
     def respond(self, state: State, turn: Turn, now: datetime) -> Reply:
         self.ctx.speak(state, turn.text)

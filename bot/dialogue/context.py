@@ -12,6 +12,7 @@ from bot.dialogue.turn import Turn
 from bot.messages import Button
 from bot.offers.matching import Profile, RankedOffer
 from bot.resources import Resources
+from bot.routing import Nearby
 from bot.state import State
 from bot.territory import Point
 from bot.texts import Texts
@@ -30,11 +31,13 @@ class Context:
         resources: Resources,
         services: Callable[[], tuple[ServiceView, ...]],
         offers: OfferFinder | None = None,
+        nearby: Nearby | None = None,
     ) -> None:
         self.r = resources
         self.t: Texts = resources.texts
         self.services = services  # the active catalogue, asked for only when results are needed
         self.offers: OfferFinder = offers or (lambda *_: [])  # the offers, asked for only when shown
+        self.nearby = nearby  # the services with a place near the youth, from the database
         self.crisis_path = CrisisPath(resources.crisis, resources.territory, resources.texts)
 
     def speak(self, state: State, text: str) -> None:

@@ -87,7 +87,7 @@ def need(ctx: Context, state: State) -> Need:
 
 
 def matches(ctx: Context, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
-    found = find_services(ctx.services(), need(ctx, state), ctx.r.rules, now, ctx.r.zone)
+    found = find_services(ctx.services(), need(ctx, state), ctx.r.rules, now, ctx.r.zone, ctx.nearby)
     return found.matches, found.widened, found.radius_km
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Table,
@@ -67,6 +68,7 @@ class Location(Base):
     neighbourhood) point and is flagged `approximate`."""
 
     __tablename__ = "locations"
+    __table_args__ = (Index("ix_locations_point", "point_latitude", "point_longitude"),)  # routing's box
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -97,6 +99,7 @@ service_locations = Table(
     ForeignKeyConstraint(
         ["partner_id", "location_id"], ["locations.partner_id", "locations.id"], ondelete="CASCADE"
     ),
+    Index("ix_service_locations_location", "partner_id", "location_id"),  # from a place to its services
 )
 
 

@@ -11,11 +11,12 @@ when none) within the youth's radius, ordered by
    before those far from one;
 3. recency: the newest first.
 
-Everything is done by the database on indexed columns: the grid cells covering the youth's disc
-(bot/offers/grid.py), with the ROME codes or the kind in front, then the distance on a local flat
-projection (plain arithmetic, the same on SQLite and PostgreSQL). The disc grows band by band, and only
-until it holds the offers asked for (a sparse trade jumps to the band its density calls for): nothing
-farther can come before them, so a dense area is read only around the youth."""
+Everything is done by the database, in one query, on indexed columns: the grid cells covering the
+youth's disc (bot/offers/grid.py), with the ROME codes or the kind in front, then the distance on a
+local flat projection (plain arithmetic, the same on SQLite and PostgreSQL). The query reads the disc
+ring by ring (under 2 km, then 2 to 5 km...), and the database stops at the ring that completes the
+offers asked for: nothing farther can come before them, so a dense area is read only around the
+youth."""
 
 from __future__ import annotations
 
@@ -26,13 +27,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, literal, or_, select
+from sqlalchemy import Boolean, Integer, String, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from bot.models import Offer
 from bot.models.base import UTCDateTime
 from bot.offers.grid import COARSE, FINE, FINE_UP_TO_KM
-from bot.offers.store import showable
 from bot.territory import Point
 
 Wanted = Literal["job", "alternance", "training"]
@@ -79,84 +79,98 @@ class RankedOffer:
         return f"{self.source}:{self.id}"
 
 
-COLUMNS = (
-    Offer.source,
-    Offer.id,
-    Offer.title,
-    Offer.employer,
-    Offer.commune,
-    Offer.approximate,
-    Offer.contract_type,
-    Offer.contract_label,
-    Offer.alternance,
-    Offer.experience,
-    Offer.apply_url,
-    Offer.created_at,
-    Offer.station_km,
-    Offer.is_demo,
+SHOWN = (  # what a card shows, read for the offers kept only
+    "source, id, title, employer, commune, approximate, contract_type, contract_label, alternance, "
+    "experience, apply_url, created_at, station_km, is_demo"
 )
+# the squared distance to the youth's point in km², on a local flat projection
+SQUARED = (
+    f"(latitude - :lat0) * (latitude - :lat0) * {KM_PER_DEGREE_LAT**2:.3f}"
+    " + (longitude - :lon0) * (longitude - :lon0) * :per_lon2"
+)
+WANTED = {  # the kind wanted, written so that the (kind, alternance, cell) index serves it: job and
+    # alternance both named even when either will do
+    "job": "kind = 'job' AND alternance IN (:no, :yes)",
+    "alternance": "kind = 'job' AND alternance = :yes",
+    "training": "(kind = 'training' AND alternance IN (:no, :yes) OR kind = 'job' AND alternance = :yes)",
+}
+WANTED_BY_TRADE = {  # with ROME codes, `kind || ''` so that the (rome_code, cell) index serves instead
+    "job": "kind || '' = 'job'",
+    "alternance": "kind || '' = 'job' AND alternance = :yes",
+    "training": "(kind || '' = 'training' OR kind || '' = 'job' AND alternance = :yes)",
+}
 
 
-def _squared_km() -> ColumnElement[Any]:
-    """The squared distance to the youth's point in km² (SQL, on bound parameters)."""
-    dy = (Offer.latitude - bindparam("lat0")) * KM_PER_DEGREE_LAT
-    dx = (Offer.longitude - bindparam("lon0")) * bindparam("per_lon")
-    return dy * dy + dx * dx
-
-
-def _wanted(wanted: Wanted, by_trade: bool) -> ColumnElement[bool]:
-    """The kind of offers wanted, written so that the (kind, alternance, cell) index serves it: job and
-    alternance both named even when either will do. With ROME codes, `kind` is read as `kind || ''` so
-    that the database takes the (rome_code, cell) index instead, far more selective."""
-    kind: Any = Offer.kind.concat("") if by_trade else Offer.kind
-    if wanted == "alternance":
-        return and_(kind == "job", Offer.alternance.is_(True))
-    if wanted == "training":
-        return or_(
-            and_(kind == "training", Offer.alternance.in_((False, True))),
-            and_(kind == "job", Offer.alternance.is_(True)),
-        )
-    return and_(kind == "job", Offer.alternance.in_((False, True)))
-
-
-def _fit(beginner: bool, mobile: bool, diploma: bool) -> ColumnElement[Any]:
+def _fit(beginner: bool, mobile: bool, diploma: bool) -> str:
     """0 for the offers that fit best; more for those held back: experience asked (4), a diploma above
     the youth's (2), far from a station (1)."""
-    experience = case((Offer.experience == "D", 0), else_=4) if beginner else literal(0)
-    above = Offer.diploma_level > bindparam("max_level")
-    level = case((above, 2), else_=0) if diploma else literal(0)
-    far = Offer.station_km > bindparam("far_km")
-    transit = case((far, 1), else_=0) if not mobile else literal(0)
-    return experience + level + transit
+    terms = []
+    if beginner:
+        terms.append("CASE WHEN experience = 'D' THEN 0 ELSE 4 END")
+    if diploma:
+        terms.append("CASE WHEN diploma_level > :max_level THEN 2 ELSE 0 END")
+    if not mobile:
+        terms.append("CASE WHEN station_km > :far_km THEN 1 ELSE 0 END")
+    return " + ".join(terms) or "0"
 
 
-def _band(squared: ColumnElement[Any]) -> ColumnElement[Any]:
-    return case(
-        *((squared <= edge * edge, index) for index, edge in enumerate(BANDS_KM)), else_=len(BANDS_KM)
-    )
-
-
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=256)
 def _statement(
-    by_trade: bool, wanted: Wanted, beginner: bool, mobile: bool, diploma: bool, fine: bool
+    dialect: str,
+    by_trade: bool,
+    wanted: Wanted,
+    beginner: bool,
+    mobile: bool,
+    diploma: bool,
+    fine: tuple[bool, ...],
 ) -> Any:
-    """The query of one shape, built once: everything that changes is a bound parameter (lat0, lon0,
-    per_lon, radius2, cells, codes, far_km, max_level, now, wanted)."""
-    squared, fit = _squared_km(), _fit(beginner, mobile, diploma)
+    """The query of one shape, built once: one branch per ring of the disc (under 2 km, 2-5 km...; `fine`
+    says which are covered with fine cells), each the ring's best `wanted` offers, chained with UNION ALL
+    under one LIMIT. The database runs the branches in turn and stops as soon as it has `wanted` offers:
+    a dense area is read only around the youth, in one round trip; the columns a card shows are read
+    for the offers kept only. Everything that changes is a bound parameter (lat0, lon0, per_lon2,
+    inner_k, outer_k, cells_k, codes, far_km, max_level, now, wanted). On PostgreSQL the cells and codes
+    are arrays (`= ANY`), so the text never changes with their number: psycopg keeps it converted (it
+    must stay under its 4 kB cache limit) and prepares it once per connection, the server keeps its plan.
+    With ROME codes, `kind` is read as `kind || ''` so that the database takes the (rome_code, cell)
+    index, far more selective."""
+    postgres = dialect == "postgresql"
+
+    def among(column: str, name: str) -> str:
+        return f"{column} = ANY(:{name})" if postgres else f"{column} IN :{name}"
+
     conditions = [
-        (Offer.cell if fine else Offer.zone).in_(bindparam("cells", expanding=True)),
-        squared <= bindparam("radius2"),
-        _wanted(wanted, by_trade),
-        showable(bindparam("now", type_=UTCDateTime())),
+        (WANTED_BY_TRADE if by_trade else WANTED)[wanted],
+        "expired_at IS NULL AND (expires_at IS NULL OR expires_at > :now)",  # bot/offers/store.py showable
     ]
     if by_trade:
-        conditions.insert(0, Offer.rome_code.in_(bindparam("codes", expanding=True)))
-    return (
-        select(*COLUMNS, squared.label("squared"), fit.label("fit"))
-        .where(*conditions)
-        .order_by(_band(squared), fit, Offer.created_at.desc(), Offer.id)
-        .limit(bindparam("wanted"))
+        conditions.insert(0, among("rome_code", "codes"))
+    branches = []
+    for ring, fine_cells in enumerate(fine):
+        where = " AND ".join([among("cell" if fine_cells else "zone", f"cells_{ring}"), *conditions])
+        ring_only = f"squared <= :outer_{ring}" + (f" AND squared > :inner_{ring}" if ring else "")
+        branches.append(
+            f"SELECT * FROM (SELECT * FROM (SELECT source, id, created_at, {SQUARED} AS squared, "
+            f"{_fit(beginner, mobile, diploma)} AS fit, {ring} AS ring FROM offers WHERE {where}) AS q "
+            f"WHERE {ring_only} ORDER BY fit, created_at DESC, id LIMIT :wanted) AS r{ring}"
+        )
+    sql = (
+        f"SELECT {', '.join('o.' + c for c in SHOWN.split(', '))}, r.squared, r.fit, r.ring "
+        f"FROM ({' UNION ALL '.join(branches)} LIMIT :wanted) AS r "
+        "JOIN offers AS o ON o.source = r.source AND o.id = r.id"
     )
+    arrays = {"codes": String} | {f"cells_{ring}": Integer for ring in range(len(fine))}
+    binds: list[Any]
+    if postgres:
+        binds = [
+            bindparam(name, type_=ARRAY(item)) for name, item in arrays.items() if by_trade or name != "codes"
+        ]
+    else:
+        binds = [bindparam(name, expanding=True) for name in arrays if by_trade or name != "codes"]
+    if not postgres:  # SQLite compares the text SQLAlchemy writes; psycopg sends a timestamptz itself
+        binds.append(bindparam("now", type_=UTCDateTime()))
+    flags = {name: Boolean() for name in ("approximate", "alternance", "is_demo")}
+    return text(sql).bindparams(*binds).columns(created_at=UTCDateTime(), **flags)
 
 
 def ranked_offers(
@@ -169,50 +183,46 @@ def ranked_offers(
     offset: int = 0,
 ) -> list[RankedOffer]:
     """The offers for a youth at `point`, best first (see the module's docstring), `limit` of them after
-    the first `offset` ("Plus d'offres" pages on). `rome_codes` empty: every trade."""
+    the first `offset` ("Plus d'offres" pages on). `rome_codes` empty: every trade. One query."""
     wanted = offset + limit
     discs = [r for r in BANDS_KM if r < profile.radius_km] + [profile.radius_km]
-    radius = discs[0]
-    while True:
-        rows = _read(session, rome_codes, point, profile, now, radius, wanted)
-        if len(rows) == wanted or radius >= profile.radius_km:
-            break  # a band is complete before any farther offer: nothing outside can come first
-        # the disc that should hold `wanted` offers at this density (the area grows as the square)
-        needed = radius * math.sqrt(wanted / max(len(rows), 1))
-        radius = next((r for r in discs if r >= needed and r > radius), profile.radius_km)
-    return [_ranked(row, profile) for row in rows[offset:]]
-
-
-def _read(
-    session: Session,
-    rome_codes: Sequence[str],
-    point: Point,
-    profile: Profile,
-    now: datetime,
-    radius: float,
-    wanted: int,
-) -> Sequence[Any]:
-    """The best `wanted` offers within `radius` of `point`."""
     per_lon = KM_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(point.latitude))
-    south, north = point.latitude - radius / KM_PER_DEGREE_LAT, point.latitude + radius / KM_PER_DEGREE_LAT
-    west, east = point.longitude - radius / per_lon, point.longitude + radius / per_lon
-    fine = radius <= FINE_UP_TO_KM
-    diploma = profile.diploma_level is not None
-    statement = _statement(bool(rome_codes), profile.wanted, profile.beginner, profile.mobile, diploma, fine)
-    parameters = {
+    parameters: dict[str, Any] = {
         "lat0": point.latitude,
         "lon0": point.longitude,
-        "per_lon": per_lon,
-        "radius2": radius * radius,
-        "cells": (FINE if fine else COARSE).covering(south, west, north, east),
+        "per_lon2": per_lon * per_lon,
         "far_km": profile.far_km,
         "max_level": (profile.diploma_level or 0) + (0 if profile.wanted == "job" else 1),
         "now": now,
         "wanted": wanted,
+        "no": False,
+        "yes": True,
     }
+    inner = 0.0
+    for ring, radius in enumerate(discs):
+        south = point.latitude - radius / KM_PER_DEGREE_LAT
+        north = point.latitude + radius / KM_PER_DEGREE_LAT
+        west, east = point.longitude - radius / per_lon, point.longitude + radius / per_lon
+        grid = FINE if radius <= FINE_UP_TO_KM else COARSE
+        parameters[f"cells_{ring}"] = grid.covering(south, west, north, east)
+        parameters[f"inner_{ring}"], parameters[f"outer_{ring}"] = inner * inner, radius * radius
+        inner = radius
     if rome_codes:
         parameters["codes"] = list(rome_codes)
-    return session.execute(statement, parameters).all()
+    connection = session.connection()
+    statement = _statement(
+        connection.dialect.name,
+        bool(rome_codes),
+        profile.wanted,
+        profile.beginner,
+        profile.mobile,
+        profile.diploma_level is not None,
+        tuple(radius <= FINE_UP_TO_KM for radius in discs),
+    )
+    rows = list(connection.execute(statement, parameters))
+    # nearest ring first, then the fit, the newest, the id (the database gives them joined, unordered)
+    rows.sort(key=lambda row: (row.ring, row.fit, -row.created_at.timestamp(), row.id))
+    return [_ranked(row, profile) for row in rows[offset:]]
 
 
 def _ranked(row: Any, profile: Profile) -> RankedOffer:

@@ -4,22 +4,48 @@ without a driving licence or a car."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+CELL_LAT, CELL_LON = 0.05, 0.075  # degrees: about 5.5 km around Paris; stations are looked up by cell
 
 
 @dataclass(frozen=True)
 class Stations:
     points: tuple[tuple[float, float], ...]
     far_km: float
+    cells: dict[tuple[int, int], list[tuple[float, float]]] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        filed: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+        for lat, lon in self.points:
+            filed[_cell(lat, lon)].append((lat, lon))
+        self.cells.update(filed)
 
     def nearest_km(self, latitude: float, longitude: float) -> float | None:
-        """Distance to the nearest station (equirectangular, enough at this scale); None without data."""
+        """Distance to the nearest station (equirectangular, enough at this scale); None without data.
+        The stations of the 3 x 3 cells around the point first: the nearest of them is the nearest of
+        all when it is closer than a cell's width; else every station is measured."""
         if not self.points:
             return None
-        return round(min(flat_km(latitude, longitude, lat, lon) for lat, lon in self.points), 2)
+        row, column = _cell(latitude, longitude)
+        around = [
+            p for r in (-1, 0, 1) for c in (-1, 0, 1) for p in self.cells.get((row + r, column + c), ())
+        ]
+        sure_km = min(CELL_LAT * 110.574, CELL_LON * 111.320 * math.cos(math.radians(latitude)))
+        best = min((flat_km(latitude, longitude, lat, lon) for lat, lon in around), default=math.inf)
+        if best > sure_km:
+            best = min(flat_km(latitude, longitude, lat, lon) for lat, lon in self.points)
+        return round(best, 2)
+
+
+def _cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return math.floor(latitude / CELL_LAT), math.floor(longitude / CELL_LON)
 
 
 def flat_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -351,7 +351,8 @@
       if (card.url && !actions.some((a) => a.url === card.url)) {
         actions.push({ title: "En savoir plus", url: card.url });
       }
-      const links = actions.map((action) => this.renderLink(action, "action"));
+      // a link opens its page; an action with a payload ("Me faire aider") is a choice like a bubble's
+      const links = actions.map((action) => (action.url ? this.renderLink(action, "action") : this.renderButton(action)));
       if (links.length) article.append(el("div", { class: "choices" }, ...links));
       return article;
     }
