@@ -325,6 +325,7 @@ def find_services(
         return pools[radius]
 
     def side(radius: float, outside: bool) -> list[Match]:
+        # a kind of place: each structure once
         pool = [m for m in candidates(radius) if m.service.outside_network == outside]
         return (
             _once_per_structure(pool, need) if need.reseaux else pool
