@@ -392,7 +392,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="capacity: alternate slices per server")
     parser.add_argument("--latency-seconds", type=float, default=15, help="latency at a fixed rate")
     parser.add_argument(
-        "--rate", type=float, default=None, help="messages/s of the latency run (default: 25 %% of the ceiling)"
+        "--rate", type=float, default=None, help="messages/s of the latency run (default: 25 %% of ceiling)"
     )
     parser.add_argument("--warmup", type=float, default=3)
     args = parser.parse_args()
@@ -435,8 +435,9 @@ def main() -> None:
     print(line("bare FastAPI (ceiling)", ceiling))
     ratio = figures.rate / ceiling.rate if ceiling.rate else 0.0
     print(line(f"sixtcap at {rate:.0f} msg/s", at_rate))
+    statuses = [dict(sorted(f.statuses.items())) for f in (figures, at_rate)]
     print(f"ratio {ratio:.1%} of the ceiling; RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB; "
-          f"statuses {dict(sorted(figures.statuses.items()))} / {dict(sorted(at_rate.statuses.items()))}")  # fmt: skip
+          f"statuses {statuses[0]} / {statuses[1]}")  # fmt: skip
     errors = figures.errors + at_rate.errors
     met = ratio >= 0.25 and at_rate.percentile(99) <= 50 and errors == 0
     print(

@@ -292,7 +292,7 @@ def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) ->
 
 
 def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
-    now = bindparam("now")
+    now: Any = bindparam("now")
     upsert = insert(Youth).values(
         channel=bindparam("channel"),
         user_ref=bindparam("user_ref"),
@@ -303,11 +303,7 @@ def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     seen = {"last_seen_at": upsert.excluded.last_seen_at}
     seen |= {"address": upsert.excluded.address} if new_address else {}
     upsert = upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
-    return (
-        select(Youth)
-        .from_statement(upsert.returning(Youth))
-        .execution_options(populate_existing=True)
-    )
+    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
 
 
 def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:
@@ -317,10 +313,12 @@ def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: dat
     statement = prebuilt(
         session,
         "first_delivery",
-        lambda insert: insert(InboundEvent)
-        .values({name: bindparam(name) for name in values})
-        .on_conflict_do_nothing()
-        .returning(InboundEvent.event_id),
+        lambda insert: (
+            insert(InboundEvent)
+            .values({name: bindparam(name) for name in values})
+            .on_conflict_do_nothing()
+            .returning(InboundEvent.event_id)
+        ),
     )
     return session.connection().execute(statement, values).first() is not None
 
@@ -394,10 +392,12 @@ def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     statement = prebuilt(
         session,
         "count",
-        lambda insert: insert(DailyCount)
-        .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
-        .on_conflict_do_update(
-            index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+        lambda insert: (
+            insert(DailyCount)
+            .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
+            .on_conflict_do_update(
+                index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+            )
         ),
     )
     session.connection().execute(statement, {"day": now.date(), "channel": channel, "intent": intent[:40]})

@@ -1,8 +1,9 @@
 """Anonymous daily tallies of youths, for the coordinators' statistics (bot/stats.py).
 
-After each turn the brain calls `tally`, then `add`: a youth counts once per metric and value (and once per day as
-"active"), remembered in the conversation state so that nobody is counted twice. Each count carries the
-channel, the campaign source and the town the youth had then, and nothing else: no identifier, no text.
+After each turn the brain calls `tally`, then `add`: a youth counts once per metric and value (and once
+per day as "active"), remembered in the conversation state so that nobody is counted twice. Each count
+carries the channel, the campaign source and the town the youth had then, and nothing else: no
+identifier, no text.
 The rows outlive erasure and retention."""
 
 from __future__ import annotations
