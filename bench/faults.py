@@ -155,7 +155,7 @@ def serve(
             [*sixtcap, *step], env=environment, cwd=load.ROOT, check=True, stdout=subprocess.DEVNULL
         )
     server = subprocess.Popen([*sixtcap, "serve", "--workers", str(workers)], env=environment, cwd=load.ROOT)
-    load.wait_ready(f"http://127.0.0.1:{port}/livez", server)
+    load.wait_ready(f"http://127.0.0.1:{port}/livez", server, timeout=300)
     return server, f"http://127.0.0.1:{port}"
 
 
