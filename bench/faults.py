@@ -155,16 +155,28 @@ def serve(
             [*sixtcap, *step], env=environment, cwd=load.ROOT, check=True, stdout=subprocess.DEVNULL
         )
     server = subprocess.Popen([*sixtcap, "serve", "--workers", str(workers)], env=environment, cwd=load.ROOT)
-    load.wait_ready(f"http://127.0.0.1:{port}/livez", server, timeout=300)
+    try:
+        load.wait_ready(f"http://127.0.0.1:{port}/livez", server, timeout=300)
+    except BaseException:
+        stop(server)
+        raise
     return server, f"http://127.0.0.1:{port}"
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL for the server and its worker processes if it has not stopped in 30 s."""
+    workers = children(server.pid)
     server.send_signal(signal.SIGTERM)
     try:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
+        for pid in [*children(server.pid), *workers]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         server.kill()
+        server.wait()
 
 
 def children(pid: int) -> list[int]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -47,8 +50,8 @@ class WriterQueue:
     SELECT ... FOR UPDATE). Left to SQLite, threads waiting for that lock poll it with sleeps of up to
     100 ms and newcomers overtake them (under load a few turns waited past busy_timeout: 503); here they
     wait on a lock of this process, taken before BEGIN and given back once COMMIT or ROLLBACK is done,
-    and are woken as soon as it is free. Another process (a `sixtcap` command) still meets SQLite's own
-    busy_timeout."""
+    and are woken as soon as it is free (or fail after the same BUSY_SECONDS). Another process (a
+    `sixtcap` command) still meets SQLite's own busy_timeout."""
 
     def __init__(self, engine: Engine) -> None:
         self.lock = Lock()
@@ -74,8 +77,10 @@ class WriterQueue:
 
     def begin(self, connection: Any) -> None:
         dbapi_connection = connection.connection.dbapi_connection
-        if self.lock.acquire(timeout=BUSY_SECONDS):  # else SQLite's busy_timeout decides
-            self.holders.add(id(dbapi_connection))
+        if not self.lock.acquire(timeout=BUSY_SECONDS):  # as SQLite would say after busy_timeout
+            busy = sqlite3.OperationalError("database is locked (waited for this process's writer)")
+            raise OperationalError("BEGIN IMMEDIATE", None, busy)
+        self.holders.add(id(dbapi_connection))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -151,8 +156,16 @@ def forget_deleted(engine: Engine) -> None:
         raw.close()
 
 
+_FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The engine's sessionmaker, made once: each new one is a new Session class, whose events SQLAlchemy
+    sets up again at its first session (about 10 ms: more than a whole turn's SQL on SQLite)."""
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False)
+    return factory
 
 
 def insert_for(session: Session, table: Any) -> Any:

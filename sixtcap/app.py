@@ -172,7 +172,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
-    app.middleware("http")(metrics.count_responses)
+    app.add_middleware(metrics.CountResponses)
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)  # outermost: before any reading
     app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)
