@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -171,10 +172,8 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         for pid in [*children(server.pid), *workers]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         server.kill()
         server.wait()
 
