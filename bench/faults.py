@@ -178,11 +178,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+children = load.children
 
 
 # -- the runs -----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -97,6 +98,13 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120)
             pass
         time.sleep(0.3)
     raise SystemExit(f"{url} did not answer in {timeout} s")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def rss_kib(pid: int) -> int:
@@ -418,12 +426,16 @@ def main() -> None:
         at_rate = asyncio.run(drive_at_rate(people, base, args.latency_seconds, rate))
         rss_after = rss_kib(server.pid)
     finally:
+        workers = children(server.pid)
         for process in (server, bare):
             process.send_signal(signal.SIGTERM)
         for process in (server, bare):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                for pid in workers:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 process.kill()
         if admin:
             drop_postgres(database_url, admin)
