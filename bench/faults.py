@@ -181,6 +181,16 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 children = load.children
 
 
+def serving_processes(pid: int) -> list[int]:
+    """uvicorn's worker processes (not multiprocessing's resource tracker beside them)."""
+    found = []
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
+
+
 # -- the runs -----------------------------------------------------------------------------------------
 
 
@@ -320,7 +330,7 @@ def kill_worker(args: argparse.Namespace) -> None:
     server = None
     try:
         server, base = serve(database_url, 2)
-        workers = children(server.pid)
+        workers = serving_processes(server.pid)
 
         def during(elapsed: float) -> None:
             if "killed" not in moments and elapsed >= 10:
@@ -329,7 +339,7 @@ def kill_worker(args: argparse.Namespace) -> None:
 
         people = [Youth(n, base) for n in range(48)]
         figures = asyncio.run(drive(people, base, 40, 20.0, during))
-        alive = [pid for pid in children(server.pid) if pid not in workers]
+        alive = [pid for pid in serving_processes(server.pid) if pid not in workers]
         extra = [
             f"killed process {workers[0]} of {workers}; processes started since: {alive}",
         ]
