@@ -39,7 +39,7 @@ class ServerSettings(Section):
     jobs: bool = True  # the outbox sender and the scheduled jobs also run in the web processes
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-For / -Proto (Caddy)
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)  # deliveries in progress may finish
-    worker_healthcheck_seconds: int = Field(60, ge=1, le=600)  # --workers: a process silent this long is
+    worker_healthcheck_seconds: int = Field(300, ge=1, le=3600)  # --workers: a process silent this long is
     # restarted (uvicorn's 5 s killed workers still loading the NLU model on a busy machine, in a loop)
 
 
