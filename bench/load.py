@@ -426,14 +426,14 @@ def main() -> None:
         at_rate = asyncio.run(drive_at_rate(people, base, args.latency_seconds, rate))
         rss_after = rss_kib(server.pid)
     finally:
-        workers = children(server.pid)
+        serving = children(server.pid)
         for process in (server, bare):
             process.send_signal(signal.SIGTERM)
         for process in (server, bare):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                for pid in workers:
+                for pid in serving:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                 process.kill()
