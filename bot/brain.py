@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import followups, handoffs, history, tallies
@@ -22,7 +22,7 @@ from bot.campaigns import clean_source
 from bot.catalogue.nearby import services_near
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import forget_deleted, insert_for, session_factory, transaction
+from bot.db import forget_deleted, prebuilt, session_factory, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.enums import Direction
 from bot.history import Bubble
@@ -197,16 +197,23 @@ class Brain:
             if refusal:  # the question is not opened: the conversation stays where it was
                 state, reply = before, Reply([self.limited(refusal, before)])
             state.offer(offered_payloads(reply.messages))
-            count(session, incoming.channel, turn.intent, now)
             shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
             opened = reply.open_handoff.partner_id if reply.open_handoff else None
-            tallies.tally(session, state, incoming.channel, now, shown, opened)
+            new_facts = tallies.tally(state, now, shown, opened)
+
+            def counted() -> None:
+                """The anonymous counters, last: on PostgreSQL their rows are shared by every turn of
+                the day, and stay locked from their update to the commit."""
+                count(session, incoming.channel, turn.intent, now)
+                tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
+
             outgoing = render and incoming.reply_to and [r for m in reply.messages for r in render(m)]
             if reply.erase:
                 session.delete(youth)  # every personal row hangs off it with ON DELETE CASCADE
                 session.flush()
                 if outgoing and incoming.reply_to:  # the goodbye, kept only until it is sent
                     enqueue(session, None, incoming.channel, incoming.reply_to, outgoing, now)
+                counted()
                 return TurnResult(reply.messages, erased=True)
             if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
@@ -223,6 +230,7 @@ class Brain:
             )
             session.add(conversation)
             session.flush()
+            counted()
             stored_messages = [
                 replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)
             ]
@@ -278,37 +286,43 @@ def storable(incoming: Incoming) -> Incoming:
 def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) -> Youth:
     """The youth's row (found by its pseudonym), created if new, marked seen now, and locked until the end
     of the transaction: an upsert locks the row it inserts or updates, in one round trip."""
-    values = {
-        "channel": incoming.channel,
-        "user_ref": ref,
-        "address": incoming.reply_to,
-        "created_at": now,
-        "last_seen_at": now,
-    }
-    seen = {"last_seen_at": now, "address": incoming.reply_to} if incoming.reply_to else {"last_seen_at": now}
-    upsert = (
-        insert_for(session, Youth)
-        .values(**values)
-        .on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
-        .returning(Youth)
-    )
-    youth: Youth = session.scalars(
-        select(Youth).from_statement(upsert).execution_options(populate_existing=True)
-    ).one()
+    values = {"channel": incoming.channel, "user_ref": ref, "address": incoming.reply_to, "now": now}
+    name = "lock_youth_at" if incoming.reply_to else "lock_youth"  # a new address is kept, none is not
+    statement = prebuilt(session, name, lambda insert: _youth_upsert(insert, bool(incoming.reply_to)))
+    youth: Youth = session.scalars(statement, values).one()
     return youth
+
+
+def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
+    now: Any = bindparam("now")
+    upsert = insert(Youth).values(
+        channel=bindparam("channel"),
+        user_ref=bindparam("user_ref"),
+        address=bindparam("address"),
+        created_at=now,
+        last_seen_at=now,
+    )
+    seen = {"last_seen_at": upsert.excluded.last_seen_at}
+    seen |= {"address": upsert.excluded.address} if new_address else {}
+    upsert = upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
+    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
 
 
 def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:
     """Note the platform's event id; False if it was already handled (a redelivery)."""
     event_id = (incoming.message_id or "")[:100]
     values = {"channel": incoming.channel, "event_id": event_id, "youth_id": youth_id, "received_at": now}
-    inserted = session.execute(
-        insert_for(session, InboundEvent)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(InboundEvent.event_id)
-    ).first()
-    return inserted is not None
+    statement = prebuilt(
+        session,
+        "first_delivery",
+        lambda insert: (
+            insert(InboundEvent)
+            .values({name: bindparam(name) for name in values})
+            .on_conflict_do_nothing()
+            .returning(InboundEvent.event_id)
+        ),
+    )
+    return session.connection().execute(statement, values).first() is not None
 
 
 def apply_follow_up(
@@ -377,14 +391,18 @@ def apply_handoff(
 
 def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     """One more message for the anonymous daily counters (they outlive erasure)."""
-    insert = insert_for(session, DailyCount).values(
-        day=now.date(), channel=channel, intent=intent[:40], count=1
+    statement = prebuilt(
+        session,
+        "count",
+        lambda insert: (
+            insert(DailyCount)
+            .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
+            .on_conflict_do_update(
+                index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+            )
+        ),
     )
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
-        )
-    )
+    session.connection().execute(statement, {"day": now.date(), "channel": channel, "intent": intent[:40]})
 
 
 def record(

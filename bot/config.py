@@ -27,6 +27,8 @@ class DatabaseSettings(Section):
     lock_timeout_seconds: float = Field(3.0, gt=0, le=600)  # PostgreSQL: waiting for a row lock
     idle_in_transaction_seconds: float = Field(30.0, gt=0, le=3600)  # PostgreSQL: a forgotten transaction
     pool_timeout_seconds: float = Field(5.0, gt=0, le=600)  # waiting for a free connection
+    pool_size: int = Field(20, ge=1, le=200)  # PostgreSQL: connections each process keeps open
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # SQLite: FULL syncs the disk at each commit
 
 
 class ServerSettings(Section):
@@ -37,6 +39,8 @@ class ServerSettings(Section):
     jobs: bool = True  # the outbox sender and the scheduled jobs also run in the web processes
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-For / -Proto (Caddy)
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)  # deliveries in progress may finish
+    worker_healthcheck_seconds: int = Field(300, ge=1, le=3600)  # --workers: a process silent this long is
+    # restarted (uvicorn's 5 s killed workers still loading the NLU model on a busy machine, in a loop)
 
 
 class WorkerSettings(Section):
@@ -302,7 +306,7 @@ class Settings(BaseSettings):
             d.idle_in_transaction_seconds,
             d.pool_timeout_seconds,
         )
-        return make_engine(self.database_url, timeouts)
+        return make_engine(self.database_url, timeouts, d.sqlite_synchronous, d.pool_size)
 
 
 SECRET_FIELDS = tuple(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -22,20 +26,72 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
-    cursor.close()
+BUSY_SECONDS = 5.0  # SQLite: how long a transaction waits for the write lock before failing (503)
+SYNCHRONOUS = ("FULL", "NORMAL")
 
 
-def _sqlite_begin(connection: Any) -> None:
-    """Take SQLite's write lock at the start of every transaction, so that two turns of the same youth
-    run one after the other (SQLite has no SELECT ... FOR UPDATE)."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see WriterQueue)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
+        cursor.close()
+
+    return on_connect
+
+
+class WriterQueue:
+    """SQLite's one writer, queued in this process. Every transaction takes SQLite's write lock at its
+    start (BEGIN IMMEDIATE), so that two turns of the same youth run one after the other (SQLite has no
+    SELECT ... FOR UPDATE). Left to SQLite, threads waiting for that lock poll it with sleeps of up to
+    100 ms and newcomers overtake them (under load a few turns waited past busy_timeout: 503); here they
+    wait on a lock of this process, taken before BEGIN and given back once COMMIT or ROLLBACK is done,
+    and are woken as soon as it is free (or fail after the same BUSY_SECONDS). Another process (a
+    `sixtcap` command) still meets SQLite's own busy_timeout."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.lock = Lock()
+        self.holders: set[int] = set()  # id() of the DBAPI connections holding the lock
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        dialect.do_commit, dialect.do_rollback = do_commit, do_rollback  # type: ignore[method-assign]
+        event.listen(engine, "begin", self.begin)
+        event.listen(engine, "checkin", lambda dbapi_connection, _record: self.release(dbapi_connection))
+
+    def begin(self, connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if not self.lock.acquire(timeout=BUSY_SECONDS):  # as SQLite would say after busy_timeout
+            busy = sqlite3.OperationalError("database is locked (waited for this process's writer)")
+            raise OperationalError("BEGIN IMMEDIATE", None, busy)
+        self.holders.add(id(dbapi_connection))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(dbapi_connection)
+            raise
+
+    def release(self, connection: Any) -> None:
+        key = id(getattr(connection, "dbapi_connection", connection))  # the pool's proxy, or the driver's
+        if key in self.holders:
+            self.holders.discard(key)
+            self.lock.release()
 
 
 @dataclass(frozen=True)
@@ -58,21 +114,31 @@ class Timeouts:
         return " ".join(f"-c {name}={int(value * 1000)}" for name, value in milliseconds.items())
 
 
-def make_engine(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
+def make_engine(
+    url: str, timeouts: Timeouts = Timeouts(), sqlite_synchronous: str = "NORMAL", pool_size: int = 20
+) -> Engine:
+    """`sqlite_synchronous`: NORMAL (WAL: a commit survives a crash of sixtcap; a power cut may lose the
+    last ones) or FULL (an fsync per commit). `pool_size`: PostgreSQL connections kept open by this
+    process, about as many as the requests it handles at once (a connection opened beyond them is closed
+    again after its request: a new connection per turn under load)."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if sqlite_synchronous not in SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous: one of {', '.join(SYNCHRONOUS)}")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS})
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        WriterQueue(engine)
         return engine
     # No pre-ping (a round trip per turn): after a database restart, the first turn on a stale connection
     # fails, SQLAlchemy drops the pool, and the platform's retry gets a fresh connection.
     return create_engine(
         url,
         pool_recycle=3600,
+        pool_size=pool_size,
+        max_overflow=10,
         pool_timeout=timeouts.pool_seconds,
         connect_args={"connect_timeout": 5, "options": timeouts.options()},
     )
@@ -90,14 +156,37 @@ def forget_deleted(engine: Engine) -> None:
         raw.close()
 
 
+_FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The engine's sessionmaker, made once: each new one is a new Session class, whose events SQLAlchemy
+    sets up again at its first session (about 10 ms: more than a whole turn's SQL on SQLite)."""
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False)
+    return factory
 
 
 def insert_for(session: Session, table: Any) -> Any:
     """An INSERT that knows ON CONFLICT on this session's database (PostgreSQL or SQLite)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def prebuilt(session: Session, name: str, build: Callable[[Callable[[Any], Any]], Any]) -> Any:
+    """The statement `name`, built once per kind of database by `build(insert)` (`insert` knows ON
+    CONFLICT there) with bound parameters: for the statements of every turn, whose building and cache
+    key would otherwise cost more than running them. Execute it with the parameters' values."""
+    kind = session.get_bind().dialect.name
+    statement = _BUILT.get((kind, name))
+    if statement is None:
+        insert = postgresql.insert if kind == "postgresql" else sqlite.insert
+        statement = _BUILT[(kind, name)] = build(insert)
+    return statement
 
 
 @contextmanager

@@ -1,19 +1,22 @@
 """Anonymous daily tallies of youths, for the coordinators' statistics (bot/stats.py).
 
-After each turn the brain calls `tally`: a youth counts once per metric and value (and once per day as
-"active"), remembered in the conversation state so that nobody is counted twice. Each count carries the
-channel, the campaign source and the town the youth had then, and nothing else: no identifier, no text.
+After each turn the brain calls `tally`, then `add`: a youth counts once per metric and value (and once
+per day as "active"), remembered in the conversation state so that nobody is counted twice. Each count
+carries the channel, the campaign source and the town the youth had then, and nothing else: no
+identifier, no text.
 The rows outlive erasure and retention."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
 from bot.catalogue.snapshot import ServiceView
-from bot.db import insert_for
+from bot.db import prebuilt
 from bot.messages import Outgoing
 from bot.models import DailyTally
 from bot.state import State
@@ -62,14 +65,12 @@ def shown_services(messages: Iterable[Outgoing], services: Sequence[ServiceView]
 
 
 def tally(
-    session: Session,
     state: State,
-    channel: str,
     now: datetime,
     shown: Sequence[ServiceView] = (),
     handoff_partner: str | None = None,
-) -> None:
-    """Count what is new about this youth (and mark it in `state`, which the brain stores)."""
+) -> list[tuple[str, str]]:
+    """What is new about this youth, to `add` (and mark it in `state`, which the brain stores)."""
     seen: list[str] = list(state.extra.get(SEEN, []))
     day = now.date().isoformat()
     new = [(ACTIVE, "")] if state.extra.get("tallied_day") != day else []
@@ -80,7 +81,7 @@ def tally(
             seen.append(key)
             new.append((metric, value))
     state.extra[SEEN] = seen[-200:]
-    add(session, channel, state.source, state.commune, now, new)
+    return new
 
 
 def add(
@@ -91,20 +92,20 @@ def add(
     now: datetime,
     counts: Iterable[tuple[str, str]],
 ) -> None:
-    for metric, value in counts:
-        values = {
-            "day": now.date(),
-            "channel": channel[:20],
-            "source": (source or "")[:100],
-            "commune": (commune or "")[:80],
-            "metric": metric,
-            "value": value[:80],
-            "count": 1,
-        }
-        statement = insert_for(session, DailyTally).values(**values)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["day", "channel", "source", "commune", "metric", "value"],
-                set_={"count": DailyTally.count + 1},
-            )
-        )
+    """One more for each (metric, value), in one statement. The rows are in a fixed order: two turns
+    counting the same rows lock them in the same order (PostgreSQL), never each waiting for the other."""
+    common = {
+        "day": now.date(),
+        "channel": channel[:20],
+        "source": (source or "")[:100],
+        "commune": (commune or "")[:80],
+    }
+    rows = [common | {"metric": metric, "value": value[:80]} for metric, value in sorted(counts)]
+    if rows:
+        session.connection().execute(prebuilt(session, "tally", _upsert), rows)  # no ORM: no objects
+
+
+def _upsert(insert: Callable[[Any], Any]) -> Any:
+    keys = ("day", "channel", "source", "commune", "metric", "value")
+    statement = insert(DailyTally).values({key: bindparam(key) for key in keys} | {"count": 1})
+    return statement.on_conflict_do_update(index_elements=list(keys), set_={"count": DailyTally.count + 1})

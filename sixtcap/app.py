@@ -164,6 +164,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     admin = create_admin_app()
     context = AppContext(settings=settings, brain=brain, engine=engine, admin=admin)
+    context.throttle = Throttle(settings.limits, engine, privacy.secret_key(settings))  # PostgreSQL: shared
     app.state.context = context
     app.add_middleware(
         CORSMiddleware,
@@ -171,7 +172,7 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
-    app.middleware("http")(metrics.count_responses)
+    app.add_middleware(metrics.CountResponses)
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)  # outermost: before any reading
     app.include_router(health_router(engine, context.live_problems, lambda: context.shutting_down))
     app.include_router(widget.router)

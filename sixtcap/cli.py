@@ -764,7 +764,13 @@ def serve(
     if state.config_path is not None:
         os.environ["SIXTCAP_CONFIG"] = str(state.config_path)
     try:
-        uvicorn.run("sixtcap.app:from_environment", factory=True, workers=count, **options)  # type: ignore[arg-type]
+        uvicorn.run(
+            "sixtcap.app:from_environment",
+            factory=True,
+            workers=count,
+            timeout_worker_healthcheck=settings.server.worker_healthcheck_seconds,
+            **options,  # type: ignore[arg-type]
+        )
     finally:
         if not given:
             shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from fastapi import Request, Response
@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.brain import Brain, TurnSeen
 from bot.db import session_factory
@@ -214,12 +215,26 @@ def metrics_response(request: Request, token: str | None, engine: Engine) -> Res
     return Response(exposition(engine, lambda: datetime.now(UTC)), media_type=CONTENT_TYPE_LATEST)
 
 
-async def count_responses(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """HTTP middleware: count every response by route group and status class (2xx, 4xx, 5xx)."""
-    try:
-        response = await call_next(request)
-    except Exception:
-        HTTP_RESPONSES.labels(route_group(request.url.path), "5xx").inc()
-        raise
-    HTTP_RESPONSES.labels(route_group(request.url.path), f"{response.status_code // 100}xx").inc()
-    return response
+class CountResponses:
+    """HTTP middleware: count every response by route group and status class (2xx, 4xx, 5xx). Plain
+    ASGI (no task per request, unlike a `@app.middleware("http")` function)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        group = route_group(scope["path"])
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                HTTP_RESPONSES.labels(group, f"{message['status'] // 100}xx").inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            HTTP_RESPONSES.labels(group, "5xx").inc()
+            raise

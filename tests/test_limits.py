@@ -19,9 +19,11 @@ from sqlalchemy import Engine, func, select, text
 
 from bot import staff as staff_module
 from bot.config import Settings
-from bot.db import session_factory, transaction
+from bot.db import make_engine, session_factory, transaction
+from bot.migrations import upgrade
 from bot.models import Message, Staff
 from bot.staff import LoginPolicy, add_staff, log_in
+from bot.throttle import Limited, Throttle
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 
@@ -227,3 +229,23 @@ def test_a_widget_message_sent_twice_is_answered_once(app: TestClient, loaded_en
         inbound = session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
     assert inbound == 1
     assert post(app, conversation, text="salut", message_id=str(uuid.uuid4())).json()["duplicate"] is False
+
+
+def test_server_processes_share_the_limits_on_postgresql(postgres_url: str) -> None:
+    """`sixtcap serve --workers 2`: a youth whose messages reach both processes still gets the limit once,
+    and what is counted is not the conversation's id."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    rates = limited_settings(widget_per_conversation="3/minute").limits
+    first, second = Throttle(rates, engine, b"key"), Throttle(rates, make_engine(postgres_url), b"key")
+    conversation = str(uuid.uuid4())
+    for process in (first, second, first):
+        process.hit("widget_per_conversation", conversation)
+    with pytest.raises(Limited) as refused:
+        second.hit("widget_per_conversation", conversation)
+    assert 1 <= refused.value.retry_after <= 60
+    second.hit("widget_per_conversation", str(uuid.uuid4()))  # another youth is served
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT key FROM rate_windows")).scalars().all()
+    assert keys and conversation not in keys
+    engine.dispose()

@@ -246,13 +246,14 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(403, "wrong or missing secret token")
     if application is None:
         raise HTTPException(404, "Telegram is not configured (SIXTCAP_TELEGRAM_BOT_TOKEN)")
-    context.throttle.hit("webhook_global")
+    await context.throttle.hit_async("webhook_global")
     update = parse_update(await request.body(), application.bot)
     if update is None:
         raise HTTPException(400, "not a Telegram update")
     incoming = read_update(update)
     if incoming is not None:
-        context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{incoming.user}")  # over: Telegram retries
+        chat = f"{CHANNEL}:{incoming.user}"
+        await context.throttle.hit_async("webhook_per_chat", chat)  # over: Telegram retries
         await run_in_threadpool(context.running_brain().handle, incoming, render)
         context.wake_sender()
     if update.callback_query and application.running:  # stop the button's spinner; best effort

@@ -264,14 +264,14 @@ async def notification(request: Request) -> dict[str, bool]:
         body, request.headers.get("X-Hub-Signature-256"), secret.get_secret_value()
     ):
         raise HTTPException(403, "wrong or missing signature")
-    context.throttle.hit("webhook_global")
+    await context.throttle.hit_async("webhook_global")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         raise HTTPException(400, "the body is not JSON") from None
     incomings, statuses = read_notification(payload)
     for youth in {incoming.user for incoming in incomings}:  # over: Meta sends it all again later
-        context.throttle.hit("webhook_per_chat", f"{CHANNEL}:{youth}")
+        await context.throttle.hit_async("webhook_per_chat", f"{CHANNEL}:{youth}")
     brain = context.running_brain()
     for incoming in incomings:
         await run_in_threadpool(brain.handle, incoming, render)

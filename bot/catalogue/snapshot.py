@@ -126,15 +126,18 @@ def _view(service: Service) -> ServiceView:
     )
 
 
+VERSION_KEY = "catalogue_version"  # of Session.info
+VERSION_QUERY = select(
+    select(func.count()).select_from(Service).scalar_subquery(),
+    select(func.max(Service.updated_at)).scalar_subquery(),
+    select(func.count()).select_from(Partner).scalar_subquery(),
+    select(func.max(Partner.updated_at)).scalar_subquery(),
+)  # built once: building it costs more than running it
+
+
 def catalogue_version(session: Session) -> tuple[object, ...]:
     """Changes whenever a service or a partner is added, removed or updated. One round trip."""
-    query = select(
-        select(func.count()).select_from(Service).scalar_subquery(),
-        select(func.max(Service.updated_at)).scalar_subquery(),
-        select(func.count()).select_from(Partner).scalar_subquery(),
-        select(func.max(Partner.updated_at)).scalar_subquery(),
-    )
-    return tuple(session.execute(query).one())
+    return tuple(session.execute(VERSION_QUERY).one())
 
 
 def load_services(session: Session) -> tuple[ServiceView, ...]:
@@ -157,7 +160,14 @@ class CatalogueCache:
         self._services: tuple[ServiceView, ...] = ()
 
     def services(self, session: Session) -> tuple[ServiceView, ...]:
-        version = catalogue_version(session)
+        """The active services; the version is asked once per transaction (a turn asks several times)."""
+        transaction = session.get_transaction()
+        known = session.info.get(VERSION_KEY)
+        if transaction is not None and known is not None and known[0] is transaction:
+            version = known[1]
+        else:
+            version = catalogue_version(session)
+            session.info[VERSION_KEY] = (session.get_transaction(), version)
         with self._lock:
             if version != self._version:
                 self._services = load_services(session)

@@ -4,6 +4,7 @@ youths, and only there, so that a youth can be erased completely."""
 from bot.models.base import Base
 from bot.models.campaigns import Campaign
 from bot.models.catalogue import Location, Partner, Service, service_locations
+from bot.models.limits import RateWindow
 from bot.models.offers import JobLease, Offer
 from bot.models.staff import AuditEntry, Staff, StaffToken
 from bot.models.stats import DailyCount, DailyTally
@@ -37,6 +38,7 @@ __all__ = [
     "Offer",
     "OutboxMessage",
     "Partner",
+    "RateWindow",
     "Service",
     "Staff",
     "StaffToken",
