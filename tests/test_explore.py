@@ -3,6 +3,7 @@ question an adviser reads at the end of the exploration (on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import csv
 import html
 import itertools
 import re
@@ -48,14 +49,70 @@ def test_each_trade_is_sourced_and_said_plainly_in_french_and_english(explorer: 
         assert ROME_CODE.match(trade.rome_code), trade.id
         assert trade.rome_label and trade.source.startswith("Arrêté"), trade.id
         assert set(trade.traits) <= TRAITS and trade.traits, trade.id
-        for field in (trade.title, trade.description, trade.where, trade.diploma):
+        for field in (trade.title, trade.description, trade.where, trade.training):
             assert field.get("fr") and field.get("en"), trade.id
         for language in ("fr", "en"):
             sentences = re.findall(r"[^.!?]+[.!?]", trade.description[language])
             assert len(sentences) == 2, (trade.id, language, trade.description[language])
             assert len(trade.description[language]) <= 200, (trade.id, language)
             assert len(trade.where[language]) <= 130, (trade.id, language)  # one line of the trade's card
-            assert len(trade.diploma[language]) <= 130, (trade.id, language)
+            assert len(trade.training[language]) <= 130, (trade.id, language)
+
+
+ROME_ROWS = DATA.parent / "rome_v347_acces.csv"
+
+
+def rome_access_rows() -> dict[str, str]:
+    """The extract of the ROME fiches' "Accès à l'emploi/métier" rows kept beside the data file."""
+    with ROME_ROWS.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["libelle_type_texte"] == "acces_a_em"]
+    texts: dict[str, list[str]] = {}
+    for row in sorted(rows, key=lambda r: int(r["position_libelle_txt"])):
+        texts.setdefault(row["code_rome"], []).append(row["libelle_texte"].replace("''", "'"))
+    return {code: " ".join(sentences) for code, sentences in texts.items()}
+
+
+def test_each_trade_says_what_its_rome_fiche_says_of_starting_without_a_diploma(explorer: Explorer) -> None:
+    """Every quote is the fiche's own words (the kept extract, checked against its published digest), and
+    its `start` is what those words say: nothing invented."""
+    digest = str(explorer.sources["rome_v347"]["sha256"])
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    fiches = rome_access_rows()
+    for trade in explorer.trades:
+        access = trade.access
+        assert access is not None, trade.id  # all thirteen fiches were found; null would be allowed
+        fiche = fiches[trade.rome_code]
+        for piece in re.split(r"\s*\[\.\.\.\]\s*", access.fiche):
+            assert piece.strip(" .") in fiche, (trade.id, piece)
+        free = "sans diplôme ni expérience professionnelle" in fiche
+        with_experience = "sans diplôme particulier" in fiche or "sans diplôme et avec expérience" in fiche
+        compulsory = "obligatoire" in fiche
+        expected = (
+            "regulated" if compulsory else
+            "no_diploma" if free else
+            "experience" if with_experience or "avec une expérience professionnelle" in fiche else
+            "diploma"
+        )  # fmt: skip
+        assert access.start == expected, (trade.id, access.start, expected)
+        assert access.says.get("fr") and access.says.get("en"), trade.id
+        assert len(access.says["fr"]) <= 120, trade.id  # one line of the card
+
+
+def test_a_fiche_not_found_is_null_and_any_other_start_is_refused(tmp_path: Path) -> None:
+    text = DATA.read_text(encoding="utf-8")
+    macon = text.index("  - id: macon")
+    start, end = text.index("    access:", macon), text.index("    traits:", macon)
+    missing = tmp_path / "missing.yml"
+    missing.write_text(text[:start] + "    access: null  # fiche not found\n" + text[end:], encoding="utf-8")
+    assert load_explorer(missing).trade("macon").access is None  # type: ignore[union-attr]
+    invented = tmp_path / "invented.yml"
+    invented.write_text(text.replace("start: experience", "start: easy", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="start 'easy'"):
+        load_explorer(invented)
+    forgotten = tmp_path / "forgotten.yml"
+    forgotten.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(ValueError, match="needs access"):
+        load_explorer(forgotten)
 
 
 def test_the_questions_are_at_most_six_with_buttons(explorer: Explorer) -> None:

@@ -201,6 +201,7 @@ def finish(ctx: Context, state: State, now: datetime, progress: dict[str, Any]) 
 
 
 def trade_card(ctx: Context, trade: Trade) -> Card:
+    """A trade: what it is, where, whether one can start without a diploma (its ROME fiche), how to train."""
     t, language = ctx.t, ctx.t.language
     return Card(
         kind="trade",
@@ -209,10 +210,19 @@ def trade_card(ctx: Context, trade: Trade) -> Card:
         subtitle=trade.in_language(trade.description, language),
         details=(
             t.part("explore", "card", "where", text=trade.in_language(trade.where, language)),
-            t.part("explore", "card", "diploma", text=trade.in_language(trade.diploma, language)),
+            start_line(ctx, trade),
+            t.part("explore", "card", "training", text=trade.in_language(trade.training, language)),
             t.part("explore", "card", "rome", code=trade.rome_code, label=trade.rome_label),
         ),
     )
+
+
+def start_line(ctx: Context, trade: Trade) -> str:
+    """Can one start without a diploma, as the trade's ROME fiche says; unknown: ask the adviser."""
+    if trade.access is None:
+        return ctx.t.part("explore", "start", "unknown")
+    says = trade.in_language(trade.access.says, ctx.t.language)
+    return ctx.t.part("explore", "start", trade.access.start, says=says)
 
 
 def services_near(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
