@@ -166,7 +166,8 @@ def _access(raw: object, sources: Mapping[str, object], where: str) -> Access | 
         raise ValueError(f"{where}: source {raw.get('source')!r} is not in rome_sources")
     if not raw.get("fiche"):
         raise ValueError(f"{where}: needs the fiche's words (fiche)")
-    return Access(str(raw["start"]), str(raw["fiche"]), _texts(raw.get("says"), f"{where}.says"), str(raw["source"]))
+    says = _texts(raw.get("says"), f"{where}.says")
+    return Access(str(raw["start"]), str(raw["fiche"]), says, str(raw["source"]))
 
 
 def _needed(trade: dict[str, object], key: str, path: Path) -> object:

@@ -25,8 +25,8 @@ from typing import Any
 from bot.cards import offer_card, service_card
 from bot.dialogue import concern, results
 from bot.dialogue.context import Context
-from bot.dialogue.handoff import CONTEXT, FOLLOW_UP, already_open, choose_partner, open_handoff
 from bot.dialogue.followup import follow_up_offer
+from bot.dialogue.handoff import CONTEXT, FOLLOW_UP, already_open, choose_partner, open_handoff
 from bot.dialogue.profile import take_answers
 from bot.dialogue.turn import Reply, Turn
 from bot.explore import Question, Trade
@@ -193,7 +193,8 @@ def finish(ctx: Context, state: State, now: datetime, progress: dict[str, Any]) 
         if lines:
             bubbles.append(Outgoing("\n".join([t.part("explore", key), *lines])))
     bubbles += services_near(ctx, state, now)
-    for wanted, key in (("job", "offers"), ("training", "trainings")):
+    wanted_near: tuple[tuple[Wanted, str], ...] = (("job", "offers"), ("training", "trainings"))
+    for wanted, key in wanted_near:
         cards = offers_for_trades(ctx, state, trades, now, wanted)
         if cards:
             bubbles.append(Outgoing(t.part("explore", key), cards=cards))

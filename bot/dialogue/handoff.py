@@ -115,7 +115,7 @@ def open_handoff(
     partner = state.handoff_partner or ""
     state.step, state.handoff_urgent = HANDOFF, urgent
     context = state.extra.pop(CONTEXT, None)  # what a sub-flow gathered for the adviser, before the question
-    follow_up = state.extra.pop(FOLLOW_UP, None)  # a sub-flow's offer of a follow-up, once the handoff is open
+    follow_up = state.extra.pop(FOLLOW_UP, None)  # a sub-flow's follow-up offer, once the handoff is open
     if context:
         question = f"{context}\n\n{question}" if question else str(context)
     request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
