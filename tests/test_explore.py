@@ -8,24 +8,31 @@ import html
 import itertools
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from admin_api.pages.security import COOKIE
+from bot.brain import Brain
+from bot.config import load_settings
 from bot.db import session_factory, transaction
 from bot.explore import TRAITS, Explorer, load_explorer
+from bot.messages import Incoming
 from bot.models import Handoff, Staff
+from bot.resources import Resources
 from bot.staff import add_staff, issue_token
 from nlu.parser import EmbeddedParser
-from tests.conftest import channel_settings, running_app
+from tests.conftest import PSEUDONYMS, channel_settings, running_app
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "explore" / "trades.yml"
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 PARTNER = "mission_locale_bords_de_marne"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +120,40 @@ def test_a_fiche_not_found_is_null_and_any_other_start_is_refused(tmp_path: Path
     forgotten.write_text(text[:start] + text[end:], encoding="utf-8")
     with pytest.raises(ValueError, match="needs access"):
         load_explorer(forgotten)
+
+
+def test_a_card_whose_fiche_was_not_found_sends_the_youth_to_the_adviser(
+    tmp_path: Path, loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """The mason's fiche made null: its card says to check with the adviser, in French and in English,
+    and the cards of the other trades still say what their fiche says."""
+    text = DATA.read_text(encoding="utf-8")
+    macon = text.index("  - id: macon")
+    start, end = text.index("    access:", macon), text.index("    traits:", macon)
+    missing = tmp_path / "missing.yml"
+    missing.write_text(text[:start] + "    access: null\n" + text[end:], encoding="utf-8")
+    resources = replace(Resources.load(load_settings()), explorer=load_explorer(missing))
+    brain = Brain(loaded_engine, resources, parser, PSEUDONYMS, clock=lambda: NOW)
+    for user, first, asked in (
+        (
+            "fr-youth",
+            "jsp koi faire jsuis de champigny",
+            "❓ Diplôme pour commencer : à vérifier avec ton conseiller.",
+        ),
+        (
+            "en-youth",
+            "idk what job to do, i live in champigny",
+            "❓ Diploma to start: check with your adviser.",
+        ),
+    ):
+        brain.handle(Incoming("test", user, text=first))
+        for answer in ("with=hands", "where=outside", "pace=moving", "proud=built", "cannot_stand=skip"):
+            brain.handle(Incoming("test", user, payload=f"explore:{answer}"))
+        replies = brain.handle(Incoming("test", user, payload="explore:hours=ok")).messages
+        cards = {card.id: card for reply in replies for card in reply.cards if card.kind == "trade"}
+        assert asked in cards["macon"].details, cards["macon"].details
+        assert not any("✅" in line or "🟡" in line for line in cards["macon"].details)
+        assert any(line.startswith("🟡") for line in cards["paysagiste"].details), cards["paysagiste"].details
 
 
 def test_the_questions_are_at_most_six_with_buttons(explorer: Explorer) -> None:
