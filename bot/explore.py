@@ -31,6 +31,8 @@ TRAITS = frozenset(
     }
 )
 SHOWN = 3  # trades shown at the end of the questions
+# What a trade's ROME fiche says of starting without a diploma (the data file's ACCESS explains each).
+STARTS = ("no_diploma", "experience", "diploma", "regulated")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,16 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Access:
+    """What the trade's ROME fiche says of starting without a diploma ("Accès à l'emploi/métier")."""
+
+    start: str  # one of STARTS
+    fiche: str  # the fiche's sentences, quoted
+    says: dict[str, str]  # language -> what the card adds, from the quote only
+    source: str  # a key of the file's `rome_sources`
+
+
+@dataclass(frozen=True)
 class Trade:
     id: str
     family: str
@@ -57,7 +69,8 @@ class Trade:
     title: dict[str, str]  # language -> text
     description: dict[str, str]
     where: dict[str, str]
-    diploma: dict[str, str]
+    training: dict[str, str]  # the Titre professionnel's level: how to train for it
+    access: Access | None  # None: the fiche was not found, an adviser checks it
     traits: dict[str, int]
     source: str
 
@@ -89,6 +102,7 @@ class Explorer:
     questions: tuple[Question, ...]
     trades: tuple[Trade, ...]
     ways: tuple[Way, ...]
+    sources: Mapping[str, Mapping[str, object]]  # the `access` quotes' sources (`rome_sources`)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -141,6 +155,28 @@ def _traits(raw: object, where: str) -> dict[str, int]:
     return traits
 
 
+def _access(raw: object, sources: Mapping[str, object], where: str) -> Access | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: access must be a mapping or null")
+    if raw.get("start") not in STARTS:
+        raise ValueError(f"{where}: start {raw.get('start')!r} is not one of {', '.join(STARTS)}")
+    if raw.get("source") not in sources:
+        raise ValueError(f"{where}: source {raw.get('source')!r} is not in rome_sources")
+    if not raw.get("fiche"):
+        raise ValueError(f"{where}: needs the fiche's words (fiche)")
+    says = _texts(raw.get("says"), f"{where}.says")
+    return Access(str(raw["start"]), str(raw["fiche"]), says, str(raw["source"]))
+
+
+def _needed(trade: dict[str, object], key: str, path: Path) -> object:
+    """A key every trade has, if only as null (`access: null`: the fiche was not found)."""
+    if key not in trade:
+        raise ValueError(f"{path}: {trade.get('id')}: needs {key} (null if not found)")
+    return trade[key]
+
+
 def _id(raw: object, where: str) -> str:
     if not isinstance(raw, str):  # a bare `no` or `on` is read by YAML as a boolean
         raise ValueError(f"{where}: id {raw!r} must be a quoted word")
@@ -150,6 +186,7 @@ def _id(raw: object, where: str) -> str:
 @cache
 def load_explorer(path: Path) -> Explorer:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sources = raw.get("rome_sources") or {}
     questions = tuple(
         Question(
             _id(q["id"], str(path)),
@@ -172,7 +209,8 @@ def load_explorer(path: Path) -> Explorer:
             title=_texts(t["title"], f"{path}: {t['id']}.title"),
             description=_texts(t["description"], f"{path}: {t['id']}.description"),
             where=_texts(t["where"], f"{path}: {t['id']}.where"),
-            diploma=_texts(t["diploma"], f"{path}: {t['id']}.diploma"),
+            training=_texts(t["training"], f"{path}: {t['id']}.training"),
+            access=_access(_needed(t, "access", path), sources, f"{path}: {t['id']}.access"),
             traits=_traits(t["traits"], f"{path}: {t['id']}"),
             source=str(t["source"]),
         )
@@ -188,4 +226,4 @@ def load_explorer(path: Path) -> Explorer:
         )
         for w in raw["ways"]
     )
-    return Explorer(questions, trades, ways)
+    return Explorer(questions, trades, ways, sources)

@@ -7,6 +7,7 @@ an `expect` block:
   buttons / no_buttons: button titles                     cards: {kind, min, max}
   first_card: {kind, id}                                  card_ids / no_card_ids: ids of cards shown
   first_card_says: substrings of the first card's lines and the titles of its buttons
+  card_says: {card id: [parts]}: lines the card shows (its subtitle and details), e.g. a trade's "sans diplôme"
   cards_match: a concern: every service shown offers one of its thématiques, and is not mainly about another
   eligible: every service shown takes the youth's age and town   state: values of the conversation state
   erased: true: nothing about the youth is left in the database
@@ -115,6 +116,12 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
         assert card_id in shown, shown
     for card_id in expect.get("no_card_ids", []):
         assert card_id not in shown, shown
+    for card_id, parts in expect.get("card_says", {}).items():
+        card = next((c for c in cards if c.id == card_id), None)
+        assert card is not None, shown
+        lines = "\n".join((card.subtitle or "", *card.details))
+        for part in parts:
+            assert part in lines, f"{part!r} not on card {card_id}: {lines}"
     if "cards_match" in expect or expect.get("eligible"):
         with session_factory(brain.engine)() as session:
             services = {s.id: s for s in load_services(session)}

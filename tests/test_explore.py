@@ -3,28 +3,37 @@ question an adviser reads at the end of the exploration (on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import html
 import itertools
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from admin_api.pages.security import COOKIE
+from bot.brain import Brain
+from bot.config import load_settings
 from bot.db import session_factory, transaction
 from bot.explore import TRAITS, Explorer, load_explorer
+from bot.messages import Incoming
 from bot.models import Handoff, Staff
+from bot.resources import Resources
 from bot.staff import add_staff, issue_token
 from nlu.parser import EmbeddedParser
-from tests.conftest import channel_settings, running_app
+from tests.conftest import PSEUDONYMS, channel_settings, running_app
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "explore" / "trades.yml"
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 PARTNER = "mission_locale_bords_de_marne"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +57,104 @@ def test_each_trade_is_sourced_and_said_plainly_in_french_and_english(explorer: 
         assert ROME_CODE.match(trade.rome_code), trade.id
         assert trade.rome_label and trade.source.startswith("Arrêté"), trade.id
         assert set(trade.traits) <= TRAITS and trade.traits, trade.id
-        for field in (trade.title, trade.description, trade.where, trade.diploma):
+        for field in (trade.title, trade.description, trade.where, trade.training):
             assert field.get("fr") and field.get("en"), trade.id
         for language in ("fr", "en"):
             sentences = re.findall(r"[^.!?]+[.!?]", trade.description[language])
             assert len(sentences) == 2, (trade.id, language, trade.description[language])
             assert len(trade.description[language]) <= 200, (trade.id, language)
             assert len(trade.where[language]) <= 130, (trade.id, language)  # one line of the trade's card
-            assert len(trade.diploma[language]) <= 130, (trade.id, language)
+            assert len(trade.training[language]) <= 130, (trade.id, language)
+
+
+ROME_ROWS = DATA.parent / "rome_v347_acces.csv"
+
+
+def rome_access_rows() -> dict[str, str]:
+    """The extract of the ROME fiches' "Accès à l'emploi/métier" rows kept beside the data file."""
+    with ROME_ROWS.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["libelle_type_texte"] == "acces_a_em"]
+    texts: dict[str, list[str]] = {}
+    for row in sorted(rows, key=lambda r: int(r["position_libelle_txt"])):
+        texts.setdefault(row["code_rome"], []).append(row["libelle_texte"].replace("''", "'"))
+    return {code: " ".join(sentences) for code, sentences in texts.items()}
+
+
+def test_each_trade_says_what_its_rome_fiche_says_of_starting_without_a_diploma(explorer: Explorer) -> None:
+    """Every quote is the fiche's own words (the kept extract, as recorded in the file), and its `start` is
+    what those words say: nothing invented."""
+    source = explorer.sources["rome_v347"]
+    assert hashlib.sha256(ROME_ROWS.read_bytes()).hexdigest() == source["extract_sha256"]
+    fiches = rome_access_rows()
+    for trade in explorer.trades:
+        access = trade.access
+        assert access is not None, trade.id  # all thirteen fiches were found; null would be allowed
+        fiche = fiches[trade.rome_code]
+        for piece in re.split(r"\s*\[\.\.\.\]\s*", access.fiche):
+            assert piece.strip(" .") in fiche, (trade.id, piece)
+        free = "sans diplôme ni expérience professionnelle" in fiche
+        with_experience = "sans diplôme particulier" in fiche or "sans diplôme et avec expérience" in fiche
+        compulsory = "obligatoire" in fiche
+        expected = (
+            "regulated" if compulsory else
+            "no_diploma" if free else
+            "experience" if with_experience or "avec une expérience professionnelle" in fiche else
+            "diploma"
+        )  # fmt: skip
+        assert access.start == expected, (trade.id, access.start, expected)
+        assert access.says.get("fr") and access.says.get("en"), trade.id
+        assert len(access.says["fr"]) <= 120, trade.id  # one line of the card
+
+
+def test_a_fiche_not_found_is_null_and_any_other_start_is_refused(tmp_path: Path) -> None:
+    text = DATA.read_text(encoding="utf-8")
+    macon = text.index("  - id: macon")
+    start, end = text.index("    access:", macon), text.index("    traits:", macon)
+    missing = tmp_path / "missing.yml"
+    missing.write_text(text[:start] + "    access: null  # fiche not found\n" + text[end:], encoding="utf-8")
+    assert load_explorer(missing).trade("macon").access is None  # type: ignore[union-attr]
+    invented = tmp_path / "invented.yml"
+    invented.write_text(text.replace("start: experience", "start: easy", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="start 'easy'"):
+        load_explorer(invented)
+    forgotten = tmp_path / "forgotten.yml"
+    forgotten.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(ValueError, match="needs access"):
+        load_explorer(forgotten)
+
+
+def test_a_card_whose_fiche_was_not_found_sends_the_youth_to_the_adviser(
+    tmp_path: Path, loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """The mason's fiche made null: its card says to check with the adviser, in French and in English,
+    and the cards of the other trades still say what their fiche says."""
+    text = DATA.read_text(encoding="utf-8")
+    macon = text.index("  - id: macon")
+    start, end = text.index("    access:", macon), text.index("    traits:", macon)
+    missing = tmp_path / "missing.yml"
+    missing.write_text(text[:start] + "    access: null\n" + text[end:], encoding="utf-8")
+    resources = replace(Resources.load(load_settings()), explorer=load_explorer(missing))
+    brain = Brain(loaded_engine, resources, parser, PSEUDONYMS, clock=lambda: NOW)
+    for user, first, asked in (
+        (
+            "fr-youth",
+            "jsp koi faire jsuis de champigny",
+            "❓ Diplôme pour commencer : à vérifier avec ton conseiller.",
+        ),
+        (
+            "en-youth",
+            "idk what job to do, i live in champigny",
+            "❓ Diploma to start: check with your adviser.",
+        ),
+    ):
+        brain.handle(Incoming("test", user, text=first))
+        for answer in ("with=hands", "where=outside", "pace=moving", "proud=built", "cannot_stand=skip"):
+            brain.handle(Incoming("test", user, payload=f"explore:{answer}"))
+        replies = brain.handle(Incoming("test", user, payload="explore:hours=ok")).messages
+        cards = {card.id: card for reply in replies for card in reply.cards if card.kind == "trade"}
+        assert asked in cards["macon"].details, cards["macon"].details
+        assert not any("✅" in line or "🟡" in line for line in cards["macon"].details)
+        assert any(line.startswith("🟡") for line in cards["paysagiste"].details), cards["paysagiste"].details
 
 
 def test_the_questions_are_at_most_six_with_buttons(explorer: Explorer) -> None:

@@ -8,7 +8,8 @@ then, in order:
 2. the ways to try them that fit the youth's age (a placement, apprenticeship, the E2C, the EPIDE);
 3. the partner services near the youth that help choose and try a trade (bot/routing.py), asking the town
    first when it is not known (skippable);
-4. the offers for the trades' ROME codes near the youth (`offers_for_trades`, bot/offers/);
+4. the job offers, then the trainings, for the trades' ROME codes near the youth (`offers_for_trades`,
+   bot/offers/);
 5. "Tu veux qu'un conseiller t'appelle ou t'écrive pour en parler ?": a handoff to the youth's mission
    locale (or the E2C, then the EPIDE, where no mission locale covers the youth's town and the age fits),
    the answers and trades attached for the adviser (bot/dialogue/handoff.py's CONTEXT).
@@ -24,13 +25,13 @@ from typing import Any
 from bot.cards import offer_card, service_card
 from bot.dialogue import concern, results
 from bot.dialogue.context import Context
-from bot.dialogue.handoff import CONTEXT, already_open, choose_partner, open_handoff
-from bot.dialogue.offers import follow_up_offer
+from bot.dialogue.followup import follow_up_offer
+from bot.dialogue.handoff import CONTEXT, FOLLOW_UP, already_open, choose_partner, open_handoff
 from bot.dialogue.profile import take_answers
 from bot.dialogue.turn import Reply, Turn
 from bot.explore import Question, Trade
 from bot.messages import Button, Card, Outgoing
-from bot.offers.matching import Profile
+from bot.offers.matching import Profile, Wanted
 from bot.routing import zone_fits
 from bot.state import CONCERN, EXPLORE, HANDOFF_QUESTION, RESULTS, State
 from nlu.text import any_of, fold
@@ -192,15 +193,18 @@ def finish(ctx: Context, state: State, now: datetime, progress: dict[str, Any]) 
         if lines:
             bubbles.append(Outgoing("\n".join([t.part("explore", key), *lines])))
     bubbles += services_near(ctx, state, now)
-    offers = offers_for_trades(ctx, state, trades, now)
-    if offers:
-        bubbles.append(Outgoing(t.part("explore", "offers"), cards=offers))
+    wanted_near: tuple[tuple[Wanted, str], ...] = (("job", "offers"), ("training", "trainings"))
+    for wanted, key in wanted_near:
+        cards = offers_for_trades(ctx, state, trades, now, wanted)
+        if cards:
+            bubbles.append(Outgoing(t.part("explore", key), cards=cards))
     choices = tuple(Button(t.part("explore", "buttons", c), f"explore:{c}") for c in (CALL, WRITE, NO))
     bubbles.append(Outgoing(t.part("explore", "contact"), buttons=choices))
     return bubbles
 
 
 def trade_card(ctx: Context, trade: Trade) -> Card:
+    """A trade: what it is, where, whether one can start without a diploma (its ROME fiche), how to train."""
     t, language = ctx.t, ctx.t.language
     return Card(
         kind="trade",
@@ -209,10 +213,19 @@ def trade_card(ctx: Context, trade: Trade) -> Card:
         subtitle=trade.in_language(trade.description, language),
         details=(
             t.part("explore", "card", "where", text=trade.in_language(trade.where, language)),
-            t.part("explore", "card", "diploma", text=trade.in_language(trade.diploma, language)),
+            start_line(ctx, trade),
+            t.part("explore", "card", "training", text=trade.in_language(trade.training, language)),
             t.part("explore", "card", "rome", code=trade.rome_code, label=trade.rome_label),
         ),
     )
+
+
+def start_line(ctx: Context, trade: Trade) -> str:
+    """Can one start without a diploma, as the trade's ROME fiche says; unknown: ask the adviser."""
+    if trade.access is None:
+        return ctx.t.part("explore", "start", "unknown")
+    says = trade.in_language(trade.access.says, ctx.t.language)
+    return ctx.t.part("explore", "start", trade.access.start, says=says)
 
 
 def services_near(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
@@ -228,17 +241,19 @@ def services_near(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     return [Outgoing(text, cards=cards)]
 
 
-OFFERS_SHOWN = 3  # after the three trades, a few offers in them near the youth (bot/offers/)
+SHOWN_NEAR = {"job": 3, "training": 2}  # after the three trades: offers and trainings in them near the youth
 
 
-def offers_for_trades(ctx: Context, state: State, trades: list[Trade], now: datetime) -> tuple[Card, ...]:
-    """Job and apprenticeship offers for the trades' ROME codes near the youth, nearest and open to
-    beginners first (bot/offers/matching.py); none without a known town."""
+def offers_for_trades(
+    ctx: Context, state: State, trades: list[Trade], now: datetime, wanted: Wanted = "job"
+) -> tuple[Card, ...]:
+    """Job and apprenticeship offers (or trainings) for the trades' ROME codes near the youth, nearest and
+    open to beginners first (bot/offers/matching.py); none without a known town."""
     point = ctx.point(state)
     if point is None:
         return ()
-    profile = Profile(wanted="job", radius_km=20.0, beginner=True, far_km=ctx.r.offers.stations.far_km)
-    found = ctx.offers([t.rome_code for t in trades], point, profile, now, OFFERS_SHOWN, 0)
+    profile = Profile(wanted=wanted, radius_km=20.0, beginner=True, far_km=ctx.r.offers.stations.far_km)
+    found = ctx.offers([t.rome_code for t in trades], point, profile, now, SHOWN_NEAR[wanted], 0)
     return tuple(offer_card(offer, index, ctx.t) for index, offer in enumerate(found))
 
 
@@ -254,14 +269,13 @@ def contact(ctx: Context, state: State, turn: Turn, now: datetime, progress: dic
     if state.handoff_id is not None:
         return Reply(already_open(ctx, state))
     state.extra[CONTEXT] = summary(ctx, progress, choice)
+    state.extra[FOLLOW_UP] = "followup_offer_explore"  # once the handoff is open, whichever way it opens
     partner = adviser_partner(ctx, state)
     if partner is None:
         return Reply(choose_partner(ctx, state, now))
     state.handoff_partner = partner
     if choice == WRITE:
-        reply = open_handoff(ctx, state, None, urgent=False, now=now)
-        reply.messages.append(follow_up_offer(ctx, "followup_offer_explore"))
-        return reply
+        return open_handoff(ctx, state, None, urgent=False, now=now)
     state.step = HANDOFF_QUESTION  # the number, typed next, is the question (bot/dialogue/handoff.py)
     buttons = (
         Button(ctx.t.button("handoff_skip"), "handoff:skip"),

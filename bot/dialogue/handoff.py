@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.dialogue.context import Context
+from bot.dialogue.followup import follow_up_offer
 from bot.dialogue.profile import only_answers, take_answers
 from bot.dialogue.results import matches
 from bot.dialogue.turn import HandoffRequest, Reply, Turn
@@ -15,6 +16,7 @@ from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, TOWN, State
 ASK_HUMAN = "ask_human"
 
 CONTEXT = "handoff_context"  # state.extra: text a sub-flow attaches to the next question (explore.py)
+FOLLOW_UP = "handoff_follow_up"  # state.extra: the text key of a follow-up offered once the handoff is open
 
 
 def ask_question(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
@@ -113,6 +115,7 @@ def open_handoff(
     partner = state.handoff_partner or ""
     state.step, state.handoff_urgent = HANDOFF, urgent
     context = state.extra.pop(CONTEXT, None)  # what a sub-flow gathered for the adviser, before the question
+    follow_up = state.extra.pop(FOLLOW_UP, None)  # a sub-flow's follow-up offer, once the handoff is open
     if context:
         question = f"{context}\n\n{question}" if question else str(context)
     request = HandoffRequest(partner, question, urgent, state.concern, crisis_kind)
@@ -121,7 +124,10 @@ def open_handoff(
     if "french_note" in ctx.t.raw:  # this language's own note: partners answer in French
         text = f"{text}\n{ctx.t('french_note')}"
     buttons = close_buttons(ctx, state)
-    return Reply([Outgoing(text, buttons=buttons)], open_handoff=request, thread=True)
+    messages = [Outgoing(text, buttons=buttons)]
+    if follow_up:
+        messages.append(follow_up_offer(ctx, str(follow_up)))
+    return Reply(messages, open_handoff=request, thread=True)
 
 
 def suggested_partner(ctx: Context, state: State, now: datetime) -> str | None:

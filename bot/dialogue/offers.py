@@ -22,6 +22,7 @@ from typing import Any
 from bot.cards import offer_card
 from bot.dialogue import results
 from bot.dialogue.context import Context
+from bot.dialogue.followup import follow_up_offer
 from bot.dialogue.handoff import already_open, choose_partner, open_handoff
 from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button, Outgoing
@@ -332,15 +333,6 @@ def offers(ctx: Context, state: State, now: datetime, page: int, first: bool = F
         profile["follow_up"] = "offered"
         bubbles.append(follow_up_offer(ctx))
     return bubbles
-
-
-def follow_up_offer(ctx: Context, key: str = "followup_offer") -> Outgoing:
-    """ "Tu veux que je te relance dans une semaine ?": yes schedules a follow-up (bot/followups.py)."""
-    consent = (
-        Button(ctx.t.button("followup_yes"), "offers:followup:yes"),
-        Button(ctx.t.button("followup_no"), "offers:followup:no"),
-    )
-    return Outgoing(ctx.t(key), buttons=consent)
 
 
 def phrase(ctx: Context, state: State) -> str:

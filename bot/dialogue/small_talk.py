@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.dialogue.context import Context
-from bot.dialogue.handoff import CONTEXT
+from bot.dialogue.handoff import CONTEXT, FOLLOW_UP
 from bot.dialogue.turn import MEDIA, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import CONCERN, FORGET, NEW, State
@@ -41,6 +41,7 @@ def restart(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | No
     if turn.intent == "menu" or (ctx.t.is_restart(turn.text) and state.step != NEW):
         state.concern, state.page, state.step = None, 0, CONCERN
         state.extra.pop(CONTEXT, None)  # what was gathered for an adviser is not sent later
+        state.extra.pop(FOLLOW_UP, None)  # nor offered after another handoff
         return Reply([Outgoing(ctx.t("restart"), buttons=ctx.concern_buttons())])
     return None
 
