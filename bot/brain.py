@@ -22,7 +22,7 @@ from bot.campaigns import clean_source
 from bot.catalogue.nearby import services_near
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
-from bot.db import forget_deleted, prebuilt, session_factory, transaction
+from bot.db import forget_deleted, prebuilt, session_factory, storable_text, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
 from bot.enums import Direction
 from bot.history import Bubble
@@ -268,9 +268,7 @@ def storable(incoming: Incoming) -> Incoming:
     must not be lost, nor crash the turn)."""
 
     def clean(value: str | None) -> str | None:
-        if not value:
-            return value
-        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        return storable_text(value) if value else value
 
     return replace(
         incoming,

@@ -194,3 +194,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed at the end of the block, or rolled back on error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+def storable_text(value: str) -> str:
+    """The text without NUL characters and lone surrogates, which no database stores as text."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")

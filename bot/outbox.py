@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.db import transaction
+from bot.db import storable_text, transaction
 from bot.enums import OutboxStatus
 from bot.models import OutboxMessage
 
@@ -183,7 +183,7 @@ def due_now(engine: Engine, channel: str, now: datetime) -> int:
 def record_delivery(engine: Engine, channel: str, platform_message_id: str, status: str) -> bool:
     """A platform's delivery report (sent, delivered, read, failed); False if the message is unknown (an
     id or status no database can store as text, with a NUL or a lone surrogate, is no message of ours)."""
-    if not all(storable(value) for value in (platform_message_id, status)):
+    if any(storable_text(value) != value for value in (platform_message_id, status)):
         return False
     with transaction(engine) as session:
         result = session.execute(
@@ -192,11 +192,6 @@ def record_delivery(engine: Engine, channel: str, platform_message_id: str, stat
             .values(delivery_status=status[:20])
         )
         return bool(getattr(result, "rowcount", 0))
-
-
-def storable(text: str) -> bool:
-    """Text every database stores as it is: no NUL character, no lone surrogate."""
-    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def backoff(attempts: int, maximum: float) -> float:

@@ -325,8 +325,8 @@ def find_services(
         return pools[radius]
 
     def side(radius: float, outside: bool) -> list[Match]:
-        # a kind of place: each structure once
         pool = [m for m in candidates(radius) if m.service.outside_network == outside]
+        # a kind of place: each structure once
         return (
             _once_per_structure(pool, need) if need.reseaux else pool
         )  # a kind of place: each structure once
