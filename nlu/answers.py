@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, Encoded, IntentClassifier, train_classifier
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 
@@ -59,9 +59,10 @@ def answer_concerns(folder: Path) -> dict[str, frozenset[str]]:
 class ResponseSelector:
     classifier: IntentClassifier  # over `faq/<id>` keys
 
-    def select(self, readable: str, found: list[str] | None = None) -> dict[str, Any]:
-        """Rasa's `response_selector` block for a text prepared like the intent classifier's input."""
-        probabilities = self.classifier.probabilities(readable, found)
+    def select(self, readable: str | Encoded) -> dict[str, Any]:
+        """Rasa's `response_selector` block for a text prepared like the intent classifier's input (or
+        its features encoded in the classifier's vocabulary)."""
+        probabilities = self.classifier.probabilities(readable)
         ranked = sorted(
             zip(self.classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1]
         )[:RANKING_SIZE]

@@ -1,19 +1,23 @@
 """The intent classifier: trained with scikit-learn (TF-IDF + multinomial logistic regression), run
-with numpy alone from a small artifact (vocabulary, idf, weights) so that a parse takes microseconds."""
+with numpy alone from a small artifact (vocabulary, idf, weights) so that a parse takes microseconds.
+
+The model's classifiers (intents, danger, answers) read the same features of the same text: `shared`
+gives them one vocabulary (a feature unknown to one of them has idf 0 and weight 0 there, so its scores
+are exactly what its own vocabulary gives), and a text is `encode`d once for all of them."""
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.features import features
+from nlu.features import bigrams, features, word_features
+from nlu.text import fold, words
 
 REGULARISATION = 20.0  # C of the logistic regression, chosen on cross-validation (README, NLU scores)
 # saga's stopping tolerance: the intents need 4e-3 at most (1e-3: same scores, 1.5 s more; 1e-2 loses 0.03
@@ -23,40 +27,84 @@ LOOSE_TOLERANCE = 1e-2
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """A text's features in a vocabulary: distinct feature ids and their sublinear term frequencies."""
+
+    ids: NDArray[np.int64]
+    tf: NDArray[np.float64]
+
+
+WORDS_REMEMBERED = 1 << 16  # words whose feature ids a classifier keeps at hand
+
+
+def encoded(ids: list[int]) -> Encoded:
+    distinct, counts = zip(*Counter(ids).items(), strict=True) if ids else ((), ())
+    return Encoded(np.array(distinct, dtype=np.int64), 1.0 + np.log(np.array(counts, dtype=np.float64)))
+
+
+@dataclass(frozen=True)
 class IntentClassifier:
     intents: tuple[str, ...]
     vocabulary: dict[str, int]
     idf: NDArray[np.float64]
     weights: NDArray[np.float64]  # (features, intents)
     bias: NDArray[np.float64]  # (intents,)
+    remembered: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def probabilities(self, masked_text: str, found: list[str] | None = None) -> NDArray[np.float64]:
-        """Softmax scores over `intents` for a text whose entities are already masked (`found`: its
-        features, when already computed for another classifier)."""
-        found = features(masked_text) if found is None else found
-        counts = Counter(i for f in found if (i := self.vocabulary.get(f)) is not None)
+    def encode(self, masked_text: str) -> Encoded:
+        """The text's features (features.py) as ids of the vocabulary, those of each word remembered."""
+        tokens = words(fold(masked_text))
+        ids = [i for token in tokens for i in self.word_ids(token)]
+        ids += [i for f in bigrams(tokens) if (i := self.vocabulary.get(f)) is not None]
+        return encoded(ids)
+
+    def word_ids(self, token: str) -> tuple[int, ...]:
+        known = self.remembered.get(token)
+        if known is None:
+            if len(self.remembered) >= WORDS_REMEMBERED:
+                self.remembered.clear()
+            vocabulary = self.vocabulary
+            known = tuple(i for f in word_features(token) if (i := vocabulary.get(f)) is not None)
+            self.remembered[token] = known
+        return known
+
+    def probabilities(self, text: str | Encoded) -> NDArray[np.float64]:
+        """Softmax scores over `intents` for a text whose entities are already masked, or for its
+        features encoded in this classifier's vocabulary (once for the classifiers that share it)."""
+        encoded = self.encode(text) if isinstance(text, str) else text
         scores = self.bias.copy()
-        if counts:
-            index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(
-                (1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts)
-            )
-            values = tf * self.idf[index]
-            values /= np.linalg.norm(values)
-            scores += values @ self.weights[index]
+        values = encoded.tf * self.idf[encoded.ids]
+        norm = float(np.sqrt(values @ values))
+        if norm > 0.0:
+            scores += (values / norm) @ self.weights[encoded.ids]
         scores -= scores.max()
         exp = np.exp(scores)
         return np.asarray(exp / exp.sum(), dtype=np.float64)
 
+    def within(self, vocabulary: dict[str, int]) -> IntentClassifier:
+        """The same classifier over a larger `vocabulary` (which holds all of its own terms)."""
+        if vocabulary is self.vocabulary:
+            return self
+        size = len(self.vocabulary)
+        rows = np.fromiter((vocabulary[t] for t in self.vocabulary), dtype=np.int64, count=size)
+        columns = np.fromiter(self.vocabulary.values(), dtype=np.int64, count=size)
+        idf = np.zeros(len(vocabulary))
+        idf[rows] = self.idf[columns]
+        weights = np.zeros((len(vocabulary), self.weights.shape[1]))
+        weights[rows] = self.weights[columns]
+        return IntentClassifier(self.intents, vocabulary, idf, weights, self.bias)
+
     def save(self, path: Path) -> None:
+        """Only the classifier's own terms (idf > 0): a shared vocabulary is not written again and again."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        own = sorted((i, term) for term, i in self.vocabulary.items() if self.idf[i] > 0.0)
+        rows = np.array([i for i, _ in own], dtype=np.int64)
         np.savez(
             path,
             intents=np.array(json.dumps(list(self.intents))),
-            terms=np.array(json.dumps(terms)),
-            idf=self.idf,
-            weights=self.weights,
+            terms=np.array(json.dumps([term for _, term in own])),
+            idf=self.idf[rows],
+            weights=self.weights[rows],
             bias=self.bias,
         )
 
@@ -71,6 +119,15 @@ class IntentClassifier:
                 weights=data["weights"],
                 bias=data["bias"],
             )
+
+
+def shared(*classifiers: IntentClassifier) -> tuple[IntentClassifier, ...]:
+    """The classifiers over one vocabulary, the union of theirs."""
+    vocabulary: dict[str, int] = {}
+    for classifier in classifiers:
+        for term in classifier.vocabulary:
+            vocabulary.setdefault(term, len(vocabulary))
+    return tuple(c.within(vocabulary) for c in classifiers)
 
 
 @functools.lru_cache(maxsize=1 << 16)

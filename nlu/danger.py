@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.classifier import LOOSE_TOLERANCE, IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, Encoded, IntentClassifier, train_classifier
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
@@ -53,9 +53,10 @@ class Danger:
 class DangerModel:
     classifier: IntentClassifier
 
-    def assess(self, blanked: str, found: list[str] | None = None) -> Danger:
-        """`blanked`: the folded text, entities masked and jokes blanked (what it was trained on)."""
-        probabilities = self.classifier.probabilities(blanked, found)
+    def assess(self, blanked: str | Encoded) -> Danger:
+        """`blanked`: the folded text, entities masked and jokes blanked (what it was trained on), or its
+        features encoded in the classifier's vocabulary."""
+        probabilities = self.classifier.probabilities(blanked)
         labels = self.classifier.intents
         none = labels.index(NONE)
         order = np.argsort(-probabilities)

@@ -3,6 +3,7 @@ folded text, with entity spans replaced by their type (so 'champi' says "a town"
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
@@ -26,12 +27,22 @@ def mask_entities(text: str, entities: Iterable[Any]) -> str:
 def features(text: str) -> list[str]:
     """Word 1-2 grams and character 2-5 grams inside words (padded with spaces)."""
     tokens = words(fold(text))
-    out = [f"w:{t}" for t in tokens]
-    out += [f"b:{a} {b}" for a, b in pairwise(tokens)]
+    out = bigrams(tokens)
     for token in tokens:
-        if token.startswith("xx") and token.endswith("xx"):
-            continue
-        padded = f" {token} "
-        for n in CHAR_NGRAMS:
-            out += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
+        out += word_features(token)
     return out
+
+
+def bigrams(tokens: list[str]) -> list[str]:
+    return [f"b:{a} {b}" for a, b in pairwise(tokens)]
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def word_features(token: str) -> tuple[str, ...]:
+    """A word's own features: the word and, unless it is a masked entity, its character n-grams padded
+    with spaces (remembered: youths use the same words again)."""
+    if token.startswith("xx") and token.endswith("xx"):
+        return (f"w:{token}",)
+    padded = f" {token} "
+    grams = (f"c:{padded[i : i + n]}" for n in CHAR_NGRAMS for i in range(len(padded) - n + 1))
+    return (f"w:{token}", *grams)

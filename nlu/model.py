@@ -20,7 +20,7 @@ from nlu.answers import (
     load_selector,
     train_selector,
 )
-from nlu.classifier import REGULARISATION, IntentClassifier, cached_features, train_classifier
+from nlu.classifier import REGULARISATION, IntentClassifier, cached_features, shared, train_classifier
 from nlu.danger import DangerModel, load_danger, train_danger, training_pairs
 from nlu.danger import training_files as danger_training_files
 from nlu.entities import Gazetteer, extract
@@ -39,6 +39,13 @@ class NluModel:
     lexicon: Lexicon  # the danger phrases (not trained: read as they are)
     danger: DangerModel  # danger or not, and which kind, when the phrases say nothing
     selector: ResponseSelector  # which answer of data/answers/ a `faq` question asks for
+
+    def __post_init__(self) -> None:
+        # one vocabulary for the three classifiers: a message's features are looked up once for all
+        intents, danger, answers = shared(self.classifier, self.danger.classifier, self.selector.classifier)
+        object.__setattr__(self, "classifier", intents)
+        object.__setattr__(self, "danger", DangerModel(danger))
+        object.__setattr__(self, "selector", ResponseSelector(answers))
 
     def entities(self, text: str) -> list[dict[str, Any]]:
         return extract(text, self.gazetteer)

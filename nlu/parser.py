@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nlu.answers import RETRIEVAL_INTENT, is_question
-from nlu.features import features
 from nlu.model import NluModel
 from nlu.safety import Lexicon
 from nlu.text import fold, fold_with_offsets
@@ -184,10 +183,10 @@ class EmbeddedParser:
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
         masked = self.readable(analysed, entities)
-        found = features(masked)  # computed once for the three classifiers
-        probabilities = classifier.probabilities(masked, found)  # "mort de rire" says nothing of danger
+        found = classifier.encode(masked)  # once for the three classifiers, which share the vocabulary
+        probabilities = classifier.probabilities(found)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
-        danger = self.model.danger.assess(masked, found)  # the danger model, not the intent's crisis, decides
+        danger = self.model.danger.assess(found)  # the danger model, not the intent's crisis, decides
         if danger.probability >= self.thresholds.crisis:
             name, confidence = CRISIS, danger.probability
             kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
@@ -202,13 +201,13 @@ class EmbeddedParser:
             confidence = score / max(1.0 - confidence, 1e-9)
         if name not in (CRISIS, RETRIEVAL_INTENT) and question and not asks_for_a_place(folded, entities):
             # "c quoi le pass sport ?": a question on a topic of the knowledge base, not a request for sport
-            selection = self.model.selector.select(masked, found)
+            selection = self.model.selector.select(found)
             surest = float(selection[RETRIEVAL_INTENT]["response"]["confidence"])
             if surest >= self.thresholds.question:
                 name, confidence = RETRIEVAL_INTENT, surest
                 base["response_selector"] = selection
         if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
-            base["response_selector"] = self.model.selector.select(masked, found)
+            base["response_selector"] = self.model.selector.select(found)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {
