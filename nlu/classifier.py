@@ -7,16 +7,17 @@ are exactly what its own vocabulary gives), and a text is `encode`d once for all
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.features import bigrams, features, word_features
+from nlu.features import bigrams, word_features
 from nlu.text import fold, words
 
 REGULARISATION = 20.0  # C of the logistic regression, chosen on cross-validation (README, NLU scores)
@@ -130,21 +131,49 @@ def shared(*classifiers: IntentClassifier) -> tuple[IntentClassifier, ...]:
     return tuple(c.within(vocabulary) for c in classifiers)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def cached_features(text: str) -> tuple[str, ...]:
-    """The features of a prepared text, computed once for the models of one training."""
-    return tuple(features(text))
+def tfidf(texts: list[str]) -> tuple[Any, dict[str, int], NDArray[np.float64]]:
+    """The texts' TF-IDF matrix as scikit-learn's `TfidfVectorizer(sublinear_tf=True)` makes it (smooth
+    idf, rows of unit length), with the vocabulary and the idf; each word's features looked up once."""
+    from scipy.sparse import coo_matrix
+
+    vocabulary: dict[str, int] = {}
+    by_word: dict[str, list[int]] = {}
+
+    def ids(found: Iterable[str]) -> list[int]:
+        return [vocabulary.setdefault(f, len(vocabulary)) for f in found]
+
+    found: list[int] = []  # every text's feature ids, one text after the other
+    lengths: list[int] = []
+    for text in texts:
+        before = len(found)
+        tokens = words(fold(text))
+        found += ids(bigrams(tokens))
+        for token in tokens:
+            if token not in by_word:
+                by_word[token] = ids(word_features(token))
+            found += by_word[token]
+        lengths.append(len(found) - before)
+    columns = np.array(found, dtype=np.int64)
+    rows = np.repeat(np.arange(len(texts)), lengths)
+    shape = (len(texts), len(vocabulary))
+    matrix = coo_matrix((np.ones(len(columns)), (rows, columns)), shape=shape).tocsr()  # counts
+    matrix.data = 1.0 + np.log(matrix.data)
+    frequency = np.bincount(matrix.indices, minlength=len(vocabulary))
+    idf = np.log((1.0 + len(texts)) / (1.0 + frequency)) + 1.0
+    matrix.data *= idf[matrix.indices]
+    row_of = np.repeat(np.arange(len(texts)), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(row_of, weights=matrix.data**2, minlength=len(texts)))
+    matrix.data /= norms[row_of]
+    return matrix, vocabulary, idf
 
 
 def train_classifier(
     texts: list[str], labels: list[str], regularisation: float = REGULARISATION, tolerance: float = TOLERANCE
 ) -> IntentClassifier:
     """Fit on masked texts. Deterministic: same data, same weights."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(analyzer=cached_features, sublinear_tf=True, lowercase=False)
-    matrix = vectorizer.fit_transform(texts)
+    matrix, vocabulary, idf = tfidf(texts)
     # saga converges in well under a second here (lbfgs takes over ten); a fixed seed keeps it deterministic
     model = LogisticRegression(C=regularisation, solver="saga", tol=tolerance, max_iter=1000, random_state=0)
     model.fit(matrix, labels)
@@ -154,5 +183,4 @@ def train_classifier(
     if len(intents) == 2:  # binary: one column of scores for the positive class
         weights = np.hstack([-weights / 2, weights / 2])
         bias = np.array([-bias[0] / 2, bias[0] / 2])
-    vocabulary = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
-    return IntentClassifier(intents, vocabulary, vectorizer.idf_.astype(np.float64), weights, bias)
+    return IntentClassifier(intents, vocabulary, idf, weights, bias)

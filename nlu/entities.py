@@ -16,6 +16,7 @@ from nlu.text import fold, fold_with_offsets
 EXTRACTOR = "SixtcapEntityExtractor"
 MAX_WINDOW = 5  # words in the longest alias ("la varenne saint hilaire")
 FUZZY_MIN_LENGTH = 7  # shorter words must match exactly ("montre" is not "Montry")
+WORDS_REMEMBERED = 1 << 16
 
 NUMBER_WORDS = {
     "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix sept": 17, "dix huit": 18,
@@ -57,17 +58,30 @@ class Gazetteer:
     places: dict[str, Place] = field(default_factory=dict)
     deletions: dict[str, set[str]] = field(default_factory=dict)
     first_words: set[str] = field(default_factory=set)  # first words of the aliases of several words
+    # single words already looked up, typos included (a youth's words come back; bounded)
+    remembered: dict[str, Place | None] = field(default_factory=dict, repr=False)
 
     def add(self, alias: str, place: Place, fuzzy: bool = True) -> None:
         key = fold(alias)
         if not key:
             return
         self.places.setdefault(key, place)
+        self.remembered.clear()
         if " " in key:
             self.first_words.add(key.split(" ", 1)[0])
         if fuzzy and " " not in key and len(key) >= FUZZY_MIN_LENGTH and not key.isdigit():
             for variant in _deletions(key) | {key}:
                 self.deletions.setdefault(variant, set()).add(key)
+
+    def word(self, word: str) -> Place | None:
+        """The place a single word names, exactly or with a typo."""
+        if word in self.remembered:
+            return self.remembered[word]
+        if len(self.remembered) >= WORDS_REMEMBERED:
+            self.remembered.clear()
+        place = self.places.get(word) or self.fuzzy(word)
+        self.remembered[word] = place
+        return place
 
     def fuzzy(self, word: str) -> Place | None:
         """The place whose single-word alias is one edit away from `word`, if exactly one is."""
@@ -154,15 +168,17 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
         return offsets[tokens[first][1]], offsets[tokens[last][2] - 1] + 1
 
     words = [token[0] for token in tokens]
+    # where an alias of several words may start (most messages: nowhere)
+    starts = [i for i, word in enumerate(words) if word in gazetteer.first_words]
     for size in range(MAX_WINDOW, 0, -1):  # longest alias first: "villiers sur marne" before "villiers"
-        for first in range(len(tokens) - size + 1):
-            if size > 1 and words[first] not in gazetteer.first_words:
-                continue  # no alias of several words starts with this one
+        for first in range(len(tokens)) if size == 1 else starts:
+            if first + size > len(tokens):
+                continue
             window = range(first, first + size)
             if not used.isdisjoint(window):
                 continue
             key = " ".join(words[first : first + size])
-            place = gazetteer.places.get(key) or (gazetteer.fuzzy(key) if size == 1 else None)
+            place = gazetteer.word(key) if size == 1 else gazetteer.places.get(key)
             if place is None:
                 continue
             used |= set(window)

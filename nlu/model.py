@@ -20,7 +20,7 @@ from nlu.answers import (
     load_selector,
     train_selector,
 )
-from nlu.classifier import REGULARISATION, IntentClassifier, cached_features, shared, train_classifier
+from nlu.classifier import REGULARISATION, IntentClassifier, shared, train_classifier
 from nlu.danger import DangerModel, load_danger, train_danger, training_pairs
 from nlu.danger import training_files as danger_training_files
 from nlu.entities import Gazetteer, extract
@@ -149,20 +149,17 @@ def train(source: NluData) -> NluModel:
     prepare = preparer(gazetteer, lexicon)
     for example in examples:  # prepared once, in this thread, before the fits share them
         prepare(example.text)
-    try:
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare)
-            danger = pool.submit(fit_danger, source, examples, gazetteer, lexicon, prepare)
-            selector = pool.submit(train_selector, faq, prepare)
-            return NluModel(
-                classifier=classifier.result(),
-                gazetteer=gazetteer,
-                lexicon=lexicon,
-                danger=danger.result(),
-                selector=selector.result(),
-            )
-    finally:  # the features were shared by the three fits only: not kept for the life of the server
-        cached_features.cache_clear()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare)
+        danger = pool.submit(fit_danger, source, examples, gazetteer, lexicon, prepare)
+        selector = pool.submit(train_selector, faq, prepare)
+        return NluModel(
+            classifier=classifier.result(),
+            gazetteer=gazetteer,
+            lexicon=lexicon,
+            danger=danger.result(),
+            selector=selector.result(),
+        )
 
 
 ARTIFACTS = ("answers", "danger", "model")  # written in this order: "model" last means all are there
