@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlu.classifier import LOOSE_TOLERANCE, Encoded, IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, Corpus, Encoded, IntentClassifier, train_classifier
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 
@@ -80,12 +80,11 @@ class ResponseSelector:
         }
 
 
-def train_selector(examples: list[Example], prepare: Callable[[str], str]) -> ResponseSelector:
-    return ResponseSelector(
-        train_classifier(
-            [prepare(e.text) for e in examples], [e.intent for e in examples], tolerance=LOOSE_TOLERANCE
-        )
-    )
+def train_selector(
+    examples: list[Example], prepare: Callable[[str], str], corpus: Corpus | None = None
+) -> ResponseSelector:
+    texts = [prepare(e.text) for e in examples]
+    return ResponseSelector(train_classifier(texts, [e.intent for e in examples], LOOSE_TOLERANCE, corpus))
 
 
 def load_selector(path: Path) -> ResponseSelector:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.classifier import LOOSE_TOLERANCE, Encoded, IntentClassifier, train_classifier
+from nlu.classifier import DANGER_TOLERANCE, Corpus, Encoded, IntentClassifier, train_classifier
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
@@ -93,10 +93,13 @@ def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) 
     return pairs
 
 
-def train_danger(pairs: list[tuple[str, str]], prepare: Callable[[str], str]) -> DangerModel:
+def train_danger(
+    pairs: list[tuple[str, str]], prepare: Callable[[str], str], corpus: Corpus | None = None
+) -> DangerModel:
     """`prepare` turns a raw text into what the model reads (entities masked, jokes blanked)."""
     texts = [prepare(text) for text, _ in pairs]
-    return DangerModel(train_classifier(texts, [label for _, label in pairs], tolerance=LOOSE_TOLERANCE))
+    labels = [label for _, label in pairs]
+    return DangerModel(train_classifier(texts, labels, DANGER_TOLERANCE, corpus))
 
 
 def load_danger(path: Path) -> DangerModel:

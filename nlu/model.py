@@ -20,7 +20,7 @@ from nlu.answers import (
     load_selector,
     train_selector,
 )
-from nlu.classifier import REGULARISATION, IntentClassifier, shared, train_classifier
+from nlu.classifier import REGULARISATION, Corpus, IntentClassifier, shared, train_classifier
 from nlu.danger import DangerModel, load_danger, train_danger, training_pairs
 from nlu.danger import training_files as danger_training_files
 from nlu.entities import Gazetteer, extract
@@ -121,11 +121,12 @@ def fit(
     gazetteer: Gazetteer,
     lexicon: Lexicon,
     prepare: Callable[[str], str] | None = None,
+    corpus: Corpus | None = None,
 ) -> IntentClassifier:
     """The intent classifier; `faq/<id>` examples all teach the one retrieval intent `faq`."""
     prepare = prepare or preparer(gazetteer, lexicon)
     labels = [e.intent.split("/", 1)[0] for e in examples]
-    return train_classifier([prepare(e.text) for e in examples], labels)
+    return train_classifier([prepare(e.text) for e in examples], labels, corpus=corpus)
 
 
 def fit_danger(
@@ -134,30 +135,31 @@ def fit_danger(
     gazetteer: Gazetteer,
     lexicon: Lexicon,
     prepare: Callable[[str], str] | None = None,
+    corpus: Corpus | None = None,
 ) -> DangerModel:
     pairs = training_pairs(source.safety_path, lexicon, examples)
-    return train_danger(pairs, prepare or preparer(gazetteer, lexicon))
+    return train_danger(pairs, prepare or preparer(gazetteer, lexicon), corpus)
 
 
 def train(source: NluData) -> NluModel:
-    """The three models, fitted at once: the solver leaves Python's lock, so they share the cores."""
+    """The three models. The solver leaves Python's lock, so each fit runs in the pool while this thread
+    prepares the next one's texts (Python): the intents first, the danger model (the most texts) last."""
     data = source.training_data()
     gazetteer = source.gazetteer(data)
     lexicon = source.lexicon()
     faq = source.faq()
     examples = [*data.examples, *faq]
     prepare = preparer(gazetteer, lexicon)
-    for example in examples:  # prepared once, in this thread, before the fits share them
-        prepare(example.text)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare)
-        danger = pool.submit(fit_danger, source, examples, gazetteer, lexicon, prepare)
-        selector = pool.submit(train_selector, faq, prepare)
+    corpus = Corpus()  # the danger model reads the intents' texts again
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare, corpus)
+        selector = pool.submit(train_selector, faq, prepare, corpus)
+        danger = fit_danger(source, examples, gazetteer, lexicon, prepare, corpus)
         return NluModel(
             classifier=classifier.result(),
             gazetteer=gazetteer,
             lexicon=lexicon,
-            danger=danger.result(),
+            danger=danger,
             selector=selector.result(),
         )
 

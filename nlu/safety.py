@@ -115,7 +115,7 @@ class Lexicon:
     harmless: tuple[Family, ...]  # blanked out before looking for danger
     friend: tuple[Family, ...]  # "mon pote": the message may be about someone else
     generic: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> the kinds that replace it
-    screens: dict[str, Screen] = field(default_factory=dict, compare=False, repr=False)
+    screens: dict[str, Screen] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         groups = {"danger": self.families, "harmless": self.harmless, "friend": self.friend}
