@@ -124,12 +124,14 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         entities = self.model.entities(analysed) if fold(analysed) else []
         result = self._classify(text, analysed, entities)
-        result["entities"] = [*result["entities"], *self.concerns(analysed, result["intent"]["name"])]
+        concerns = self.concerns(analysed, result["intent"]["name"], entities)
+        result["entities"] = [*result["entities"], *concerns]
         return apply_safety(result, text, self.model.lexicon)
 
-    def concerns(self, analysed: str, main: str) -> list[dict[str, Any]]:
+    def concerns(self, analysed: str, main: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every concern of a message that has several ("jveux une formation. et aussi le permis"), one
-        `concern` entity per part, in the order they are said; none for a message with one concern."""
+        `concern` entity per part, in the order they are said; none for a message with one concern.
+        `entities`: the message's, each part reading those inside it."""
         found: list[dict[str, Any]] = []
         breaks = list(SEGMENT_BREAK.finditer(analysed))
         if not breaks or len(analysed) < MIN_SEVERAL:  # one short sentence says one thing
@@ -138,7 +140,11 @@ class EmbeddedParser:
         for piece in [*breaks, None]:
             end = piece.start() if piece else len(analysed)
             segment = analysed[start:end]
-            places = self.model.entities(segment)
+            places = [
+                {**e, "start": e["start"] - start, "end": e["end"] - start}
+                for e in entities
+                if start <= e["start"] and e["end"] <= end
+            ]
             words = fold(segment).split()
             if len(fold(segment)) >= 6 and not (places and len(words) <= 3):  # not "jsuis de champi"
                 scores = self.model.classifier.probabilities(self.readable(segment, places))
