@@ -129,7 +129,10 @@ def main() -> None:
     report = evaluate(parser, test, concerns)
 
     print(f"training examples      {len(texts) - len(test)}")
-    print(f"training time          {training:.2f} s        (target <= 5 s; importing scikit-learn first: {imported:.2f} s)")
+    print(
+        f"training time          {training:.2f} s        "
+        f"(target <= 5 s; importing scikit-learn first: {imported:.2f} s)"
+    )
     print(f"parse p50              {statistics.median(latencies):.3f} ms    (target <= 0.5 ms)")
     print(f"parse p99              {latencies[int(len(latencies) * 0.99)]:.3f} ms")
     print(f"parse mean             {statistics.fmean(latencies):.3f} ms over {len(messages)} messages")
