@@ -70,7 +70,8 @@ def labelled_sets(safety_dir: Path) -> list[tuple[str, str]]:
     for path in sorted((safety_dir / TRAINING_FOLDER).glob("*.yml")):
         raw = read_yaml(path) or {}
         for item in raw.get("distress") or ():
-            kind = SET_KINDS.get(str(item.get("about") or item.get("kind")))
+            # a friend in danger is labelled by the friend's kind (`about`, or `friend_kind` in later sets)
+            kind = SET_KINDS.get(str(item.get("about") or item.get("friend_kind") or item.get("kind")))
             if kind:
                 pairs.append((str(item["text"]), kind))
         pairs += [(str(item["text"]), NONE) for item in raw.get("harmless") or ()]

@@ -19,6 +19,7 @@ from bot.messages import Incoming
 from bot.models import Handoff, OutboxMessage
 from bot.resources import Resources
 from bot.staff import add_staff
+from nlu.danger import labelled_sets
 from nlu.parser import EmbeddedParser
 from nlu.safety import LexiconError, load_lexicon
 from nlu.text import fold
@@ -70,6 +71,26 @@ def test_every_kind_has_examples_and_fitting_lines() -> None:
         ("il m'a violée et jveux mourir", ["suicide", "sexual_violence"], False),
         ("mon pere me frappe", ["abuse_home"], False),  # not the generic "violence" as well
         ("je suis mort de rire", [], False),
+        (
+            "jsuis enceinte et mon mec me donne des coups dans le ventre",
+            ["partner_violence", "pregnancy"],
+            False,
+        ),
+        (
+            "on m'a droguée en soirée, je me suis réveillée sans mes habits",
+            ["sexual_violence"],
+            False,
+        ),  # not 15
+        ("je vole de l'argent a ma mere pour acheter de la frappe", ["addiction"], False),  # weed, not a blow
+        ("g 17 ans et jai envie de me tirer une balle", ["suicide"], False),
+        ("jvais me tirer une balle si j'entends encore cette chanson mdr", [], False),
+        ("le psg a encore perdu, je vais me jeter par la fenêtre mdr", [], False),
+        ("ma copine est enceinte et on est trop heureux", [], False),
+        ("ma copine est enceinte et on est trop heureux mais moi j'ai peur", ["pregnancy"], True),
+        ("c'est quoi le 3018 ? c'est pour un exposé", [], False),
+        ("jveux mourir c'est quoi le 3114", ["suicide"], False),
+        ("wallah ma b9itch n9ader, kolchi ghadi ykoun mzyan bla biya", ["hopelessness"], False),
+        ("bghaw yzewjouni b sif, ana ma bghitch", ["forced_marriage"], False),
     ],
 )
 def test_kinds_of_a_message(text: str, kinds: list[str], about_other: bool) -> None:
@@ -77,6 +98,36 @@ def test_kinds_of_a_message(text: str, kinds: list[str], about_other: bool) -> N
     assert sorted(a.kind for a in LEXICON.alarms(folded)) == sorted(kinds)
     if kinds:
         assert LEXICON.about_someone_else(folded) is about_other
+
+
+def test_a_burn_by_a_relative_is_not_blanked_as_a_kitchen_accident() -> None:
+    kinds = [a.kind for a in LEXICON.alarms(fold("ma tante chez qui je vis me brule avec le fer a repasser"))]
+    assert "abuse_home" in kinds
+    assert LEXICON.alarms(fold("je me suis brulée avec le fer a repasser")) == []
+
+
+@pytest.mark.parametrize(
+    "text", [pytest.param(t, id=f"{f.name}: {t}") for f in LEXICON.harmless for t in f.counter_examples]
+)
+def test_a_joke_family_never_hides_its_counter_examples(text: str) -> None:
+    """The `not` of harmless.yml are dangers written like the jokes: they still raise an alarm."""
+    assert LEXICON.alarms(fold(text)), LEXICON.explain(fold(text))
+
+
+def test_the_danger_model_learns_a_friend_in_danger_by_the_friend_s_kind(tmp_path: Path) -> None:
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "dev.yml").write_text(
+        "distress:\n"
+        "- {text: ma pote veut en finir, kind: friend_in_danger, friend_kind: suicide}\n"
+        "- {text: mon pote dort dehors, kind: friend_in_danger, about: homeless_tonight}\n"
+        "harmless:\n- {text: mort de rire}\n",
+        encoding="utf-8",
+    )
+    assert labelled_sets(tmp_path) == [
+        ("ma pote veut en finir", "suicide"),
+        ("mon pote dort dehors", "homeless"),
+        ("mort de rire", "none"),
+    ]
 
 
 def test_the_parse_carries_kinds_and_who_it_is_about(parser: EmbeddedParser) -> None:
