@@ -19,15 +19,23 @@ def confident(ctx: Context, turn: Turn) -> bool:
     return found is not None and found in ctx.r.answers
 
 
+def names_a_place(turn: Turn) -> bool:
+    """Whether the message names a town or a neighbourhood ("la mission locale de champi")."""
+    return any(turn.values(entity) for entity in ("commune", "quartier", "elsewhere"))
+
+
 def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     found = ctx.r.answers.get(answer_id or "")
-    own_case = ctx.r.details.about_own_case(fold(turn.text))
-    if found is None or own_case:  # unsure, or a question on the youth's own file: an adviser answers
+    folded = fold(turn.text)
+    own_case = ctx.r.details.about_own_case(folded)
+    one_place = not own_case and ctx.r.details.about_one_place(folded, names_a_place(turn))
+    if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
-        return [Outgoing(ctx.t("answer_own_case" if own_case else "answer_unsure"), buttons=offer)]
+        said = "answer_own_case" if own_case else "answer_one_place" if one_place else "answer_unsure"
+        return [Outgoing(ctx.t(said), buttons=offer)]
     state.extra["last_answer"] = found.id
     bubbles = [Outgoing(text) for text in found.bubbles]
     if found.sources:
