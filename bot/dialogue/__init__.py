@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
-from bot.dialogue import concern, explore, handoff, offers, results, safety, small_talk
+from bot.dialogue import answers, concern, explore, handoff, offers, results, safety, small_talk
 from bot.dialogue.context import Context, OfferFinder
 from bot.dialogue.turn import (
     FAQ,
@@ -91,6 +91,7 @@ class Dialogue:
         self.ctx.speak(state, turn.text)
         turn = safety.typed_check_answer(state, turn)
         turn = explore.bare_dont_know(self.ctx, turn)
+        turn = answers.named_topic(self.ctx, turn)
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from bot.answers import named
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
 from bot.dialogue.turn import FAQ, Reply, Turn
@@ -11,6 +13,21 @@ from bot.messages import Button, Outgoing
 from bot.state import State
 from nlu.answers import confident_answer
 from nlu.text import fold
+
+
+NAMED_WORDS = 6  # a message this short that names an aid asks about it: "cpf permis", "jcherche un service civique"
+
+
+def named_topic(ctx: Context, turn: Turn) -> Turn:
+    """A short message that names one aid or programme of the knowledge base ("permis 1 euro", "femme
+    relai", "jcherche un service civique"), as the question for its answer; other turns as they are."""
+    if not turn.text or turn.intent in (FAQ, "crisis") or len(turn.text.split()) > NAMED_WORDS:
+        return turn
+    answer_id = named(ctx.r.answers, fold(turn.text))
+    if answer_id is None:
+        return turn
+    response = {"intent_response_key": f"{FAQ}/{answer_id}", "confidence": 1.0}
+    return replace(turn, intent=FAQ, confidence=1.0, response_selector={FAQ: {"response": response}})
 
 
 def confident(ctx: Context, turn: Turn) -> bool:
