@@ -38,11 +38,12 @@ class DetailWords:
     one_place: re.Pattern[str] | None = None  # "adresse", "ouvert samedi": the card of one named place
     right_now: re.Pattern[str] | None = None  # "il reste des places ?": what only the place knows today
 
-    def about_own_case(self, folded: str) -> bool:
-        """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file."""
+    def about_own_case(self, folded: str, strictly: bool = False) -> bool:
+        """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
+        (`strictly`: only by what is said of it, not by "mon dossier" alone)."""
         if _finds(self.own_case, folded):
             return True
-        return _finds(self.own_words, folded) and not _finds(self.general, folded)
+        return not strictly and _finds(self.own_words, folded) and not _finds(self.general, folded)
 
     def about_one_place(self, folded: str, named: bool) -> bool:
         """ "la mission locale de champi elle ouvre à quelle heure ?": the hours, address or phone of one

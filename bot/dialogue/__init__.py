@@ -91,7 +91,7 @@ class Dialogue:
         self.ctx.speak(state, turn.text)
         turn = safety.typed_check_answer(state, turn)
         turn = explore.bare_dont_know(self.ctx, turn)
-        turn = answers.named_topic(self.ctx, turn)
+        turn = answers.own_file(self.ctx, answers.named_topic(self.ctx, turn))
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:

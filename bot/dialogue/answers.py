@@ -11,7 +11,7 @@ from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, sug
 from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import State
-from nlu.answers import confident_answer
+from nlu.answers import confident_answer, is_question
 from nlu.text import fold
 
 
@@ -23,11 +23,25 @@ def named_topic(ctx: Context, turn: Turn) -> Turn:
     relai", "jcherche un service civique"), as the question for its answer; other turns as they are."""
     if not turn.text or turn.intent in (FAQ, "crisis") or len(turn.text.split()) > NAMED_WORDS:
         return turn
-    answer_id = named(ctx.r.answers, fold(turn.text))
+    folded = fold(turn.text)
+    if is_question(folded):  # a question the selector was unsure of stays unsure
+        return turn
+    answer_id = named(ctx.r.answers, folded)
     if answer_id is None:
         return turn
     response = {"intent_response_key": f"{FAQ}/{answer_id}", "confidence": 1.0}
     return replace(turn, intent=FAQ, confidence=1.0, response_selector={FAQ: {"response": response}})
+
+
+def own_file(ctx: Context, turn: Turn) -> Turn:
+    """A question on the youth's own file ("mon allocation cej est pas arrivée ce mois ci ?") as a question
+    for an adviser, even when it reads like a concern (money): no general answer or list of places fits."""
+    if not turn.text or turn.intent in (FAQ, "crisis"):
+        return turn
+    folded = fold(turn.text)
+    if is_question(folded) and ctx.r.details.about_own_case(folded, strictly=True):
+        return replace(turn, intent=FAQ, response_selector=None)
+    return turn
 
 
 def confident(ctx: Context, turn: Turn) -> bool:
