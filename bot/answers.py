@@ -44,6 +44,14 @@ class Answer:
     # the names of the aid or programme ("permis à 1 euro", "service civique"): a short message naming it
     # asks for this answer, even without a question ("cpf permis", "jcherche un service civique")
     names: re.Pattern[str] | None = None
+    ages: tuple[int, int] | None = None  # who it is for (the CEJ: 16-25), as its answer says
+
+    def fits(self, age_low: int | None, age_high: int | None) -> bool:
+        """Whether a youth of these ages (None: not said) is among those the answer is for."""
+        if self.ages is None:
+            return True
+        low, high = self.ages
+        return (age_high is None or age_high >= low) and (age_low is None or age_low <= high)
 
 
 def _answer(raw: dict[str, Any], path: Path) -> Answer:
@@ -61,6 +69,7 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
         ),
         to_verify=raw.get("to_verify") or None,
         names=any_of(raw["names"]) if raw.get("names") else None,
+        ages=(int(raw["ages"][0]), int(raw["ages"][1])) if raw.get("ages") else None,
     )
 
 

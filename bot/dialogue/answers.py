@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.answers import named
+from bot.answers import Answer, named
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
 from bot.dialogue.turn import FAQ, Reply, Turn
@@ -14,8 +14,9 @@ from bot.state import State
 from nlu.answers import confident_answer, is_question
 from nlu.text import fold
 
-
-NAMED_WORDS = 6  # a message this short that names an aid asks about it: "cpf permis", "jcherche un service civique"
+NAMED_WORDS = (
+    6  # a message this short naming an aid asks about it: "cpf permis", "jcherche un service civique"
+)
 
 
 def named_topic(ctx: Context, turn: Turn) -> Turn:
@@ -68,11 +69,7 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         said = "answer_own_case" if own_case else "answer_one_place" if one_place else "answer_unsure"
         return [Outgoing(ctx.t(said), buttons=offer)]
     state.extra["last_answer"] = found.id
-    bubbles = [Outgoing(text) for text in found.bubbles]
-    if found.sources:
-        source = found.sources[0]
-        line = ctx.t("answer_source", site=source.site, date=source.date[:4])
-        bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    bubbles = sourced(ctx, found)
     needs = ctx.r.rules.specific_needs
     buttons = tuple(
         Button(
@@ -85,6 +82,27 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         state.extra["question"] = turn.text.strip()[:1000]
     bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (ctx.button("other"),))
     return bubbles
+
+
+def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
+    """An answer's bubbles, the last with its first source and the source's year."""
+    bubbles = [Outgoing(text) for text in found.bubbles]
+    if found.sources:
+        source = found.sources[0]
+        line = ctx.t("answer_source", site=source.site, date=source.date[:4])
+        bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    return bubbles
+
+
+def in_danger(ctx: Context, state: State, turn: Turn, allowed: set[str]) -> list[Outgoing]:
+    """A question asked in a message of danger ("la capote a craqué, la pilule du lendemain faut la prendre
+    quand ?"): its sourced answer, to say after the lines, when the kind of danger allows that answer."""
+    answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
+    found = ctx.r.answers.get(answer_id or "")
+    if found is None or found.id not in allowed or ctx.r.details.about_own_case(fold(turn.text)):
+        return []
+    state.extra["last_answer"] = found.id
+    return sourced(ctx, found)
 
 
 def ask_this(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:

@@ -34,7 +34,8 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
-    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None:
+    under_16 = state.age_high is not None and state.age_high < 16  # no job or apprenticeship offers yet
+    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None and not under_16:
         from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
 
         return offers.advance(ctx, state, now)
@@ -144,7 +145,8 @@ def answer_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
     keys = [str(state.extra.get("need") or ""), state.concern or ""]
     ids = [a for key in keys for a in ctx.r.rules.answers_when_nothing.get(key, ())]
     found = [ctx.r.answers[a] for a in dict.fromkeys(ids) if a in ctx.r.answers]
-    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in found[:2])
+    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]  # no CEJ at 14
+    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in fitting[:2])
 
 
 def more(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
