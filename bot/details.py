@@ -37,6 +37,7 @@ class DetailWords:
     general: re.Pattern[str] | None = None  # ... the message asks what something is, or who can help
     one_place: re.Pattern[str] | None = None  # "adresse", "ouvert samedi": the card of one named place
     right_now: re.Pattern[str] | None = None  # "il reste des places ?": what only the place knows today
+    nothing_for_me: re.Pattern[str] | None = None  # "y a rien pour moi ?" after the results: other options
 
     def about_own_case(self, folded: str, strictly: bool = False) -> bool:
         """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
@@ -44,6 +45,9 @@ class DetailWords:
         if _finds(self.own_case, folded):
             return True
         return not strictly and _finds(self.own_words, folded) and not _finds(self.general, folded)
+
+    def asks_for_more(self, folded: str) -> bool:
+        return _finds(self.nothing_for_me, folded)
 
     def about_one_place(self, folded: str, named: bool) -> bool:
         """ "la mission locale de champi elle ouvre à quelle heure ?": the hours, address or phone of one
@@ -78,7 +82,7 @@ def load_detail_words(path: Path) -> DetailWords:
         ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},
         **{
             name: any_of(raw[name]) if raw.get(name) else None
-            for name in ("own_case", "own_words", "general", "one_place", "right_now")
+            for name in ("own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me")
         },
     )
 

@@ -92,6 +92,7 @@ class Dialogue:
         turn = safety.typed_check_answer(state, turn)
         turn = explore.bare_dont_know(self.ctx, turn)
         turn = answers.own_file(self.ctx, answers.named_topic(self.ctx, turn))
+        turn = results.nothing_for_me(self.ctx, state, turn)
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:
