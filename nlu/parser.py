@@ -213,6 +213,9 @@ class EmbeddedParser:
                 base["response_selector"] = selection
         if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
             base["response_selector"] = self.model.selector.select(found)
+            surest = float(base["response_selector"][RETRIEVAL_INTENT]["response"]["confidence"])
+            if surest >= self.thresholds.question:  # a long question the classifier doubts, the selector not
+                confidence = max(confidence, surest)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {
