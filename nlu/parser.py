@@ -39,7 +39,7 @@ class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
     crisis: float = 0.35  # danger probability at or above: crisis, even if another intent ranks first
     # a question whose answer the knowledge base picks this surely is `faq`, whatever the intent
-    question: float = 0.75
+    question: float = 0.7
 
 
 class Parser(Protocol):
