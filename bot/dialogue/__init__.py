@@ -4,7 +4,8 @@ A message becomes a `Turn` (an intent with entities, or a pressed button; bot/di
 `Dialogue.respond` reads the youth's language, reads a few turns for what they are (a typed yes to a crisis
 question, a bare "jsp", a short message naming an aid as its question: "cpf permis", a question on the youth's
 own file as one for an adviser, "y a rien pour moi ?" after the results as a request for more), then asks the
-handlers of `HANDLERS` in order: the first that answers takes the turn. Each sub-flow is a module of this package:
+handlers of `HANDLERS` in order: the first that answers takes the turn. Each sub-flow is a module of this
+package:
 
 | order | handler                | takes the turn when                                                    |
 |-------|------------------------|------------------------------------------------------------------------|
