@@ -3,12 +3,14 @@ buttons and sources. Which answer a question asks for is the NLU's job (nlu/answ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from nlu.datafile import read_yaml
+from nlu.text import any_of
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ class Answer:
     follow_up: tuple[FollowUp, ...]
     sources: tuple[Source, ...]
     to_verify: str | None = None
+    # the names of the aid or programme ("permis à 1 euro", "service civique"): a short message naming it
+    # asks for this answer, even without a question ("cpf permis", "jcherche un service civique")
+    names: re.Pattern[str] | None = None
+    ages: tuple[int, int] | None = None  # who it is for (the CEJ: 16-25), as its answer says
+
+    def fits(self, age_low: int | None, age_high: int | None) -> bool:
+        """Whether a youth of these ages (None: not said) is among those the answer is for."""
+        if self.ages is None:
+            return True
+        low, high = self.ages
+        return (age_high is None or age_high >= low) and (age_low is None or age_low <= high)
 
 
 def _answer(raw: dict[str, Any], path: Path) -> Answer:
@@ -55,7 +68,15 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
             for s in raw.get("sources") or ()
         ),
         to_verify=raw.get("to_verify") or None,
+        names=any_of(raw["names"]) if raw.get("names") else None,
+        ages=(int(raw["ages"][0]), int(raw["ages"][1])) if raw.get("ages") else None,
     )
+
+
+def named(answers: dict[str, Answer], folded: str) -> str | None:
+    """The one answer whose aid or programme a folded message names, if exactly one is named."""
+    found = [a.id for a in answers.values() if a.names is not None and a.names.search(folded)]
+    return found[0] if len(found) == 1 else None
 
 
 def load_answers(folder: Path) -> dict[str, Answer]:

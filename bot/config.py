@@ -59,7 +59,7 @@ class NluSettings(Section):
     fallback_threshold: float = Field(0.3, ge=0, le=1)
     crisis_threshold: float = Field(0.35, ge=0, le=1)
     answer_threshold: float = Field(0.5, ge=0, le=1)
-    question_threshold: float = Field(0.75, ge=0, le=1)
+    question_threshold: float = Field(0.7, ge=0, le=1)
     rasa: RasaSettings = RasaSettings()
 
 

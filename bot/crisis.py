@@ -30,6 +30,7 @@ class Kind:
     ask: bool = False  # an indirect sign: ask directly before assuming
     need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
     concern: str | None = None  # the concern whose places nearby help, once the youth says where they live
+    answers: tuple[str, ...] = ()  # answers (data/answers/) a question in such a message gets after the lines
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             ask=bool(spec.get("ask", False)),
             need=str(spec["need"]) if spec.get("need") else None,
             concern=str(spec["concern"]) if spec.get("concern") else None,
+            answers=tuple(str(a) for a in spec.get("answers") or ()),
         )
         for name, spec in raw["kinds"].items()
     }

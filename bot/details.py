@@ -32,10 +32,27 @@ DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 class DetailWords:
     asks: dict[str, re.Pattern[str]]
     ordinals: dict[int, re.Pattern[str]]
-    own_case: re.Pattern[str] | None = None  # "mon dossier il en est où ?": for an adviser
+    own_case: re.Pattern[str] | None = None  # "il en est où ?", "toujours pas reçu": for an adviser
+    own_words: re.Pattern[str] | None = None  # "mon dossier", "ma conseillère": the same, unless...
+    general: re.Pattern[str] | None = None  # ... the message asks what something is, or who can help
+    one_place: re.Pattern[str] | None = None  # "adresse", "ouvert samedi": the card of one named place
+    right_now: re.Pattern[str] | None = None  # "il reste des places ?": what only the place knows today
+    nothing_for_me: re.Pattern[str] | None = None  # "y a rien pour moi ?" after the results: other options
 
-    def about_own_case(self, folded: str) -> bool:
-        return self.own_case is not None and self.own_case.search(folded) is not None
+    def about_own_case(self, folded: str, strictly: bool = False) -> bool:
+        """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
+        (`strictly`: only by what is said of it, not by "mon dossier" alone)."""
+        if _finds(self.own_case, folded):
+            return True
+        return not strictly and _finds(self.own_words, folded) and not _finds(self.general, folded)
+
+    def asks_for_more(self, folded: str) -> bool:
+        return _finds(self.nothing_for_me, folded)
+
+    def about_one_place(self, folded: str, named: bool) -> bool:
+        """ "la mission locale de champi elle ouvre à quelle heure ?": the hours, address or phone of one
+        named place, or what only a place knows today (places left), which no general answer gives."""
+        return _finds(self.right_now, folded) or (named and _finds(self.one_place, folded))
 
     def asked(self, folded: str) -> str | None:
         """The detail a message asks for, if any (in the order of KINDS)."""
@@ -54,12 +71,19 @@ class DetailWords:
         return shown[0]
 
 
+def _finds(pattern: re.Pattern[str] | None, folded: str) -> bool:
+    return pattern is not None and pattern.search(folded) is not None
+
+
 def load_detail_words(path: Path) -> DetailWords:
     raw = read_yaml(path)
     return DetailWords(
         asks={str(k): any_of(v) for k, v in raw["asks"].items()},
         ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},
-        own_case=any_of(raw["own_case"]) if raw.get("own_case") else None,
+        **{
+            name: any_of(raw[name]) if raw.get(name) else None
+            for name in ("own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me")
+        },
     )
 
 

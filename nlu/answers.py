@@ -18,8 +18,9 @@ RETRIEVAL_INTENT = "faq"
 RANKING_SIZE = 5
 QUESTION = re.compile(
     r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
-    r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|what|how|"
-    r"can i|is it)\b"
+    r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|pk|pq|"
+    r"pourkoi|cb|c cb|puis je|peut on|dois je|y a t il|ya t il|c vrai|what|how|why|where|when|who|which|"
+    r"can i|can you|do i|does|is it|is there|are there|should i)\b"
 )
 
 

@@ -39,7 +39,7 @@ class Thresholds:
     fallback: float = 0.3  # below: nlu_fallback
     crisis: float = 0.35  # danger probability at or above: crisis, even if another intent ranks first
     # a question whose answer the knowledge base picks this surely is `faq`, whatever the intent
-    question: float = 0.75
+    question: float = 0.7
 
 
 class Parser(Protocol):
@@ -124,9 +124,19 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         entities = self.model.entities(analysed) if fold(analysed) else []
         result = self._classify(text, analysed, entities)
+<<<<<<< HEAD
         concerns = self.concerns(analysed, result["intent"]["name"], entities)
         result["entities"] = [*result["entities"], *concerns]
         return apply_safety(result, text, self.model.lexicon)
+=======
+        result["entities"] = [*result["entities"], *self.concerns(analysed, result["intent"]["name"])]
+        result = apply_safety(result, text, self.model.lexicon)
+        crisis = result["intent"]["name"] == CRISIS
+        if crisis and "response_selector" not in result and is_question(fold(analysed)):
+            # "c quoi la pilule du lendemain, faut la prendre quand ?": the lines first, then maybe the answer
+            result["response_selector"] = self.model.selector.select(self.readable(analysed, entities))
+        return result
+>>>>>>> issue-11
 
     def concerns(self, analysed: str, main: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every concern of a message that has several ("jveux une formation. et aussi le permis"), one
@@ -214,6 +224,9 @@ class EmbeddedParser:
                 base["response_selector"] = selection
         if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
             base["response_selector"] = self.model.selector.select(found)
+            surest = float(base["response_selector"][RETRIEVAL_INTENT]["response"]["confidence"])
+            if surest >= self.thresholds.question:  # a long question the classifier doubts, the selector not
+                confidence = max(confidence, surest)
         if name != CRISIS and confidence < self.thresholds.fallback:
             threshold = self.thresholds.fallback
             return {

@@ -57,3 +57,16 @@ def test_a_sourced_address_without_a_point_is_said_and_its_map_searches_the_addr
     reply = answer_detail("address", unknown, "c'est ou", NOW, RESOURCES.zone, RESOURCES.texts)
     assert "je n'ai pas l'adresse exacte" in reply.text
     assert not [b for b in reply.buttons if b.url and "openstreetmap" in b.url]
+
+
+def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
+    words = RESOURCES.details
+    assert words.about_own_case("mon allocation cej est pas arrivee ce mois ci")
+    assert words.about_own_case("mon dossier il en est ou")
+    assert not words.about_own_case("qui peut m aider a faire mon dossier de titre de sejour")
+    assert not words.about_own_case("mon dossier cej", strictly=True)  # "mon dossier" alone: not strictly
+    assert words.about_one_place("la mission locale de champi elle ouvre a quelle heure", named=True)
+    assert not words.about_one_place("la mission locale elle ouvre a quelle heure", named=False)
+    assert words.about_one_place("il reste des places a l e2c", named=False)  # what only the place knows
+    assert not words.about_one_place("les restos du coeur c est ou vers champi", named=True)
+    assert words.asks_for_more("y a rien pour moi")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nlu.answers import is_question
 from nlu.parser import EmbeddedParser, Thresholds
 from nlu.rasa_yaml import read_file
 from tests.conftest import DATA
@@ -205,3 +206,17 @@ def test_a_question_on_a_known_topic_gets_its_answer(parser: EmbeddedParser, tex
 )
 def test_where_to_go_in_a_town_is_the_concern(parser: EmbeddedParser, text: str, intent: str) -> None:
     assert parser.parse(text)["intent"]["name"] == intent
+
+
+def test_questions_in_english_and_slang_are_questions_and_requests_are_not() -> None:
+    for question in ("why hasn t my payment arrived", "where can i get tested", "pk on a pas le rsa", "c cb"):
+        assert is_question(question), question
+    for request in ("jcherche un service civique", "permis 1 euro", "slt jveux du taf"):
+        assert not is_question(request), request
+
+
+def test_a_question_in_a_message_of_danger_keeps_the_answer_it_asks_for(parser: EmbeddedParser) -> None:
+    parsed = parser.parse("la capote a craqué hier, la pilule du lendemain faut la prendre quand ?")
+    assert parsed["intent"]["name"] == "crisis"
+    key = parsed["response_selector"]["faq"]["response"]["intent_response_key"]
+    assert key == "faq/contraception_urgence"

@@ -1,8 +1,11 @@
 """The conversation, concern first.
 
 A message becomes a `Turn` (an intent with entities, or a pressed button; bot/dialogue/turn.py).
-`Dialogue.respond` reads the youth's language, then asks the handlers of `HANDLERS` in order: the first that
-answers takes the turn. Each sub-flow is a module of this package:
+`Dialogue.respond` reads the youth's language, reads a few turns for what they are (a typed yes to a crisis
+question, a bare "jsp", a short message naming an aid as its question: "cpf permis", a question on the youth's
+own file as one for an adviser, "y a rien pour moi ?" after the results as a request for more), then asks the
+handlers of `HANDLERS` in order: the first that answers takes the turn. Each sub-flow is a module of this
+package:
 
 | order | handler                | takes the turn when                                                    |
 |-------|------------------------|------------------------------------------------------------------------|
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.catalogue.snapshot import ServiceView
-from bot.dialogue import concern, explore, handoff, offers, results, safety, small_talk
+from bot.dialogue import answers, concern, explore, handoff, offers, results, safety, small_talk
 from bot.dialogue.context import Context, OfferFinder
 from bot.dialogue.turn import (
     FAQ,
@@ -91,6 +94,8 @@ class Dialogue:
         self.ctx.speak(state, turn.text)
         turn = safety.typed_check_answer(state, turn)
         turn = explore.bare_dont_know(self.ctx, turn)
+        turn = answers.own_file(self.ctx, answers.named_topic(self.ctx, turn))
+        turn = results.nothing_for_me(self.ctx, state, turn)
         for handler in HANDLERS:
             reply = handler(self.ctx, state, turn, now)
             if reply is not None:

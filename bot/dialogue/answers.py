@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from bot.answers import Answer, named
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
 from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import State
-from nlu.answers import confident_answer
+from nlu.answers import confident_answer, is_question
 from nlu.text import fold
+
+NAMED_WORDS = (
+    6  # a message this short naming an aid asks about it: "cpf permis", "jcherche un service civique"
+)
+
+
+def named_topic(ctx: Context, turn: Turn) -> Turn:
+    """A short message that names one aid or programme of the knowledge base ("permis 1 euro", "femme
+    relai", "jcherche un service civique"), as the question for its answer; other turns as they are."""
+    if not turn.text or turn.intent in (FAQ, "crisis") or len(turn.text.split()) > NAMED_WORDS:
+        return turn
+    folded = fold(turn.text)
+    if is_question(folded):  # a question the selector was unsure of stays unsure
+        return turn
+    answer_id = named(ctx.r.answers, folded)
+    if answer_id is None:
+        return turn
+    response = {"intent_response_key": f"{FAQ}/{answer_id}", "confidence": 1.0}
+    return replace(turn, intent=FAQ, confidence=1.0, response_selector={FAQ: {"response": response}})
+
+
+def own_file(ctx: Context, turn: Turn) -> Turn:
+    """A question on the youth's own file ("mon allocation cej est pas arrivée ce mois ci ?") as a question
+    for an adviser, even when it reads like a concern (money): no general answer or list of places fits."""
+    if not turn.text or turn.intent in (FAQ, "crisis"):
+        return turn
+    folded = fold(turn.text)
+    if is_question(folded) and ctx.r.details.about_own_case(folded, strictly=True):
+        return replace(turn, intent=FAQ, response_selector=None)
+    return turn
 
 
 def confident(ctx: Context, turn: Turn) -> bool:
@@ -19,21 +51,25 @@ def confident(ctx: Context, turn: Turn) -> bool:
     return found is not None and found in ctx.r.answers
 
 
+def names_a_place(turn: Turn) -> bool:
+    """Whether the message names a town or a neighbourhood ("la mission locale de champi")."""
+    return any(turn.values(entity) for entity in ("commune", "quartier", "elsewhere"))
+
+
 def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     found = ctx.r.answers.get(answer_id or "")
-    own_case = ctx.r.details.about_own_case(fold(turn.text))
-    if found is None or own_case:  # unsure, or a question on the youth's own file: an adviser answers
+    folded = fold(turn.text)
+    own_case = ctx.r.details.about_own_case(folded)
+    one_place = not own_case and ctx.r.details.about_one_place(folded, names_a_place(turn))
+    if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
-        return [Outgoing(ctx.t("answer_own_case" if own_case else "answer_unsure"), buttons=offer)]
+        said = "answer_own_case" if own_case else "answer_one_place" if one_place else "answer_unsure"
+        return [Outgoing(ctx.t(said), buttons=offer)]
     state.extra["last_answer"] = found.id
-    bubbles = [Outgoing(text) for text in found.bubbles]
-    if found.sources:
-        source = found.sources[0]
-        line = ctx.t("answer_source", site=source.site, date=source.date[:4])
-        bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    bubbles = sourced(ctx, found)
     needs = ctx.r.rules.specific_needs
     buttons = tuple(
         Button(
@@ -46,6 +82,27 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         state.extra["question"] = turn.text.strip()[:1000]
     bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (ctx.button("other"),))
     return bubbles
+
+
+def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
+    """An answer's bubbles, the last with its first source and the source's year."""
+    bubbles = [Outgoing(text) for text in found.bubbles]
+    if found.sources:
+        source = found.sources[0]
+        line = ctx.t("answer_source", site=source.site, date=source.date[:4])
+        bubbles[-1] = Outgoing(f"{bubbles[-1].text}\n{line}")
+    return bubbles
+
+
+def in_danger(ctx: Context, state: State, turn: Turn, allowed: set[str]) -> list[Outgoing]:
+    """A question asked in a message of danger ("la capote a craqué, la pilule du lendemain faut la prendre
+    quand ?"): its sourced answer, to say after the lines, when the kind of danger allows that answer."""
+    answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
+    found = ctx.r.answers.get(answer_id or "")
+    if found is None or found.id not in allowed or ctx.r.details.about_own_case(fold(turn.text)):
+        return []
+    state.extra["last_answer"] = found.id
+    return sourced(ctx, found)
 
 
 def ask_this(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:

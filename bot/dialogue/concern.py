@@ -53,11 +53,14 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
         return Reply(lead + keep_question(ctx, state, turn.text, now))  # the question came first: kept
     intent = INFORM if answered and only_answers(ctx, turn) else turn.intent
     told = results.told(ctx, turn)
-    if len(told) >= 2 and intent in UNCLEAR:
+    sure = answers.confident(ctx, turn)
+    if len(told) >= 2 and intent in UNCLEAR and not sure:
         intent = told[0]  # a long story with several needs: take them one at a time, not as one question
     said = results.specific_said(ctx, turn)
-    if said is not None and said.place and answers.confident(ctx, turn):
-        said = None  # "comment s'inscrire à France Travail": the answer, the agency is its button
+    if said is not None and sure:
+        # "comment s'inscrire à France Travail", "ou faire un test ist gratos ?": the answer, the places
+        # are its buttons
+        said = None
     if said is not None and (
         intent in (NEED, INFORM, *UNCLEAR) or (intent in ctx.r.concerns and not ctx.clear_concern(turn))
     ):

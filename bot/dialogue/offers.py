@@ -309,12 +309,8 @@ def offers(ctx: Context, state: State, now: datetime, page: int, first: bool = F
     radius = int(profile.get("radius_km") or 10)
     if not shown:
         key = "offers_end" if page else "offers_none"
-        wider = (
-            (Button(t.button("radius_km").format(km=30), "offers:radius:30"),)
-            if radius < 30 and not page
-            else ()
-        )
-        options = (*wider, ctx.button("adviser"), ctx.button("other"))
+        options = (*other_searches(ctx, state, page), *results.answer_buttons(ctx, state))
+        options += (ctx.button("adviser"), ctx.button("other"))
         return [Outgoing(t(key, what=what, radius=radius), buttons=options)]
     profile["page"] = page
     profile["shown"] = [
@@ -333,6 +329,22 @@ def offers(ctx: Context, state: State, now: datetime, page: int, first: bool = F
         profile["follow_up"] = "offered"
         bubbles.append(follow_up_offer(ctx))
     return bubbles
+
+
+def other_searches(ctx: Context, state: State, page: int) -> tuple[Button, ...]:
+    """No offer: what else to search at once: farther, every trade, the other kind of offer."""
+    if page:
+        return ()
+    t, profile = ctx.t, profile_of(state)
+    searches = []
+    if int(profile.get("radius_km") or 10) < 30:
+        searches.append(Button(t.button("radius_km").format(km=30), "offers:radius:30"))
+    if profile.get("trades"):
+        searches.append(Button(t.button("all_trades"), "offers:trade:any"))
+    wanted = profile.get("wanted") or ("training" if state.concern == "training" else "job")
+    other = "alternance" if wanted != "alternance" else "job"
+    searches.append(Button(t.button(f"want_{other}"), f"offers:want:{other}"))
+    return tuple(searches)
 
 
 def phrase(ctx: Context, state: State) -> str:

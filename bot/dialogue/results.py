@@ -3,6 +3,7 @@ and the questions about what was just shown ("c'est où ?", "ya un num ?")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.cards import helpline_card, service_card
@@ -13,6 +14,7 @@ from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button, Card, Outgoing
 from bot.routing import Match, Need, SpecificNeed, find_services
 from bot.state import AGE, CONCERN, RESULTS, TOWN, State
+from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold
 
 OFFER_CONCERNS = ("job", "training")  # the services, then the offers' profile and cards (offers.py)
@@ -34,7 +36,8 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
-    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None:
+    under_16 = state.age_high is not None and state.age_high < 16  # no job or apprenticeship offers yet
+    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None and not under_16:
         from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
 
         return offers.advance(ctx, state, now)
@@ -103,9 +106,10 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
         text = t("nothing_found", concern=topic(ctx, state))
         offer = (*answer_buttons(ctx, state), ctx.button("adviser"), ctx.button("other"))
         return [*age_notes(ctx, state), Outgoing(text, cards=concern_lines(ctx, state), buttons=offer)]
-    if not shown:
+    if not shown:  # the last page was shown: what still says where to go, an adviser, another subject
         text = t("results_end", concern=topic(ctx, state))
-        return [Outgoing(text, buttons=(ctx.button("adviser"), ctx.button("other")))]
+        offer = (*answer_buttons(ctx, state), ctx.button("adviser"), ctx.button("other"))
+        return [Outgoing(text, buttons=offer)]
     state.page = page
     lead = age_notes(ctx, state) if page == 0 else []
     if page > 0:
@@ -144,7 +148,22 @@ def answer_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
     keys = [str(state.extra.get("need") or ""), state.concern or ""]
     ids = [a for key in keys for a in ctx.r.rules.answers_when_nothing.get(key, ())]
     found = [ctx.r.answers[a] for a in dict.fromkeys(ids) if a in ctx.r.answers]
-    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in found[:2])
+    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]  # no CEJ at 14
+    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in fitting[:2])
+
+
+def nothing_for_me(ctx: Context, state: State, turn: Turn) -> Turn:
+    """ "y a rien pour moi ?" right after the results, as a request for more: the danger model alone may
+    read distress in it, but no danger phrase says so (those always go to the helplines first)."""
+    if state.step != RESULTS or state.crisis_active or turn.intent != "crisis" or not turn.text:
+        return turn
+    kinds = [e for e in turn.entities if e["entity"] == "crisis_kind"]
+    guessed = all(e.get("extractor") == DANGER_EXTRACTOR for e in kinds)
+    named = [ctx.r.crisis.kinds.get(str(e["value"])) for e in kinds]
+    soft = all(kind is not None and kind.ask for kind in named)  # an indirect sign, nothing named
+    if guessed and soft and ctx.r.details.asks_for_more(fold(turn.text)):
+        return replace(turn, intent="more")
+    return turn
 
 
 def more(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.crisis import CrisisReply
+from bot.dialogue import answers
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
 from bot.dialogue.profile import take_answers
@@ -67,6 +68,9 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         url = ctx.r.public_url.rstrip("/")
         privacy = Outgoing(ctx.t("privacy", url=url, days=ctx.r.transcript_days))
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
+    if not waiting(state):  # a question asked with it, that the knowledge base answers for this danger
+        allowed = {a for kind in ctx.r.crisis.ordered(kinds) for a in kind.answers}
+        reply.messages[-1:-1] = answers.in_danger(ctx, state, turn, allowed)
     place = to_a_place(ctx, state, turn, kinds, now)
     if place:  # instead of the offer of a person: the way to a place nearby
         reply.messages[-1:] = place
