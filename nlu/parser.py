@@ -124,19 +124,14 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         entities = self.model.entities(analysed) if fold(analysed) else []
         result = self._classify(text, analysed, entities)
-<<<<<<< HEAD
         concerns = self.concerns(analysed, result["intent"]["name"], entities)
         result["entities"] = [*result["entities"], *concerns]
-        return apply_safety(result, text, self.model.lexicon)
-=======
-        result["entities"] = [*result["entities"], *self.concerns(analysed, result["intent"]["name"])]
         result = apply_safety(result, text, self.model.lexicon)
         crisis = result["intent"]["name"] == CRISIS
         if crisis and "response_selector" not in result and is_question(fold(analysed)):
             # "c quoi la pilule du lendemain, faut la prendre quand ?": the lines first, then maybe the answer
             result["response_selector"] = self.model.selector.select(self.readable(analysed, entities))
         return result
->>>>>>> issue-11
 
     def concerns(self, analysed: str, main: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every concern of a message that has several ("jveux une formation. et aussi le permis"), one
