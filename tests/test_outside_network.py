@@ -24,7 +24,7 @@ from bot.brain import Brain
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import read_catalogue
 from bot.catalogue.loader import catalogue_counts, load_catalogue
-from bot.catalogue.nearby import services_near
+from bot.catalogue.nearby import Around, Near, nearest_services, services_near
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
@@ -404,8 +404,8 @@ def test_the_database_finds_the_same_services_measuring_only_those_nearby(
     with session_factory(loaded_engine)() as session:
         services = load_services(session)
 
-        def near(point: Point, radius: float, themes: frozenset[str]) -> set[str]:
-            return services_near(session, point, radius, themes)
+        def near(around: Around) -> list[Near]:
+            return nearest_services(session, around)
 
         compared = 0
         for commune, quartier in places:
