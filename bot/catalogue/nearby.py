@@ -111,43 +111,55 @@ def _statement(dialect: str, preferred: bool, rings: int) -> Any:
             f"l.point_longitude BETWEEN :lon0 - :dlon_{ring} AND :lon0 + :dlon_{ring}",
         ]
 
-    # SQLite joins in the order written with CROSS JOIN: from the services (few, by an index), or from
-    # the places in the box; PostgreSQL's planner chooses (CROSS JOIN with conditions is a plain join)
-    from_services = (
-        "FROM services AS s CROSS JOIN partners AS p CROSS JOIN service_locations AS sl "
-        "CROSS JOIN locations AS l"
-    )
-    from_places = (
-        "FROM locations AS l CROSS JOIN service_locations AS sl CROSS JOIN services AS s "
-        "CROSS JOIN partners AS p"
-    )
-    joined = [
-        "p.id = s.partner_id",
-        "sl.service_id = s.id",
-        "l.partner_id = sl.partner_id AND l.id = sl.location_id",
-    ]
-    last = rings - 1
+    # The database starts from the services (few, by an index on capacity or partner: each of their
+    # places measured), or from the places in the box, then joins the rest. SQLite joins in the order
+    # written with CROSS JOIN; PostgreSQL plans a subquery with OFFSET 0 on its own, and a LATERAL one
+    # for each row before it (its estimates of the JSON and box conditions would otherwise start from
+    # every service or every place in the box, in the generic plan it keeps once the query is prepared)
+    pairs = "l.partner_id = sl.partner_id AND l.id = sl.location_id"
 
-    def branch(name: str, start: str, where: list[str], group: str, ring: int, inner: bool) -> str:
-        having = (
-            "MIN(squared) <= :outer_" + str(ring) + (f" AND MIN(squared) > :inner_{ring}" if inner else "")
-        )
+    def source(by_place: bool, where: list[str], ring: int) -> str:
+        """FROM ... WHERE: the services of this branch, with their places in the ring's box."""
+        if postgres and by_place:
+            fenced = f"SELECT * FROM locations AS l WHERE {' AND '.join(box(ring))} OFFSET 0"
+            tables = f"({fenced}) AS l CROSS JOIN service_locations AS sl CROSS JOIN services AS s"
+            conditions = [pairs, "sl.service_id = s.id", *where]
+        elif postgres:
+            fenced = f"SELECT * FROM services AS s WHERE {' AND '.join(where)} OFFSET 0"
+            places = (
+                "SELECT l.point_latitude, l.point_longitude FROM service_locations AS sl "
+                f"JOIN locations AS l ON {pairs} WHERE sl.service_id = s.id OFFSET 0"
+            )
+            tables = f"({fenced}) AS s CROSS JOIN LATERAL ({places}) AS l"
+            conditions = []
+        elif by_place:
+            tables = "locations AS l CROSS JOIN service_locations AS sl CROSS JOIN services AS s"
+            conditions = [*box(ring), pairs, "sl.service_id = s.id", *where]
+        else:
+            tables = "services AS s CROSS JOIN service_locations AS sl CROSS JOIN locations AS l"
+            conditions = [*where, "sl.service_id = s.id", pairs]
+        conditions = [*conditions, "p.id = s.partner_id", *common]
+        return f"FROM {tables} CROSS JOIN partners AS p WHERE {' AND '.join(conditions)}"
+
+    def branch(name: str, by_place: bool, where: list[str], group: str, ring: int) -> str:
+        inner = by_place and ring > 0
+        having = f"MIN(squared) <= :outer_{ring}" + (f" AND MIN(squared) > :inner_{ring}" if inner else "")
         return (
             f"SELECT * FROM (SELECT id, MIN(squared) AS squared, grp, {ring} AS ring FROM ("
-            f"SELECT s.id AS id, {SQUARED} AS squared, {group} AS grp {start} "
-            f"WHERE {' AND '.join([*joined, *where, *box(ring), *common])}) AS q{name} "
-            f"GROUP BY id, grp HAVING {having} ORDER BY grp, squared, id LIMIT :wanted) AS {name}"
+            f"SELECT s.id AS id, {SQUARED} AS squared, {group} AS grp {source(by_place, where, ring)}"
+            f") AS q{name} GROUP BY id, grp HAVING {having} ORDER BY grp, squared, id LIMIT :wanted) "
+            f"AS {name}"
         )
 
+    last = rings - 1
     others = [among("s.partner_id", "preferred", negate=True)] if preferred else []
     branches = []
     if preferred:  # the preferred partners' services, every capacity, from the partner index
-        branches.append(branch("b", from_services, [among("s.partner_id", "preferred")], ROOM, last, False))
-    branches.append(branch("r", from_services, ["s.places_available > 0", *others], "3", last, False))
+        branches.append(branch("b", False, [among("s.partner_id", "preferred")], ROOM, last))
+    branches.append(branch("r", False, ["s.places_available > 0", *others], "3", last))
     for ring in range(rings):  # unknown capacity: ring by ring, from the places' point index
-        where = ["s.places_available IS NULL", *others]
-        branches.append(branch(f"u{ring}", from_places, where, "4", ring, ring > 0))
-    branches.append(branch("f", from_services, ["s.places_available <= 0", *others], "5", last, False))
+        branches.append(branch(f"u{ring}", True, ["s.places_available IS NULL", *others], "4", ring))
+    branches.append(branch("f", False, ["s.places_available <= 0", *others], "5", last))
     sql = f"SELECT id, squared, grp, ring FROM ({' UNION ALL '.join(branches)} LIMIT :wanted) AS n"
     names = ["thematiques", *(["preferred"] if preferred else [])]
     if postgres:
