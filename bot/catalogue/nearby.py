@@ -118,7 +118,7 @@ def _statement(dialect: str, preferred: bool, rings: int) -> Any:
     # every service or every place in the box, in the generic plan it keeps once the query is prepared)
     pairs = "l.partner_id = sl.partner_id AND l.id = sl.location_id"
 
-    def source(by_place: bool, where: list[str], ring: int) -> str:
+    def source(by_place: bool, where: list[str], ring: int, preferred_first: bool = False) -> str:
         """FROM ... WHERE: the services of this branch, with their places in the ring's box."""
         if postgres and by_place:
             fenced = f"SELECT * FROM locations AS l WHERE {' AND '.join(box(ring))} OFFSET 0"
@@ -135,18 +135,21 @@ def _statement(dialect: str, preferred: bool, rings: int) -> Any:
         elif by_place:
             tables = "locations AS l CROSS JOIN service_locations AS sl CROSS JOIN services AS s"
             conditions = [*box(ring), pairs, "sl.service_id = s.id", *where]
-        else:
-            tables = "services AS s CROSS JOIN service_locations AS sl CROSS JOIN locations AS l"
+        else:  # named, or SQLite reads every service in the order of its id, for the GROUP BY
+            index = "ix_services_partner_id" if preferred_first else "ix_services_places_available"
+            tables = f"services AS s INDEXED BY {index} CROSS JOIN service_locations AS sl"
+            tables += " CROSS JOIN locations AS l"
             conditions = [*where, "sl.service_id = s.id", pairs]
         conditions = [*conditions, "p.id = s.partner_id", *common]
         return f"FROM {tables} CROSS JOIN partners AS p WHERE {' AND '.join(conditions)}"
 
     def branch(name: str, by_place: bool, where: list[str], group: str, ring: int) -> str:
+        start = source(by_place, where, ring, name == "b")
         inner = by_place and ring > 0
         having = f"MIN(squared) <= :outer_{ring}" + (f" AND MIN(squared) > :inner_{ring}" if inner else "")
         return (
             f"SELECT * FROM (SELECT id, MIN(squared) AS squared, grp, {ring} AS ring FROM ("
-            f"SELECT s.id AS id, {SQUARED} AS squared, {group} AS grp {source(by_place, where, ring)}"
+            f"SELECT s.id AS id, {SQUARED} AS squared, {group} AS grp {start}"
             f") AS q{name} GROUP BY id, grp HAVING {having} ORDER BY grp, squared, id LIMIT :wanted) "
             f"AS {name}"
         )
