@@ -5,11 +5,13 @@ The offers are the demo generator's, spread up to 35 km around the territory's c
 them, sparse far away); profiles draw a commune or neighbourhood point, a radius (5, 10, 20, 30 km), a
 trade (or none: every trade), what is wanted (job, alternance, training), beginner or not, licence and
 car or not, and a page (first, or "Plus d'offres"). Then the services of the "job" concern are routed
-(bot/routing.py, the places near the youth from the database) for the first 50 of those points
-(--routed: at 5,000 services packed in 15 km it takes seconds each).
+(bot/routing.py: the first page and the "Plus de résultats" button, ordered and limited by the database,
+bot/catalogue/nearby.py) for the first 2,000 of those points (--routed), the 5,000 services packed
+within 15 km of each other, 3 % with places left and 3 % full: the same target. Each part also counts
+the SQL statements and the rows the database gives per request (the same on any machine).
 
 Run: .venv/bin/python bench/match_bench.py [--offers N] [--services N] [--queries N] [--routed N]
-[--postgres URL]
+[--postgres URL] [--only sqlite|postgresql]
 PostgreSQL: --postgres, else SIXTCAP_TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
 (a throwaway database is created there and dropped at the end)."""
 
@@ -24,17 +26,20 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import Engine, insert  # noqa: E402
+from sqlalchemy import Engine, event, insert  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.catalogue.nearby import services_near  # noqa: E402
+from bot.catalogue.nearby import Around, Near, nearest_services  # noqa: E402
 from bot.catalogue.snapshot import load_services  # noqa: E402
 from bot.concerns import load_concerns  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -57,6 +62,7 @@ def fill(engine: Engine, territory: Territory, data: OfferData, offers: int, ser
     with transaction(engine) as session:
         save_offers(session, "demo", generated, NOW, territory, data.stations)
     rng = random.Random(5)
+    capacity = random.Random(6)  # places left for 3 %, full for 3 %, unknown for the rest
     partners = max(1, services // 100)
     with transaction(engine) as session:
         session.execute(
@@ -65,6 +71,7 @@ def fill(engine: Engine, territory: Territory, data: OfferData, offers: int, ser
         )
         places, rows, links = [], [], []
         for n in range(services):
+            draw = capacity.random()
             commune = rng.choice(territory.communes)
             lat = commune.latitude + rng.uniform(-0.05, 0.05)
             lon = commune.longitude + rng.uniform(-0.07, 0.07)
@@ -91,6 +98,7 @@ def fill(engine: Engine, territory: Territory, data: OfferData, offers: int, ser
                     "frais": "gratuit",
                     "publics": ["jeunes"],
                     "zone_eligibilite": ["94"],
+                    "places_available": 2 if draw < 0.03 else 0 if draw < 0.06 else None,
                 }
             )
             links.append({"service_id": f"s{n}", "partner_id": partner, "location_id": f"l{n}"})
@@ -126,9 +134,38 @@ def profiles(
     return out
 
 
+@dataclass
+class Figures:
+    """Wall-clock and CPU milliseconds per request, and SQL statements and rows read per request."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    statements: list[int] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+
+def timed(engine: Engine, figures: Figures, call: Callable[[], object], rows: list[int]) -> None:
+    """Runs `call` once, adding its times, its SELECT statements and the rows counted in `rows`."""
+    statements = []
+
+    def count(*args: object) -> None:
+        if str(args[2]).lstrip().startswith("SELECT"):  # not SQLite's BEGIN
+            statements.append(1)
+
+    rows.clear()
+    event.listen(engine, "before_cursor_execute", count)
+    begin, begin_cpu = time.perf_counter(), time.process_time()
+    call()
+    figures.wall.append((time.perf_counter() - begin) * 1000)
+    figures.cpu.append((time.process_time() - begin_cpu) * 1000)
+    event.remove(engine, "before_cursor_execute", count)
+    figures.statements.append(len(statements))
+    figures.rows.append(sum(rows))
+
+
 def measure(
     url: str, offers: int, services: int, total: int, routed_points: int
-) -> tuple[list[float], list[float], float, list[float]]:
+) -> tuple[Figures, float, Figures]:
     settings = load_settings()
     territory = load_territory(settings.territory_file)
     data = OfferData.load(settings)
@@ -138,42 +175,58 @@ def measure(
     filled = time.perf_counter() - started
     trades = [list(t.rome) for t in data.trades.trades]
     runs = profiles(territory, trades, total)
-    latencies, cpu = [], []
+    offered, routed, read = Figures(), Figures(), []
     with transaction(engine) as session:
+
+        def ranked(point: Point, codes: list[str], profile: Profile, offset: int) -> None:
+            found = ranked_offers(session, codes, point, profile, NOW, limit=10, offset=offset)
+            read.append(offset + len(found))  # the query gives the pages before too (at most offset + 10)
+
         for point, codes, profile, offset in runs[:200]:  # warm up
             ranked_offers(session, codes, point, profile, NOW, limit=10, offset=offset)
         for point, codes, profile, offset in runs:
-            begin, begin_cpu = time.perf_counter(), time.process_time()
-            ranked_offers(session, codes, point, profile, NOW, limit=10, offset=offset)
-            latencies.append((time.perf_counter() - begin) * 1000)
-            cpu.append((time.process_time() - begin_cpu) * 1000)
-        services = load_services(session)
+            timed(engine, offered, partial(ranked, point, codes, profile, offset), read)
+        catalogue = load_services(session)  # routing's cache, loaded once per catalogue version
         rules = load_rules(settings.data_dir / "routing.yml")
         themes = load_concerns(settings.data_dir / "concerns.yml")["job"].thematiques
-        routed = []
-        for point, _codes, _profile, _offset in runs[:routed_points]:
+        size = rules.results_per_page
+
+        def near(around: Around) -> list[Near]:
+            found = nearest_services(session, around)
+            read.append(len(found))
+            return found
+
+        def route(need: Need, page: int) -> None:
+            find_services(catalogue, need, rules, NOW, settings.zone, near, (page + 1) * size + 1)
+
+        for n, (point, _codes, _profile, _offset) in enumerate(runs[:routed_points]):
             need = Need(themes, None, None, (19, 19), point)
-            begin = time.perf_counter()
-            find_services(
-                services, need, rules, NOW, settings.zone, lambda *near: services_near(session, *near)
-            )
-            routed.append((time.perf_counter() - begin) * 1000)
+            timed(engine, routed, partial(route, need, 1 if n % 4 == 3 else 0), read)  # a page, or the next
     engine.dispose()
-    return sorted(latencies), sorted(cpu), filled, sorted(routed)
+    return offered, filled, routed
 
 
-def report(name: str, latencies: list[float], cpu: list[float], filled: float, routed: list[float]) -> None:
+def report(name: str, offered: Figures, filled: float, routed: Figures) -> None:
     """Wall-clock times, and this process's CPU time (on a machine shared with other work, the wall
     clock also counts the time the process waited for a core; SQLite runs in this process, PostgreSQL
-    does not, so its CPU figure leaves the server out)."""
-    p99, cpu_p99 = latencies[int(len(latencies) * 0.99)], cpu[int(len(cpu) * 0.99)]
-    print(
-        f"{name:<11} queries {len(latencies):>6}   p50 {statistics.median(latencies):5.2f} ms   "
-        f"p99 {p99:5.2f} ms   max {latencies[-1]:6.2f} ms   (target p99 <= 5 ms; filled in {filled:.0f} s)\n"
-        f"{'':<11} this process's CPU: p50 {statistics.median(cpu):5.2f} ms   p99 {cpu_p99:5.2f} ms\n"
-        f"{'':<11} services (job, {len(routed)} points): p50 {statistics.median(routed):5.2f} ms"
-        f"   max {routed[-1]:5.2f} ms"
-    )
+    does not, so its CPU figure leaves the server out); the SQL statements and the rows the database
+    gave per request do not depend on the machine."""
+
+    def p(values: list[float], share: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+    print(f"{name}: filled in {filled:.0f} s, load {os.getloadavg()[0]:.1f}")
+    for label, figures in (("offers top-10", offered), ("routing (job)", routed)):
+        if not figures.wall:
+            continue
+        print(
+            f"  {label:<14} requests {len(figures.wall):>5}   p50 {p(figures.wall, 0.5):6.2f} ms   "
+            f"p99 {p(figures.wall, 0.99):6.2f} ms   max {max(figures.wall):7.2f} ms   (target p99 <= 5 ms)\n"
+            f"  {'':<14} this process's CPU: p50 {p(figures.cpu, 0.5):5.2f} ms   "
+            f"p99 {p(figures.cpu, 0.99):5.2f} ms   SQL statements per request: max {max(figures.statements)}"
+            f"   rows read: mean {statistics.mean(figures.rows):.1f}, max {max(figures.rows)}"
+        )
 
 
 def main() -> None:
@@ -181,18 +234,20 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=100_000)
     parser.add_argument("--services", type=int, default=5_000)
     parser.add_argument("--queries", type=int, default=5_000)
-    parser.add_argument("--routed", type=int, default=50, help="points whose services are routed")
+    parser.add_argument("--routed", type=int, default=2_000, help="points whose services are routed")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     parser.add_argument("--postgres", default=os.environ.get("SIXTCAP_TEST_DATABASE_URL", ""))
     args = parser.parse_args()
     print(  # the load: other work on the machine slows the wall clock down
         f"{args.offers} offers, {args.services} services, top-10; {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
     )
-    with tempfile.TemporaryDirectory() as folder:
-        report(
-            "SQLite",
-            *measure(f"sqlite:///{folder}/bench.db", args.offers, args.services, args.queries, args.routed),
-        )
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/bench.db"
+            report("SQLite", *measure(url, args.offers, args.services, args.queries, args.routed))
+    if args.only == "sqlite":
+        return
     admin = args.postgres or "postgresql://postgres@127.0.0.1:5432/test"
     name = f"sixtcap_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as connection:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
-from bot.catalogue.nearby import services_near
+from bot.catalogue.nearby import nearest_services
 from bot.catalogue.snapshot import CatalogueCache
 from bot.config import Settings
 from bot.db import forget_deleted, prebuilt, session_factory, storable_text, transaction
@@ -188,7 +188,7 @@ class Brain:
                 self.resources,
                 lambda: self.catalogue.services(session),
                 lambda *query: ranked_offers(session, *query),
-                lambda *near: services_near(session, *near),
+                lambda around: nearest_services(session, around),
             )
             before = State.from_json(conversation.state)
             reply = dialogue.respond(state, turn, now)

@@ -29,6 +29,7 @@ from geopy.distance import geodesic
 
 from bot.catalogue.codes import THEMATIQUES
 from bot.catalogue.hours import OpeningStatus, opening_status
+from bot.catalogue.nearby import FLAT_ERROR, Around, Near
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.territory import Commune, Point, Quartier
 from nlu.datafile import read_yaml
@@ -256,9 +257,9 @@ def interleave(in_person: Sequence[Match], remote: Sequence[Match], every: int) 
     return merged
 
 
-# the ids of the services with a place within a radius (km) of the youth's point offering one of these
-# thématiques, from the database (bot/catalogue/nearby.py)
-Nearby = Callable[[Point, float, frozenset[str]], set[str]]
+# the services with a place near the youth, in routing's order, from the database (bot/catalogue/nearby.py)
+Nearby = Callable[[Around], list[Near]]
+SLACK = 4  # rows read beyond those needed: a few services that do not fit, or tie at the last place
 
 
 @dataclass(frozen=True)
@@ -297,47 +298,123 @@ def find_services(
     now: datetime,
     zone: ZoneInfo,
     nearby: Nearby | None = None,
+    limit: int | None = None,
 ) -> Results:
     """The network's eligible services in order, within the smallest radius that gives any; then those
-    outside the network, the same way. With `nearby` (the database) and the youth's point, only the
-    services with a place within each radius tried (and those without a place or at a distance only)
-    are measured, not the whole catalogue."""
+    outside the network, the same way; the first `limit` of them (all without). With `nearby` (the
+    database) and the youth's point, the database orders the services with a place and only the first
+    few are measured (`_Nearest`), not every service near the youth: the same results."""
     if need.reseaux:  # a kind of place is found by its network, which the database's prefilter does not read
         nearby = None
-    made: dict[str, Match | None] = {}
-    pools: dict[float, list[Match]] = {}
+    if nearby is not None and need.point is not None:
+        catalogue = services if isinstance(services, tuple) else tuple(services)
+        return _Nearest(catalogue, need, rules, now, zone, nearby).results(limit)
+    pool = [m for m in (_match(s, need, rules, now, zone) for s in services) if m is not None]
 
-    def match(service: ServiceView) -> Match | None:
-        if service.id not in made:
-            made[service.id] = _match(service, need, rules, now, zone)
-        return made[service.id]
+    def side(outside: bool) -> list[Match]:
+        found = [m for m in pool if m.service.outside_network == outside]
+        return _once_per_structure(found, need) if need.reseaux else found  # a kind of place: once each
 
-    def candidates(radius: float) -> list[Match]:
-        """The eligible services that may be within `radius`, in the catalogue's order."""
-        if radius not in pools:
-            pool: Iterable[ServiceView] = services
-            if nearby is not None and need.point is not None:
-                index = _index(services if isinstance(services, tuple) else tuple(services))
-                near = nearby(need.point, radius, need.thematiques)
-                ids = {s.id for s in index.always} | {i for i in near if i in index.by_id}
-                pool = [index.by_id[i] for i in sorted(ids, key=index.position.__getitem__)]
-            pools[radius] = [m for m in map(match, pool) if m is not None]
-        return pools[radius]
-
-    def side(radius: float, outside: bool) -> list[Match]:
-        pool = [m for m in candidates(radius) if m.service.outside_network == outside]
-        # a kind of place: each structure once
-        return (
-            _once_per_structure(pool, need) if need.reseaux else pool
-        )  # a kind of place: each structure once
-
-    first = _within_radius(lambda r: side(r, outside=False), need, rules)
-    if nearby is not None and isinstance(services, tuple) and not _index(services).outside:
-        return first  # nothing outside the network: no wider radius to read for it
-    second = _within_radius(lambda r: side(r, outside=True), need, rules)
+    first = _within_radius(lambda _radius: side(outside=False), need, rules)
+    second = _within_radius(lambda _radius: side(outside=True), need, rules)
     if not first.matches:
-        return second
-    return Results(first.matches + second.matches, first.radius_km, first.widened)
+        return _first(second, limit)
+    return _first(Results(first.matches + second.matches, first.radius_km, first.widened), limit)
+
+
+def _first(results: Results, limit: int | None) -> Results:
+    return results if limit is None else Results(results.matches[:limit], results.radius_km, results.widened)
+
+
+class _Nearest:
+    """Routing with the database's order (bot/catalogue/nearby.py): for each radius, the first services
+    with a place, by preferred partner, capacity and flat distance; each read is measured (geodesic
+    distance, open now) and ordered exactly as `find_services` orders the whole catalogue. A service read
+    is surely in its final place when the services not read cannot come before it: those of a group read
+    whole, and those nearer than what was not read by more than the flat distance's error. When fewer
+    than needed are sure (many read do not fit the youth), the database is asked for more."""
+
+    def __init__(
+        self,
+        catalogue: tuple[ServiceView, ...],
+        need: Need,
+        rules: Rules,
+        now: datetime,
+        zone: ZoneInfo,
+        nearby: Nearby,
+    ) -> None:
+        self.index = _index(catalogue)
+        self.need, self.rules, self.now, self.zone, self.nearby = need, rules, now, zone, nearby
+        self.made: dict[str, Match | None] = {}
+
+    def match(self, service: ServiceView) -> Match | None:
+        if service.id not in self.made:
+            self.made[service.id] = _match(service, self.need, self.rules, self.now, self.zone)
+        return self.made[service.id]
+
+    def key(self, match: Match) -> tuple[int, int, float, int, int]:
+        """`order_key`, ties in the catalogue's order (as a stable sort of the catalogue gives)."""
+        return (*order_key(match, self.need.preferred), self.index.position[match.service.id])
+
+    def results(self, limit: int | None) -> Results:
+        wanted = limit if limit is not None else len(self.index.by_id)
+        first = self.side(False, wanted)
+        if len(first.matches) >= wanted or not self.index.outside:
+            return first
+        second = self.side(True, wanted - len(first.matches))
+        if not first.matches:
+            return second
+        return Results(first.matches + second.matches, first.radius_km, first.widened)
+
+    def side(self, outside: bool, wanted: int) -> Results:
+        """As `_within_radius`, for the network's services or those outside it, the first `wanted`."""
+        if wanted <= 0:
+            return Results()
+        always = [m for m in map(self.match, self.index.always) if m and m.service.outside_network == outside]
+        remote = sorted((m for m in always if m.remote_only), key=self.key)
+        unplaced = [m for m in always if not m.remote_only]  # no place, no distance: within every radius
+        last = len(self.rules.radius_km) - 1
+        for index, radius in enumerate(self.rules.radius_km):
+            located, complete = self.located(radius, outside, wanted)
+            within = sorted(located + unplaced, key=self.key)
+            if not complete and located:  # what follows the last sure service may not be in its place
+                within = [m for m in within if self.key(m) <= self.key(located[-1])]
+            if within or index == last:
+                ordered = interleave(within, remote, self.rules.remote_every)[:wanted]
+                if ordered:
+                    return Results(tuple(ordered), radius, widened=index > 0 and bool(within))
+        return Results()
+
+    def located(self, radius: float, outside: bool, wanted: int) -> tuple[list[Match], bool]:
+        """The services with a place within `radius` that are surely the first (at least `wanted` of
+        them, unless there are fewer), in order, and whether they are all there are."""
+        need, read = self.need, wanted + SLACK
+        while True:
+            around = Around(
+                need.point,  # type: ignore[arg-type]  # _Nearest is made for a youth's point only
+                radius / (1 - FLAT_ERROR),  # every service within the radius, whatever the error
+                need.thematiques,
+                outside,
+                need.preferred,
+                need.ages,
+                read,
+            )
+            rows = self.nearby(around)
+            complete = len(rows) < read
+            group, bound = (rows[-1].group, rows[-1].km * (1 - FLAT_ERROR)) if rows else (0, 0.0)
+            sure = []
+            for row in rows:
+                service = self.index.by_id.get(row.service_id)
+                found = self.match(service) if service is not None else None
+                if found is None or found.remote_only or found.service.outside_network != outside:
+                    continue
+                if found.distance_km is None or found.distance_km > radius:
+                    continue
+                if complete or row.group < group or found.distance_km < bound:
+                    sure.append(found)
+            if complete or len(sure) >= wanted:
+                return sorted(sure, key=self.key), complete
+            read *= 4
 
 
 def _once_per_structure(candidates: list[Match], need: Need) -> list[Match]:

@@ -24,9 +24,10 @@ from bot.brain import Brain
 from bot.catalogue.datainclusion import export_catalogue
 from bot.catalogue.files import read_catalogue
 from bot.catalogue.loader import catalogue_counts, load_catalogue
-from bot.catalogue.nearby import services_near
+from bot.catalogue.nearby import Around, Near, nearest_services, services_near
 from bot.catalogue.outside import Scope, SourceError, fetch_api, import_outside, read_files
 from bot.catalogue.snapshot import load_services
+from bot.concerns import thematiques_besides
 from bot.config import load_settings
 from bot.db import session_factory
 from bot.messages import Incoming, Outgoing
@@ -404,18 +405,33 @@ def test_the_database_finds_the_same_services_measuring_only_those_nearby(
     with session_factory(loaded_engine)() as session:
         services = load_services(session)
 
-        def near(point: Point, radius: float, themes: frozenset[str]) -> set[str]:
-            return services_near(session, point, radius, themes)
+        def near(around: Around) -> list[Near]:
+            return nearest_services(session, around)
 
         compared = 0
-        for commune, quartier in places:
+        for n, (commune, quartier) in enumerate(places):
             point = Point(quartier.latitude, quartier.longitude) if quartier else territory.point_of(commune)
+            ages = ((17, 17), (24, 24), None)[n % 3]
             for concern in resources.concerns.values():
-                need = Need(concern.thematiques, commune, quartier, (17, 17), point)
+                preferred = resources.rules.preferred_partners.get(concern.name, frozenset())
+                elsewhere = thematiques_besides(resources.concerns, concern.name)
+                need = Need(
+                    concern.thematiques,
+                    commune,
+                    quartier,
+                    ages,
+                    point,
+                    preferred=preferred,
+                    elsewhere=elsewhere,
+                )
                 args = (need, resources.rules, WEDNESDAY_MORNING, resources.zone)
-                everything = find_services(services, *args).matches
-                assert find_services(services, *args, nearby=near).matches == everything, concern.name
-                compared += bool(everything)
+                everything = find_services(services, *args)
+                assert find_services(services, *args, nearby=near) == everything, concern.name
+                for limit in (1, 4, 7):  # a page and "Plus de résultats": the same first ones
+                    first = find_services(services, *args, nearby=near, limit=limit)
+                    assert first.matches == everything.matches[:limit], (concern.name, limit)
+                    assert (first.radius_km, first.widened) == (everything.radius_km, everything.widened)
+                compared += bool(everything.matches)
         assert compared > 20
         champigny = territory.point_of(territory.commune("Champigny-sur-Marne"))
         food = frozenset({"equipement-et-alimentation--alimentation"})

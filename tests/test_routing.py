@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
 import yaml
+from geopy.distance import geodesic
 
 from bot.catalogue.hours import OpeningStatus
+from bot.catalogue.nearby import FLAT_ERROR, flat_km
 from bot.catalogue.snapshot import Place, ServiceView
 from bot.routing import Match, interleave, order_key
+from bot.territory import Point
 from tests.conftest import DATA
 
 BASE = ServiceView(
@@ -62,3 +66,17 @@ def test_every_text_fits_a_bubble(name: str) -> None:
 
     for text in strings({k: v for k, v in texts.items() if not k.endswith("_words")}):
         assert len(text) <= 250, text
+
+
+def test_the_flat_distance_the_database_orders_by_is_within_its_error_of_the_geodesic_one() -> None:
+    """Routing trusts the database's order up to FLAT_ERROR (bot/catalogue/nearby.py): measured from
+    points of Île-de-France and beyond, at every bearing, up to 100 km."""
+    rng = random.Random(14)
+    worst = 0.0
+    for _ in range(3000):
+        youth = Point(rng.uniform(47.5, 50.0), rng.uniform(1.0, 4.0))
+        km, bearing = rng.uniform(0.01, 100.0) ** rng.choice((1, 0.5)), rng.uniform(0, 360)
+        place = geodesic(kilometers=km).destination((youth.latitude, youth.longitude), bearing)
+        flat = flat_km(youth, Point(place.latitude, place.longitude))
+        worst = max(worst, abs(flat - km) / flat)
+    assert worst < FLAT_ERROR / 2

@@ -232,7 +232,7 @@ def services_near(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     """The partner services that help choose and try a trade near the youth (routing, room first)."""
     if state.commune is None:
         return []
-    found = results.matches(ctx, state, now)[0][: ctx.r.rules.results_per_page]
+    found = results.matches(ctx, state, now, ctx.r.rules.results_per_page)[0]
     if not found:
         return []
     state.extra["shown"] = [m.service.id for m in found]  # for "c'est où ?", "ya un num ?"

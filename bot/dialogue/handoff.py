@@ -16,6 +16,8 @@ from bot.state import CONCERN, HANDOFF, HANDOFF_QUESTION, TOWN, State
 ASK_HUMAN = "ask_human"
 
 CONTEXT = "handoff_context"  # state.extra: text a sub-flow attaches to the next question (explore.py)
+# the best matches whose partners are offered first (the network's come first: more than it has)
+BEST_MATCHES = 100
 FOLLOW_UP = "handoff_follow_up"  # state.extra: the text key of a follow-up offered once the handoff is open
 
 
@@ -133,7 +135,7 @@ def open_handoff(
 def suggested_partner(ctx: Context, state: State, now: datetime) -> str | None:
     """The partner of the best match, else the youth's mission locale, else none (the youth chooses)."""
     if state.concern and (state.commune or state.town_unknown):
-        found, _, _ = matches(ctx, state, now)
+        found, _, _ = matches(ctx, state, now, 1)  # the network's come first
         ours = [m for m in found if not m.service.outside_network]  # never a handoff outside the network
         if ours:
             return ours[0].service.partner_id
@@ -150,7 +152,7 @@ def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, 
     """The partners of the youth's best matches first, then those covering their town, then the rest."""
     names: dict[str, str] = {}
     if state.concern:
-        for match in matches(ctx, state, now)[0]:
+        for match in matches(ctx, state, now, BEST_MATCHES)[0]:
             if not match.service.outside_network:
                 names.setdefault(match.service.partner_id, match.service.partner_nom)
     for service in sorted(ctx.network(), key=lambda s: not ctx.covers(s, state)):

@@ -89,8 +89,11 @@ def need(ctx: Context, state: State) -> Need:
     return Need(concern.thematiques, commune, quartier, state.ages, point, publics, preferred, elsewhere)
 
 
-def matches(ctx: Context, state: State, now: datetime) -> tuple[tuple[Match, ...], bool, float | None]:
-    found = find_services(ctx.services(), need(ctx, state), ctx.r.rules, now, ctx.r.zone, ctx.nearby)
+def matches(
+    ctx: Context, state: State, now: datetime, limit: int | None = None
+) -> tuple[tuple[Match, ...], bool, float | None]:
+    """The services for the youth's need, best first: the first `limit` (all without)."""
+    found = find_services(ctx.services(), need(ctx, state), ctx.r.rules, now, ctx.r.zone, ctx.nearby, limit)
     return found.matches, found.widened, found.radius_km
 
 
@@ -99,8 +102,8 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     if state.concern is None:
         return advance(ctx, state, now)
     t = ctx.t
-    found, widened, radius = matches(ctx, state, now)
     size = ctx.r.rules.results_per_page
+    found, widened, radius = matches(ctx, state, now, (page + 1) * size + 1)  # one more: "Plus de résultats"
     shown = found[page * size : (page + 1) * size]
     if not found:
         text = t("nothing_found", concern=topic(ctx, state))

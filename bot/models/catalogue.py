@@ -105,6 +105,8 @@ service_locations = Table(
 
 class Service(Base):
     __tablename__ = "services"
+    # routing reads the services of known capacity (few) from this index, then their places
+    __table_args__ = (Index("ix_services_places_available", "places_available"),)
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
