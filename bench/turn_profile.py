@@ -65,6 +65,20 @@ class Timer:
         self.statement_seconds[key] += time.perf_counter() - self.started.pop(id(cursor), time.perf_counter())
 
 
+def profiled(profile: cProfile.Profile, owner: Any, name: str) -> None:
+    """`owner.name` profiled from whichever thread calls it (one call at a time here)."""
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        profile.enable()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            profile.disable()
+
+    setattr(owner, name, wrapper)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -111,13 +125,14 @@ def run(args: argparse.Namespace) -> None:
 
         send(args.youths * 2)  # warm: model, caches, pool
         timer = Timer(engine)
+        throttle = app.state.context.throttle
+        counters = Timer(throttle.shared.engine) if throttle.shared is not None else None
         profile = cProfile.Profile() if args.profile else None
+        if profile:  # in the server's worker threads: the brain's turns and the rate limits
+            profiled(profile, app.state.context.brain, "handle")
+            profiled(profile, throttle, "hit")
         began, cpu = time.perf_counter(), time.process_time()
-        if profile:
-            profile.enable()
         send(args.turns)
-        if profile:
-            profile.disable()
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     turns = args.turns
     in_sql = sum(timer.statement_seconds.values())
@@ -125,11 +140,16 @@ def run(args: argparse.Namespace) -> None:
     print(f"per turn: {wall / turns * 1000:.2f} ms wall, {cpu / turns * 1000:.2f} ms CPU of this process")
     print(f"  statements: {sum(timer.statements.values()) / turns:.1f}, {in_sql / turns * 1000:.2f} ms")
     print(f"  commits:    {timer.commits / turns:.1f}, {timer.commit_seconds / turns * 1000:.2f} ms")
+    if counters is not None:
+        in_counts = sum(counters.statement_seconds.values())
+        print(f"  rate limits: {sum(counters.statements.values()) / turns:.1f} statements, "
+              f"{in_counts / turns * 1000:.2f} ms (their own connections, autocommit)")  # fmt: skip
     print("statements per turn, ms per turn:")
     for key, seconds in sorted(timer.statement_seconds.items(), key=lambda item: -item[1])[:25]:
         print(f"  {timer.statements[key] / turns:5.2f} {seconds / turns * 1000:6.3f}  {key}")
     if profile:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
 
 
 if __name__ == "__main__":
