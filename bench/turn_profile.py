@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> None:
         send(args.youths * 2)  # warm: model, caches, pool
         timer = Timer(engine)
         throttle = app.state.context.throttle
-        counters = Timer(throttle.shared.engine) if throttle.shared is not None else None
+        shared = throttle.shared.engine if throttle.shared is not None else engine
+        counters = Timer(shared) if shared is not engine else None  # their own connections
         profile = cProfile.Profile() if args.profile else None
         if profile:  # in the server's worker threads: the brain's turns and the rate limits
             profiled(profile, app.state.context.brain, "handle")
