@@ -149,7 +149,11 @@ def start_bare(folder: Path, port: int) -> subprocess.Popen[bytes]:
 
 def sixtcap_environment(database_url: str, port: int) -> dict[str, str]:
     unlimited = "100000000/minute"
+    # this checkout's code, whichever checkout the virtualenv's `sixtcap` script was installed from (an
+    # editable install maps the packages to that one: a git worktree sharing it would measure another)
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return os.environ | {
+        "PYTHONPATH": path,
         "SIXTCAP_DATABASE_URL": database_url,
         "SIXTCAP_SERVER__PORT": str(port),
         "SIXTCAP_SERVER__JOBS": "false",

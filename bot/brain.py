@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
 from bot.catalogue.nearby import nearest_services
-from bot.catalogue.snapshot import CatalogueCache
+from bot.catalogue.snapshot import VERSION_COLUMNS, CatalogueCache, seen_version
 from bot.config import Settings
 from bot.db import forget_deleted, prebuilt, session_factory, storable_text, transaction
 from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_from_parse
@@ -170,7 +170,7 @@ class Brain:
             youth = lock_youth(session, incoming, ref, now)
             if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
                 return TurnResult([], duplicate=True)
-            conversation = session.get(Conversation, youth.id) or Conversation(
+            conversation = conversation_of(session, youth.id) or Conversation(
                 youth_id=youth.id, state={}, turns=0
             )
             state = State.from_json(conversation.state)
@@ -304,6 +304,20 @@ def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     seen |= {"address": upsert.excluded.address} if new_address else {}
     upsert = upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
     return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
+
+
+CONVERSATION = select(Conversation, *VERSION_COLUMNS).where(Conversation.youth_id == bindparam("youth_id"))
+
+
+def conversation_of(session: Session, youth_id: int) -> Conversation | None:
+    """The youth's conversation, and in the same round trip the catalogue's version (which the turn
+    would otherwise ask for on its own)."""
+    row = session.execute(CONVERSATION, {"youth_id": youth_id}).one_or_none()
+    if row is None:
+        return None
+    seen_version(session, tuple(row[1:]))
+    conversation: Conversation = row[0]
+    return conversation
 
 
 def first_delivery(session: Session, incoming: Incoming, youth_id: int, now: datetime) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy import Engine
 
 from bot.yamlfile import Problem, YamlError, describe_error, dotted, read_yaml
+
+if TYPE_CHECKING:
+    from bot.db import Timeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SIXTCAP_"
@@ -29,6 +32,7 @@ class DatabaseSettings(Section):
     pool_timeout_seconds: float = Field(5.0, gt=0, le=600)  # waiting for a free connection
     pool_size: int = Field(20, ge=1, le=200)  # PostgreSQL: connections each process keeps open
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # SQLite: FULL syncs the disk at each commit
+    durable_rate_counts: bool = False  # PostgreSQL: true = the rate limits' counts wait for the disk too
 
 
 class ServerSettings(Section):
@@ -297,16 +301,21 @@ class Settings(BaseSettings):
 
     def engine(self) -> Engine:
         """The database engine, with the timeouts of `database`."""
-        from bot.db import Timeouts, make_engine
+        from bot.db import make_engine
 
         d = self.database
-        timeouts = Timeouts(
+        return make_engine(self.database_url, self.timeouts(), d.sqlite_synchronous, d.pool_size)
+
+    def timeouts(self) -> Timeouts:
+        from bot.db import Timeouts
+
+        d = self.database
+        return Timeouts(
             d.statement_timeout_seconds,
             d.lock_timeout_seconds,
             d.idle_in_transaction_seconds,
             d.pool_timeout_seconds,
         )
-        return make_engine(self.database_url, timeouts, d.sqlite_synchronous, d.pool_size)
 
 
 SECRET_FIELDS = tuple(

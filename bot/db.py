@@ -144,6 +144,26 @@ def make_engine(
     )
 
 
+def make_counter_engine(engine: Engine, timeouts: Timeouts = Timeouts(), durable: bool = False) -> Engine:
+    """PostgreSQL: a small pool beside `engine`'s for the rate-limit counters (bot/throttle.py), whose
+    statements each commit on their own (autocommit: no BEGIN nor COMMIT round trip, a shared row locked
+    for one statement only). Unless `durable` (database.durable_rate_counts), they commit without waiting
+    for the disk (synchronous_commit off): a crash of PostgreSQL itself, not of sixtcap, may forget the
+    counts of its last fraction of a second (at most 3 x wal_writer_delay, 0.6 s by default), letting that
+    many more requests through once. Waiting for the disk put a disk sync in every request, holding the
+    global rates' rows meanwhile: every request of every process queued on them."""
+    options = timeouts.options() + ("" if durable else " -c synchronous_commit=off")
+    return create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_recycle=3600,
+        pool_size=4,  # a request holds one for a single statement
+        max_overflow=8,
+        pool_timeout=timeouts.pool_seconds,
+        connect_args={"connect_timeout": 5, "options": options},
+    )
+
+
 def forget_deleted(engine: Engine) -> None:
     """After an erasure on SQLite: copy the write-ahead log into the database and empty it, so that the
     erased rows (overwritten there by secure_delete) survive nowhere. Nothing to do on PostgreSQL."""

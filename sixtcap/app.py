@@ -164,7 +164,13 @@ def create_app(settings: Settings, engine: Engine | None = None, brain: Brain | 
     app = FastAPI(title="sixtcap", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     admin = create_admin_app()
     context = AppContext(settings=settings, brain=brain, engine=engine, admin=admin)
-    context.throttle = Throttle(settings.limits, engine, privacy.secret_key(settings))  # PostgreSQL: shared
+    context.throttle = Throttle(  # PostgreSQL: shared by the processes
+        settings.limits,
+        engine,
+        privacy.secret_key(settings),
+        settings.database.durable_rate_counts,
+        settings.timeouts(),
+    )
     app.state.context = context
     app.add_middleware(
         CORSMiddleware,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from geopy.distance import geodesic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from bot.brain import Brain
 from bot.catalogue.snapshot import load_services
@@ -170,3 +170,24 @@ def test_shown_services_are_eligible_room_first_then_nearest(
 
     ranks = [rank(service_id) for service_id in shown]
     assert ranks == sorted(ranks), list(zip(shown, ranks, strict=True))
+
+
+def test_a_turn_reads_the_catalogue_version_with_the_conversation(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """One round trip fewer per turn: a known youth's conversation and the catalogue's version (whether
+    the cached services are still current) are read by one statement."""
+    brain = new_brain(loaded_engine, parser)
+    brain.handle(Incoming("test", "u-version", text="salut"))
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        brain.handle(Incoming("test", "u-version", text="jcherche du taf"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    versions = [s for s in statements if "max(services.updated_at)" in s]
+    assert len(versions) == 1 and "FROM conversations" in versions[0]

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from bot import staff as staff_module
-from bot.config import Settings
+from bot.config import LimitsSettings, Settings
 from bot.db import make_engine, session_factory, transaction
 from bot.migrations import upgrade
 from bot.models import Message, Staff
@@ -249,3 +249,73 @@ def test_server_processes_share_the_limits_on_postgresql(postgres_url: str) -> N
         keys = connection.execute(text("SELECT key FROM rate_windows")).scalars().all()
     assert keys and conversation not in keys
     engine.dispose()
+
+
+def rate_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT scope, SUM(hits) FROM rate_windows GROUP BY scope"))
+        return {scope: int(hits) for scope, hits in rows}
+
+
+def test_a_request_counts_its_rates_in_one_round_trip_on_postgresql(postgres_url: str) -> None:
+    """The widget's three rates (address, conversation, everyone) in one statement of their own
+    connection, as if counted one after the other: the rate that refuses a request and those after it do
+    not count it, those before it do."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    rates = limited_settings(widget_per_conversation="2/minute").limits
+    throttle = Throttle(rates, engine, b"key")
+    assert throttle.shared is not None
+    statements: list[str] = []
+    event.listen(throttle.shared.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    conversation = str(uuid.uuid4())
+    rest = (("widget_per_conversation", conversation), ("widget_global", ""))
+    for _ in range(2):
+        throttle.hit("widget_per_ip", "10.0.0.1", *rest)
+    assert len(statements) == 2
+    with pytest.raises(Limited) as refused:
+        throttle.hit("widget_per_ip", "10.0.0.1", *rest)
+    assert refused.value.scope == "widget_per_conversation"
+    assert rate_counts(engine) == {"widget_per_ip": 3, "widget_per_conversation": 2, "widget_global": 2}
+    engine.dispose()
+    throttle.shared.engine.dispose()
+
+
+def test_the_same_order_of_counting_in_memory() -> None:
+    """SQLite (one process): the same rule, in this process's memory."""
+    rates = limited_settings(widget_per_conversation="2/minute", widget_global="3/minute").limits
+    throttle = Throttle(rates, make_engine("sqlite://"))
+    assert throttle.shared is None
+    conversation = str(uuid.uuid4())
+    for _ in range(2):
+        throttle.hit(
+            "widget_per_ip", "10.0.0.1", ("widget_per_conversation", conversation), ("widget_global", "")
+        )
+    with pytest.raises(Limited) as refused:
+        throttle.hit(
+            "widget_per_ip", "10.0.0.1", ("widget_per_conversation", conversation), ("widget_global", "")
+        )
+    assert refused.value.scope == "widget_per_conversation"
+    throttle.hit(
+        "widget_per_ip", "10.0.0.1", ("widget_per_conversation", str(uuid.uuid4())), ("widget_global", "")
+    )
+    with pytest.raises(Limited) as refused:  # the refused request did not use up everyone's third
+        throttle.hit(
+            "widget_per_ip", "10.0.0.1", ("widget_per_conversation", str(uuid.uuid4())), ("widget_global", "")
+        )
+    assert refused.value.scope == "widget_global"
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_rate_counts_wait_for_the_disk_only_if_durable(postgres_url: str, durable: bool) -> None:
+    """database.durable_rate_counts: the counts' connections commit without waiting for the disk unless
+    it is true; the turns' connections always wait."""
+    engine = make_engine(postgres_url)
+    throttle = Throttle(LimitsSettings(), engine, b"key", durable)
+    assert throttle.shared is not None
+    with throttle.shared.engine.connect() as connection:
+        assert connection.execute(text("SHOW synchronous_commit")).scalar() == ("on" if durable else "off")
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    engine.dispose()
+    throttle.shared.engine.dispose()

@@ -246,14 +246,13 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         raise HTTPException(403, "wrong or missing secret token")
     if application is None:
         raise HTTPException(404, "Telegram is not configured (SIXTCAP_TELEGRAM_BOT_TOKEN)")
-    await context.throttle.hit_async("webhook_global")
     update = parse_update(await request.body(), application.bot)
+    incoming = read_update(update) if update is not None else None
+    chat = [("webhook_per_chat", f"{CHANNEL}:{incoming.user}")] if incoming is not None else []
+    await context.throttle.hit_async("webhook_global", "", *chat)  # over: Telegram retries
     if update is None:
         raise HTTPException(400, "not a Telegram update")
-    incoming = read_update(update)
     if incoming is not None:
-        chat = f"{CHANNEL}:{incoming.user}"
-        await context.throttle.hit_async("webhook_per_chat", chat)  # over: Telegram retries
         await run_in_threadpool(context.running_brain().handle, incoming, render)
         context.wake_sender()
     if update.callback_query and application.running:  # stop the button's spinner; best effort

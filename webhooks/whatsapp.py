@@ -264,14 +264,15 @@ async def notification(request: Request) -> dict[str, bool]:
         body, request.headers.get("X-Hub-Signature-256"), secret.get_secret_value()
     ):
         raise HTTPException(403, "wrong or missing signature")
-    await context.throttle.hit_async("webhook_global")
     try:
-        payload = json.loads(body)
+        payload, readable = json.loads(body), True
     except (ValueError, RecursionError):
-        raise HTTPException(400, "the body is not JSON") from None
+        payload, readable = None, False
     incomings, statuses = read_notification(payload)
-    for youth in {incoming.user for incoming in incomings}:  # over: Meta sends it all again later
-        await context.throttle.hit_async("webhook_per_chat", f"{CHANNEL}:{youth}")
+    chats = [("webhook_per_chat", f"{CHANNEL}:{youth}") for youth in sorted({i.user for i in incomings})]
+    await context.throttle.hit_async("webhook_global", "", *chats)  # over: Meta sends it all again later
+    if not readable:
+        raise HTTPException(400, "the body is not JSON")
     brain = context.running_brain()
     for incoming in incomings:
         await run_in_threadpool(brain.handle, incoming, render)

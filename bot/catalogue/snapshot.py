@@ -127,17 +127,24 @@ def _view(service: Service) -> ServiceView:
 
 
 VERSION_KEY = "catalogue_version"  # of Session.info
-VERSION_QUERY = select(
+VERSION_COLUMNS = (
     select(func.count()).select_from(Service).scalar_subquery(),
     select(func.max(Service.updated_at)).scalar_subquery(),
     select(func.count()).select_from(Partner).scalar_subquery(),
     select(func.max(Partner.updated_at)).scalar_subquery(),
-)  # built once: building it costs more than running it
+)  # a statement may read them beside its own columns (`seen_version`): no round trip of their own
+VERSION_QUERY = select(*VERSION_COLUMNS)  # built once: building it costs more than running it
 
 
 def catalogue_version(session: Session) -> tuple[object, ...]:
     """Changes whenever a service or a partner is added, removed or updated. One round trip."""
     return tuple(session.execute(VERSION_QUERY).one())
+
+
+def seen_version(session: Session, version: tuple[object, ...]) -> None:
+    """The catalogue's version, read by a statement of this transaction with VERSION_COLUMNS: the cache
+    will not ask for it again in this transaction."""
+    session.info[VERSION_KEY] = (session.get_transaction(), tuple(version))
 
 
 def load_services(session: Session) -> tuple[ServiceView, ...]:
@@ -167,7 +174,7 @@ class CatalogueCache:
             version = known[1]
         else:
             version = catalogue_version(session)
-            session.info[VERSION_KEY] = (session.get_transaction(), version)
+            seen_version(session, version)
         with self._lock:
             if version != self._version:
                 self._services = load_services(session)
