@@ -49,8 +49,8 @@ def test_a_question_shows_only_its_own_part_of_the_conversation(world: World) ->
     world.call("adviser", "POST", f"/handoffs/{first}/reply", {"text": "Oui, passe mardi."})
     assert world.call("adviser", "POST", f"/handoffs/{first}/resolve").status_code == 200
     # the youth then confides in another partner
-    widget(world, world.conversation, text="je suis enceinte et jsais pas quoi faire")
-    widget(world, world.conversation, payload="adviser")
+    widget(world, world.conversation, text="je suis enceinte et jsais pas quoi faire")  # the lines first
+    widget(world, world.conversation, payload="crisis:adviser")
     widget(world, world.conversation, text="c'est grave si je le dis a personne ?")
     with session_factory(world.engine)() as session:
         second = session.scalars(select(Handoff.id).where(Handoff.id != first)).one()
