@@ -178,6 +178,8 @@ class Brain:
                 # a button the bot never showed here (forged, or from another conversation): its words
                 # are read like anything typed, and never open what only the bot's buttons open
                 turn = self.understand(as_text(incoming))
+            elif not incoming.payload and (typed := state.typed_button(incoming.text)):
+                turn = self.known(turn_from_button(typed))  # a button's label typed: that button
             if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
                 state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
                 state.step = CONCERN if state.step == HANDOFF else state.step
@@ -197,6 +199,7 @@ class Brain:
             if refusal:  # the question is not opened: the conversation stays where it was
                 state, reply = before, Reply([self.limited(refusal, before)])
             state.offer(offered_payloads(reply.messages))
+            state.show_buttons([(b.title, b.payload) for m in reply.messages for b in m.buttons if b.payload])
             shown = tallies.shown_services(reply.messages, self.catalogue.services(session))
             opened = reply.open_handoff.partner_id if reply.open_handoff else None
             new_facts = tallies.tally(state, now, shown, opened)

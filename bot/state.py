@@ -7,6 +7,8 @@ import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from nlu.text import fold, words
+
 # Steps: where the conversation stands, i.e. what the bot is waiting for.
 NEW = "new"  # never talked
 CONCERN = "concern"  # waiting for what worries the youth
@@ -44,6 +46,7 @@ class State:
     source: str | None = None  # campaign source of the first contact
     language: str = "fr"  # the language the youth writes in: fr, en or ar (data/dialogue/)
     offered: list[str] = field(default_factory=list)  # button payloads shown, newest last (bot/brain.py)
+    labels: dict[str, str] = field(default_factory=dict)  # last reply: button label (folded) -> payload
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -59,6 +62,14 @@ class State:
         """Remember the buttons just shown: a payload is accepted only once the bot offered it."""
         self.offered = remember_offered(self.offered, payloads)
 
+    def show_buttons(self, buttons: list[tuple[str, str]]) -> None:
+        """The last reply's (title, payload) pairs: typing a button's label presses it ("30 km", "Non")."""
+        self.labels = {label_key(title): payload for title, payload in buttons if label_key(title)}
+
+    def typed_button(self, text: str | None) -> str | None:
+        """The payload of the button of the last reply whose label `text` is, if it is one."""
+        return self.labels.get(label_key(text or ""))
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -67,6 +78,11 @@ class State:
         known = {f.name for f in fields(cls)}
         # a deep copy: mutating the state must not mutate the stored JSON in place (the change would be lost)
         return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
+
+
+def label_key(text: str) -> str:
+    """A label as typed or shown, without case, accents, emojis or punctuation ("Non !" is "non")."""
+    return " ".join(words(fold(text)))
 
 
 OFFERED_KEPT = 60  # payloads remembered per conversation: older buttons still work for a while

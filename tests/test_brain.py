@@ -191,3 +191,15 @@ def test_a_turn_reads_the_catalogue_version_with_the_conversation(
         event.remove(loaded_engine, "before_cursor_execute", note)
     versions = [s for s in statements if "max(services.updated_at)" in s]
     assert len(versions) == 1 and "FROM conversations" in versions[0]
+
+
+def test_typing_a_buttons_label_presses_it(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    """On WhatsApp or out of habit, youths type what a button says ("30 km", "Tous les métiers")."""
+    brain = new_brain(loaded_engine, parser)
+    brain.handle(Incoming("test", "u-typed", text="jsuis de fontenay g 19 ans jcherche un job dans la vente"))
+    for answer in ("un job", "5 km", "non"):
+        replies = brain.handle(Incoming("test", "u-typed", text=answer)).messages
+    labels = [b.title for m in replies for b in m.buttons]
+    assert "30 km" in labels, [m.text for m in replies]  # after the offers at 5 km: farther
+    replies = brain.handle(Incoming("test", "u-typed", text="30 KM !")).messages
+    assert any("30 km" in m.text for m in replies), [m.text for m in replies]
