@@ -4,13 +4,14 @@ folded text, with entity spans replaced by their type (so 'champi' says "a town"
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from nlu.text import fold, words
 
 CHAR_NGRAMS = (2, 3, 4, 5)
+T = TypeVar("T")
 
 
 def mask_entities(text: str, entities: Iterable[Any]) -> str:
@@ -26,10 +27,18 @@ def mask_entities(text: str, entities: Iterable[Any]) -> str:
 
 def features(text: str) -> list[str]:
     """Word 1-2 grams and character 2-5 grams inside words (padded with spaces)."""
+    return composed(text, word_features, list)
+
+
+def composed(
+    text: str, of_word: Callable[[str], Sequence[T]], of_terms: Callable[[list[str]], list[T]]
+) -> list[T]:
+    """A text's features as `features` lists them, or their ids: each word's through `of_word` (which
+    may remember them), the pairs of words' through `of_terms`. The one place they are put together."""
     tokens = words(fold(text))
-    out = bigrams(tokens)
+    out = of_terms(bigrams(tokens))
     for token in tokens:
-        out += word_features(token)
+        out += of_word(token)
     return out
 
 
