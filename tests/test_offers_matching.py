@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.db import transaction
 from bot.offers.matching import Profile, ranked_offers
@@ -157,3 +157,25 @@ def test_every_shape_of_the_query_stays_within_psycopgs_cache() -> None:
             "postgresql", by_trade, wanted, beginner, mobile, diploma, (True,) * 3 + (False,) * 2
         )
         assert len(str(statement.compile(dialect=dialect)).encode()) < 4096, (by_trade, wanted, diploma)
+
+
+def test_on_postgresql_the_query_is_planned_once_per_connection(engine: Engine, territory: Territory) -> None:
+    """Planning the query (a branch per ring) costs more than running it: PostgreSQL prepares it at the
+    first search on a connection and keeps one plan for any youth (bot/db.py prepared_at_once)."""
+    if engine.dialect.name != "postgresql":
+        return
+    place(engine, territory, offer("near", 1), offer("far", 12))
+    with transaction(engine) as session:
+        for north_km in (0, 3, 9):
+            point = Point(HOME.latitude + north_km * KM, HOME.longitude)
+            assert [o.id for o in ranked_offers(session, ("D1214",), point, MOBILE, NOW)] == (
+                ["near", "far"] if north_km < 9 else ["far", "near"]
+            )
+        plans = session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%UNION ALL%'"
+            )
+        ).one()
+        assert plans == (3, 0)
+        driver = session.connection().connection.driver_connection
+        assert driver.prepare_threshold == 5  # psycopg's default again for every other statement

@@ -26,6 +26,7 @@ from sqlalchemy import Boolean, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from bot.db import prepared_at_once
 from bot.territory import Point
 
 RINGS_KM = (2.0, 5.0, 10.0, 25.0)  # the inner rings; the last one ends at the radius
@@ -199,7 +200,9 @@ def nearest_services(session: Session, around: Around) -> list[Near]:
         inner = radius
     connection = session.connection()
     statement = _statement(connection.dialect.name, bool(around.preferred), len(discs))
-    rows = sorted(connection.execute(statement, parameters), key=lambda r: (r.grp, r.ring, r.squared, r.id))
+    with prepared_at_once(connection):
+        found = list(connection.execute(statement, parameters))
+    rows = sorted(found, key=lambda r: (r.grp, r.ring, r.squared, r.id))
     return [Near(r.id, math.sqrt(max(r.squared, 0.0)), r.grp) for r in rows]
 
 

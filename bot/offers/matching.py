@@ -31,6 +31,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from bot.db import prepared_at_once
 from bot.models.base import UTCDateTime
 from bot.offers.grid import COARSE, FINE, FINE_UP_TO_KM
 from bot.territory import Point
@@ -94,10 +95,12 @@ WANTED = {  # the kind wanted, written so that the (kind, alternance, cell) inde
     "alternance": "kind = 'job' AND alternance = :yes",
     "training": "(kind = 'training' AND alternance IN (:no, :yes) OR kind = 'job' AND alternance = :yes)",
 }
-WANTED_BY_TRADE = {  # with ROME codes, `kind || ''` so that the (rome_code, cell) index serves instead
+WANTED_BY_TRADE = {  # with ROME codes, `kind || ''` and `(alternance AND :yes)` so that the (rome_code,
+    # cell) index serves instead (PostgreSQL would add a scan of the whole (kind, alternance) index for
+    # `alternance = :yes`)
     "job": "kind || '' = 'job'",
-    "alternance": "kind || '' = 'job' AND alternance = :yes",
-    "training": "(kind || '' = 'training' OR kind || '' = 'job' AND alternance = :yes)",
+    "alternance": "kind || '' = 'job' AND (alternance AND :yes)",
+    "training": "(kind || '' = 'training' OR kind || '' = 'job' AND (alternance AND :yes))",
 }
 
 
@@ -219,7 +222,8 @@ def ranked_offers(
         profile.diploma_level is not None,
         tuple(radius <= FINE_UP_TO_KM for radius in discs),
     )
-    rows = list(connection.execute(statement, parameters))
+    with prepared_at_once(connection):
+        rows = list(connection.execute(statement, parameters))
     # nearest ring first, then the fit, the newest, the id (the database gives them joined, unordered)
     rows.sort(key=lambda row: (row.ring, row.fit, -row.created_at.timestamp(), row.id))
     return [_ranked(row, profile) for row in rows[offset:]]
