@@ -44,15 +44,19 @@ def faq_examples(folder: Path) -> list[Example]:
     return examples
 
 
-def answer_concerns(folder: Path) -> dict[str, frozenset[str]]:
-    """Answer id -> the concerns its follow-up buttons offer (data/answers/*.yml `follow_up`)."""
+def answer_concerns(folder: Path, routing: Path | None = None) -> dict[str, frozenset[str]]:
+    """Answer id -> the concerns its follow-up buttons offer (data/answers/*.yml `follow_up`): a concern's
+    services, or a narrower need's (`need: sexual_health` offers health services: its concern in
+    `specific_needs` of the routing file, by default `routing.yml` beside the answers folder)."""
+    routing = routing or folder.parent / "routing.yml"
+    needs = (read_yaml(routing) or {}).get("specific_needs") or {} if routing.exists() else {}
     concerns = {}
     for path in answer_files(folder):
         raw = read_yaml(path) or {}
         follow_up = raw.get("follow_up") or ()
-        concerns[str(raw.get("id") or path.stem)] = frozenset(
-            str(f["concern"]) for f in follow_up if "concern" in f
-        )
+        offered = {str(f["concern"]) for f in follow_up if "concern" in f}
+        offered |= {str(needs[f["need"]]["concern"]) for f in follow_up if f.get("need") in needs}
+        concerns[str(raw.get("id") or path.stem)] = frozenset(offered)
     return concerns
 
 

@@ -131,14 +131,15 @@ def evaluate(
     predictions = [parser.parse(example.text) for example in examples]
     if answer_concerns is not None:
         predictions = [
-            _as_concern(p, e.intent, answer_concerns) for e, p in zip(examples, predictions, strict=True)
+            as_concern(p, e.intent, answer_concerns) for e, p in zip(examples, predictions, strict=True)
         ]
     return score(examples, predictions)
 
 
-def _as_concern(
+def as_concern(
     prediction: dict[str, Any], label: str, answer_concerns: Mapping[str, frozenset[str]]
 ) -> dict[str, Any]:
+    """`prediction` with the intent `label` if it is a `faq` whose selected answer offers that concern."""
     choice = selected(prediction.get("response_selector"))
     if prediction["intent"]["name"] != RETRIEVAL_INTENT or choice is None:
         return prediction

@@ -142,8 +142,10 @@ def fit_danger(
 
 
 def train(source: NluData) -> NluModel:
-    """The three models. The solver leaves Python's lock, so each fit runs in the pool while this thread
-    prepares the next one's texts (Python): the intents first, the danger model (the most texts) last."""
+    """The three models. The solver leaves Python's lock, so each fit runs in the pool (two workers, the
+    machine's two cores) while this thread prepares the next one's texts (Python): the intents first;
+    the danger model (the most texts, the longest fit) as soon as its texts are ready; the response
+    selector (the shortest) when a worker is free, so that it does not slow the danger model's texts."""
     data = source.training_data()
     gazetteer = source.gazetteer(data)
     lexicon = source.lexicon()
@@ -153,13 +155,16 @@ def train(source: NluData) -> NluModel:
     corpus = Corpus()  # the danger model reads the intents' texts again
     with ThreadPoolExecutor(max_workers=2) as pool:
         classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare, corpus)
+        pairs = training_pairs(source.safety_path, lexicon, examples)
+        for text, _ in pairs:
+            prepare(text)
+        danger = pool.submit(train_danger, pairs, prepare, corpus)
         selector = pool.submit(train_selector, faq, prepare, corpus)
-        danger = fit_danger(source, examples, gazetteer, lexicon, prepare, corpus)
         return NluModel(
             classifier=classifier.result(),
             gazetteer=gazetteer,
             lexicon=lexicon,
-            danger=danger,
+            danger=danger.result(),
             selector=selector.result(),
         )
 

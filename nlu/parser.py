@@ -102,7 +102,8 @@ def _normalized_offsets(folded: str, offsets: list[int]) -> list[int]:
 
 
 WHERE = re.compile(
-    r"\b(?:ya|y a|il y a|yen a|y en a|ou|c ou|pres de|vers|autour de|dans le coin|near|where)\b"
+    r"\b(?:ya|y a|il y a|yen a|y en a|ou|c ou|pres de|vers|autour de|dans le coin|near|where|is there|"
+    r"are there|any)\b"
 )
 
 

@@ -10,7 +10,10 @@ Speed: most messages hold no phrase at all, and Python's regular expressions try
 one (half a millisecond a message). Each group of families therefore has a `Screen` first: all its patterns
 in one RE2 expression (a DFA, a few microseconds), loosened so that it matches whatever any pattern
 matches (word boundaries and lookarounds dropped, which RE2 lacks). Only a text the screen passes is read
-by the patterns themselves, so what is found stays exactly what the patterns say."""
+by the patterns themselves, so what is found stays exactly what the patterns say. A screen is a few RE2
+expressions of about `SCREEN_CHUNK` characters each rather than one: the DFA of one expression of all the
+patterns has so many states that each new text builds new ones (0.3 ms a text, the largest cost of a
+training) and its memory fills and is thrown away on varied texts; smaller ones reuse their states."""
 
 from __future__ import annotations
 
@@ -53,7 +56,8 @@ class Family:
 
 
 LOOKAROUNDS = ("(?!", "(?<!", "(?=", "(?<=")
-SCREEN_MEMORY = 64 << 20  # bytes for RE2's DFA; less and it falls back to a slower automaton
+SCREEN_MEMORY = 32 << 20  # bytes for each expression's DFA; less and it falls back to a slower automaton
+SCREEN_CHUNK = 8000  # characters of patterns in one expression of a screen
 
 
 def loosened(pattern: str) -> str:
@@ -86,19 +90,27 @@ class Screen:
     """Whether a text may match any of some families' patterns: False means none of them matches."""
 
     def __init__(self, families: Iterable[Family]) -> None:
-        patterns = [loosened(p.pattern) for family in families for p in family.patterns]
+        patterns = [f"(?:{loosened(p.pattern)})" for family in families for p in family.patterns]
+        chunks: list[list[str]] = []
+        size = SCREEN_CHUNK
+        for pattern in patterns:
+            if size + len(pattern) > SCREEN_CHUNK:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(pattern)
+            size += len(pattern)
         options = re2.Options()
         options.max_mem = SCREEN_MEMORY
         try:
-            self.expression: Any = re2.compile("|".join(f"(?:{p})" for p in patterns), options)
+            self.expressions: list[Any] | None = [re2.compile("|".join(c), options) for c in chunks]
         except re2.error:  # a pattern RE2 cannot read: every text goes to the patterns
-            self.expression = None
+            self.expressions = None
         self.empty = not patterns
 
     def passes(self, text: str) -> bool:
         if self.empty:
             return False
-        return self.expression is None or self.expression.search(text) is not None
+        return self.expressions is None or any(e.search(text) is not None for e in self.expressions)
 
 
 @dataclass(frozen=True)

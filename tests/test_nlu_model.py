@@ -104,3 +104,11 @@ def test_quality_on_the_held_out_split(parser: EmbeddedParser) -> None:
     assert report.crisis_recall == 1.0
     assert report.macro_f1 >= 0.92, "\n".join(report.lines())
     assert report.entity_recall is not None and report.entity_recall >= 0.95
+
+
+def test_an_answer_offering_a_narrower_need_offers_its_concern() -> None:
+    """The STI test's answer offers sexual-health services (`need: sexual_health`): a health question."""
+    concerns = answer_concerns(DATA / "answers")
+    assert concerns["depistage_gratuit"] == frozenset({"health"})
+    assert concerns["pass_sport"] == frozenset({"sport"})
+    assert concerns["robot"] == frozenset()
