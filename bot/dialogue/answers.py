@@ -21,12 +21,13 @@ NAMED_WORDS = (
 
 def named_topic(ctx: Context, turn: Turn) -> Turn:
     """A short message that names one aid or programme of the knowledge base ("permis 1 euro", "femme
-    relai", "jcherche un service civique"), as the question for its answer; other turns as they are."""
+    relai", "jcherche un service civique", or a question of which nothing else was understood: "c quoi le
+    115"), as the question for its answer; other turns as they are."""
     if not turn.text or turn.intent in (FAQ, "crisis") or len(turn.text.split()) > NAMED_WORDS:
         return turn
     folded = fold(turn.text)
-    if is_question(folded):  # a question the selector was unsure of stays unsure
-        return turn
+    if is_question(folded) and turn.intent != "nlu_fallback":  # a question the selector was unsure of
+        return turn  # stays unsure; one that nothing was understood in ("c quoi le 115") asks for the aid
     answer_id = named(ctx.r.answers, folded)
     if answer_id is None:
         return turn
@@ -62,7 +63,7 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     found = ctx.r.answers.get(answer_id or "")
     folded = fold(turn.text)
     own_case = ctx.r.details.about_own_case(folded)
-    one_place = not own_case and ctx.r.details.about_one_place(folded, names_a_place(turn))
+    one_place = not own_case and ctx.r.details.about_one_place(folded, names_a_place(turn), answer_id)
     if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
