@@ -43,6 +43,7 @@ class DetailWords:
     own_case_shapes: tuple[re.Pattern[str], ...] = ()
     place_only: re.Pattern[str] | None = None  # "c'est à quel étage ?", "fermé en août ?": one place, named or not
     hours_said: frozenset[str] = frozenset()  # answers that say their hours (the 115: 24h/24)
+    not_covered: re.Pattern[str] | None = None  # "le bafa", "le smic": what the knowledge base has no answer for
 
     def about_own_case(self, folded: str, strictly: bool = False) -> bool:
         """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
@@ -50,6 +51,10 @@ class DetailWords:
         if _finds(self.own_case, folded) or any(shape.search(folded) for shape in self.own_case_shapes):
             return True
         return not strictly and _finds(self.own_words, folded) and not _finds(self.general, folded)
+
+    def uncovered(self, folded: str) -> bool:
+        """ "le bafa c financé par qui ?": a question on what the knowledge base has no answer for."""
+        return _finds(self.not_covered, folded)
 
     def asks_for_more(self, folded: str) -> bool:
         return _finds(self.nothing_for_me, folded)
@@ -92,7 +97,8 @@ def load_detail_words(path: Path) -> DetailWords:
         **{
             name: any_of(raw[name]) if raw.get(name) else None
             for name in (
-                "own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me", "place_only"
+                "own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me", "place_only",
+                "not_covered",
             )
         },
         own_case_shapes=tuple(re.compile(shape) for shape in raw.get("own_case_shapes") or ()),

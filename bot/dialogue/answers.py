@@ -62,6 +62,8 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
     found = aid_named(ctx, ctx.r.answers.get(answer_id or ""), folded)
+    if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
+        found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     own_case = ctx.r.details.about_own_case(folded)
     one_place = not own_case and ctx.r.details.about_one_place(
         folded, names_a_place(turn), found.id if found else None
