@@ -26,6 +26,11 @@ from nlu.text import any_of, fold
 
 KINDS = ("address", "phone", "hours", "cost", "appointment", "documents", "what")
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# the lists of words of data/details.yml besides `asks` and `ordinals`
+WORD_LISTS = (
+    "own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me", "place_only",
+    "not_covered",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,9 @@ class DetailWords:
     # how a question on one's own case is built, whatever its words: "ma css a été refusée", "mon X est
     # bloqué", "combien exactement je vais toucher"
     own_case_shapes: tuple[re.Pattern[str], ...] = ()
-    place_only: re.Pattern[str] | None = None  # "c'est à quel étage ?", "fermé en août ?": one place, named or not
+    place_only: re.Pattern[str] | None = None  # "à quel étage ?", "fermé en août ?": one place, named or not
     hours_said: frozenset[str] = frozenset()  # answers that say their hours (the 115: 24h/24)
-    not_covered: re.Pattern[str] | None = None  # "le bafa", "le smic": what the knowledge base has no answer for
+    not_covered: re.Pattern[str] | None = None  # "le bafa", "le smic": what the base has no answer for
 
     def about_own_case(self, folded: str, strictly: bool = False) -> bool:
         """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
@@ -94,13 +99,7 @@ def load_detail_words(path: Path) -> DetailWords:
     return DetailWords(
         asks={str(k): any_of(v) for k, v in raw["asks"].items()},
         ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},
-        **{
-            name: any_of(raw[name]) if raw.get(name) else None
-            for name in (
-                "own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me", "place_only",
-                "not_covered",
-            )
-        },
+        **{name: any_of(raw[name]) if raw.get(name) else None for name in WORD_LISTS},
         own_case_shapes=tuple(re.compile(shape) for shape in raw.get("own_case_shapes") or ()),
         hours_said=frozenset(str(a) for a in raw.get("hours_said") or ()),
     )
