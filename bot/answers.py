@@ -45,6 +45,9 @@ class Answer:
     # asks for this answer, even without a question ("cpf permis", "jcherche un service civique")
     names: re.Pattern[str] | None = None
     ages: tuple[int, int] | None = None  # who it is for (the CEJ: 16-25), as its answer says
+    # an answer across the services ("c'est gratuit ?", "jusqu'à quel âge ?"): a question that names one aid
+    # of the base ("la css c'est gratuit ?") gets that aid's answer instead
+    across: bool = False
 
     def fits(self, age_low: int | None, age_high: int | None) -> bool:
         """Whether a youth of these ages (None: not said) is among those the answer is for."""
@@ -70,6 +73,7 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
         to_verify=raw.get("to_verify") or None,
         names=any_of(raw["names"]) if raw.get("names") else None,
         ages=(int(raw["ages"][0]), int(raw["ages"][1])) if raw.get("ages") else None,
+        across=bool(raw.get("across", False)),
     )
 
 

@@ -26,6 +26,11 @@ from nlu.text import any_of, fold
 
 KINDS = ("address", "phone", "hours", "cost", "appointment", "documents", "what")
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# the lists of words of data/details.yml besides `asks` and `ordinals`
+WORD_LISTS = (
+    "own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me", "place_only",
+    "not_covered",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,21 +43,35 @@ class DetailWords:
     one_place: re.Pattern[str] | None = None  # "adresse", "ouvert samedi": the card of one named place
     right_now: re.Pattern[str] | None = None  # "il reste des places ?": what only the place knows today
     nothing_for_me: re.Pattern[str] | None = None  # "y a rien pour moi ?" after the results: other options
+    # how a question on one's own case is built, whatever its words: "ma css a été refusée", "mon X est
+    # bloqué", "combien exactement je vais toucher"
+    own_case_shapes: tuple[re.Pattern[str], ...] = ()
+    place_only: re.Pattern[str] | None = None  # "à quel étage ?", "fermé en août ?": one place, named or not
+    hours_said: frozenset[str] = frozenset()  # answers that say their hours (the 115: 24h/24)
+    not_covered: re.Pattern[str] | None = None  # "le bafa", "le smic": what the base has no answer for
 
     def about_own_case(self, folded: str, strictly: bool = False) -> bool:
         """ "mon dossier cej il en est où ?", "mon allocation est pas arrivée": the youth's own file
         (`strictly`: only by what is said of it, not by "mon dossier" alone)."""
-        if _finds(self.own_case, folded):
+        if _finds(self.own_case, folded) or any(shape.search(folded) for shape in self.own_case_shapes):
             return True
         return not strictly and _finds(self.own_words, folded) and not _finds(self.general, folded)
+
+    def uncovered(self, folded: str) -> bool:
+        """ "le bafa c financé par qui ?": a question on what the knowledge base has no answer for."""
+        return _finds(self.not_covered, folded)
 
     def asks_for_more(self, folded: str) -> bool:
         return _finds(self.nothing_for_me, folded)
 
-    def about_one_place(self, folded: str, named: bool) -> bool:
+    def about_one_place(self, folded: str, named: bool, answer_id: str | None = None) -> bool:
         """ "la mission locale de champi elle ouvre à quelle heure ?": the hours, address or phone of one
-        named place, or what only a place knows today (places left), which no general answer gives."""
-        return _finds(self.right_now, folded) or (named and _finds(self.one_place, folded))
+        named place, what only a place knows today (places left), or what only one place can say, named
+        or not ("c'est à quel étage ?", "fermé en août ?"), which no general answer gives (unless
+        `answer_id`, the answer selected, says its hours)."""
+        if _finds(self.right_now, folded) or (named and _finds(self.one_place, folded)):
+            return True
+        return answer_id not in self.hours_said and _finds(self.place_only, folded)
 
     def asked(self, folded: str) -> str | None:
         """The detail a message asks for, if any (in the order of KINDS)."""
@@ -80,10 +99,9 @@ def load_detail_words(path: Path) -> DetailWords:
     return DetailWords(
         asks={str(k): any_of(v) for k, v in raw["asks"].items()},
         ordinals={int(k): any_of(v) for k, v in raw["ordinals"].items()},
-        **{
-            name: any_of(raw[name]) if raw.get(name) else None
-            for name in ("own_case", "own_words", "general", "one_place", "right_now", "nothing_for_me")
-        },
+        **{name: any_of(raw[name]) if raw.get(name) else None for name in WORD_LISTS},
+        own_case_shapes=tuple(re.compile(shape) for shape in raw.get("own_case_shapes") or ()),
+        hours_said=frozenset(str(a) for a in raw.get("hours_said") or ()),
     )
 
 

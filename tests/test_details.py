@@ -65,8 +65,22 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("mon dossier il en est ou")
     assert not words.about_own_case("qui peut m aider a faire mon dossier de titre de sejour")
     assert not words.about_own_case("mon dossier cej", strictly=True)  # "mon dossier" alone: not strictly
+    # by how the question is built, whatever the aid: what happened to "ma X", an amount asked exactly
+    assert words.about_own_case("pourquoi ma css a ete refusee", strictly=True)
+    assert words.about_own_case("ma caf a bloque mes apl", strictly=True)
+    assert words.about_own_case("combien exactement jvais toucher avec le cej", strictly=True)
+    assert words.about_own_case("mon cheque permis il est ou", strictly=True)
+    assert not words.about_own_case("mon titre de sejour expire je fais quoi")
+    assert not words.about_own_case("jai perdu ma carte d identite")
+    assert words.about_own_case("ils m ont sucre l alloc cej", strictly=True)
+    assert words.about_own_case("when will i get my first payment", strictly=True)
+    assert words.uncovered("le bafa c finance par qui") and not words.uncovered("c quoi le cej")
     assert words.about_one_place("la mission locale de champi elle ouvre a quelle heure", named=True)
-    assert not words.about_one_place("la mission locale elle ouvre a quelle heure", named=False)
+    assert not words.about_one_place("la mission locale elle ouvre le samedi", named=False)
+    # what only one place can say, named or not, unless the answer says its hours (the 115: 24h/24)
+    assert words.about_one_place("la mission locale elle ouvre a quelle heure", named=False)
+    assert words.about_one_place("idc c a quel etage", named=False)
+    assert not words.about_one_place("le 115 on appelle a quelle heure", named=False, answer_id="numero_115")
     assert words.about_one_place("il reste des places a l e2c", named=False)  # what only the place knows
     assert not words.about_one_place("les restos du coeur c est ou vers champi", named=True)
     assert words.asks_for_more("y a rien pour moi")

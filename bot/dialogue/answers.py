@@ -21,12 +21,13 @@ NAMED_WORDS = (
 
 def named_topic(ctx: Context, turn: Turn) -> Turn:
     """A short message that names one aid or programme of the knowledge base ("permis 1 euro", "femme
-    relai", "jcherche un service civique"), as the question for its answer; other turns as they are."""
+    relai", "jcherche un service civique", or a question of which nothing else was understood: "c quoi le
+    115"), as the question for its answer; other turns as they are."""
     if not turn.text or turn.intent in (FAQ, "crisis") or len(turn.text.split()) > NAMED_WORDS:
         return turn
     folded = fold(turn.text)
-    if is_question(folded):  # a question the selector was unsure of stays unsure
-        return turn
+    if is_question(folded) and turn.intent != "nlu_fallback":  # a question the selector was unsure of
+        return turn  # stays unsure; one that nothing was understood in ("c quoi le 115") asks for the aid
     answer_id = named(ctx.r.answers, folded)
     if answer_id is None:
         return turn
@@ -59,10 +60,14 @@ def names_a_place(turn: Turn) -> bool:
 def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
-    found = ctx.r.answers.get(answer_id or "")
     folded = fold(turn.text)
+    found = aid_named(ctx, ctx.r.answers.get(answer_id or ""), folded)
+    if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
+        found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     own_case = ctx.r.details.about_own_case(folded)
-    one_place = not own_case and ctx.r.details.about_one_place(folded, names_a_place(turn))
+    one_place = not own_case and ctx.r.details.about_one_place(
+        folded, names_a_place(turn), found.id if found else None
+    )
     if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
@@ -82,6 +87,14 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         state.extra["question"] = turn.text.strip()[:1000]
     bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (ctx.button("other"),))
     return bubbles
+
+
+def aid_named(ctx: Context, found: Answer | None, folded: str) -> Answer | None:
+    """An answer across the services ("c'est gratuit ?") gives way to the answer of the one aid the
+    question names ("la css c'est gratuit ou faut payer ?"), which says what it costs, or for whom."""
+    if found is None or not found.across:
+        return found
+    return ctx.r.answers.get(named(ctx.r.answers, folded) or "", found)
 
 
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
