@@ -181,8 +181,12 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
             place = gazetteer.word(key) if size == 1 else gazetteer.places.get(key)
             if place is None:
                 continue
+            last = first + size - 1
+            if size == 1:  # "fontenai sous boa": the rest of the name, typos included, is the place too
+                last = _rest_of_name(place, words, first, used)
+                window = range(first, last + 1)
             used |= set(window)
-            start, end = span(first, first + size - 1)
+            start, end = span(first, last)
             found.append(_entity(place.entity, place.value, start, end))
             if place.entity == "quartier":
                 found.append(_entity("commune", place.commune, start, end))
@@ -196,6 +200,29 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
             if age in AGE_RANGE and not any(e["entity"] == "age" for e in found) and _free(found, start):
                 found.append(_entity("age", age, start, end))
     return sorted(found, key=lambda e: (e["start"], e["entity"] != "quartier"))
+
+
+def _rest_of_name(place: Place, words: list[str], first: int, used: set[int]) -> int:
+    """The last word of a place named from its first word on: `words[first]` names it ("fontenai") and the
+    next words are the rest of its official name, each exactly, with one typo, or a long word with its
+    first two letters ("sous boa" for "sous bois"), so that they are not read as other words ("sous":
+    money)."""
+    name = fold(place.value).split()
+    last = first
+    if len(name) < 2 or not _one_edit(words[first], name[0]):
+        return last
+    for expected in name[1:]:
+        following = last + 1
+        if following >= len(words) or following in used or not _close(words[following], expected):
+            break
+        last = following
+    return last
+
+
+def _close(word: str, expected: str) -> bool:
+    return _one_edit(word, expected) or (
+        len(expected) >= 4 and word[:2] == expected[:2] and abs(len(word) - len(expected)) <= 1
+    )
 
 
 def _free(found: list[dict[str, Any]], start: int) -> bool:

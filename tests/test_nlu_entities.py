@@ -45,6 +45,19 @@ def test_longest_alias_wins(gazetteer: Gazetteer) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("fontenai sous boa", "fontenai sous boa"),
+        ("jsuis a champigni sur marn jcherche", "champigni sur marn"),
+        ("jsuis a fontenay et jai pas de sous", "fontenay"),
+    ],
+)
+def test_a_town_misspelt_word_by_word_is_one_town(text: str, typed: str, gazetteer: Gazetteer) -> None:
+    """The whole name is the town, so that its words are not read as something else ("sous": money)."""
+    assert [e[2] for e in found(text, gazetteer) if e[0] == "commune"] == [typed]
+
+
 def test_a_neighbourhood_implies_its_commune(gazetteer: Gazetteer) -> None:
     assert found("jsuis au bois l'abbé", gazetteer) == [
         ("quartier", "Le Bois-l'Abbé", "bois l'abbé"),
