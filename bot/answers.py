@@ -48,6 +48,8 @@ class Answer:
     # an answer across the services ("c'est gratuit ?", "jusqu'à quel âge ?"): a question that names one aid
     # of the base ("la css c'est gratuit ?") gets that aid's answer instead
     across: bool = False
+    # the answer for those outside these ages (under 16, over 25): a youth within them is not its reader
+    outside_ages: tuple[int, int] | None = None
 
     def fits(self, age_low: int | None, age_high: int | None) -> bool:
         """Whether a youth of these ages (None: not said) is among those the answer is for."""
@@ -74,6 +76,9 @@ def _answer(raw: dict[str, Any], path: Path) -> Answer:
         names=any_of(raw["names"]) if raw.get("names") else None,
         ages=(int(raw["ages"][0]), int(raw["ages"][1])) if raw.get("ages") else None,
         across=bool(raw.get("across", False)),
+        outside_ages=(int(raw["outside_ages"][0]), int(raw["outside_ages"][1]))
+        if raw.get("outside_ages")
+        else None,
     )
 
 

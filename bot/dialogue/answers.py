@@ -68,6 +68,9 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     one_place = not own_case and ctx.r.details.about_one_place(
         folded, names_a_place(turn), found.id if found else None
     )
+    within = within_ages(ctx, state, turn, found)
+    if within is not None:
+        return within
     if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
@@ -75,6 +78,14 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         return [Outgoing(ctx.t(said), buttons=offer)]
     state.extra["last_answer"] = found.id
     bubbles = sourced(ctx, found)
+    if any(f.adviser for f in found.follow_up):
+        state.extra["question"] = turn.text.strip()[:1000]
+    bubbles[-1] = Outgoing(bubbles[-1].text, buttons=follow_up(ctx, found))
+    return bubbles
+
+
+def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:
+    """The buttons after an answer: its follow-ups that lead somewhere here, or "Autre chose"."""
     needs = ctx.r.rules.specific_needs
     buttons = tuple(
         Button(
@@ -83,10 +94,24 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         for f in found.follow_up
         if f.adviser or f.concern in ctx.r.concerns or f.need in needs
     )
-    if any(f.adviser for f in found.follow_up):
-        state.extra["question"] = turn.text.strip()[:1000]
-    bubbles[-1] = Outgoing(bubbles[-1].text, buttons=buttons or (ctx.button("other"),))
-    return bubbles
+    return buttons or (ctx.button("other"),)
+
+
+def within_ages(ctx: Context, state: State, turn: Turn, found: Answer | None) -> list[Outgoing] | None:
+    """ "jai 17 ans jpeux y aller ?" right after an answer that says who it is for (the EPIDE: 17-25): the
+    answer for those outside the usual ages (under 16, over 25) is not for this youth; the question is
+    about the answer before, whose ages say yes or no. None when that is not the case."""
+    before = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    if found is None or found.outside_ages is None or before is None or before.ages is None:
+        return None
+    ages = turn.values("age")
+    low, high = (int(ages[0]), int(ages[0])) if ages else (state.age_low, state.age_high)
+    if low is None or high is None or low < found.outside_ages[0] or high > found.outside_ages[1]:
+        return None
+    first, last = before.ages
+    fits = first <= low and high <= last
+    said = ctx.t("answer_ages_fit" if fits else "answer_ages_unfit", low=first, high=last)
+    return [Outgoing(said, buttons=follow_up(ctx, before) if fits else (ctx.button("other"),))]
 
 
 def aid_named(ctx: Context, found: Answer | None, folded: str) -> Answer | None:
