@@ -97,6 +97,19 @@ def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:
     return buttons or (ctx.button("other"),)
 
 
+def places_after(ctx: Context, state: State) -> tuple[str, str | None] | None:
+    """The concern, and the narrower need, that the last answer's button to places offers ("Trouver ma
+    mission locale" after the CEJ), for a youth who then only gives a town or an age."""
+    found = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    needs = ctx.r.rules.specific_needs
+    for f in found.follow_up if found is not None else ():
+        if f.need in needs:
+            return needs[f.need].concern, f.need
+        if f.concern in ctx.r.concerns:
+            return f.concern, None
+    return None
+
+
 def within_ages(ctx: Context, state: State, turn: Turn, found: Answer | None) -> list[Outgoing] | None:
     """ "jai 17 ans jpeux y aller ?" right after an answer that says who it is for (the EPIDE: 17-25): the
     answer for those outside the usual ages (under 16, over 25) is not for this youth; the question is

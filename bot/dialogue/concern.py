@@ -52,6 +52,12 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
             return Reply(lead + ask_question(ctx, state, now))
         return Reply(lead + keep_question(ctx, state, turn.text, now))  # the question came first: kept
     intent = INFORM if answered and only_answers(ctx, turn) else turn.intent
+    after = answers.places_after(ctx, state) if intent == INFORM and state.concern is None else None
+    if after is not None:  # "jsuis de fontenay jai 18" after the CEJ's answer: its places
+        state.concern, state.page = after[0], 0
+        state.extra["need"] = after[1]
+    if intent in small_talk.ENDINGS and small_talk.asks_more(turn):
+        intent = "nlu_fallback"  # "ok et jdois aller ou pr sinscrire" does not end the conversation
     told = results.told(ctx, turn)
     sure = answers.confident(ctx, turn)
     if len(told) >= 2 and intent in UNCLEAR and not sure:

@@ -9,9 +9,18 @@ from bot.dialogue.handoff import CONTEXT, FOLLOW_UP
 from bot.dialogue.turn import MEDIA, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import CONCERN, FORGET, NEW, State
+from nlu.answers import is_question
+from nlu.text import fold
 
 SMALL_TALK = ("greet", "thanks", "goodbye", "help", "out_of_scope", "affirm", "deny")
 GUESSABLE_EXTRA = ("ask_human", "village", "help")
+ENDINGS = ("goodbye", "thanks", "affirm", "deny")  # what closes a topic, or the conversation
+
+
+def asks_more(turn: Turn) -> bool:
+    """A question of more than a few words is not a "merci", an "ok" or a goodbye, even if it starts
+    like one ("ok et jdois aller ou pr sinscrire")."""
+    return len(turn.text.split()) > 3 and is_question(fold(turn.text))
 
 
 def media(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
