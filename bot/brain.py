@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, bindparam, delete, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
@@ -167,8 +167,8 @@ class Brain:
         """The turn's transaction (see `handle`)."""
         now = self.clock()
         with transaction(self.engine) as session:
-            youth = lock_youth(session, incoming, ref, now)
-            if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
+            youth, first = arrive(session, incoming, ref, now)
+            if not first:
                 return TurnResult([], duplicate=True)
             conversation = conversation_of(session, youth.id) or Conversation(
                 youth_id=youth.id, state={}, turns=0
@@ -295,6 +295,11 @@ def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) ->
 
 
 def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
+    upsert = _upsert(insert, new_address)
+    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
+
+
+def _upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     now: Any = bindparam("now")
     upsert = insert(Youth).values(
         channel=bindparam("channel"),
@@ -305,8 +310,54 @@ def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     )
     seen = {"last_seen_at": upsert.excluded.last_seen_at}
     seen |= {"address": upsert.excluded.address} if new_address else {}
-    upsert = upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
-    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
+    return upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
+
+
+def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tuple[Youth, bool]:
+    """The youth's row locked (`lock_youth`) and whether this is the first delivery of the platform's
+    event (`first_delivery`; True for a message without an event id). On PostgreSQL both in one round
+    trip: the event is noted by the same statement, once the youth's row is locked (a redelivery handled
+    at the same moment by another process waits for that lock, then finds the event there)."""
+    if not incoming.message_id:
+        return lock_youth(session, incoming, ref, now), True
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: no INSERT inside WITH
+        youth = lock_youth(session, incoming, ref, now)
+        return youth, first_delivery(session, incoming, youth.id, now)
+    values = {
+        "channel": incoming.channel,
+        "user_ref": ref,
+        "address": incoming.reply_to,
+        "now": now,
+        "event_id": incoming.message_id[:100],
+    }
+    name = "arrive_at" if incoming.reply_to else "arrive"
+    statement = prebuilt(session, name, lambda insert: _arrival(insert, bool(incoming.reply_to)))
+    youth, first = session.execute(statement, values).one()
+    return youth, bool(first)
+
+
+def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
+    """PostgreSQL: the youth's upsert and the event's insert, chained by a WITH."""
+    events = InboundEvent.__table__.c
+    arriving = _upsert(insert, new_address).returning(*Youth.__table__.c).cte("arriving")
+    noted = (
+        insert(InboundEvent)
+        .from_select(
+            ["channel", "event_id", "youth_id", "received_at"],
+            select(
+                bindparam("channel", type_=events.channel.type),
+                bindparam("event_id", type_=events.event_id.type),
+                arriving.c.id,
+                bindparam("now", type_=events.received_at.type),
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(InboundEvent.event_id)
+        .cte("noted")
+    )
+    youth = aliased(Youth, arriving)
+    first = exists(select(noted.c.event_id)).label("first")
+    return select(youth, first).execution_options(populate_existing=True)
 
 
 CONVERSATION = select(Conversation, *VERSION_COLUMNS).where(Conversation.youth_id == bindparam("youth_id"))

@@ -18,7 +18,7 @@ from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
 from bot.db import make_engine, session_factory
 from bot.messages import Incoming
-from bot.models import Conversation, Message, Youth
+from bot.models import Conversation, InboundEvent, Message, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from nlu.parser import EmbeddedParser
@@ -191,6 +191,41 @@ def test_a_turn_reads_the_catalogue_version_with_the_conversation(
         event.remove(loaded_engine, "before_cursor_execute", note)
     versions = [s for s in statements if "max(services.updated_at)" in s]
     assert len(versions) == 1 and "FROM conversations" in versions[0]
+
+
+def test_a_platform_event_is_noted_with_the_youths_row(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    """On PostgreSQL, the youth's row (created or locked) and the event's id are one statement, one round
+    trip; on both, a new youth's first event is noted against its new row, and a redelivery is a
+    duplicate that changes nothing."""
+    brain = new_brain(loaded_engine, parser)
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        first = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    assert first.messages and not first.duplicate
+    youths = [n for n, s in enumerate(statements) if "INSERT INTO youths" in s]
+    events = [n for n, s in enumerate(statements) if "INSERT INTO inbound_events" in s]
+    assert len(youths) == len(events) == 1
+    if loaded_engine.dialect.name == "postgresql":
+        assert youths == events == [0]
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.channel == "test", Youth.address == "42")).one()
+        noted = session.execute(select(InboundEvent.youth_id).where(InboundEvent.event_id == "ev-1")).all()
+        assert noted == [(youth.id,)]
+        count = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
+    again = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
+    assert again.duplicate and again.messages == []
+    second = brain.handle(Incoming("test", "u-event", text="jcherche du taf", message_id="ev-2", reply_to="42"))
+    assert second.messages and not second.duplicate
+    with session_factory(loaded_engine)() as session:
+        after = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
+        assert after == count + 1 + len(second.messages)
 
 
 def test_typing_a_buttons_label_presses_it(loaded_engine: Engine, parser: EmbeddedParser) -> None:
