@@ -221,7 +221,9 @@ def test_a_platform_event_is_noted_with_the_youths_row(loaded_engine: Engine, pa
         count = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
     again = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
     assert again.duplicate and again.messages == []
-    second = brain.handle(Incoming("test", "u-event", text="jcherche du taf", message_id="ev-2", reply_to="42"))
+    second = brain.handle(
+        Incoming("test", "u-event", text="jcherche du taf", message_id="ev-2", reply_to="42")
+    )
     assert second.messages and not second.duplicate
     with session_factory(loaded_engine)() as session:
         after = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
