@@ -230,6 +230,40 @@ def test_a_platform_event_is_noted_with_the_youths_row(loaded_engine: Engine, pa
         assert after == count + 1 + len(second.messages)
 
 
+def test_the_message_in_and_the_replies_out_are_one_insert(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """One round trip for the turn's messages on PostgreSQL; the message in still has no content (SQL NULL), the replies
+    no payload, confidence nor platform id."""
+    brain = new_brain(loaded_engine, parser)
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        result = brain.handle(Incoming("test", "u-one-insert", text="jcherche du taf", message_id="one-1"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    assert result.messages
+    inserts = [s for s in statements if s.startswith("INSERT INTO messages")]
+    if loaded_engine.dialect.name == "postgresql":  # SQLite inserts them one by one, in process
+        assert len(inserts) == 1
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.channel == "test")).all()
+        rows = session.execute(
+            select(Message.direction, Message.content.is_(None), Message.payload, Message.platform_message_id)
+            .join(Youth, Youth.id == Message.youth_id)
+            .where(Youth.id.in_([y.id for y in youth]))
+            .order_by(Message.id)
+        ).all()
+    assert rows[0] == ("in", True, None, "one-1")
+    assert [r[:2] for r in rows[1:]] == [("out", False)] * len(result.messages)
+    assert {(r[2], r[3]) for r in rows[1:]} == {(None, None)}
+    assert [m.id for m in result.messages] == sorted(m.id for m in result.messages)
+
+
 def test_typing_a_buttons_label_presses_it(loaded_engine: Engine, parser: EmbeddedParser) -> None:
     """On WhatsApp or out of habit, youths type what a button says ("30 km", "Tous les métiers")."""
     brain = new_brain(loaded_engine, parser)
