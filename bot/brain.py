@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, exists, func, select
+from sqlalchemy import Engine, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
@@ -170,9 +171,8 @@ class Brain:
             youth, first = arrive(session, incoming, ref, now)
             if not first:
                 return TurnResult([], duplicate=True)
-            conversation = conversation_of(session, youth.id) or Conversation(
-                youth_id=youth.id, state={}, turns=0
-            )
+            known = conversation_of(session, youth.id)
+            conversation = known or Conversation(youth_id=youth.id, state={}, turns=0)
             state = State.from_json(conversation.state)
             if incoming.payload and not self.offered(state, incoming.payload, session):
                 # a button the bot never showed here (forged, or from another conversation): its words
@@ -226,14 +226,19 @@ class Brain:
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
-            conversation.state, conversation.turns, conversation.updated_at = (
-                state.to_json(),
-                conversation.turns + 1,
-                now,
-            )
-            session.add(conversation)
-            session.flush()
-            counted()
+            if known is not None and session.get_bind().dialect.name == "postgresql":
+                session.flush()
+                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent)
+                tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
+            else:
+                conversation.state, conversation.turns, conversation.updated_at = (
+                    state.to_json(),
+                    conversation.turns + 1,
+                    now,
+                )
+                session.add(conversation)
+                session.flush()
+                counted()
             stored_messages = [
                 replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)
             ]
@@ -455,19 +460,55 @@ def apply_handoff(
             handoffs.close_by_youth(session, previous, now)
 
 
+def save_counted(
+    session: Session,
+    conversation: Conversation,
+    state: dict[str, Any],
+    now: datetime,
+    channel: str,
+    intent: str,
+) -> None:
+    """PostgreSQL: the known conversation's new state and one more message for the daily counters (`count`)
+    in one statement, one round trip, the turn's last but the tallies (the counters' shared row stays
+    locked from there to the commit, as with `count`)."""
+    values = {
+        "conversation": conversation.youth_id,
+        "new_state": state,
+        "new_turns": conversation.turns + 1,
+        "now": now,
+        "day": now.date(),
+        "channel": channel,
+        "intent": intent[:40],
+    }
+    statement = prebuilt(session, "save_counted", _save_counted)
+    session.connection().execute(statement, values)
+    for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
+        set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
+
+
+def _save_counted(insert: Callable[[Any], Any]) -> Any:
+    counted = _count(insert).cte("counted")
+    return (
+        update(Conversation)
+        .where(Conversation.youth_id == bindparam("conversation"))
+        .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
+        .add_cte(counted)
+    )
+
+
+def _count(insert: Callable[[Any], Any]) -> Any:
+    return (
+        insert(DailyCount)
+        .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
+        .on_conflict_do_update(
+            index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+        )
+    )
+
+
 def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     """One more message for the anonymous daily counters (they outlive erasure)."""
-    statement = prebuilt(
-        session,
-        "count",
-        lambda insert: (
-            insert(DailyCount)
-            .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
-            .on_conflict_do_update(
-                index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
-            )
-        ),
-    )
+    statement = prebuilt(session, "count", _count)
     session.connection().execute(statement, {"day": now.date(), "channel": channel, "intent": intent[:40]})
 
 
