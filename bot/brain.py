@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, bindparam, delete, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
@@ -167,12 +168,11 @@ class Brain:
         """The turn's transaction (see `handle`)."""
         now = self.clock()
         with transaction(self.engine) as session:
-            youth = lock_youth(session, incoming, ref, now)
-            if incoming.message_id and not first_delivery(session, incoming, youth.id, now):
+            youth, first = arrive(session, incoming, ref, now)
+            if not first:
                 return TurnResult([], duplicate=True)
-            conversation = conversation_of(session, youth.id) or Conversation(
-                youth_id=youth.id, state={}, turns=0
-            )
+            known = conversation_of(session, youth.id)
+            conversation = known or Conversation(youth_id=youth.id, state={}, turns=0)
             state = State.from_json(conversation.state)
             if incoming.payload and not self.offered(state, incoming.payload, session):
                 # a button the bot never showed here (forged, or from another conversation): its words
@@ -226,14 +226,19 @@ class Brain:
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
             if outgoing and incoming.reply_to:
                 enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
-            conversation.state, conversation.turns, conversation.updated_at = (
-                state.to_json(),
-                conversation.turns + 1,
-                now,
-            )
-            session.add(conversation)
-            session.flush()
-            counted()
+            if known is not None and session.get_bind().dialect.name == "postgresql":
+                session.flush()
+                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent)
+                tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
+            else:
+                conversation.state, conversation.turns, conversation.updated_at = (
+                    state.to_json(),
+                    conversation.turns + 1,
+                    now,
+                )
+                session.add(conversation)
+                session.flush()
+                counted()
             stored_messages = [
                 replace(message, id=row.id) for message, row in zip(reply.messages, stored, strict=True)
             ]
@@ -295,6 +300,11 @@ def lock_youth(session: Session, incoming: Incoming, ref: str, now: datetime) ->
 
 
 def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
+    upsert = _upsert(insert, new_address)
+    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
+
+
+def _upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     now: Any = bindparam("now")
     upsert = insert(Youth).values(
         channel=bindparam("channel"),
@@ -305,8 +315,54 @@ def _youth_upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     )
     seen = {"last_seen_at": upsert.excluded.last_seen_at}
     seen |= {"address": upsert.excluded.address} if new_address else {}
-    upsert = upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
-    return select(Youth).from_statement(upsert.returning(Youth)).execution_options(populate_existing=True)
+    return upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
+
+
+def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tuple[Youth, bool]:
+    """The youth's row locked (`lock_youth`) and whether this is the first delivery of the platform's
+    event (`first_delivery`; True for a message without an event id). On PostgreSQL both in one round
+    trip: the event is noted by the same statement, once the youth's row is locked (a redelivery handled
+    at the same moment by another process waits for that lock, then finds the event there)."""
+    if not incoming.message_id:
+        return lock_youth(session, incoming, ref, now), True
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: no INSERT inside WITH
+        youth = lock_youth(session, incoming, ref, now)
+        return youth, first_delivery(session, incoming, youth.id, now)
+    values = {
+        "channel": incoming.channel,
+        "user_ref": ref,
+        "address": incoming.reply_to,
+        "now": now,
+        "event_id": incoming.message_id[:100],
+    }
+    name = "arrive_at" if incoming.reply_to else "arrive"
+    statement = prebuilt(session, name, lambda insert: _arrival(insert, bool(incoming.reply_to)))
+    youth, first = session.execute(statement, values).one()
+    return youth, bool(first)
+
+
+def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
+    """PostgreSQL: the youth's upsert and the event's insert, chained by a WITH."""
+    events = InboundEvent.__table__.c
+    arriving = _upsert(insert, new_address).returning(*Youth.__table__.c).cte("arriving")
+    noted = (
+        insert(InboundEvent)
+        .from_select(
+            ["channel", "event_id", "youth_id", "received_at"],
+            select(
+                bindparam("channel", type_=events.channel.type),
+                bindparam("event_id", type_=events.event_id.type),
+                arriving.c.id,
+                bindparam("now", type_=events.received_at.type),
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(InboundEvent.event_id)
+        .cte("noted")
+    )
+    youth = aliased(Youth, arriving)
+    first = exists(select(noted.c.event_id)).label("first")
+    return select(youth, first).execution_options(populate_existing=True)
 
 
 CONVERSATION = select(Conversation, *VERSION_COLUMNS).where(Conversation.youth_id == bindparam("youth_id"))
@@ -404,26 +460,64 @@ def apply_handoff(
             handoffs.close_by_youth(session, previous, now)
 
 
+def save_counted(
+    session: Session,
+    conversation: Conversation,
+    state: dict[str, Any],
+    now: datetime,
+    channel: str,
+    intent: str,
+) -> None:
+    """PostgreSQL: the known conversation's new state and one more message for the daily counters (`count`)
+    in one statement, one round trip, the turn's last but the tallies (the counters' shared row stays
+    locked from there to the commit, as with `count`)."""
+    values = {
+        "conversation": conversation.youth_id,
+        "new_state": state,
+        "new_turns": conversation.turns + 1,
+        "now": now,
+        "day": now.date(),
+        "channel": channel,
+        "intent": intent[:40],
+    }
+    statement = prebuilt(session, "save_counted", _save_counted)
+    session.connection().execute(statement, values)
+    for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
+        set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
+
+
+def _save_counted(insert: Callable[[Any], Any]) -> Any:
+    counted = _count(insert).cte("counted")
+    return (
+        update(Conversation)
+        .where(Conversation.youth_id == bindparam("conversation"))
+        .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
+        .add_cte(counted)
+    )
+
+
+def _count(insert: Callable[[Any], Any]) -> Any:
+    return (
+        insert(DailyCount)
+        .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
+        .on_conflict_do_update(
+            index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
+        )
+    )
+
+
 def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     """One more message for the anonymous daily counters (they outlive erasure)."""
-    statement = prebuilt(
-        session,
-        "count",
-        lambda insert: (
-            insert(DailyCount)
-            .values(day=bindparam("day"), channel=bindparam("channel"), intent=bindparam("intent"), count=1)
-            .on_conflict_do_update(
-                index_elements=["day", "channel", "intent"], set_={"count": DailyCount.count + 1}
-            )
-        ),
-    )
+    statement = prebuilt(session, "count", _count)
     session.connection().execute(statement, {"day": now.date(), "channel": channel, "intent": intent[:40]})
 
 
 def record(
     session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
 ) -> tuple[Message, list[Message]]:
-    """Store the message in and the replies out (not for a youth under 15: their rows are not added)."""
+    """Store the message in and the replies out (not for a youth under 15: their rows are not added).
+    Every row gives the same columns (None where it has nothing), so that they are inserted by one
+    statement, one round trip."""
     inbound = Message(
         youth_id=youth.id,
         direction=Direction.IN,
@@ -433,6 +527,7 @@ def record(
         intent=turn.intent[:40],
         confidence=turn.confidence,
         platform_message_id=(incoming.message_id or "")[:100] or None,
+        content=None,
         created_at=now,
     )
     rows: list[Message] = []
@@ -444,8 +539,11 @@ def record(
                 direction=Direction.OUT,
                 channel=incoming.channel,
                 text=message.text,
+                payload=None,
                 content={"buttons": body["buttons"], "cards": body["cards"]},
                 intent=turn.intent[:40],
+                confidence=None,
+                platform_message_id=None,
                 created_at=now,
             )
         )

@@ -18,7 +18,7 @@ from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
 from bot.db import make_engine, session_factory
 from bot.messages import Incoming
-from bot.models import Conversation, Message, Youth
+from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from nlu.parser import EmbeddedParser
@@ -191,6 +191,116 @@ def test_a_turn_reads_the_catalogue_version_with_the_conversation(
         event.remove(loaded_engine, "before_cursor_execute", note)
     versions = [s for s in statements if "max(services.updated_at)" in s]
     assert len(versions) == 1 and "FROM conversations" in versions[0]
+
+
+def test_a_platform_event_is_noted_with_the_youths_row(loaded_engine: Engine, parser: EmbeddedParser) -> None:
+    """On PostgreSQL, the youth's row (created or locked) and the event's id are one statement, one round
+    trip; on both, a new youth's first event is noted against its new row, and a redelivery is a
+    duplicate that changes nothing."""
+    brain = new_brain(loaded_engine, parser)
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        first = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    assert first.messages and not first.duplicate
+    youths = [n for n, s in enumerate(statements) if "INSERT INTO youths" in s]
+    events = [n for n, s in enumerate(statements) if "INSERT INTO inbound_events" in s]
+    assert len(youths) == len(events) == 1
+    if loaded_engine.dialect.name == "postgresql":
+        assert youths == events == [0]
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.channel == "test", Youth.address == "42")).one()
+        noted = session.execute(select(InboundEvent.youth_id).where(InboundEvent.event_id == "ev-1")).all()
+        assert noted == [(youth.id,)]
+        count = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
+    again = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
+    assert again.duplicate and again.messages == []
+    second = brain.handle(
+        Incoming("test", "u-event", text="jcherche du taf", message_id="ev-2", reply_to="42")
+    )
+    assert second.messages and not second.duplicate
+    with session_factory(loaded_engine)() as session:
+        after = session.scalar(select(func.count()).select_from(Message).where(Message.youth_id == youth.id))
+        assert after == (count or 0) + 1 + len(second.messages)
+
+
+def test_the_message_in_and_the_replies_out_are_one_insert(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """One round trip for the turn's messages on PostgreSQL; the message in still has no content (SQL NULL), the replies
+    no payload, confidence nor platform id."""
+    brain = new_brain(loaded_engine, parser)
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        result = brain.handle(Incoming("test", "u-one-insert", text="jcherche du taf", message_id="one-1"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    assert result.messages
+    inserts = [s for s in statements if s.startswith("INSERT INTO messages")]
+    if loaded_engine.dialect.name == "postgresql":  # SQLite inserts them one by one, in process
+        assert len(inserts) == 1
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.channel == "test")).all()
+        rows = session.execute(
+            select(Message.direction, Message.content.is_(None), Message.payload, Message.platform_message_id)
+            .join(Youth, Youth.id == Message.youth_id)
+            .where(Youth.id.in_([y.id for y in youth]))
+            .order_by(Message.id)
+        ).all()
+    assert rows[0] == ("in", True, None, "one-1")
+    assert [r[:2] for r in rows[1:]] == [("out", False)] * len(result.messages)
+    assert {(r[2], r[3]) for r in rows[1:]} == {(None, None)}
+    ids = [m.id or 0 for m in result.messages]
+    assert ids == sorted(ids) and ids[0] > 0
+
+
+def test_a_known_conversation_is_saved_and_counted_by_one_statement(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """On PostgreSQL, a known youth's new state and the daily counter are written by one statement, the
+    turn's last but the tallies; on both, the counter and the state are as before."""
+    brain = new_brain(loaded_engine, parser)
+    brain.handle(Incoming("test", "u-saved", text="salut"))
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(" ".join(str(arguments[2]).split()))
+
+    def counted() -> int:
+        with session_factory(loaded_engine)() as session:
+            return session.scalar(select(func.sum(DailyCount.count)).where(DailyCount.channel == "test")) or 0
+
+    before = counted()
+    with session_factory(loaded_engine)() as session:
+        first_state = session.scalars(select(Conversation.state)).one()
+    event.listen(loaded_engine, "before_cursor_execute", note)
+    try:
+        brain.handle(Incoming("test", "u-saved", text="jcherche du taf"))
+    finally:
+        event.remove(loaded_engine, "before_cursor_execute", note)
+    assert counted() == before + 1
+    counts = [n for n, s in enumerate(statements) if "INSERT INTO daily_counts" in s]
+    updates = [n for n, s in enumerate(statements) if s.startswith(("UPDATE conversations", "WITH counted"))]
+    assert len(counts) == len(updates) == 1
+    if loaded_engine.dialect.name == "postgresql":
+        assert counts == updates and not any("daily_counts" in s for s in statements[: counts[0]])
+        assert all(s.startswith("INSERT INTO daily_tallies") for s in statements[counts[0] + 1 :])
+    with session_factory(loaded_engine)() as session:
+        youth = session.scalars(select(Youth).where(Youth.channel == "test")).one()
+        conversation = session.get(Conversation, youth.id)
+        assert conversation is not None and conversation.turns == 2 and conversation.updated_at == NOW
+        assert conversation.state != first_state and conversation.state  # the new state, saved
 
 
 def test_typing_a_buttons_label_presses_it(loaded_engine: Engine, parser: EmbeddedParser) -> None:

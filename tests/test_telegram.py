@@ -3,6 +3,7 @@ to a stub Bot API server on 127.0.0.1, the outbox in between, on SQLite and Post
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +13,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
+from bot.brain import Brain
 from bot.config import TelegramSettings
 from bot.db import session_factory
 from bot.models import DailyTally, Message, OutboxMessage, Youth
+from bot.throttle import Throttle
 from nlu.parser import EmbeddedParser
 from tests.conftest import channel_settings, running_app
 from tests.stubs.platforms import StubTelegram
@@ -157,6 +160,29 @@ def test_rate_limit_is_honoured(client: TestClient, stub: StubTelegram) -> None:
     assert calls[refused + 1]["method"] == "sendMessage"
     assert next(c["text"] for c in stub.sent(calls)) == calls[refused]["params"]["text"]  # the same, in order
     assert len(stub.sent(calls)) == 3
+
+
+def test_an_update_is_counted_and_handled_in_one_worker_thread(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its rates and its turn: one hop from the event loop to a worker thread and back, not two."""
+    threads: dict[str, set[int]] = {"hit": set(), "handle": set()}
+    hit, handle = Throttle.hit, Brain.handle
+
+    def noted_hit(self: Throttle, *arguments: Any) -> None:
+        threads["hit"].add(threading.get_ident())
+        hit(self, *arguments)
+
+    def noted_handle(self: Brain, *arguments: Any) -> Any:
+        threads["handle"].add(threading.get_ident())
+        return handle(self, *arguments)
+
+    monkeypatch.setattr(Throttle, "hit", noted_hit)
+    monkeypatch.setattr(Brain, "handle", noted_handle)
+    response = client.post("/webhooks/telegram", json=message(500, "salut", user=4242), headers=HEADERS)
+    assert response.status_code == 200
+    assert len(threads["hit"]) == 1 and threads["hit"] == threads["handle"]
+    assert threading.get_ident() not in threads["hit"]
 
 
 def test_bad_bodies_are_clear_4xx(client: TestClient) -> None:

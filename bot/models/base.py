@@ -20,6 +20,8 @@ NAMING = {
 }
 
 JsonValue = JSON().with_variant(JSONB(), "postgresql")
+# None given explicitly is stored as SQL NULL (JsonValue stores it as the JSON value null)
+JsonOrNull = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

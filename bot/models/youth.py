@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.enums import HandoffStatus, OutboxStatus
-from bot.models.base import Base, JsonValue, UTCDateTime, utcnow
+from bot.models.base import Base, JsonOrNull, JsonValue, UTCDateTime, utcnow
 
 
 class Youth(Base):
@@ -55,7 +55,7 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(20))
     text: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[str | None] = mapped_column(String(200))
-    content: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)  # outgoing buttons and cards
+    content: Mapped[dict[str, Any] | None] = mapped_column(JsonOrNull)  # outgoing buttons and cards
     intent: Mapped[str | None] = mapped_column(String(40), index=True)
     confidence: Mapped[float | None] = mapped_column(Float)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
