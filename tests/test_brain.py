@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
@@ -30,6 +32,23 @@ RESOURCES = Resources.load(load_settings())
 
 def new_brain(engine: Engine, parser: EmbeddedParser) -> Brain:
     return Brain(engine, RESOURCES, parser, PSEUDONYMS, clock=lambda: NOW)
+
+
+T = TypeVar("T")
+
+
+def run_noting_statements(engine: Engine, call: Callable[[], T]) -> tuple[T, list[str]]:
+    """What `call` returns, and the SQL statements it sent."""
+    statements: list[str] = []
+
+    def note(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        return call(), statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_state_survives_a_restart(loaded_engine: Engine, parser: EmbeddedParser) -> None:
@@ -179,16 +198,9 @@ def test_a_turn_reads_the_catalogue_version_with_the_conversation(
     the cached services are still current) are read by one statement."""
     brain = new_brain(loaded_engine, parser)
     brain.handle(Incoming("test", "u-version", text="salut"))
-    statements: list[str] = []
-
-    def note(*arguments: object) -> None:
-        statements.append(str(arguments[2]))
-
-    event.listen(loaded_engine, "before_cursor_execute", note)
-    try:
-        brain.handle(Incoming("test", "u-version", text="jcherche du taf"))
-    finally:
-        event.remove(loaded_engine, "before_cursor_execute", note)
+    _, statements = run_noting_statements(
+        loaded_engine, lambda: brain.handle(Incoming("test", "u-version", text="jcherche du taf"))
+    )
     versions = [s for s in statements if "max(services.updated_at)" in s]
     assert len(versions) == 1 and "FROM conversations" in versions[0]
 
@@ -198,16 +210,10 @@ def test_a_platform_event_is_noted_with_the_youths_row(loaded_engine: Engine, pa
     trip; on both, a new youth's first event is noted against its new row, and a redelivery is a
     duplicate that changes nothing."""
     brain = new_brain(loaded_engine, parser)
-    statements: list[str] = []
-
-    def note(*arguments: object) -> None:
-        statements.append(str(arguments[2]))
-
-    event.listen(loaded_engine, "before_cursor_execute", note)
-    try:
-        first = brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42"))
-    finally:
-        event.remove(loaded_engine, "before_cursor_execute", note)
+    first, statements = run_noting_statements(
+        loaded_engine,
+        lambda: brain.handle(Incoming("test", "u-event", text="salut", message_id="ev-1", reply_to="42")),
+    )
     assert first.messages and not first.duplicate
     youths = [n for n, s in enumerate(statements) if "INSERT INTO youths" in s]
     events = [n for n, s in enumerate(statements) if "INSERT INTO inbound_events" in s]
@@ -236,16 +242,10 @@ def test_the_message_in_and_the_replies_out_are_one_insert(
     """One round trip for the turn's messages on PostgreSQL; the message in still has no content (SQL NULL), the replies
     no payload, confidence nor platform id."""
     brain = new_brain(loaded_engine, parser)
-    statements: list[str] = []
-
-    def note(*arguments: object) -> None:
-        statements.append(str(arguments[2]))
-
-    event.listen(loaded_engine, "before_cursor_execute", note)
-    try:
-        result = brain.handle(Incoming("test", "u-one-insert", text="jcherche du taf", message_id="one-1"))
-    finally:
-        event.remove(loaded_engine, "before_cursor_execute", note)
+    result, statements = run_noting_statements(
+        loaded_engine,
+        lambda: brain.handle(Incoming("test", "u-one-insert", text="jcherche du taf", message_id="one-1")),
+    )
     assert result.messages
     inserts = [s for s in statements if s.startswith("INSERT INTO messages")]
     if loaded_engine.dialect.name == "postgresql":  # SQLite inserts them one by one, in process
