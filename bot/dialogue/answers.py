@@ -138,10 +138,7 @@ def aid_named(ctx: Context, found: Answer | None, folded: str) -> Answer | None:
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
     """An answer's bubbles, the last with its first source and the source's year; in another language
     than French, first a line that says the answers are in French (data/answers/ is)."""
-    bubbles = [Outgoing(text) for text in found.bubbles]
-    note = ctx.t("answer_in_french")  # empty in French
-    if note:
-        bubbles.insert(0, Outgoing(note))
+    bubbles = [*ctx.in_french(), *(Outgoing(text) for text in found.bubbles)]
     if found.sources:
         source = found.sources[0]
         line = ctx.t("answer_source", site=source.site, date=source.date[:4])

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.catalogue.snapshot import ServiceView
 from bot.crisis import CrisisPath
 from bot.dialogue.turn import Turn
-from bot.messages import Button
+from bot.messages import Button, Outgoing
 from bot.offers.matching import Profile, RankedOffer
 from bot.resources import Resources
 from bot.routing import Nearby
@@ -78,6 +78,11 @@ class Context:
         return commune is not None and commune.insee in service.zone
 
     # -- buttons ----------------------------------------------------------------------------------------
+
+    def in_french(self) -> list[Outgoing]:
+        """Before a text of data/answers/ (all in French): in another language, a line that says so."""
+        note = self.t("answer_in_french")  # empty in French
+        return [Outgoing(note)] if note else []
 
     def button(self, key: str) -> Button:
         return Button(self.t.button(key), key)

@@ -240,9 +240,8 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
     local_mission = service.partner_kind == "mission-locale"
     documented = service.justificatifs or service.pre_requis or service.conditions_acces
     if detail == "documents" and not documented and general and local_mission:
-        return Reply(
-            [Outgoing(general.bubbles[0], buttons=buttons)]
-        )  # what any mission locale asks (sourced)
+        # what any mission locale asks (sourced)
+        return Reply([*ctx.in_french(), Outgoing(general.bubbles[0], buttons=buttons)])
     note = f"cost_note_{state.concern}"
     if detail == "cost" and ctx.t.has(note):  # the help is free, the licence is not: say so, and the aids
         aids = (*answer_buttons(ctx, state), ctx.button("adviser"))
