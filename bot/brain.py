@@ -476,9 +476,7 @@ def save_counted(
         "new_state": state,
         "new_turns": conversation.turns + 1,
         "now": now,
-        "day": now.date(),
-        "channel": channel,
-        "intent": intent[:40],
+        **_counted(now, channel, intent),
     }
     statement = prebuilt(session, "save_counted", _save_counted)
     session.connection().execute(statement, values)
@@ -509,7 +507,12 @@ def _count(insert: Callable[[Any], Any]) -> Any:
 def count(session: Session, channel: str, intent: str, now: datetime) -> None:
     """One more message for the anonymous daily counters (they outlive erasure)."""
     statement = prebuilt(session, "count", _count)
-    session.connection().execute(statement, {"day": now.date(), "channel": channel, "intent": intent[:40]})
+    session.connection().execute(statement, _counted(now, channel, intent))
+
+
+def _counted(now: datetime, channel: str, intent: str) -> dict[str, Any]:
+    """The daily counter's row of a message (`_count`'s parameters)."""
+    return {"day": now.date(), "channel": channel, "intent": intent[:40]}
 
 
 def record(

@@ -138,15 +138,13 @@ class SharedWindows:
             if random.randrange(CLEAN_EVERY) == 0:
                 connection.execute(CLEAN, {"now": int(now)})
             order = list(windows)
-            refused = next(
-                (
-                    n
-                    for n, scope in enumerate(order)
-                    if counts[scope][1] * (1 - windows[scope][1]) + counts[scope][0]
-                    > windows[scope][0].amount
-                ),
-                None,
-            )
+
+            def over(scope: str) -> bool:
+                rate, into, _window = windows[scope]
+                current, previous = counts[scope]
+                return bool(previous * (1 - into) + current > rate.amount)
+
+            refused = next((n for n, scope in enumerate(order) if over(scope)), None)
             if refused is None:
                 return
             # as if counted one after the other: the rates before the refused one keep the request

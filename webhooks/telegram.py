@@ -256,7 +256,7 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
     update = parse_update(await request.body(), application.bot)
     incoming = read_update(update) if update is not None else None
     chat = [("webhook_per_chat", f"{CHANNEL}:{incoming.user}")] if incoming is not None else []
-    if update is not None and incoming is not None:
+    if incoming is not None:
         await run_in_threadpool(counted_turn, context, incoming, chat)  # over a rate: Telegram retries
         context.wake_sender()
     else:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.answers import Answer, named
-from bot.dialogue.context import Context
+from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
 from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
@@ -76,7 +76,7 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
         said = "answer_own_case" if own_case else "answer_one_place" if one_place else "answer_unsure"
         return [Outgoing(ctx.t(said), buttons=offer)]
-    state.extra["last_answer"] = found.id
+    state.extra[LAST_ANSWER] = found.id
     bubbles = sourced(ctx, found)
     if any(f.adviser for f in found.follow_up):
         state.extra["question"] = turn.text.strip()[:1000]
@@ -100,7 +100,7 @@ def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:
 def places_after(ctx: Context, state: State) -> tuple[str, str | None] | None:
     """The concern, and the narrower need, that the last answer's button to places offers ("Trouver ma
     mission locale" after the CEJ), for a youth who then only gives a town or an age."""
-    found = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    found = ctx.last_answer(state)
     needs = ctx.r.rules.specific_needs
     for f in found.follow_up if found is not None else ():
         if f.need in needs:
@@ -114,7 +114,7 @@ def within_ages(ctx: Context, state: State, turn: Turn, found: Answer | None) ->
     """ "jai 17 ans jpeux y aller ?" right after an answer that says who it is for (the EPIDE: 17-25): the
     answer for those outside the usual ages (under 16, over 25) is not for this youth; the question is
     about the answer before, whose ages say yes or no. None when that is not the case."""
-    before = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    before = ctx.last_answer(state)
     if found is None or found.outside_ages is None or before is None or before.ages is None:
         return None
     ages = turn.values("age")
@@ -153,7 +153,7 @@ def in_danger(ctx: Context, state: State, turn: Turn, allowed: set[str]) -> list
     found = ctx.r.answers.get(answer_id or "")
     if found is None or found.id not in allowed or ctx.r.details.about_own_case(fold(turn.text)):
         return []
-    state.extra["last_answer"] = found.id
+    state.extra[LAST_ANSWER] = found.id
     return sourced(ctx, found)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from bot.answers import Answer
 from bot.catalogue.snapshot import ServiceView
 from bot.crisis import CrisisPath
 from bot.dialogue.turn import Turn
@@ -19,6 +20,7 @@ from bot.texts import Texts
 from nlu.language import detect
 
 CLEAR_CONCERN = 0.6  # while a question is pending, a concern below this confidence is not a new subject
+LAST_ANSWER = "last_answer"  # state.extra: the id of the answer of data/answers/ just given
 
 
 # ranked offers: (ROME codes, the youth's point, profile, now, limit, offset) -> best first (bot/offers/)
@@ -56,6 +58,10 @@ class Context:
             return None
         quartier = territory.quartier(state.quartier) if state.quartier else None
         return territory.point_of(commune, quartier)
+
+    def last_answer(self, state: State) -> Answer | None:
+        """The answer of data/answers/ just given, if the conversation has not moved on since."""
+        return self.r.answers.get(str(state.extra.get(LAST_ANSWER) or ""))
 
     def clear_concern(self, turn: Turn) -> bool:
         """A concern said clearly enough to change the subject while a question is pending."""

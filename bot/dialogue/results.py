@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.cards import helpline_card, service_card
 from bot.concerns import thematiques_besides
 from bot.details import answer_detail
-from bot.dialogue.context import Context
+from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button, Card, Outgoing
 from bot.routing import Match, Need, SpecificNeed, find_services
@@ -255,12 +255,12 @@ PLACE_DETAILS = ("address", "phone", "hours")  # what only a place can tell
 def about_answered(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     """ "C'est ouvert samedi ?" right after an answer (the mission locale, the E2C): it depends on the place,
     so the places of the answer's concern near the youth, whose cards say it."""
-    answer = ctx.r.answers.get(str(state.extra.get("last_answer") or ""))
+    answer = ctx.last_answer(state)
     if answer is None or state.extra.get("shown") or not turn.text or ctx.clear_concern(turn):
         return None
     concern = next((f.concern for f in answer.follow_up if f.concern in ctx.r.concerns), None)
     if concern is None or ctx.r.details.asked(fold(turn.text)) not in PLACE_DETAILS:
         return None
     state.concern = concern
-    state.extra.pop("last_answer")
+    state.extra.pop(LAST_ANSWER)
     return Reply([Outgoing(ctx.t("depends_on_place")), *advance(ctx, state, now)])

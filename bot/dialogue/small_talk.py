@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.dialogue.context import Context
+from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import CONTEXT, FOLLOW_UP
 from bot.dialogue.turn import MEDIA, Reply, Turn
 from bot.messages import Button, Outgoing
@@ -51,7 +51,7 @@ def restart(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | No
         state.concern, state.page, state.step = None, 0, CONCERN
         state.extra.pop(CONTEXT, None)  # what was gathered for an adviser is not sent later
         state.extra.pop(FOLLOW_UP, None)  # nor offered after another handoff
-        state.extra.pop("last_answer", None)  # a town given next is not for the answer before
+        state.extra.pop(LAST_ANSWER, None)  # a town given next is not for the answer before
         return Reply([Outgoing(ctx.t("restart"), buttons=ctx.concern_buttons())])
     return None
 
