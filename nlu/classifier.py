@@ -12,7 +12,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -142,36 +141,51 @@ class Corpus:
         self.terms: list[str] = []
         self.index: dict[str, int] = {}
         self.by_word: dict[str, list[int]] = {}
-        self.by_text: dict[str, list[int]] = {}
+        self.by_text: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
         self.lock = threading.Lock()
 
     def tfidf(self, texts: list[str]) -> tuple[Any, dict[str, int], NDArray[np.float64]]:
         """The texts' TF-IDF matrix as scikit-learn's `TfidfVectorizer(sublinear_tf=True)` makes it
-        (smooth idf, rows of unit length), with its vocabulary (the terms of these texts) and idf."""
-        from scipy.sparse import coo_matrix
+        (smooth idf, rows of unit length, columns sorted in each row), with its vocabulary (the terms of
+        these texts) and idf. Built with arrays: each text's distinct ids are sorted and the terms keep
+        the corpus's order, so each row's columns come sorted."""
+        from scipy.sparse import csr_matrix
 
         with self.lock:
-            rows = [self.ids(text) for text in texts]
-        found = np.fromiter(chain.from_iterable(rows), dtype=np.int64)
-        terms, columns = np.unique(found, return_inverse=True)
-        vocabulary = {self.terms[term]: i for i, term in enumerate(terms)}
-        row_of = np.repeat(np.arange(len(texts)), [len(row) for row in rows])
-        shape = (len(texts), len(vocabulary))
-        matrix = coo_matrix((np.ones(len(columns)), (row_of, columns)), shape=shape).tocsr()  # counts
-        matrix.data = 1.0 + np.log(matrix.data)
-        frequency = np.bincount(matrix.indices, minlength=len(vocabulary))
+            rows = [self.counted(text) for text in texts]
+            size = len(self.terms)
+        found = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+        counts = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
+        present = np.zeros(size, dtype=bool)
+        present[found] = True
+        terms = np.flatnonzero(present)
+        column = np.zeros(size, dtype=np.int64)
+        column[terms] = np.arange(len(terms))
+        columns = column[found]
+        lengths = np.array([len(ids) for ids, _ in rows], dtype=np.int64)
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        data = 1.0 + np.log(counts)
+        frequency = np.bincount(columns, minlength=len(terms))
         idf = np.log((1.0 + len(texts)) / (1.0 + frequency)) + 1.0
-        matrix.data *= idf[matrix.indices]
-        row_of = np.repeat(np.arange(len(texts)), np.diff(matrix.indptr))
-        norms = np.sqrt(np.bincount(row_of, weights=matrix.data**2, minlength=len(texts)))
-        matrix.data /= norms[row_of]
+        data *= idf[columns]
+        row_of = np.repeat(np.arange(len(texts)), lengths)
+        norms = np.sqrt(np.bincount(row_of, weights=data**2, minlength=len(texts)))
+        data /= norms[row_of]
+        matrix = csr_matrix((data, columns, indptr), shape=(len(texts), len(terms)))
+        matrix.has_sorted_indices = True
+        vocabulary = dict(zip([self.terms[i] for i in terms.tolist()], range(len(terms)), strict=True))
         return matrix, vocabulary, idf
 
-    def ids(self, text: str) -> list[int]:
+    def counted(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The text's distinct feature ids, sorted, and how many times each occurs."""
         known = self.by_text.get(text)
         if known is None:
-            known = self.by_text[text] = composed(text, self.word_ids, self.lookup)
+            ids, counts = np.unique(np.array(self.ids(text), dtype=np.int64), return_counts=True)
+            known = self.by_text[text] = ids, counts.astype(np.float64)
         return known
+
+    def ids(self, text: str) -> list[int]:
+        return composed(text, self.word_ids, self.lookup)
 
     def word_ids(self, token: str) -> list[int]:
         known = self.by_word.get(token)

@@ -56,34 +56,59 @@ class Family:
 
 
 LOOKAROUNDS = ("(?!", "(?<!", "(?=", "(?<=")
+CLASS_OPENING = re.compile(r"\[\^?\]?")
+COUNTED_REPEAT = re.compile(r"\{(?P<least>[0-9]*),[0-9]*\}\??")  # "{0,60}", "{2,}", lazy or not
 SCREEN_MEMORY = 32 << 20  # bytes for each expression's DFA; less and it falls back to a slower automaton
 SCREEN_CHUNK = 8000  # characters of patterns in one expression of a screen
+TEXTS_REMEMBERED = 1 << 16  # texts whose blanked form is kept
 
 
 def loosened(pattern: str) -> str:
-    """`pattern` without word boundaries and lookarounds: it matches at least wherever `pattern` does."""
+    """`pattern` without word boundaries and lookarounds, and with counted repeats made open ("x{0,60}"
+    -> "x*", "x{2,5}" -> "x+"): it matches at least wherever `pattern` does. Open repeats keep the DFA
+    small (a counted gap such as ".{0,60}" multiplies its states), so that new texts cost less."""
     out: list[str] = []
     i = 0
+    in_class = False  # inside [...], where "{" and "(" are plain characters
     while i < len(pattern):
-        if pattern.startswith(LOOKAROUNDS, i):
-            depth = 0
-            while True:  # to the parenthesis closing the lookaround
-                char = pattern[i]
-                if char == "\\":
-                    i += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(char, 0)
-                i += 1
-                if depth == 0:
-                    break
-        elif pattern[i] == "\\":
-            if pattern[i + 1] != "b":
+        char = pattern[i]
+        if char == "\\":
+            if pattern[i + 1] != "b" or in_class:
                 out.append(pattern[i : i + 2])
             i += 2
+        elif in_class:
+            in_class = char != "]"
+            out.append(char)
+            i += 1
+        elif pattern.startswith(LOOKAROUNDS, i):
+            i = _after_group(pattern, i)
+        elif (repeat := COUNTED_REPEAT.match(pattern, i)) is not None:
+            out.append("*" if repeat["least"] in ("", "0") else "+")
+            i = repeat.end()
+        elif char == "[":  # "[", "[^", and a "]" right after them is a plain character
+            opening = CLASS_OPENING.match(pattern, i)
+            assert opening is not None
+            out.append(opening.group())
+            i = opening.end()
+            in_class = True
         else:
-            out.append(pattern[i])
+            out.append(char)
             i += 1
     return "".join(out)
+
+
+def _after_group(pattern: str, i: int) -> int:
+    """The index after the parenthesis that closes the group opened at `i`."""
+    depth = 0
+    while True:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        i += 1
+        if depth == 0:
+            return i
 
 
 class Screen:
@@ -128,6 +153,9 @@ class Lexicon:
     friend: tuple[Family, ...]  # "mon pote": the message may be about someone else
     generic: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> the kinds that replace it
     screens: dict[str, Screen] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # texts already blanked: a message is blanked for the classifiers and again when its alarms are read,
+    # and a training reads the same texts for three models (bounded)
+    blanked: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         groups = {"danger": self.families, "harmless": self.harmless, "friend": self.friend}
@@ -139,12 +167,18 @@ class Lexicon:
 
     def blank_harmless(self, text: str) -> str:
         """The text with jokes and hyperboles replaced by spaces (same length: offsets stay right)."""
-        if not self.screens["harmless"].passes(text):
-            return text
-        for family in self.harmless:
-            for pattern in family.patterns:
-                text = pattern.sub(lambda m: " " * len(m.group(0)), text)
-        return text
+        known = self.blanked.get(text)
+        if known is not None:
+            return known
+        blanked = text
+        if self.screens["harmless"].passes(text):
+            for family in self.harmless:
+                for pattern in family.patterns:
+                    blanked = pattern.sub(lambda m: " " * len(m.group(0)), blanked)
+        if len(self.blanked) >= TEXTS_REMEMBERED:
+            self.blanked.clear()
+        self.blanked[text] = blanked
+        return blanked
 
     def alarms(self, folded: str) -> list[Alarm]:
         """Every kind of danger in the folded text, once each (data/crisis.yml orders them for the reply)."""
