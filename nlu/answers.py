@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlu.classifier import LOOSE_TOLERANCE, Corpus, Encoded, IntentClassifier, train_classifier
+from nlu.classifier import LOOSE_TOLERANCE, Corpus, Encoded, IntentClassifier, Problem, problem, solve
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 
@@ -87,11 +87,17 @@ class ResponseSelector:
         }
 
 
+def selector_problem(
+    examples: list[Example], prepare: Callable[[str], str], corpus: Corpus | None = None
+) -> Problem:
+    texts = [prepare(e.text) for e in examples]
+    return problem(texts, [e.intent for e in examples], LOOSE_TOLERANCE, corpus)
+
+
 def train_selector(
     examples: list[Example], prepare: Callable[[str], str], corpus: Corpus | None = None
 ) -> ResponseSelector:
-    texts = [prepare(e.text) for e in examples]
-    return ResponseSelector(train_classifier(texts, [e.intent for e in examples], LOOSE_TOLERANCE, corpus))
+    return ResponseSelector(solve(selector_problem(examples, prepare, corpus)))
 
 
 def load_selector(path: Path) -> ResponseSelector:

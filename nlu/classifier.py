@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ class IntentClassifier:
         if vocabulary is self.vocabulary:
             return self
         size = len(self.vocabulary)
-        rows = np.fromiter((vocabulary[t] for t in self.vocabulary), dtype=np.int64, count=size)
+        rows = np.fromiter(map(vocabulary.__getitem__, self.vocabulary), dtype=np.int64, count=size)
         columns = np.fromiter(self.vocabulary.values(), dtype=np.int64, count=size)
         idf = np.zeros(len(vocabulary))
         idf[rows] = self.idf[columns]
@@ -125,11 +126,9 @@ class IntentClassifier:
 
 
 def shared(*classifiers: IntentClassifier) -> tuple[IntentClassifier, ...]:
-    """The classifiers over one vocabulary, the union of theirs."""
-    vocabulary: dict[str, int] = {}
-    for classifier in classifiers:
-        for term in classifier.vocabulary:
-            vocabulary.setdefault(term, len(vocabulary))
+    """The classifiers over one vocabulary, the union of theirs (terms in the order first seen)."""
+    terms = dict.fromkeys(chain.from_iterable(c.vocabulary for c in classifiers))
+    vocabulary = dict(zip(terms, range(len(terms)), strict=True))
     return tuple(c.within(vocabulary) for c in classifiers)
 
 
@@ -204,24 +203,47 @@ class Corpus:
         return ids
 
 
-def train_classifier(
-    texts: list[str],
-    labels: list[str],
-    tolerance: float = TOLERANCE,
-    corpus: Corpus | None = None,
-) -> IntentClassifier:
-    """Fit on masked texts (`corpus`: shared with the other fits of a training). Deterministic: same
-    data, same weights."""
+@dataclass(frozen=True)
+class Problem:
+    """What a fit solves: the TF-IDF of its (prepared) texts, their labels, the solver's tolerance."""
+
+    matrix: Any
+    vocabulary: dict[str, int]
+    idf: NDArray[np.float64]
+    labels: list[str]
+    tolerance: float
+
+
+def problem(texts: list[str], labels: list[str], tolerance: float, corpus: Corpus | None = None) -> Problem:
+    """The features of a fit (Python work; `corpus`: shared with the other fits of a training)."""
+    matrix, vocabulary, idf = (corpus or Corpus()).tfidf(texts)
+    return Problem(matrix, vocabulary, idf, labels, tolerance)
+
+
+def solve(problem: Problem) -> IntentClassifier:
+    """The solver's part of a fit: it leaves Python's lock, so that it can run beside Python work.
+    Deterministic: same problem, same weights."""
     from sklearn.linear_model import LogisticRegression
 
-    matrix, vocabulary, idf = (corpus or Corpus()).tfidf(texts)
     # saga converges in well under a second here (lbfgs takes over ten); a fixed seed keeps it deterministic
-    model = LogisticRegression(C=REGULARISATION, solver="saga", tol=tolerance, max_iter=1000, random_state=0)
-    model.fit(matrix, labels)
+    model = LogisticRegression(
+        C=REGULARISATION, solver="saga", tol=problem.tolerance, max_iter=1000, random_state=0
+    )
+    model.fit(problem.matrix, problem.labels)
     intents = tuple(str(c) for c in model.classes_)
     weights = model.coef_.T.astype(np.float64)
     bias = model.intercept_.astype(np.float64)
     if len(intents) == 2:  # binary: one column of scores for the positive class
         weights = np.hstack([-weights / 2, weights / 2])
         bias = np.array([-bias[0] / 2, bias[0] / 2])
-    return IntentClassifier(intents, vocabulary, idf, weights, bias)
+    return IntentClassifier(intents, problem.vocabulary, problem.idf, weights, bias)
+
+
+def train_classifier(
+    texts: list[str],
+    labels: list[str],
+    tolerance: float = TOLERANCE,
+    corpus: Corpus | None = None,
+) -> IntentClassifier:
+    """Fit on masked texts."""
+    return solve(problem(texts, labels, tolerance, corpus))

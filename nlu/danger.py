@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.classifier import DANGER_TOLERANCE, Corpus, Encoded, IntentClassifier, train_classifier
+from nlu.classifier import DANGER_TOLERANCE, Corpus, Encoded, IntentClassifier, Problem, problem, solve
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
@@ -94,13 +94,18 @@ def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) 
     return pairs
 
 
+def danger_problem(
+    pairs: list[tuple[str, str]], prepare: Callable[[str], str], corpus: Corpus | None = None
+) -> Problem:
+    """`prepare` turns a raw text into what the model reads (entities masked, jokes blanked)."""
+    texts = [prepare(text) for text, _ in pairs]
+    return problem(texts, [label for _, label in pairs], DANGER_TOLERANCE, corpus)
+
+
 def train_danger(
     pairs: list[tuple[str, str]], prepare: Callable[[str], str], corpus: Corpus | None = None
 ) -> DangerModel:
-    """`prepare` turns a raw text into what the model reads (entities masked, jokes blanked)."""
-    texts = [prepare(text) for text, _ in pairs]
-    labels = [label for _, label in pairs]
-    return DangerModel(train_classifier(texts, labels, DANGER_TOLERANCE, corpus))
+    return DangerModel(solve(danger_problem(pairs, prepare, corpus)))
 
 
 def load_danger(path: Path) -> DangerModel:

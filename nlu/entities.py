@@ -35,6 +35,8 @@ AGE_PATTERNS = (
     # "19 years old", "19yo", "19 y o", "19 yrs"
     re.compile(r"\b(?P<age>[1-9][0-9])\s*(?:years?\s+old|yrs?(?:\s+old)?|y\s?o)\b"),
 )
+AGE_HINT = re.compile(rf"[0-9]|{_NUMBER}")  # what every age pattern needs: most texts have neither
+TOKEN = re.compile(r"[a-z0-9]+")
 # "les 18 ans", "moins de 26 ans", "après mes 18 ans", "16-25 ans": an age limit or a birthday, not the
 # youth's age ("un jeune de 17 ans" is one)
 NOT_AN_AGE_BEFORE = re.compile(
@@ -160,37 +162,37 @@ def extract(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
     """Entities in Rasa's shape, with `start`/`end` in the original text. A quartier also yields its
     commune (same span)."""
     folded, offsets = fold_with_offsets(text)
-    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+", folded)]
+    words = TOKEN.findall(folded)
     found: list[dict[str, Any]] = []
     used: set[int] = set()
 
     def span(first: int, last: int) -> tuple[int, int]:
-        return offsets[tokens[first][1]], offsets[tokens[last][2] - 1] + 1
+        """Where words `first` to `last` are in `text` (read only for what is found: most texts, nothing)."""
+        tokens = list(TOKEN.finditer(folded))
+        return offsets[tokens[first].start()], offsets[tokens[last].end() - 1] + 1
 
-    words = [token[0] for token in tokens]
-    # where an alias of several words may start (most messages: nowhere)
+    def take(place: Place, first: int, last: int) -> None:
+        used.update(range(first, last + 1))
+        start, end = span(first, last)
+        found.append(_entity(place.entity, place.value, start, end))
+        if place.entity == "quartier":
+            found.append(_entity("commune", place.commune, start, end))
+
+    # aliases of several words, the longest first ("villiers sur marne" before "villiers"), from where one
+    # may start (most messages: nowhere)
     starts = [i for i, word in enumerate(words) if word in gazetteer.first_words]
-    for size in range(MAX_WINDOW, 0, -1):  # longest alias first: "villiers sur marne" before "villiers"
-        for first in range(len(tokens)) if size == 1 else starts:
-            if first + size > len(tokens):
-                continue
+    for size in range(MAX_WINDOW, 1, -1):
+        for first in starts:
             window = range(first, first + size)
-            if not used.isdisjoint(window):
-                continue
-            key = " ".join(words[first : first + size])
-            place = gazetteer.word(key) if size == 1 else gazetteer.places.get(key)
-            if place is None:
-                continue
-            last = first + size - 1
-            if size == 1:  # "fontenai sous boa": the rest of the name, typos included, is the place too
-                last = _rest_of_name(place, words, first, used)
-                window = range(first, last + 1)
-            used |= set(window)
-            start, end = span(first, last)
-            found.append(_entity(place.entity, place.value, start, end))
-            if place.entity == "quartier":
-                found.append(_entity("commune", place.commune, start, end))
-    for pattern in AGE_PATTERNS:
+            if first + size <= len(words) and used.isdisjoint(window):
+                place = gazetteer.places.get(" ".join(words[first : first + size]))
+                if place is not None:
+                    take(place, first, first + size - 1)
+    for first, word in enumerate(words):  # then single words, typos included
+        if first not in used and (place := gazetteer.word(word)) is not None:
+            # "fontenai sous boa": the rest of the name, typos included, is the place too
+            take(place, first, _rest_of_name(place, words, first, used))
+    for pattern in AGE_PATTERNS if AGE_HINT.search(folded) else ():
         for match in pattern.finditer(folded):
             raw = match["age"]
             age = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]

@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlu.answers import (
-    ResponseSelector,
-    answer_files,
-    faq_examples,
-    load_selector,
-    train_selector,
+from nlu.answers import ResponseSelector, answer_files, faq_examples, load_selector, selector_problem
+from nlu.classifier import (
+    REGULARISATION,
+    TOLERANCE,
+    Corpus,
+    IntentClassifier,
+    Problem,
+    problem,
+    shared,
+    solve,
 )
-from nlu.classifier import REGULARISATION, Corpus, IntentClassifier, shared, train_classifier
-from nlu.danger import DangerModel, load_danger, train_danger, training_pairs
+from nlu.danger import DangerModel, danger_problem, load_danger, train_danger, training_pairs
 from nlu.danger import training_files as danger_training_files
 from nlu.entities import Gazetteer, extract
 from nlu.features import mask_entities
@@ -116,56 +119,51 @@ def preparer(gazetteer: Gazetteer, lexicon: Lexicon) -> Callable[[str], str]:
     return prepare
 
 
-def fit(
-    examples: list[Example],
-    gazetteer: Gazetteer,
-    lexicon: Lexicon,
-    prepare: Callable[[str], str] | None = None,
-    corpus: Corpus | None = None,
-) -> IntentClassifier:
-    """The intent classifier; `faq/<id>` examples all teach the one retrieval intent `faq`."""
-    prepare = prepare or preparer(gazetteer, lexicon)
+def intent_problem(
+    examples: list[Example], prepare: Callable[[str], str], corpus: Corpus | None = None
+) -> Problem:
+    """`faq/<id>` examples all teach the one retrieval intent `faq`."""
     labels = [e.intent.split("/", 1)[0] for e in examples]
-    return train_classifier([prepare(e.text) for e in examples], labels, corpus=corpus)
+    return problem([prepare(e.text) for e in examples], labels, TOLERANCE, corpus)
+
+
+def fit(examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon) -> IntentClassifier:
+    """The intent classifier alone."""
+    return solve(intent_problem(examples, preparer(gazetteer, lexicon)))
 
 
 def fit_danger(
-    source: NluData,
-    examples: list[Example],
-    gazetteer: Gazetteer,
-    lexicon: Lexicon,
-    prepare: Callable[[str], str] | None = None,
-    corpus: Corpus | None = None,
+    source: NluData, examples: list[Example], gazetteer: Gazetteer, lexicon: Lexicon
 ) -> DangerModel:
+    """The danger model alone."""
     pairs = training_pairs(source.safety_path, lexicon, examples)
-    return train_danger(pairs, prepare or preparer(gazetteer, lexicon), corpus)
+    return train_danger(pairs, preparer(gazetteer, lexicon))
 
 
 def train(source: NluData) -> NluModel:
-    """The three models. The solver leaves Python's lock, so each fit runs in the pool (two workers, the
-    machine's two cores) while this thread prepares the next one's texts (Python): the intents first;
-    the danger model (the most texts, the longest fit) as soon as its texts are ready; the response
-    selector (the shortest) when a worker is free, so that it does not slow the danger model's texts."""
+    """The three models. Their features are Python work, done in this thread one model after another
+    (two Python threads would only take turns on Python's lock, and slow each other); each solver leaves
+    the lock, so it runs in the pool (two workers, the machine's two cores) as soon as its features are
+    ready: the intents first, then the danger model (the most texts), then the response selector (the
+    shortest; its texts are the intents' already prepared)."""
     data = source.training_data()
     gazetteer = source.gazetteer(data)
     lexicon = source.lexicon()
     faq = source.faq()
     examples = [*data.examples, *faq]
     prepare = preparer(gazetteer, lexicon)
-    corpus = Corpus()  # the danger model reads the intents' texts again
+    corpus = Corpus()  # the three models read many of the same texts
     with ThreadPoolExecutor(max_workers=2) as pool:
-        classifier = pool.submit(fit, examples, gazetteer, lexicon, prepare, corpus)
+        intents = pool.submit(solve, intent_problem(examples, prepare, corpus))
         pairs = training_pairs(source.safety_path, lexicon, examples)
-        for text, _ in pairs:
-            prepare(text)
-        danger = pool.submit(train_danger, pairs, prepare, corpus)
-        selector = pool.submit(train_selector, faq, prepare, corpus)
+        danger = pool.submit(solve, danger_problem(pairs, prepare, corpus))
+        selector = pool.submit(solve, selector_problem(faq, prepare, corpus))
         return NluModel(
-            classifier=classifier.result(),
+            classifier=intents.result(),
             gazetteer=gazetteer,
             lexicon=lexicon,
-            danger=danger.result(),
-            selector=selector.result(),
+            danger=DangerModel(danger.result()),
+            selector=ResponseSelector(selector.result()),
         )
 
 

@@ -112,30 +112,44 @@ def _after_group(pattern: str, i: int) -> int:
 
 
 class Screen:
-    """Whether a text may match any of some families' patterns: False means none of them matches."""
+    """Whether a text may match any of some families' patterns: False means none of them matches; and
+    which patterns may match it (those of the expressions it matched)."""
 
     def __init__(self, families: Iterable[Family]) -> None:
-        patterns = [f"(?:{loosened(p.pattern)})" for family in families for p in family.patterns]
-        chunks: list[list[str]] = []
+        chunks: list[list[tuple[int, re.Pattern[str]]]] = []
         size = SCREEN_CHUNK
-        for pattern in patterns:
-            if size + len(pattern) > SCREEN_CHUNK:
-                chunks.append([])
-                size = 0
-            chunks[-1].append(pattern)
-            size += len(pattern)
+        for index, family in enumerate(families):
+            for pattern in family.patterns:
+                if size + len(pattern.pattern) > SCREEN_CHUNK:
+                    chunks.append([])
+                    size = 0
+                chunks[-1].append((index, pattern))
+                size += len(pattern.pattern)
         options = re2.Options()
         options.max_mem = SCREEN_MEMORY
         try:
-            self.expressions: list[Any] | None = [re2.compile("|".join(c), options) for c in chunks]
+            self.expressions: list[Any] | None = [
+                re2.compile("|".join(f"(?:{loosened(p.pattern)})" for _, p in chunk), options)
+                for chunk in chunks
+            ]
         except re2.error:  # a pattern RE2 cannot read: every text goes to the patterns
             self.expressions = None
-        self.empty = not patterns
+        self.chunks = chunks
+        self.empty = not chunks
 
     def passes(self, text: str) -> bool:
         if self.empty:
             return False
         return self.expressions is None or any(e.search(text) is not None for e in self.expressions)
+
+    def suspects(self, text: str) -> dict[int, list[re.Pattern[str]]]:
+        """Family index -> the family's patterns that may match `text`, in their order (none: no match)."""
+        found: dict[int, list[re.Pattern[str]]] = {}
+        for i, chunk in enumerate(self.chunks):
+            if self.expressions is None or self.expressions[i].search(text) is not None:
+                for index, pattern in chunk:
+                    found.setdefault(index, []).append(pattern)
+        return found
 
 
 @dataclass(frozen=True)
@@ -184,12 +198,11 @@ class Lexicon:
         """Every kind of danger in the folded text, once each (data/crisis.yml orders them for the reply)."""
         text = self.blank_harmless(" ".join(folded.split()))
         found: dict[str, Alarm] = {}
-        if not self.screens["danger"].passes(text):
-            return []
-        for family in self.families:
+        for index, patterns in sorted(self.screens["danger"].suspects(text).items()):
+            family = self.families[index]
             if family.kind in found:
                 continue
-            match = family.search(text)
+            match = next(filter(None, (pattern.search(text) for pattern in patterns)), None)
             if match:
                 found[family.kind] = Alarm(family.kind, match.start(), match.end(), family.name)
         for kind, specific in self.generic.items():

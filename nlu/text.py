@@ -3,7 +3,6 @@ the original positions so that entities point at what the youth typed."""
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -18,17 +17,15 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """('Saint-Mandé!', ...) -> ('saint mande ', [0, 1, ...]): offsets[i] is where folded char i came
     from in `text`. Separators and invisible characters become spaces; the rest is case-folded and
     stripped of accents."""
-    pieces = [_folded(char) for char in text]
-    folded = "".join(pieces)
+    folded = text.translate(FOLDED)
     if len(folded) == len(text):  # the usual case: each character folds to one
         return folded, list(range(len(text)))
     offsets: list[int] = []
-    for index, piece in enumerate(pieces):
-        offsets.extend([index] * len(piece))
+    for index, char in enumerate(text):
+        offsets.extend([index] * len(FOLDED[ord(char)]))
     return folded, offsets
 
 
-@functools.lru_cache(maxsize=4096)
 def _folded(char: str) -> str:
     """What one character folds to (one or more characters, a space for separators and invisible ones)."""
     if char in _SEPARATORS or char.isspace() or unicodedata.category(char) in _INVISIBLE:
@@ -37,9 +34,24 @@ def _folded(char: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)) or " "
 
 
+class _Folding(dict[int, str]):
+    """Code point -> what it folds to, for `str.translate` (one pass in C); each character is worked out
+    once, and at most `CHARACTERS_REMEMBERED` are kept."""
+
+    def __missing__(self, point: int) -> str:
+        folded = _folded(chr(point))
+        if len(self) < CHARACTERS_REMEMBERED:
+            self[point] = folded
+        return folded
+
+
+CHARACTERS_REMEMBERED = 1 << 14
+FOLDED = _Folding()
+
+
 def fold(text: str) -> str:
     """Lower case, no accents, single spaces: 'Saint-Mandé' -> 'saint mande'."""
-    return " ".join("".join(map(_folded, text)).split())
+    return " ".join(text.translate(FOLDED).split())
 
 
 def words(folded: str) -> list[str]:
