@@ -7,13 +7,10 @@ Patterns run on folded text (no accents, lower case, ' and - as spaces); `{name}
 `words.yml`. It is tuned for recall: a false alarm costs a warm question, a miss is not acceptable.
 
 Speed: most messages hold no phrase at all, and Python's regular expressions try the ~250 patterns one by
-one (half a millisecond a message). Each group of families therefore has a `Screen` first: all its patterns
-in one RE2 expression (a DFA, a few microseconds), loosened so that it matches whatever any pattern
-matches (word boundaries and lookarounds dropped, which RE2 lacks). Only a text the screen passes is read
-by the patterns themselves, so what is found stays exactly what the patterns say. A screen is a few RE2
-expressions of about `SCREEN_CHUNK` characters each rather than one: the DFA of one expression of all the
-patterns has so many states that each new text builds new ones (0.3 ms a text, the largest cost of a
-training) and its memory fills and is thrown away on varied texts; smaller ones reuse their states."""
+one (half a millisecond a message). Each group of families therefore has a `Screen` first (RE2, in C, a few
+microseconds), which reads patterns loosened so that they match whatever the patterns match (word
+boundaries and lookarounds dropped, which RE2 lacks). Only the patterns the screen names read the text
+themselves, so what is found stays exactly what the patterns say."""
 
 from __future__ import annotations
 
@@ -56,99 +53,69 @@ class Family:
 
 
 LOOKAROUNDS = ("(?!", "(?<!", "(?=", "(?<=")
-CLASS_OPENING = re.compile(r"\[\^?\]?")
-COUNTED_REPEAT = re.compile(r"\{(?P<least>[0-9]*),[0-9]*\}\??")  # "{0,60}", "{2,}", lazy or not
-SCREEN_MEMORY = 32 << 20  # bytes for each expression's DFA; less and it falls back to a slower automaton
-SCREEN_CHUNK = 8000  # characters of patterns in one expression of a screen
-TEXTS_REMEMBERED = 1 << 16  # texts whose blanked form is kept
 
 
 def loosened(pattern: str) -> str:
-    """`pattern` without word boundaries and lookarounds, and with counted repeats made open ("x{0,60}"
-    -> "x*", "x{2,5}" -> "x+"): it matches at least wherever `pattern` does. Open repeats keep the DFA
-    small (a counted gap such as ".{0,60}" multiplies its states), so that new texts cost less."""
+    """`pattern` without word boundaries and lookarounds: it matches at least wherever `pattern` does."""
     out: list[str] = []
     i = 0
-    in_class = False  # inside [...], where "{" and "(" are plain characters
     while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            if pattern[i + 1] != "b" or in_class:
+        if pattern.startswith(LOOKAROUNDS, i):
+            depth = 0
+            while True:  # to the parenthesis closing the lookaround
+                char = pattern[i]
+                if char == "\\":
+                    i += 2
+                    continue
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                i += 1
+                if depth == 0:
+                    break
+        elif pattern[i] == "\\":
+            if pattern[i + 1] != "b":
                 out.append(pattern[i : i + 2])
             i += 2
-        elif in_class:
-            in_class = char != "]"
-            out.append(char)
-            i += 1
-        elif pattern.startswith(LOOKAROUNDS, i):
-            i = _after_group(pattern, i)
-        elif (repeat := COUNTED_REPEAT.match(pattern, i)) is not None:
-            out.append("*" if repeat["least"] in ("", "0") else "+")
-            i = repeat.end()
-        elif char == "[":  # "[", "[^", and a "]" right after them is a plain character
-            opening = CLASS_OPENING.match(pattern, i)
-            assert opening is not None
-            out.append(opening.group())
-            i = opening.end()
-            in_class = True
         else:
-            out.append(char)
+            out.append(pattern[i])
             i += 1
     return "".join(out)
 
 
-def _after_group(pattern: str, i: int) -> int:
-    """The index after the parenthesis that closes the group opened at `i`."""
-    depth = 0
-    while True:
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        i += 1
-        if depth == 0:
-            return i
-
-
 class Screen:
-    """Whether a text may match any of some families' patterns: False means none of them matches; and
-    which patterns may match it (those of the expressions it matched)."""
+    """Which of some families' patterns may match a text (none: no pattern matches it). RE2's filter
+    (`FilteredRE2`) finds the literal words each loosened pattern needs in one pass over the text (an
+    automaton of plain words, small and quick on new texts), then runs only the patterns whose words are
+    there, each on its own, in C."""
 
     def __init__(self, families: Iterable[Family]) -> None:
-        chunks: list[list[tuple[int, re.Pattern[str]]]] = []
-        size = SCREEN_CHUNK
-        for index, family in enumerate(families):
-            for pattern in family.patterns:
-                if size + len(pattern.pattern) > SCREEN_CHUNK:
-                    chunks.append([])
-                    size = 0
-                chunks[-1].append((index, pattern))
-                size += len(pattern.pattern)
-        options = re2.Options()
-        options.max_mem = SCREEN_MEMORY
-        try:
-            self.expressions: list[Any] | None = [
-                re2.compile("|".join(f"(?:{loosened(p.pattern)})" for _, p in chunk), options)
-                for chunk in chunks
-            ]
-        except re2.error:  # a pattern RE2 cannot read: every text goes to the patterns
-            self.expressions = None
-        self.chunks = chunks
-        self.empty = not chunks
+        self.patterns = [
+            (index, pattern) for index, family in enumerate(families) for pattern in family.patterns
+        ]
+        self.filter: Any = None  # None: every text goes to the patterns themselves
+        if self.patterns:
+            try:
+                self.filter = re2.Filter()
+                for _, pattern in self.patterns:
+                    self.filter.Add(loosened(pattern.pattern))
+                self.filter.Compile()
+            except re2.error:  # a pattern RE2 cannot read
+                self.filter = None
+
+    def matching(self, text: str) -> list[int]:
+        """The indices (in `patterns`) of the patterns that may match `text`."""
+        if self.filter is None:
+            return list(range(len(self.patterns)))
+        return self.filter.Match(text) or []
 
     def passes(self, text: str) -> bool:
-        if self.empty:
-            return False
-        return self.expressions is None or any(e.search(text) is not None for e in self.expressions)
+        return bool(self.matching(text))
 
     def suspects(self, text: str) -> dict[int, list[re.Pattern[str]]]:
         """Family index -> the family's patterns that may match `text`, in their order (none: no match)."""
         found: dict[int, list[re.Pattern[str]]] = {}
-        for i, chunk in enumerate(self.chunks):
-            if self.expressions is None or self.expressions[i].search(text) is not None:
-                for index, pattern in chunk:
-                    found.setdefault(index, []).append(pattern)
+        for i in self.matching(text):
+            index, pattern = self.patterns[i]
+            found.setdefault(index, []).append(pattern)
         return found
 
 
@@ -167,9 +134,6 @@ class Lexicon:
     friend: tuple[Family, ...]  # "mon pote": the message may be about someone else
     generic: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> the kinds that replace it
     screens: dict[str, Screen] = field(default_factory=dict, init=False, compare=False, repr=False)
-    # texts already blanked: a message is blanked for the classifiers and again when its alarms are read,
-    # and a training reads the same texts for three models (bounded)
-    blanked: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         groups = {"danger": self.families, "harmless": self.harmless, "friend": self.friend}
@@ -181,18 +145,12 @@ class Lexicon:
 
     def blank_harmless(self, text: str) -> str:
         """The text with jokes and hyperboles replaced by spaces (same length: offsets stay right)."""
-        known = self.blanked.get(text)
-        if known is not None:
-            return known
-        blanked = text
-        if self.screens["harmless"].passes(text):
-            for family in self.harmless:
-                for pattern in family.patterns:
-                    blanked = pattern.sub(lambda m: " " * len(m.group(0)), blanked)
-        if len(self.blanked) >= TEXTS_REMEMBERED:
-            self.blanked.clear()
-        self.blanked[text] = blanked
-        return blanked
+        if not self.screens["harmless"].passes(text):
+            return text
+        for family in self.harmless:
+            for pattern in family.patterns:
+                text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+        return text
 
     def alarms(self, folded: str) -> list[Alarm]:
         """Every kind of danger in the folded text, once each (data/crisis.yml orders them for the reply)."""

@@ -32,7 +32,7 @@ def test_a_loosened_pattern_matches_wherever_the_pattern_does() -> None:
 
 def test_every_phrase_file_fits_in_its_screen(lexicon: Lexicon) -> None:
     """A pattern RE2 cannot read would send every message through the ~250 Python patterns again."""
-    assert {name: screen.expressions is not None for name, screen in lexicon.screens.items()} == {
+    assert {name: screen.filter is not None for name, screen in lexicon.screens.items()} == {
         "danger": True,
         "harmless": True,
         "friend": True,
@@ -51,8 +51,8 @@ def test_the_screens_change_nothing_the_phrases_find(lexicon: Lexicon) -> None:
     texts += ["wesh jcherche du taf a champi", "je suis mort de rire 😂 mais jveux vraiment mourir", ""]
     unscreened = dataclasses.replace(lexicon)  # its own screens, built again
     for screen in unscreened.screens.values():
-        screen.expressions = None  # every text goes to the patterns
-    assert all(screen.expressions is not None for screen in lexicon.screens.values())
+        screen.filter = None  # every text goes to the patterns
+    assert all(screen.filter is not None for screen in lexicon.screens.values())
     assert len(texts) > 2000
     for text in map(fold, texts):
         assert lexicon.alarms(text) == unscreened.alarms(text), text
