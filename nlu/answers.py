@@ -22,7 +22,11 @@ QUESTION = re.compile(
     r"pourkoi|cb|c cb|puis je|peut on|dois je|y a t il|ya t il|c vrai|what|how|why|where|when|who|which|"
     r"can i|can you|do i|does|is it|is there|are there|should i|quel|quels|quelle|quelles|lequel|laquelle|"
     r"suis je|est il|est elle|sont ils|a t il|peut il|peut elle|peux tu|pouvez vous|c long|do you|are you|"
-    r"could i|what s|whats)\b"
+    r"could i|what s|whats|"
+    # facts asked without a question word: "check up gratos c possible", "epide age max", "permis conditions"
+    r"c possible|possible|conditions|age max|age maximum|age min|age minimum|age limite|"
+    # Darija in Latin letters: "wach lazem rdv", "kifach ndir ma carte", "chno howa", "3lach", "imta"
+    r"wach|wech|kifach|kifash|kifech|chno|chnou|achno|achnou|3lach|3lech|imta|fokach)\b"
 )
 
 
