@@ -17,7 +17,8 @@ from nlu.rasa_yaml import Example
 RETRIEVAL_INTENT = "faq"
 RANKING_SIZE = 5
 QUESTION = re.compile(
-    r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
+    r"\?|^(?:is|are|do|does|did|can|could|will|would|should|has|have) |"  # "is the epide like the army"
+    r"\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
     r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|pk|pq|"
     r"pourkoi|cb|c cb|puis je|peut on|dois je|y a t il|ya t il|c vrai|what|how|why|where|when|who|which|"
     r"can i|can you|do i|does|is it|is there|are there|should i|quel|quels|quelle|quelles|lequel|laquelle|"

@@ -75,6 +75,10 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("ils m ont sucre l alloc cej", strictly=True)
     assert words.about_own_case("when will i get my first payment", strictly=True)
     assert words.uncovered("le bafa c finance par qui") and not words.uncovered("c quoi le cej")
+    assert words.uncovered("la naturalisation c quoi les conditions")  # no answer on French nationality
+    # the address or phone of one place named without its town: not the general answer on that kind of place
+    assert words.about_one_place("l e2c de montreuil c a quelle adresse", named=False)
+    assert words.about_one_place("c quoi leur numero au point ecoute", named=False)
     assert words.about_one_place("la mission locale de champi elle ouvre a quelle heure", named=True)
     assert not words.about_one_place("la mission locale elle ouvre le samedi", named=False)
     # what only one place can say, named or not, unless the answer says its hours (the 115: 24h/24)
