@@ -64,6 +64,7 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("mon allocation cej est pas arrivee ce mois ci")
     assert words.about_own_case("mon dossier il en est ou")
     assert not words.about_own_case("qui peut m aider a faire mon dossier de titre de sejour")
+    assert not words.about_own_case("a qui m adresser pour etre accompagne dans ma demande de css")
     assert not words.about_own_case("mon dossier cej", strictly=True)  # "mon dossier" alone: not strictly
     # by how the question is built, whatever the aid: what happened to "ma X", an amount asked exactly
     assert words.about_own_case("pourquoi ma css a ete refusee", strictly=True)
