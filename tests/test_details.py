@@ -77,6 +77,7 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("when will i get my first payment", strictly=True)
     assert words.uncovered("le bafa c finance par qui") and not words.uncovered("c quoi le cej")
     assert words.uncovered("la naturalisation c quoi les conditions")  # no answer on French nationality
+    assert words.uncovered("je veux m engager dans l armee qui peut m aider")  # nor on joining the army
     # typed without apostrophes, after a refusal, an attribute of "mon X": the youth's own case
     assert words.about_own_case("pourquoi ils mont radie", strictly=True)
     assert words.about_own_case("pourquoi france travail ma supprime l inscription", strictly=True)
