@@ -17,12 +17,17 @@ from nlu.rasa_yaml import Example
 RETRIEVAL_INTENT = "faq"
 RANKING_SIZE = 5
 QUESTION = re.compile(
-    r"\?|\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
+    r"\?|^(?:is|are|do|does|did|can|could|will|would|should|has|have) |"  # "is the epide like the army"
+    r"\b(?:c est quoi|cest quoi|c quoi|c koi|quoi|koi|comment|combien|pourquoi|quand|ou|qui|est ce|"
     r"je peux|jpeux|on peut|faut il|il faut|faut|ca marche|c gratuit|c pour qui|c est|cest|existe|pk|pq|"
     r"pourkoi|cb|c cb|puis je|peut on|dois je|y a t il|ya t il|c vrai|what|how|why|where|when|who|which|"
     r"can i|can you|do i|does|is it|is there|are there|should i|quel|quels|quelle|quelles|lequel|laquelle|"
     r"suis je|est il|est elle|sont ils|a t il|peut il|peut elle|peux tu|pouvez vous|c long|do you|are you|"
-    r"could i|what s|whats)\b"
+    r"could i|what s|whats|"
+    # facts asked without a question word: "check up gratos c possible", "epide age max", "permis conditions"
+    r"c possible|possible|conditions|age max|age maximum|age min|age minimum|age limite|"
+    # Darija in Latin letters: "wach lazem rdv", "kifach ndir ma carte", "chno howa", "3lach", "imta"
+    r"wach|wech|kifach|kifash|kifech|chno|chnou|achno|achnou|3lach|3lech|imta|fokach)\b"
 )
 
 

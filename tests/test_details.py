@@ -64,6 +64,7 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("mon allocation cej est pas arrivee ce mois ci")
     assert words.about_own_case("mon dossier il en est ou")
     assert not words.about_own_case("qui peut m aider a faire mon dossier de titre de sejour")
+    assert not words.about_own_case("a qui m adresser pour etre accompagne dans ma demande de css")
     assert not words.about_own_case("mon dossier cej", strictly=True)  # "mon dossier" alone: not strictly
     # by how the question is built, whatever the aid: what happened to "ma X", an amount asked exactly
     assert words.about_own_case("pourquoi ma css a ete refusee", strictly=True)
@@ -75,6 +76,18 @@ def test_own_file_one_place_and_general_questions_are_told_apart() -> None:
     assert words.about_own_case("ils m ont sucre l alloc cej", strictly=True)
     assert words.about_own_case("when will i get my first payment", strictly=True)
     assert words.uncovered("le bafa c finance par qui") and not words.uncovered("c quoi le cej")
+    assert words.uncovered("la naturalisation c quoi les conditions")  # no answer on French nationality
+    assert words.uncovered("je veux m engager dans l armee qui peut m aider")  # nor on joining the army
+    # typed without apostrophes, after a refusal, an attribute of "mon X": the youth's own case
+    assert words.about_own_case("pourquoi ils mont radie", strictly=True)
+    assert words.about_own_case("pourquoi france travail ma supprime l inscription", strictly=True)
+    assert words.about_own_case("je peux refaire une demande apres le refus", strictly=True)
+    assert words.about_own_case("c quoi le montant de mon allocation", strictly=True)
+    assert not words.about_own_case("c quoi les conditions du cej")
+    assert words.about_one_place("le foyer de fontenay il reste une chambre", named=True)
+    # the address or phone of one place named without its town: not the general answer on that kind of place
+    assert words.about_one_place("l e2c de montreuil c a quelle adresse", named=False)
+    assert words.about_one_place("c quoi leur numero au point ecoute", named=False)
     assert words.about_one_place("la mission locale de champi elle ouvre a quelle heure", named=True)
     assert not words.about_one_place("la mission locale elle ouvre le samedi", named=False)
     # what only one place can say, named or not, unless the answer says its hours (the 115: 24h/24)

@@ -215,6 +215,14 @@ def test_questions_in_english_and_slang_are_questions_and_requests_are_not() -> 
         assert not is_question(request), request
 
 
+def test_questions_without_a_question_word_are_questions() -> None:
+    # a yes/no question in English, Darija in Latin letters, facts asked without a question word
+    for question in ("is the fjt for students too", "wach kayen formation", "css conditions", "e2c age max"):
+        assert is_question(question), question
+    for request in ("jcherche une formation", "jveux bosser dans la vente", "i need a job"):
+        assert not is_question(request), request
+
+
 def test_a_question_in_a_message_of_danger_keeps_the_answer_it_asks_for(parser: EmbeddedParser) -> None:
     parsed = parser.parse("la capote a craqué hier, la pilule du lendemain faut la prendre quand ?")
     assert parsed["intent"]["name"] == "crisis"
