@@ -26,6 +26,10 @@ QUESTION = re.compile(
     r"could i|what s|whats|"
     # facts asked without a question word: "check up gratos c possible", "epide age max", "permis conditions"
     r"c possible|possible|conditions|age max|age maximum|age min|age minimum|age limite|"
+    # asked as a statement: "ca coute qqch vos services", "test vih sans ordo ca se fait", "il peut appeler le
+    # 115", "ya un truc pour les lunettes", "c sur rdv"
+    r"ca coute|ca se fait|il peut|elle peut|ils peuvent|elles peuvent|"
+    r"(?:il )?y a (?:pas )?(?:un|une)|ya (?:pas )?(?:un|une)|c sur rdv|c sur rendez vous|"
     # Darija in Latin letters: "wach lazem rdv", "kifach ndir ma carte", "chno howa", "3lach", "imta"
     r"wach|wech|kifach|kifash|kifech|chno|chnou|achno|achnou|3lach|3lech|imta|fokach)\b"
 )

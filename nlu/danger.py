@@ -10,6 +10,7 @@ Independent evaluation sets (`bench/safety/independent-*.yml`) are never read he
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,13 @@ from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
 from nlu.safety import Lexicon
 from nlu.text import fold
+
+# the knowledge base's example questions (nlu/answers.py: `faq/<id>`) are harmless texts for the danger
+# model, at most this many per answer (the first of its file): each pass adds paraphrases, and ~140 more
+# harmless questions lowered the danger probability of borderline messages of distress (safety bench recall
+# -1 to -2 messages on four independent sets); all of them out of it cost the NLU's macro-F1 up to 0.013
+ANSWER_PREFIX = "faq/"
+ANSWER_EXAMPLES = 70
 
 NONE = "none"
 CRISIS_INTENT = "crisis"
@@ -85,7 +93,12 @@ def training_pairs(safety_dir: Path, lexicon: Lexicon, examples: list[Example]) 
         pairs += [(text, NONE) for text in family.counter_examples]
     for family in lexicon.harmless:
         pairs += [(text, NONE) for text in family.examples]
+    per_answer: Counter[str] = Counter()
     for example in examples:  # what the phrases flag is that kind, whatever intent the example has
+        if example.intent.startswith(ANSWER_PREFIX):
+            per_answer[example.intent] += 1
+            if per_answer[example.intent] > ANSWER_EXAMPLES:
+                continue
         kinds = lexicon.alarms(fold(example.text))
         if kinds:
             pairs.append((example.text, kinds[0].kind))

@@ -32,7 +32,7 @@ from nlu.rasa_yaml import Example, TrainingData, read_training_data, training_fi
 from nlu.safety import Lexicon, load_lexicon
 from nlu.text import fold
 
-MODEL_VERSION = "9"  # bump when features or training change, so cached models are rebuilt
+MODEL_VERSION = "10"  # bump when features or training change, so cached models are rebuilt
 
 
 @dataclass(frozen=True)
