@@ -30,6 +30,7 @@ class Kind:
     lines: tuple[str, ...]
     now: bool  # also say "in danger now: 17 / 112"
     minor_lines: tuple[str, ...] = ()  # instead of `lines` for a youth under 18, when they differ
+    emergency: bool = False  # every later message repeats its lines first (an overdose)
     ask: bool = False  # an indirect sign: ask directly before assuming
     need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
     concern: str | None = None  # the concern whose places nearby help, once the youth says where they live
@@ -87,6 +88,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             label=str(spec["label"]),
             lines=tuple(str(n) for n in spec["lines"]),
             minor_lines=tuple(str(n) for n in spec.get("minor_lines") or ()),
+            emergency=bool(spec.get("emergency", False)),
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
             need=str(spec["need"]) if spec.get("need") else None,
@@ -179,11 +181,18 @@ class CrisisPath:
             return Outgoing(self.t("crisis_handoff_open"))
         return Outgoing(self.t("crisis_follow_up"), buttons=self.person_buttons())
 
-    def listening(self, handoff_open: bool) -> list[Outgoing]:
-        """While in crisis, a message that asks nothing: no menu, no services; someone to talk to."""
+    def listening(self, state: State, handoff_open: bool) -> list[Outgoing]:
+        """While in crisis, a message that asks nothing: no menu, no services; someone to talk to. After an
+        emergency (an overdose), its lines again first, and no "later"."""
+        emergency = [k for k in self.rules.ordered(state.crisis_kinds) if k.emergency]
+        first: list[Outgoing] = []
+        if emergency:
+            lines = self.rules.helplines(emergency, self.territory, state.ages)
+            first = [Outgoing(self.t("crisis_emergency_again"), cards=self.cards(lines))]
         if handoff_open:
-            return [Outgoing(self.t("crisis_listening_reply_waiting"))]
-        return [Outgoing(self.t("crisis_listening_reply"), buttons=self.person_buttons())]
+            return [*first, Outgoing(self.t("crisis_listening_reply_waiting"))]
+        buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
+        return [*first, Outgoing(self.t("crisis_listening_reply"), buttons=buttons)]
 
     def person_buttons(self) -> tuple[Button, ...]:
         return (
