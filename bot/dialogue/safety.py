@@ -110,6 +110,7 @@ def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: da
         return []
     state.crisis_active = False
     state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
+    state.age_skipped = state.age_skipped or state.ages is None  # it is urgent: the town only
     return [Outgoing(ctx.t("crisis_place")), *advance(ctx, state, now)]
 
 
