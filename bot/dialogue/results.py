@@ -36,12 +36,20 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
-    under_16 = state.age_high is not None and state.age_high < 16  # no job or apprenticeship offers yet
-    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None and not under_16:
+    if (
+        state.concern in OFFER_CONCERNS
+        and state.commune
+        and specific(ctx, state) is None
+        and not under_16(state)  # no job or apprenticeship offers yet
+    ):
         from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
 
         return offers.advance(ctx, state, now)
     return results(ctx, state, now, page=0)
+
+
+def under_16(state: State) -> bool:
+    return state.age_high is not None and state.age_high < 16
 
 
 def specific(ctx: Context, state: State) -> SpecificNeed | None:
@@ -104,6 +112,9 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     t = ctx.t
     size = ctx.r.rules.results_per_page
     found, widened, radius = matches(ctx, state, now, (page + 1) * size + 1)  # one more: "Plus de résultats"
+    if under_16(state) and state.concern in OFFER_CONCERNS:
+        # outside the network, ages are unknown: an employment agency is for 16 and over (its school first)
+        found = [m for m in found if not m.service.outside_network]
     shown = found[page * size : (page + 1) * size]
     if not found:
         text = t("nothing_found", concern=topic(ctx, state))
@@ -196,7 +207,7 @@ def age_notes(ctx: Context, state: State) -> list[Outgoing]:
     """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
     if state.age_low is not None and state.age_low > 25:
         return [Outgoing(ctx.t("over_25"))]
-    if state.age_high is not None and state.age_high < 16:  # the listening lines only when it is about that
+    if under_16(state):  # the listening lines only when it is about that
         talk = state.concern in TALK_CONCERNS
         return [Outgoing(ctx.t("under_16_talk" if talk else "under_16"))]
     return []
