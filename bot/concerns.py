@@ -20,6 +20,7 @@ class Concern:
     thematiques: frozenset[str]
     translations: tuple[tuple[str, str, str], ...] = ()  # (language, label, phrase)
     broad: bool = False  # services mainly about another concern fit too (routing's main subject)
+    aids: tuple[str, ...] = ()  # answers of data/answers/ on its aids: "ya des aides ?" after its places
 
     def label_in(self, language: str) -> str:
         return next((label for lang, label, _ in self.translations if lang == language), self.label)
@@ -43,6 +44,7 @@ def load_concerns(path: Path) -> dict[str, Concern]:
                 for lang, t in (item.get("translations") or {}).items()
             ),
             bool(item.get("broad", False)),
+            tuple(str(a) for a in item.get("aids") or ()),
         )
         for name, item in raw.items()
     }

@@ -20,6 +20,8 @@ from bot.territory import Helpline, Territory
 from bot.texts import Texts
 from nlu.datafile import read_yaml
 
+MAJORITY = 18  # a youth younger than this is a minor
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -27,6 +29,8 @@ class Kind:
     label: str  # for staff, on an urgent question
     lines: tuple[str, ...]
     now: bool  # also say "in danger now: 17 / 112"
+    minor_lines: tuple[str, ...] = ()  # instead of `lines` for a youth under 18, when they differ
+    emergency: bool = False  # every later message repeats its lines first (an overdose)
     ask: bool = False  # an indirect sign: ask directly before assuming
     need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
     concern: str | None = None  # the concern whose places nearby help, once the youth says where they live
@@ -50,13 +54,21 @@ class CrisisRules:
         return self.kinds[name].label if name in self.kinds else None
 
     def helplines(
-        self, kinds: list[Kind], territory: Territory, age_low: int | None, skip: tuple[str, ...] = ()
+        self,
+        kinds: list[Kind],
+        territory: Territory,
+        ages: tuple[int, int] | None,
+        skip: tuple[str, ...] = (),
     ) -> list[Helpline]:
-        """The lines that fit: the first line of each kind, then the second of each, and so on; without
-        the ones in `skip` or those the youth is too old for; at most `max_cards`."""
+        """The lines that fit: the first line of each kind, then the second of each, and so on (a minor's
+        lines for a youth under 18); without the ones in `skip` or those the youth is too old for; at
+        most `max_cards`."""
+        minor = ages is not None and ages[1] < MAJORITY
+        ranked = [(k.minor_lines or k.lines) if minor else k.lines for k in kinds]
         numbers: list[str] = []
-        for rank in range(max((len(k.lines) for k in kinds), default=0)):
-            numbers += [k.lines[rank] for k in kinds if rank < len(k.lines) and k.lines[rank] not in numbers]
+        for rank in range(max((len(lines) for lines in ranked), default=0)):
+            numbers += [lines[rank] for lines in ranked if rank < len(lines) and lines[rank] not in numbers]
+        age_low = ages[0] if ages is not None else None
         by_number = {h.number: h for h in territory.helplines}
         chosen = [
             by_number[n]
@@ -75,6 +87,8 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             name=str(name),
             label=str(spec["label"]),
             lines=tuple(str(n) for n in spec["lines"]),
+            minor_lines=tuple(str(n) for n in spec.get("minor_lines") or ()),
+            emergency=bool(spec.get("emergency", False)),
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
             need=str(spec["need"]) if spec.get("need") else None,
@@ -123,7 +137,7 @@ class CrisisPath:
         state.crisis = state.crisis_active = True
         state.crisis_kinds = list(dict.fromkeys([*state.crisis_kinds, *(k.name for k in kinds)]))
         if not direct:  # only an indirect sign: show 3114, then ask directly
-            lines = self.rules.helplines(kinds, self.territory, state.age_low)
+            lines = self.rules.helplines(kinds, self.territory, state.ages)
             self.remember(state, lines)
             state.step = CRISIS_CHECK
             return CrisisReply(
@@ -133,7 +147,7 @@ class CrisisPath:
                 ],
                 kinds[0].name,
             )
-        lines = self.rules.helplines(direct, self.territory, state.age_low, skip=shown)
+        lines = self.rules.helplines(direct, self.territory, state.ages, skip=shown)
         if not lines:
             return self.reminder(state, direct[0].name, handoff_open)
         self.remember(state, lines)
@@ -167,11 +181,18 @@ class CrisisPath:
             return Outgoing(self.t("crisis_handoff_open"))
         return Outgoing(self.t("crisis_follow_up"), buttons=self.person_buttons())
 
-    def listening(self, handoff_open: bool) -> list[Outgoing]:
-        """While in crisis, a message that asks nothing: no menu, no services; someone to talk to."""
+    def listening(self, state: State, handoff_open: bool) -> list[Outgoing]:
+        """While in crisis, a message that asks nothing: no menu, no services; someone to talk to. After an
+        emergency (an overdose), its lines again first, and no "later"."""
+        emergency = [k for k in self.rules.ordered(state.crisis_kinds) if k.emergency]
+        first: list[Outgoing] = []
+        if emergency:
+            lines = self.rules.helplines(emergency, self.territory, state.ages)
+            first = [Outgoing(self.t("crisis_emergency_again"), cards=self.cards(lines))]
         if handoff_open:
-            return [Outgoing(self.t("crisis_listening_reply_waiting"))]
-        return [Outgoing(self.t("crisis_listening_reply"), buttons=self.person_buttons())]
+            return [*first, Outgoing(self.t("crisis_listening_reply_waiting"))]
+        buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
+        return [*first, Outgoing(self.t("crisis_listening_reply"), buttons=buttons)]
 
     def person_buttons(self) -> tuple[Button, ...]:
         return (

@@ -38,6 +38,13 @@ class Resources:
     transcript_days: int = 180
     offers: OfferData = field(default_factory=OfferData)  # trades, stations (data/offers/)
 
+    def __post_init__(self) -> None:
+        for concern in self.concerns.values():
+            unknown = [a for a in concern.aids if a not in self.answers]
+            if unknown:
+                name = concern.name
+                raise ValueError(f"concerns.yml: {name}: aids: {unknown[0]!r} is no answer of data/answers")
+
     @classmethod
     def load(cls, settings: Settings) -> Resources:
         data = settings.data_dir

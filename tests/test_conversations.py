@@ -34,7 +34,7 @@ from bot.concerns import thematiques_besides
 from bot.config import load_settings
 from bot.db import session_factory
 from bot.messages import Incoming, Outgoing
-from bot.models import Conversation, FollowUp, Message, Youth
+from bot.models import Conversation, FollowUp, Handoff, Message, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from bot.state import State
@@ -152,6 +152,15 @@ def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: s
                 select(FollowUp.status).where(FollowUp.youth_id == youth_id).order_by(FollowUp.id)
             )
             assert list(statuses) == expect["follow_ups"]
+    if "handoff_question" in expect:  # the question staff read, as the youth typed it
+        with session_factory(brain.engine)() as session:
+            question = session.scalars(
+                select(Handoff.question)
+                .join(Youth, Youth.id == Handoff.youth_id)
+                .where(Youth.user_ref == PSEUDONYMS.ref("test", user))
+                .order_by(Handoff.id.desc())
+            ).first()
+            assert question == expect["handoff_question"], question
     if "state" in expect:
         state = state_of(brain.engine, user)
         for key, value in expect["state"].items():

@@ -631,3 +631,12 @@ def test_a_doctor_comes_from_the_network_first_then_a_health_centre_outside_it(b
     assert centre.subtitle.startswith("hors réseau 6Tcap")
     assert "Infos DORA (data·inclusion) du 20/10/2026" in centre.details
     assert "Ouvert maintenant, jusqu'à 19h" in centre.details
+
+
+def test_a_youth_under_16_looking_for_a_job_is_not_sent_to_an_employment_agency(brain_94: Brain) -> None:
+    replies = talk(brain_94, "jai 14 ans jveux un taf", "champigny")
+    text = "\n".join(r.text for r in replies)
+    assert "Avant 16 ans" in text
+    assert not any(card.startswith("france-travail--") for card in service_cards(replies))
+    older = talk(brain_94, "jai 19 ans jveux un taf", "champigny", "#offers:skip")
+    assert "Avant 16 ans" not in "\n".join(r.text for r in older)

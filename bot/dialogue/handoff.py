@@ -65,7 +65,14 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
             [Outgoing(t("handoff_ask", partner=ctx.partner_name(state.handoff_partner)), buttons=skip)]
         )
     if state.step == HANDOFF_QUESTION and take_answers(ctx, state, turn) and only_answers(ctx, turn):
-        return Reply(ask_question(ctx, state, now))  # "I live in Fontenay": the town, not the question
+        # "I live in Fontenay": the town, not the question; a question kept meanwhile goes to the nearest
+        # partner at once, never asked again
+        kept = state.extra.get("question")
+        if kept and (partner := suggested_partner(ctx, state, now)) is not None:
+            state.handoff_partner = str(partner)
+            del state.extra["question"]
+            return open_handoff(ctx, state, str(kept), urgent=False, now=now)
+        return Reply(ask_question(ctx, state, now))
     if (
         state.step == HANDOFF_QUESTION
         and state.handoff_partner

@@ -16,6 +16,7 @@ from nlu.text import fold, words
 
 ANSWER_ENTITIES = ("commune", "quartier", "elsewhere", "age", "age_range")
 BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
+YOUTH_AGES = range(13, 31)  # a number beside a town read as an age
 DENIED_BEFORE = re.compile(r"\b(?:pas|plus|non|ni)(?: (?:a|au|de|du|sur|dans|en|a cote de))?\s*$")
 SUBJECT_CHANGES = (
     "greet",
@@ -64,12 +65,25 @@ def take_answers(ctx: Context, state: State, turn: Turn) -> bool:
     bare = BARE_NUMBER.match(turn.text) if state.step == AGE else None
     if bare:
         ages.append((int(bare.group(1)), int(bare.group(1))))
+    elif not ages and state.commune and (number := number_beside_town(ctx, turn)) is not None:
+        ages.append((number, number))  # "champigny 19": the town and the age, as both were asked
     for low, high in ages:
         state.set_age(low, high)
         answered = True
     if answered:
         state.page = 0
     return answered
+
+
+def number_beside_town(ctx: Context, turn: Turn) -> int | None:
+    """The age in a message that is only one of sixtcap's towns and a number of a youth's age
+    ("champigny 19", "17 villiers"): None for anything else (a place outside, "paris 20", is not it)."""
+    if not any(e["entity"] in ("commune", "quartier") for e in turn.entities):
+        return None
+    rest = [w for w in words(fold(without_answers(turn))) if w not in ctx.t.filler_words]
+    if len(rest) == 1 and rest[0].isdigit() and int(rest[0]) in YOUTH_AGES:
+        return int(rest[0])
+    return None
 
 
 def denied(text: str, entity: dict[str, Any]) -> bool:
@@ -86,12 +100,17 @@ def changes_subject(ctx: Context, turn: Turn) -> bool:
 
 def only_answers(ctx: Context, turn: Turn) -> bool:
     """True when the message is nothing but an answer: 'jsuis de champi', 'non à Villiers', '19 ans'."""
+    fillers = ctx.t.filler_words
+    return all(word in fillers or word.isdigit() for word in words(fold(without_answers(turn))))
+
+
+def without_answers(turn: Turn) -> str:
+    """The message's text without the towns, neighbourhoods and ages it gives."""
     text = turn.text
     for entity in sorted(turn.entities, key=lambda e: -int(e.get("start", 0))):
         if "start" in entity and entity["entity"] in ANSWER_ENTITIES:
             text = text[: entity["start"]] + " " + text[entity["end"] :]
-    fillers = ctx.t.filler_words
-    return all(word in fillers or word.isdigit() for word in words(fold(text)))
+    return text
 
 
 def town_not_understood(ctx: Context, state: State, now: datetime) -> list[Outgoing]:

@@ -3,9 +3,11 @@ and the questions about what was just shown ("c'est où ?", "ya un num ?")."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 
+from bot.answers import named
 from bot.cards import helpline_card, service_card
 from bot.concerns import thematiques_besides
 from bot.details import answer_detail
@@ -15,11 +17,13 @@ from bot.messages import Button, Card, Outgoing
 from bot.routing import Match, Need, SpecificNeed, find_services
 from bot.state import AGE, CONCERN, RESULTS, TOWN, State
 from nlu.parser import DANGER_EXTRACTOR
-from nlu.text import fold
+from nlu.text import fold, words
 
 OFFER_CONCERNS = ("job", "training")  # the services, then the offers' profile and cards (offers.py)
 
 
+AID_QUESTION = re.compile(r"\b(?:aides?|financer|financement|financee?|subventions?|payer|paye|payes)\b")
+AID_QUESTION_WORDS = 8  # a short question about aids ("ya des aides pour payer ?"), not a new story
 TALK_CONCERNS = ("wellbeing", "health")  # under 16: the school, and for these the listening lines too
 
 
@@ -36,12 +40,20 @@ def advance(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
     if state.ages is None and not state.age_skipped:
         state.step = AGE
         return [Outgoing(ctx.t("ask_age"), buttons=ctx.age_buttons())]
-    under_16 = state.age_high is not None and state.age_high < 16  # no job or apprenticeship offers yet
-    if state.concern in OFFER_CONCERNS and state.commune and specific(ctx, state) is None and not under_16:
+    if (
+        state.concern in OFFER_CONCERNS
+        and state.commune
+        and specific(ctx, state) is None
+        and not under_16(state)  # no job or apprenticeship offers yet
+    ):
         from bot.dialogue import offers  # offers shows these results too: imported here, not at the top
 
         return offers.advance(ctx, state, now)
     return results(ctx, state, now, page=0)
+
+
+def under_16(state: State) -> bool:
+    return state.age_high is not None and state.age_high < 16
 
 
 def specific(ctx: Context, state: State) -> SpecificNeed | None:
@@ -104,6 +116,9 @@ def results(ctx: Context, state: State, now: datetime, page: int) -> list[Outgoi
     t = ctx.t
     size = ctx.r.rules.results_per_page
     found, widened, radius = matches(ctx, state, now, (page + 1) * size + 1)  # one more: "Plus de résultats"
+    if under_16(state) and state.concern in OFFER_CONCERNS:
+        # outside the network, ages are unknown: an employment agency is for 16 and over (its school first)
+        found = tuple(m for m in found if not m.service.outside_network)
     shown = found[page * size : (page + 1) * size]
     if not found:
         text = t("nothing_found", concern=topic(ctx, state))
@@ -196,7 +211,7 @@ def age_notes(ctx: Context, state: State) -> list[Outgoing]:
     """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
     if state.age_low is not None and state.age_low > 25:
         return [Outgoing(ctx.t("over_25"))]
-    if state.age_high is not None and state.age_high < 16:  # the listening lines only when it is about that
+    if under_16(state):  # the listening lines only when it is about that
         talk = state.concern in TALK_CONCERNS
         return [Outgoing(ctx.t("under_16_talk" if talk else "under_16"))]
     return []
@@ -214,6 +229,26 @@ def from_elsewhere(ctx: Context, state: State) -> list[Outgoing]:
     ]
 
 
+def aids_asked(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
+    """ "ya des aides ?" right after a concern's places: the knowledge base's answers on its aids, as
+    buttons (the permis: the 1 € a day loan, the Region's cheque...), not the places for money."""
+    concern = ctx.r.concerns.get(state.concern or "")
+    if state.step != RESULTS or concern is None or not concern.aids or not turn.text:
+        return []
+    folded = fold(turn.text)
+    if not AID_QUESTION.search(folded) or len(words(folded)) > AID_QUESTION_WORDS:
+        return []
+    if named(ctx.r.answers, folded) is not None:  # "et le cheque permis ?": that answer, the usual way
+        return []
+    found = [ctx.r.answers[a] for a in concern.aids if a in ctx.r.answers]
+    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]
+    if not fitting:
+        return []
+    buttons = tuple(Button(a.title, f"answer:{a.id}") for a in fitting)
+    text = ctx.t("aids_for", concern=concern.phrase_in(ctx.t.language))
+    return [Outgoing(text, buttons=(*buttons, ctx.button("other")))]
+
+
 def detail_asked(ctx: Context, state: State, turn: Turn) -> str | None:
     """Which detail of the cards just shown the message asks for (where, phone, hours...), if any."""
     if state.step != RESULTS or not state.extra.get("shown") or not turn.text:
@@ -225,7 +260,11 @@ def detail_asked(ctx: Context, state: State, turn: Turn) -> str | None:
 
 
 def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
-    """Where, phone, hours, cost, appointment, documents or what, for the card asked about."""
+    """Where, phone, hours, cost, appointment, documents or what, for the card asked about; the aids of
+    the concern shown."""
+    offered = aids_asked(ctx, state, turn)
+    if offered:
+        return Reply(offered)
     detail = detail_asked(ctx, state, turn)
     if detail is None:
         return about_answered(ctx, state, turn, now)

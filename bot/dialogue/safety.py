@@ -110,6 +110,7 @@ def to_a_place(ctx: Context, state: State, turn: Turn, kinds: list[str], now: da
         return []
     state.crisis_active = False
     state.concern, state.page, state.extra["need"] = need.concern, 0, need.name
+    state.age_skipped = state.age_skipped or state.ages is None  # it is urgent: the town only
     return [Outgoing(ctx.t("crisis_place")), *advance(ctx, state, now)]
 
 
@@ -155,7 +156,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         state.concern = state.concern or next((k.concern for k in kinds if k.concern), "wellbeing")
         state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
         return Reply([Outgoing(ctx.t("crisis_near_you")), *advance(ctx, state, now)])
-    return Reply(ctx.crisis_path.listening(state.handoff_id is not None))
+    return Reply(ctx.crisis_path.listening(state, state.handoff_id is not None))
 
 
 def during_handoff(ctx: Context, state: State, answer: CrisisReply) -> Reply:
