@@ -61,7 +61,7 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
-    found = aid_named(ctx, ctx.r.answers.get(answer_id or ""), folded)
+    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     own_case = ctx.r.details.about_own_case(folded)
@@ -127,12 +127,22 @@ def within_ages(ctx: Context, state: State, turn: Turn, found: Answer | None) ->
     return [Outgoing(said, buttons=follow_up(ctx, before) if fits else (ctx.button("other"),))]
 
 
-def aid_named(ctx: Context, found: Answer | None, folded: str) -> Answer | None:
+COST_ANSWERS = ("gratuit",)  # "is it free, how much": right after an aid's answer, about that aid
+
+
+def aid_named(ctx: Context, state: State, found: Answer | None, folded: str) -> Answer | None:
     """An answer across the services ("c'est gratuit ?") gives way to the answer of the one aid the
-    question names ("la css c'est gratuit ou faut payer ?"), which says what it costs, or for whom."""
+    question names ("la css c'est gratuit ou faut payer ?"), which says what it costs, or for whom; naming
+    none, right after an aid's answer ("c payé combien ?" after the service civique), to that answer."""
     if found is None or not found.across:
         return found
-    return ctx.r.answers.get(named(ctx.r.answers, folded) or "", found)
+    aid = named(ctx.r.answers, folded)
+    if aid is not None:
+        return ctx.r.answers.get(aid, found)
+    before = ctx.last_answer(state)
+    if found.id in COST_ANSWERS and before is not None and not before.across:
+        return before  # each aid's answer says what it costs or pays
+    return found
 
 
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
