@@ -105,6 +105,9 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     asking = profile_of(state).get("asking")
     if asking and state.step == RESULTS and turn.text:
         return typed_answer(ctx, state, turn, str(asking), now)
+    about = about_offer(ctx, state, turn)
+    if about:
+        return Reply(about)
     if (
         state.step == RESULTS
         and turn.text
@@ -113,6 +116,23 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     ):
         return Reply(offers(ctx, state, now, page=0))  # "et dans la vente ?": the offers of that trade
     return None
+
+
+def about_offer(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
+    """ "c'est où ?", "ya un num ?" right after offer cards: what the card says (employer, town) and the
+    ad itself, where the exact address and the contact are (the offer named by its number, else the
+    first)."""
+    shown = profile_of(state).get("shown") or []
+    if state.step != RESULTS or not shown or state.extra.get("shown") or not turn.text:
+        return []
+    folded = fold(turn.text)
+    if ctx.r.details.asked(folded) is None or ctx.clear_concern(turn):
+        return []
+    number = next((int(w) for w in folded.split() if w.isdigit() and 1 <= int(w) <= len(shown)), 1)
+    _source, _id, title, employer, commune, url = shown[number - 1]
+    text = ctx.t("offer_details", title=title, employer=employer or "?", commune=commune or "?")
+    buttons = (Button(ctx.t.button("apply"), url=url),) if url else ()
+    return [Outgoing(text, buttons=(*buttons, ctx.button("adviser"), ctx.button("other")))]
 
 
 def typed_answer(ctx: Context, state: State, turn: Turn, asking: str, now: datetime) -> Reply | None:
@@ -316,6 +336,7 @@ def offers(ctx: Context, state: State, now: datetime, page: int, first: bool = F
     profile["shown"] = [
         [o.source, o.id, o.title[:80], o.employer or "", o.commune or "", o.apply_url or ""] for o in shown
     ]
+    state.extra.pop("shown", None)  # the last cards are offers: "c'est où ?" is about them, not the places
     intro = t("offers_more") if page else t("offers_intro", what=what, radius=radius)
     if any(o.is_demo for o in shown):
         intro = f"{intro} {t('offers_demo_note')}"
