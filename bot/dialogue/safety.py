@@ -81,18 +81,24 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
 
 def other_needs(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
     """Thrown out and needing a job: after the lines, the other needs the message told, as buttons for
-    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first)."""
-    if set(kinds) & PERSON_FIRST:
-        return []
-    said = [str(c) for c in turn.values("concern")]
-    said += [r["name"] for r in turn.ranking[:3] if r["confidence"] >= OTHER_NEED]
-    concerns = [c for c in dict.fromkeys(said) if c in ctx.r.concerns]
-    if not concerns:
+    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first; after
+    an indirect sign, they wait for the answer to the direct question)."""
+    concerns = needs_told(ctx, turn)
+    if state.step == CRISIS_CHECK:  # "no" to "do you think of dying?": then what the message asked for
+        state.extra["pending_concerns"] = [c for c in concerns if c != "wellbeing"]
+    if not concerns or set(kinds) & PERSON_FIRST:
         return []
     language = ctx.t.language
     labels = ", ".join(ctx.r.concerns[c].label_in(language).lower() for c in concerns)
     buttons = tuple(Button(ctx.r.concerns[c].label_in(language), f"concern:{c}") for c in concerns[:3])
     return [Outgoing(ctx.t("crisis_other_needs", concerns=labels), buttons=buttons)]
+
+
+def needs_told(ctx: Context, turn: Turn) -> list[str]:
+    """The concerns a message of danger also tells ("jveux un taf mais..."), surest first."""
+    said = [str(c) for c in turn.values("concern")]
+    said += [r["name"] for r in turn.ranking[:3] if r["confidence"] >= OTHER_NEED]
+    return [c for c in dict.fromkeys(said) if c in ctx.r.concerns]
 
 
 def laughing(text: str) -> bool:
@@ -121,10 +127,12 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         return None
     if choice == "crisis_yes":
         return during_handoff(ctx, state, ctx.crisis_path.confirmed(state, waiting(state)))
-    if choice == "crisis_no":  # thanks for answering, the lines stay, and the wellbeing path goes on
+    if choice == "crisis_no":  # thanks for answering, the lines stay, and what the youth asked for goes on
         state.crisis_active, state.step = False, CONCERN
-        state.concern = state.concern or "wellbeing"
-        return Reply([Outgoing(ctx.t("crisis_denied")), *advance(ctx, state, now)])
+        pending = [c for c in state.extra.get("pending_concerns", []) if c in ctx.r.concerns]
+        said = "crisis_denied_then" if pending and not state.concern else "crisis_denied"
+        state.concern = state.concern or (pending[0] if pending else "wellbeing")
+        return Reply([Outgoing(ctx.t(said)), *advance(ctx, state, now)])
     if choice == "crisis_later":
         state.step = CONCERN
         return Reply([Outgoing(ctx.t("crisis_later"), buttons=(ctx.button("other"),))])
