@@ -240,6 +240,9 @@ def aids_asked(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
         return []
     if named(ctx.r.answers, folded) is not None:  # "et le cheque permis ?": that answer, the usual way
         return []
+    other = ctx.clear_concern(turn) and turn.intent not in (state.concern, "money")
+    if other or specific_said(ctx, turn) is not None:  # "ya des aides pour manger ?": another need
+        return []
     found = [ctx.r.answers[a] for a in concern.aids if a in ctx.r.answers]
     fitting = [a for a in found if a.fits(state.age_low, state.age_high)]
     if not fitting:
