@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.answers import RETRIEVAL_INTENT
 from nlu.classifier import DANGER_TOLERANCE, Corpus, Encoded, IntentClassifier, Problem, problem, solve
 from nlu.datafile import read_yaml
 from nlu.rasa_yaml import Example
@@ -27,7 +28,7 @@ from nlu.text import fold
 # model, at most this many per answer (the first of its file): each pass adds paraphrases, and ~140 more
 # harmless questions lowered the danger probability of borderline messages of distress (safety bench recall
 # -1 to -2 messages on four independent sets); all of them out of it cost the NLU's macro-F1 up to 0.013
-ANSWER_PREFIX = "faq/"
+ANSWER_PREFIX = f"{RETRIEVAL_INTENT}/"
 ANSWER_EXAMPLES = 70
 
 NONE = "none"

@@ -4,6 +4,7 @@ and the questions about what was just shown ("c'est où ?", "ya un num ?")."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -165,9 +166,14 @@ def answer_buttons(ctx: Context, state: State) -> tuple[Button, ...]:
     """Nothing found: the answers that still say where to go (data/routing.yml answers_when_nothing)."""
     keys = [str(state.extra.get("need") or ""), state.concern or ""]
     ids = [a for key in keys for a in ctx.r.rules.answers_when_nothing.get(key, ())]
+    return fitting_answers(ctx, state, ids)[:2]
+
+
+def fitting_answers(ctx: Context, state: State, ids: Iterable[str]) -> tuple[Button, ...]:
+    """The answers of `ids` as buttons, those for the youth's age only (no CEJ at 14)."""
     found = [ctx.r.answers[a] for a in dict.fromkeys(ids) if a in ctx.r.answers]
-    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]  # no CEJ at 14
-    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in fitting[:2])
+    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]
+    return tuple(Button(answer.title, f"answer:{answer.id}") for answer in fitting)
 
 
 def nothing_for_me(ctx: Context, state: State, turn: Turn) -> Turn:
@@ -243,11 +249,9 @@ def aids_asked(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
     other = ctx.clear_concern(turn) and turn.intent not in (state.concern, "money")
     if other or specific_said(ctx, turn) is not None:  # "ya des aides pour manger ?": another need
         return []
-    found = [ctx.r.answers[a] for a in concern.aids if a in ctx.r.answers]
-    fitting = [a for a in found if a.fits(state.age_low, state.age_high)]
-    if not fitting:
+    buttons = fitting_answers(ctx, state, concern.aids)
+    if not buttons:
         return []
-    buttons = tuple(Button(a.title, f"answer:{a.id}") for a in fitting)
     text = ctx.t("aids_for", concern=concern.phrase_in(ctx.t.language))
     return [Outgoing(text, buttons=(*buttons, ctx.button("other")))]
 

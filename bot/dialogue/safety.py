@@ -71,21 +71,20 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     if not waiting(state):  # a question asked with it, that the knowledge base answers for this danger
         allowed = {a for kind in ctx.r.crisis.ordered(kinds) for a in kind.answers}
         reply.messages[-1:-1] = answers.in_danger(ctx, state, turn, allowed)
+    told = needs_told(ctx, turn)
+    if state.step == CRISIS_CHECK:  # "no" to "do you think of dying?": then what the message asked for
+        state.extra["pending_concerns"] = [c for c in told if c != "wellbeing"]
     place = to_a_place(ctx, state, turn, kinds, now)
     if place:  # instead of the offer of a person: the way to a place nearby
         reply.messages[-1:] = place
     elif not waiting(state):
-        reply.messages += other_needs(ctx, state, turn, kinds)
+        reply.messages += other_needs(ctx, told, kinds)
     return reply
 
 
-def other_needs(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
+def other_needs(ctx: Context, concerns: list[str], kinds: list[str]) -> list[Outgoing]:
     """Thrown out and needing a job: after the lines, the other needs the message told, as buttons for
-    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first; after
-    an indirect sign, they wait for the answer to the direct question)."""
-    concerns = needs_told(ctx, turn)
-    if state.step == CRISIS_CHECK:  # "no" to "do you think of dying?": then what the message asked for
-        state.extra["pending_concerns"] = [c for c in concerns if c != "wellbeing"]
+    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first)."""
     if not concerns or set(kinds) & PERSON_FIRST:
         return []
     language = ctx.t.language
