@@ -43,6 +43,12 @@ class Family:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     source: str = ""
+    # a harmless family with frames blanks its patterns only in a text one of them is in ("un exposé",
+    # "dans la série", "à Fortnite"): there, "le suicide" names a topic, not what the youth lives
+    frames: tuple[re.Pattern[str], ...] = ()
+
+    def framed(self, text: str) -> bool:
+        return not self.frames or any(frame.search(text) for frame in self.frames)
 
     def search(self, text: str) -> re.Match[str] | None:
         for pattern in self.patterns:
@@ -147,7 +153,10 @@ class Lexicon:
         """The text with jokes and hyperboles replaced by spaces (same length: offsets stay right)."""
         if not self.screens["harmless"].passes(text):
             return text
+        original = text
         for family in self.harmless:
+            if not family.framed(original):
+                continue
             for pattern in family.patterns:
                 text = pattern.sub(lambda m: " " * len(m.group(0)), text)
         return text
@@ -218,22 +227,29 @@ def _word_groups(path: Path) -> dict[str, str]:
 
 def _family(kind: str, raw: dict[str, Any], words: dict[str, str], path: Path) -> Family:
     name = str(raw.get("name", ""))
+    return Family(
+        kind=kind,
+        name=name,
+        comment=str(raw.get("comment", "")),
+        patterns=_compiled(raw.get("patterns"), name, words, path),
+        frames=_compiled(raw.get("frames"), name, words, path),
+        examples=_strings(raw.get("examples")),
+        counter_examples=_strings(raw.get("not")),
+        source=path.name,
+    )
+
+
+def _compiled(
+    patterns: Iterable[Any] | None, name: str, words: dict[str, str], path: Path
+) -> tuple[re.Pattern[str], ...]:
     compiled = []
-    for pattern in raw.get("patterns") or ():
+    for pattern in patterns or ():
         expanded = _expand(str(pattern), words, path)
         try:
             compiled.append(re.compile(expanded))
         except re.error as error:
             raise LexiconError(f"{path.name}: {name}: {pattern!r}: {error}") from error
-    return Family(
-        kind=kind,
-        name=name,
-        comment=str(raw.get("comment", "")),
-        patterns=tuple(compiled),
-        examples=_strings(raw.get("examples")),
-        counter_examples=_strings(raw.get("not")),
-        source=path.name,
-    )
+    return tuple(compiled)
 
 
 def _expand(pattern: str, words: dict[str, str], path: Path) -> str:
