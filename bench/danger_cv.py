@@ -32,7 +32,6 @@ FLOORS = (0.01, 0.03, 0.05, 0.1)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regularisation", type=float, default=nlu.classifier.REGULARISATION)
-    parser.add_argument("--binary", action="store_true", help="learn danger or none, not the kinds")
     options = parser.parse_args()
     nlu.classifier.REGULARISATION = options.regularisation  # read by `solve` when it fits
     source = nlu_data(load_settings())
@@ -41,8 +40,6 @@ def main() -> None:
     lexicon = source.lexicon()
     prepare = preparer(gazetteer, lexicon)
     pairs = training_pairs(source.safety_path, lexicon, [*data.examples, *source.faq()])
-    if options.binary:
-        pairs = [(text, NONE if label == NONE else "danger") for text, label in pairs]
     labelled = dict(labelled_sets(source.safety_path))
     held: list[tuple[bool, bool, float]] = []  # distress?, a phrase fires?, the model's probability
     for path in sorted((source.safety_path / "training").glob("dev-*.yml")):
@@ -57,8 +54,8 @@ def main() -> None:
     print(f"C={options.regularisation}: {len(distress)} distress, {len(harmless)} harmless, sets left out")
     print("threshold   model alone: recall  false alarms   phrases or model: recall  false alarms")
     for threshold in THRESHOLDS:
-        alone = [_share(group, lambda h: h[2] >= threshold) for group in (distress, harmless)]
-        both = [_share(group, lambda h: h[1] or h[2] >= threshold) for group in (distress, harmless)]
+        alone = [_share([h[2] >= threshold for h in group]) for group in (distress, harmless)]
+        both = [_share([h[1] or h[2] >= threshold for h in group]) for group in (distress, harmless)]
         print(f"{threshold:9.2f}   {alone[0]:18.1%}  {alone[1]:12.1%}   {both[0]:23.1%}  {both[1]:12.1%}")
     for floor in FLOORS:
         lost = sum(1 for h in distress if h[1] and h[2] < floor)
@@ -66,8 +63,8 @@ def main() -> None:
         print(f"a phrase overruled under {floor}: {lost} distress messages lost, {spared} harmless spared")
 
 
-def _share(group: list[tuple[bool, bool, float]], test: object) -> float:
-    return sum(1 for h in group if test(h)) / max(len(group), 1)  # type: ignore[operator]
+def _share(raised: list[bool]) -> float:
+    return sum(raised) / max(len(raised), 1)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,9 @@ class CrisisPath:
     def first(self, state: State, names: list[str], about_other: bool, handoff_open: bool) -> CrisisReply:
         """Helplines first, no question before them; then a person, or the direct question."""
         kinds = self.rules.ordered(names)
+        if about_other and all(k.ask for k in kinds):
+            # a friend's goodbye: the lines for them, never "do YOU think of dying?" to the one who tells
+            kinds = self.rules.ordered([self.rules.confirmed])
         direct = [k for k in kinds if not k.ask]
         seen_direct = any(not self.rules.kinds[name].ask for name in state.crisis_kinds)
         if state.crisis_active and (
@@ -155,10 +158,11 @@ class CrisisPath:
         intro = f"crisis_intro_{direct[0].name}"
         text = self.t(intro if self.t.has(intro) else "crisis_intro")
         messages = [Outgoing(text, cards=self.cards(lines))]
-        if any(k.now for k in direct):
-            messages.append(Outgoing(self.t("crisis_now")))
-        if about_other:
+        if about_other:  # "if they are in danger now": the emergency numbers for them
+            messages.append(Outgoing(self.t("crisis_now_other")))
             messages.append(Outgoing(self.t("crisis_about_other")))
+        elif any(k.now for k in direct):
+            messages.append(Outgoing(self.t("crisis_now")))
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, direct[0].name)
 
@@ -188,11 +192,24 @@ class CrisisPath:
         first: list[Outgoing] = []
         if emergency:
             lines = self.rules.helplines(emergency, self.territory, state.ages)
-            first = [Outgoing(self.t("crisis_emergency_again"), cards=self.cards(lines))]
+            again = f"crisis_emergency_again_{emergency[0].name}"
+            text = self.t(again if self.t.has(again) else "crisis_emergency_again")
+            first = [Outgoing(text, cards=self.cards(lines))]
         if handoff_open:
             return [*first, Outgoing(self.t("crisis_listening_reply_waiting"))]
         buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
-        return [*first, Outgoing(self.t("crisis_listening_reply"), buttons=buttons)]
+        return [*first, Outgoing(self.t(self.listening_text(state)), buttons=buttons)]
+
+    def listening_text(self, state: State) -> str:
+        """Not the same words each time: the first listening reply, then a way to call with someone, and
+        for suicide or self-harm putting the means away (suicide-prevention guidance), in turn."""
+        heard = int(state.extra.get("listened", 0))
+        state.extra["listened"] = heard + 1
+        means = {"suicide", "self_harm"} & set(state.crisis_kinds)
+        keys = ["crisis_listening_reply", "crisis_listening_reply_together"]
+        if means:
+            keys.insert(1, "crisis_listening_reply_means")
+        return keys[heard % len(keys)]
 
     def person_buttons(self) -> tuple[Button, ...]:
         return (

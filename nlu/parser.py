@@ -181,8 +181,14 @@ class EmbeddedParser:
             danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
             if danger.probability >= self.thresholds.crisis:
                 kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-                result = as_crisis(result, danger.probability, [kind])
+                result = as_crisis(result, danger.probability, [kind, *self.about(fold(analysed))])
         return apply_safety(result, text, self.model.lexicon)
+
+    def about(self, folded: str) -> list[dict[str, Any]]:
+        """A danger the model sees in a message about a friend ("ma pote a dit adieu a tout le monde")."""
+        if self.model.lexicon.about_someone_else(folded):
+            return [{"entity": "crisis_about", "value": "other", "extractor": DANGER_EXTRACTOR}]
+        return []
 
     def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:
         """What the classifiers read: entities masked, folded, jokes and hyperboles blanked."""
@@ -202,7 +208,7 @@ class EmbeddedParser:
         if danger.probability >= self.thresholds.crisis:
             name, confidence = CRISIS, danger.probability
             kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-            base["entities"] = [*entities, kind]
+            base["entities"] = [*entities, kind, *self.about(folded)]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
         question = is_question(folded)

@@ -17,6 +17,7 @@ from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
+from nlu.answers import is_question
 from nlu.text import fold
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
@@ -24,6 +25,12 @@ OTHER_NEED = (
     0.2  # a concern the classifier sees this surely in a message of danger is offered after the lines
 )
 CHECK_WHEN_LAUGHING = {"suicide"}  # said laughing, only this: the direct question rather than the whole block
+# a concern said in crisis mode takes the youth out of it only when asked for ("jcherche un foyer"), not when
+# told ("jsuis seule chez moi" after an overdose: where they are, not a request for housing)
+REQUEST = re.compile(
+    r"\b(?:je cherche|jcherche|cherche|je veux|jveux|jvx|je voudrais|jvoudrais|j aimerais|jaimerais|"
+    r"besoin|il me faut|faut que je trouve|trouver|aide pour|i need|i want|looking for|help me find)\b"
+)
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
 )
@@ -100,6 +107,11 @@ def needs_told(ctx: Context, turn: Turn) -> list[str]:
     return [c for c in dict.fromkeys(said) if c in ctx.r.concerns]
 
 
+def asks(text: str) -> bool:
+    folded = fold(text)
+    return is_question(folded) or REQUEST.search(folded) is not None
+
+
 def laughing(text: str) -> bool:
     return LAUGHTER.search(fold(text)) is not None
 
@@ -153,16 +165,20 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     """In crisis mode, a message that asks for nothing gets listening, not a menu; a request ends it."""
     if not state.crisis_active:
         return None
-    if turn.intent in ASKS_SOMETHING or ctx.clear_concern(turn):
+    if turn.intent in ASKS_SOMETHING or (ctx.clear_concern(turn) and asks(turn.text)):
         state.crisis_active = False
         return None
     if take_answers(ctx, state, turn) and not waiting(state):
-        # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger
-        state.crisis_active = False
+        # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger;
+        # after an emergency (an overdose, a threat), crisis mode goes on: "jfais quoi" gets its lines again
         kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+        state.crisis_active = any(k.emergency or k.name in PERSON_FIRST for k in kinds)
         state.concern = state.concern or next((k.concern for k in kinds if k.concern), "wellbeing")
         state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
-        return Reply([Outgoing(ctx.t("crisis_near_you")), *advance(ctx, state, now)])
+        near = (
+            [Outgoing(ctx.t("crisis_near_you"))] if state.commune else []
+        )  # not before "where do you live?"
+        return Reply([*near, *advance(ctx, state, now)])
     return Reply(ctx.crisis_path.listening(state, state.handoff_id is not None))
 
 
