@@ -61,7 +61,9 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
-    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
+    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded) or of_the_danger(
+        ctx, state, turn, folded
+    )
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     own_case = ctx.r.details.about_own_case(folded)
@@ -143,6 +145,19 @@ def aid_named(ctx: Context, state: State, found: Answer | None, folded: str) -> 
     if found.id in COST_ANSWERS and before is not None and not before.across:
         return before  # each aid's answer says what it costs or pays
     return found
+
+
+FOLLOW_UP_WORDS = 8  # "faut une ordonnance ?", "c anonyme ?": short, about what was just said
+
+
+def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
+    """A short question the selector is unsure of, after a danger whose kind allows answers ("faut une
+    ordonnance ?" after a broken condom): the first answer that kind allows (data/crisis.yml lists them
+    most urgent first: the emergency pill before testing)."""
+    allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
+    if not allowed or len(folded.split()) > FOLLOW_UP_WORDS or not turn.response_selector:
+        return None
+    return ctx.r.answers.get(allowed[0])
 
 
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:
