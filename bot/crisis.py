@@ -180,6 +180,13 @@ class CrisisPath:
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, kind)
 
+    def which_number(self, state: State) -> list[Outgoing]:
+        """ "c le 17 ou le 15 ?" during a danger: the lines that fit what was said, the first one named."""
+        lines = self.rules.helplines(self.rules.ordered(state.crisis_kinds), self.territory, state.ages)
+        if not lines:
+            return []
+        return [Outgoing(self.t("crisis_which_number", number=lines[0].number), cards=self.cards(lines))]
+
     def person_offer(self, state: State, handoff_open: bool) -> Outgoing:
         if handoff_open:
             return Outgoing(self.t("crisis_handoff_open"))

@@ -61,9 +61,13 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
-    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded) or of_the_danger(
-        ctx, state, turn, folded
-    )
+    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
+    short = len(folded.split()) <= FOLLOW_UP_WORDS
+    if state.crisis_active and short and named(ctx.r.answers, folded) is None:
+        # "c gratuit ?" in a crisis is about what was just said: the danger's answer, or none (not the
+        # E2C's pay because the selector leaned that way)
+        found = found if found and found.across else of_the_danger(ctx, state, turn, folded)
+    found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     own_case = ctx.r.details.about_own_case(folded)
@@ -152,12 +156,14 @@ FOLLOW_UP_WORDS = 8  # "faut une ordonnance ?", "c anonyme ?": short, about what
 
 def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
     """A short question the selector is unsure of, after a danger whose kind allows answers ("faut une
-    ordonnance ?" after a broken condom): the first answer that kind allows (data/crisis.yml lists them
-    most urgent first: the emergency pill before testing)."""
+    ordonnance ?" after a broken condom): of the answers that kind allows, the first in data/crisis.yml's
+    order (most urgent first: the emergency pill before testing) that the selector ranks at all."""
     allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
-    if not allowed or len(folded.split()) > FOLLOW_UP_WORDS or not turn.response_selector:
+    if not allowed or len(folded.split()) > FOLLOW_UP_WORDS:
         return None
-    return ctx.r.answers.get(allowed[0])
+    block = (turn.response_selector or {}).get("faq") or {}
+    ranked = {str(r["intent_response_key"]).split("/", 1)[-1] for r in block.get("ranking") or ()}
+    return ctx.r.answers.get(next((a for a in allowed if a in ranked), ""))
 
 
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:

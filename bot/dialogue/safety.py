@@ -18,18 +18,29 @@ from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
 from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
 from nlu.answers import is_question
+from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
 OTHER_NEED = (
     0.2  # a concern the classifier sees this surely in a message of danger is offered after the lines
 )
+# in crisis mode, a new kind only the danger model sees, this unsure, is listened to, not a new block: after
+# an overdose, "jsuis seule chez moi" (the model: a threat, 0.36) is where the youth is, not a second danger
+NEW_KIND_IN_CRISIS = 0.5
 CHECK_WHEN_LAUGHING = {"suicide"}  # said laughing, only this: the direct question rather than the whole block
 # a concern said in crisis mode takes the youth out of it only when asked for ("jcherche un foyer"), not when
 # told ("jsuis seule chez moi" after an overdose: where they are, not a request for housing)
 REQUEST = re.compile(
     r"\b(?:je cherche|jcherche|cherche|je veux|jveux|jvx|je voudrais|jvoudrais|j aimerais|jaimerais|"
     r"besoin|il me faut|faut que je trouve|trouver|aide pour|i need|i want|looking for|help me find)\b"
+)
+# "c le 17 ou le 15 ?", "j'appelle qui ?", "c quoi le numéro ?": which line, during a danger
+WHICH_NUMBER = re.compile(
+    r"\b(?:15|17|112|115|119|3114|3919|3018)\b.{0,12}\b(?:ou|or)\b.{0,6}\b(?:15|17|112|115|119|3114|3919|3018)\b|"
+    r"\b(?:quel|c quoi le|cest quoi le|c est quoi le|le) (?:numero|num|tel)\b|"
+    r"\b(?:j appelle|japelle|jappelle|appeler|on appelle) qui\b|"
+    r"\bqui (?:j appelle|jappelle|appeler)\b|\bwhat number\b|\bwho (?:do i|should i) call\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -63,6 +74,8 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
 def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     """Helplines first, no question before them."""
     if turn.intent != "crisis":
+        return None
+    if state.crisis_active and turn.confidence < NEW_KIND_IN_CRISIS and only_the_model(turn):
         return None
     first_contact = state.step == NEW
     take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
@@ -105,6 +118,11 @@ def needs_told(ctx: Context, turn: Turn) -> list[str]:
     said = [str(c) for c in turn.values("concern")]
     said += [r["name"] for r in turn.ranking[:3] if r["confidence"] >= OTHER_NEED]
     return [c for c in dict.fromkeys(said) if c in ctx.r.concerns]
+
+
+def only_the_model(turn: Turn) -> bool:
+    """No danger phrase in the message: its kind is the danger model's guess."""
+    return all(e.get("extractor") == DANGER_EXTRACTOR for e in turn.entities if e["entity"] == "crisis_kind")
 
 
 def asks(text: str) -> bool:
@@ -165,15 +183,21 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     """In crisis mode, a message that asks for nothing gets listening, not a menu; a request ends it."""
     if not state.crisis_active:
         return None
+    if WHICH_NUMBER.search(fold(turn.text)):
+        lines = ctx.crisis_path.which_number(state)
+        if lines:
+            return Reply(lines)
+    if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
+        return None
     if turn.intent in ASKS_SOMETHING or (ctx.clear_concern(turn) and asks(turn.text)):
         state.crisis_active = False
         return None
-    if take_answers(ctx, state, turn) and not waiting(state):
-        # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger;
-        # after an emergency (an overdose, a threat), crisis mode goes on: "jfais quoi" gets its lines again
-        kinds = ctx.r.crisis.ordered(state.crisis_kinds)
-        state.crisis_active = any(k.emergency or k.name in PERSON_FIRST for k in kinds)
-        state.concern = state.concern or next((k.concern for k in kinds if k.concern), "wellbeing")
+    kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+    if take_answers(ctx, state, turn) and not waiting(state) and not any(k.emergency for k in kinds):
+        # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger
+        # (not a topic asked before it); after an emergency (an overdose, a threat) its lines again instead
+        state.crisis_active = any(k.name in PERSON_FIRST for k in kinds)
+        state.concern = next((k.concern for k in kinds if k.concern), None) or state.concern or "wellbeing"
         state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
         near = (
             [Outgoing(ctx.t("crisis_near_you"))] if state.commune else []
