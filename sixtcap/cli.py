@@ -732,6 +732,8 @@ def serve(
 
     import uvicorn
 
+    from sixtcap.serving import run_workers
+
     settings = state.settings
     if jobs is not None:
         os.environ["SIXTCAP_SERVER__JOBS"] = "true" if jobs else "false"
@@ -764,12 +766,11 @@ def serve(
     if state.config_path is not None:
         os.environ["SIXTCAP_CONFIG"] = str(state.config_path)
     try:
-        uvicorn.run(
+        run_workers(  # uvicorn.run's workers, each response sent at once (sixtcap/serving.py)
             "sixtcap.app:from_environment",
-            factory=True,
-            workers=count,
+            count,
             timeout_worker_healthcheck=settings.server.worker_healthcheck_seconds,
-            **options,  # type: ignore[arg-type]
+            **options,
         )
     finally:
         if not given:
