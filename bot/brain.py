@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
-from bot.catalogue.nearby import nearest_services
+from bot.catalogue.nearby import NearbyCache
 from bot.catalogue.snapshot import VERSION_COLUMNS, CatalogueCache, seen_version
 from bot.config import Settings
 from bot.db import forget_deleted, prebuilt, session_factory, storable_text, transaction
@@ -105,6 +105,7 @@ class Brain:
         self.parser = parser
         self.clock = clock
         self.catalogue = CatalogueCache()
+        self.nearby = NearbyCache()  # the services near a point, for the catalogue's version
         self.known_intents = known_intents(parser)  # None: whatever the parser says is trusted
 
     @classmethod
@@ -190,7 +191,7 @@ class Brain:
                 self.resources,
                 lambda: self.catalogue.services(session),
                 lambda *query: ranked_offers(session, *query),
-                lambda around: nearest_services(session, around),
+                lambda around: self.nearby.nearest(session, around),
             )
             before = State.from_json(conversation.state)
             reply = dialogue.respond(state, turn, now)
