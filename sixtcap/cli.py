@@ -753,7 +753,7 @@ def serve(
     if count == 1:
         from sixtcap.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, freeze_heap=settings.server.gc_freeze), **options)  # type: ignore[arg-type]
         return
     if settings.database_url.startswith("sqlite"):
         typer.echo("warning: several workers on SQLite write one at a time; use PostgreSQL", err=True)
