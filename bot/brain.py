@@ -193,11 +193,11 @@ class Brain:
                 lambda *query: ranked_offers(session, *query),
                 lambda around: self.nearby.nearest(session, around),
             )
-            before = State.from_json(conversation.state)
-            reply = dialogue.respond(state, turn, now)
+            reply = dialogue.respond(state, turn, now)  # `conversation.state` is left as stored
             request = reply.open_handoff
             refusal = request and not request.urgent and self.limits.refusal(session, youth.id, now)
             if refusal:  # the question is not opened: the conversation stays where it was
+                before = State.from_json(conversation.state)
                 state, reply = before, Reply([self.limited(refusal, before)])
             state.offer(offered_payloads(reply.messages))
             state.show_buttons([(b.title, b.payload) for m in reply.messages for b in m.buttons if b.payload])
