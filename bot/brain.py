@@ -28,9 +28,9 @@ from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_fr
 from bot.enums import Direction
 from bot.history import Bubble
 from bot.messages import Button, Incoming, Outgoing, TurnResult
-from bot.models import Conversation, DailyCount, Handoff, InboundEvent, Message, Youth
+from bot.models import Conversation, DailyCount, Handoff, InboundEvent, Message, OutboxMessage, Youth
 from bot.offers.matching import ranked_offers
-from bot.outbox import enqueue
+from bot.outbox import PENDING, enqueue
 from bot.privacy import ErasureLog, Pseudonyms, secret_key
 from bot.reply_window import ReplyWindow, reply_window
 from bot.resources import Resources
@@ -225,13 +225,15 @@ class Brain:
             inbound, stored = record(session, youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
-            if outgoing and incoming.reply_to:
-                enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
+            queued = outgoing if outgoing and incoming.reply_to else []
             if known is not None and session.get_bind().dialect.name == "postgresql":
                 session.flush()
-                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent)
+                replies = Queued(incoming.reply_to or "", queued)  # the outbox's rows: same statement
+                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent, replies)
                 tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
             else:
+                if queued and incoming.reply_to:
+                    enqueue(session, youth.id, incoming.channel, incoming.reply_to, queued, now)
                 conversation.state, conversation.turns, conversation.updated_at = (
                     state.to_json(),
                     conversation.turns + 1,
@@ -461,6 +463,15 @@ def apply_handoff(
             handoffs.close_by_youth(session, previous, now)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """The replies to write to the outbox with the conversation (`save_counted`): the platform's calls,
+    in order, to `recipient`."""
+
+    recipient: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
 def save_counted(
     session: Session,
     conversation: Conversation,
@@ -468,10 +479,12 @@ def save_counted(
     now: datetime,
     channel: str,
     intent: str,
+    replies: Queued = Queued(),
 ) -> None:
-    """PostgreSQL: the known conversation's new state and one more message for the daily counters (`count`)
-    in one statement, one round trip, the turn's last but the tallies (the counters' shared row stays
-    locked from there to the commit, as with `count`)."""
+    """PostgreSQL: the known conversation's new state, one more message for the daily counters (`count`)
+    and the replies' outbox rows (as `enqueue` writes them, in order) in one statement, one round trip,
+    the turn's last but the tallies (the counters' shared row stays locked from there to the commit, as
+    with `count`)."""
     values = {
         "conversation": conversation.youth_id,
         "new_state": state,
@@ -479,20 +492,43 @@ def save_counted(
         "now": now,
         **_counted(now, channel, intent),
     }
-    statement = prebuilt(session, "save_counted", _save_counted)
+    rows = len(replies.requests)
+    if rows:
+        values |= {"recipient": replies.recipient, "pending": PENDING}
+        values |= {f"request_{n}": request for n, request in enumerate(replies.requests)}
+    statement = prebuilt(session, f"save_counted_{rows}", lambda insert: _save_counted(insert, rows))
     session.connection().execute(statement, values)
     for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
         set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
 
 
-def _save_counted(insert: Callable[[Any], Any]) -> Any:
+def _save_counted(insert: Callable[[Any], Any], replies: int) -> Any:
     counted = _count(insert).cte("counted")
-    return (
+    statement = (
         update(Conversation)
         .where(Conversation.youth_id == bindparam("conversation"))
         .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
         .add_cte(counted)
     )
+    if not replies:
+        return statement
+    outbox = OutboxMessage.__table__.c
+    rows = [
+        {
+            "youth_id": bindparam("conversation"),
+            "channel": bindparam("channel"),
+            "recipient": bindparam("recipient"),
+            "request": bindparam(f"request_{n}", type_=outbox.request.type),
+            "kind": "message",
+            "priority": 0,
+            "status": bindparam("pending", type_=outbox.status.type),
+            "attempts": 0,
+            "next_attempt_at": bindparam("now"),
+            "created_at": bindparam("now"),
+        }
+        for n in range(replies)
+    ]  # in the order given: the rows' ids, the order they are sent in
+    return statement.add_cte(insert(OutboxMessage).values(rows).cte("queued"))
 
 
 def _count(insert: Callable[[Any], Any]) -> Any:
