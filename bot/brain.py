@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import followups, handoffs, history, tallies
 from bot.campaigns import clean_source
-from bot.catalogue.nearby import nearest_services
+from bot.catalogue.nearby import NearbyCache
 from bot.catalogue.snapshot import VERSION_COLUMNS, CatalogueCache, seen_version
 from bot.config import Settings
 from bot.db import forget_deleted, prebuilt, session_factory, storable_text, transaction
@@ -28,9 +28,9 @@ from bot.dialogue import MEDIA, Dialogue, Reply, Turn, turn_from_button, turn_fr
 from bot.enums import Direction
 from bot.history import Bubble
 from bot.messages import Button, Incoming, Outgoing, TurnResult
-from bot.models import Conversation, DailyCount, Handoff, InboundEvent, Message, Youth
+from bot.models import Conversation, DailyCount, Handoff, InboundEvent, Message, OutboxMessage, Youth
 from bot.offers.matching import ranked_offers
-from bot.outbox import enqueue
+from bot.outbox import PENDING, enqueue
 from bot.privacy import ErasureLog, Pseudonyms, secret_key
 from bot.reply_window import ReplyWindow, reply_window
 from bot.resources import Resources
@@ -105,6 +105,7 @@ class Brain:
         self.parser = parser
         self.clock = clock
         self.catalogue = CatalogueCache()
+        self.nearby = NearbyCache()  # the services near a point, for the catalogue's version
         self.known_intents = known_intents(parser)  # None: whatever the parser says is trusted
 
     @classmethod
@@ -190,13 +191,13 @@ class Brain:
                 self.resources,
                 lambda: self.catalogue.services(session),
                 lambda *query: ranked_offers(session, *query),
-                lambda around: nearest_services(session, around),
+                lambda around: self.nearby.nearest(session, around),
             )
-            before = State.from_json(conversation.state)
-            reply = dialogue.respond(state, turn, now)
+            reply = dialogue.respond(state, turn, now)  # `conversation.state` is left as stored
             request = reply.open_handoff
             refusal = request and not request.urgent and self.limits.refusal(session, youth.id, now)
             if refusal:  # the question is not opened: the conversation stays where it was
+                before = State.from_json(conversation.state)
                 state, reply = before, Reply([self.limited(refusal, before)])
             state.offer(offered_payloads(reply.messages))
             state.show_buttons([(b.title, b.payload) for m in reply.messages for b in m.buttons if b.payload])
@@ -224,13 +225,15 @@ class Brain:
             inbound, stored = record(session, youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
-            if outgoing and incoming.reply_to:
-                enqueue(session, youth.id, incoming.channel, incoming.reply_to, outgoing, now)
+            queued = outgoing if outgoing and incoming.reply_to else []
             if known is not None and session.get_bind().dialect.name == "postgresql":
                 session.flush()
-                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent)
+                replies = Queued(incoming.reply_to or "", queued)  # the outbox's rows: same statement
+                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent, replies)
                 tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
             else:
+                if queued and incoming.reply_to:
+                    enqueue(session, youth.id, incoming.channel, incoming.reply_to, queued, now)
                 conversation.state, conversation.turns, conversation.updated_at = (
                     state.to_json(),
                     conversation.turns + 1,
@@ -460,6 +463,15 @@ def apply_handoff(
             handoffs.close_by_youth(session, previous, now)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """The replies to write to the outbox with the conversation (`save_counted`): the platform's calls,
+    in order, to `recipient`."""
+
+    recipient: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
 def save_counted(
     session: Session,
     conversation: Conversation,
@@ -467,10 +479,12 @@ def save_counted(
     now: datetime,
     channel: str,
     intent: str,
+    replies: Queued = Queued(),
 ) -> None:
-    """PostgreSQL: the known conversation's new state and one more message for the daily counters (`count`)
-    in one statement, one round trip, the turn's last but the tallies (the counters' shared row stays
-    locked from there to the commit, as with `count`)."""
+    """PostgreSQL: the known conversation's new state, one more message for the daily counters (`count`)
+    and the replies' outbox rows (as `enqueue` writes them, in order) in one statement, one round trip,
+    the turn's last but the tallies (the counters' shared row stays locked from there to the commit, as
+    with `count`)."""
     values = {
         "conversation": conversation.youth_id,
         "new_state": state,
@@ -478,20 +492,43 @@ def save_counted(
         "now": now,
         **_counted(now, channel, intent),
     }
-    statement = prebuilt(session, "save_counted", _save_counted)
+    rows = len(replies.requests)
+    if rows:
+        values |= {"recipient": replies.recipient, "pending": PENDING}
+        values |= {f"request_{n}": request for n, request in enumerate(replies.requests)}
+    statement = prebuilt(session, f"save_counted_{rows}", lambda insert: _save_counted(insert, rows))
     session.connection().execute(statement, values)
     for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
         set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
 
 
-def _save_counted(insert: Callable[[Any], Any]) -> Any:
+def _save_counted(insert: Callable[[Any], Any], replies: int) -> Any:
     counted = _count(insert).cte("counted")
-    return (
+    statement = (
         update(Conversation)
         .where(Conversation.youth_id == bindparam("conversation"))
         .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
         .add_cte(counted)
     )
+    if not replies:
+        return statement
+    outbox = OutboxMessage.__table__.c
+    rows = [
+        {
+            "youth_id": bindparam("conversation"),
+            "channel": bindparam("channel"),
+            "recipient": bindparam("recipient"),
+            "request": bindparam(f"request_{n}", type_=outbox.request.type),
+            "kind": "message",
+            "priority": 0,
+            "status": bindparam("pending", type_=outbox.status.type),
+            "attempts": 0,
+            "next_attempt_at": bindparam("now"),
+            "created_at": bindparam("now"),
+        }
+        for n in range(replies)
+    ]  # in the order given: the rows' ids, the order they are sent in
+    return statement.add_cte(insert(OutboxMessage).values(rows).cte("queued"))
 
 
 def _count(insert: Callable[[Any], Any]) -> Any:

@@ -45,6 +45,8 @@ class ServerSettings(Section):
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)  # deliveries in progress may finish
     worker_healthcheck_seconds: int = Field(300, ge=1, le=3600)  # --workers: a process silent this long is
     # restarted (uvicorn's 5 s killed workers still loading the NLU model on a busy machine, in a loop)
+    gc_freeze: bool = True  # `serve`: what start-up loaded is left out of the garbage collector's full
+    # passes (gc.freeze), which otherwise stop a process for 0.1-0.5 s now and then under load
 
 
 class WorkerSettings(Section):

@@ -732,6 +732,8 @@ def serve(
 
     import uvicorn
 
+    from sixtcap.serving import run_workers
+
     settings = state.settings
     if jobs is not None:
         os.environ["SIXTCAP_SERVER__JOBS"] = "true" if jobs else "false"
@@ -751,7 +753,7 @@ def serve(
     if count == 1:
         from sixtcap.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, freeze_heap=settings.server.gc_freeze), **options)  # type: ignore[arg-type]
         return
     if settings.database_url.startswith("sqlite"):
         typer.echo("warning: several workers on SQLite write one at a time; use PostgreSQL", err=True)
@@ -764,12 +766,11 @@ def serve(
     if state.config_path is not None:
         os.environ["SIXTCAP_CONFIG"] = str(state.config_path)
     try:
-        uvicorn.run(
+        run_workers(  # uvicorn.run's workers, each response sent at once (sixtcap/serving.py)
             "sixtcap.app:from_environment",
-            factory=True,
-            workers=count,
+            count,
             timeout_worker_healthcheck=settings.server.worker_healthcheck_seconds,
-            **options,  # type: ignore[arg-type]
+            **options,
         )
     finally:
         if not given:

@@ -19,8 +19,8 @@ from bot.brain import Brain
 from bot.catalogue.snapshot import load_services
 from bot.config import load_settings
 from bot.db import make_engine, session_factory
-from bot.messages import Incoming
-from bot.models import Conversation, DailyCount, InboundEvent, Message, Youth
+from bot.messages import Incoming, Outgoing
+from bot.models import Conversation, DailyCount, InboundEvent, Message, OutboxMessage, Youth
 from bot.resources import Resources
 from bot.routing import ages_fit, zone_fits
 from nlu.parser import EmbeddedParser
@@ -313,3 +313,37 @@ def test_typing_a_buttons_label_presses_it(loaded_engine: Engine, parser: Embedd
     assert "30 km" in labels, [m.text for m in replies]  # after the offers at 5 km: farther
     replies = brain.handle(Incoming("test", "u-typed", text="30 KM !")).messages
     assert any("30 km" in m.text for m in replies), [m.text for m in replies]
+
+
+def test_replies_go_to_the_outbox_in_order_with_the_conversation(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """A known conversation on PostgreSQL writes its replies' outbox rows with its new state, in one
+    statement; every backend and every turn writes them alike, in the order of the replies."""
+    brain = new_brain(loaded_engine, parser)
+
+    def render(message: Outgoing) -> list[dict[str, object]]:
+        return [{"text": message.text}, {"after": message.text}]
+
+    def turn(text: str, event: str) -> list[str]:
+        incoming = Incoming("telegram", "u-outbox", text=text, message_id=event, reply_to="4242")
+        result, statements = run_noting_statements(loaded_engine, lambda: brain.handle(incoming, render))
+        with session_factory(loaded_engine)() as session:
+            rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        expected = [r for m in result.messages for r in render(m)]
+        written = [row.request for row in rows[-len(expected) :]]
+        assert written == expected
+        youth = rows[-1].youth_id
+        for row in rows[-len(expected) :]:
+            assert (row.youth_id, row.channel, row.recipient) == (youth, "telegram", "4242")
+            assert (row.status, row.attempts, row.kind, row.priority) == ("pending", 0, "message", 0)
+            assert row.next_attempt_at == row.created_at and row.claimed_until is None
+        return [s for s in statements if "INSERT INTO outbox" in s]
+
+    assert turn("salut", "ev-outbox-1")  # a new conversation: the outbox rows by the ORM
+    again = turn("jcherche du taf", "ev-outbox-2")  # a known one
+    if loaded_engine.dialect.name == "postgresql":  # with the conversation's new state
+        assert len(again) == 1
+        assert again[0].lstrip().startswith("WITH") and "UPDATE conversations" in again[0]
+    else:
+        assert again and all(s.lstrip().startswith("INSERT INTO outbox") for s in again)

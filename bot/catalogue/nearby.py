@@ -17,6 +17,8 @@ dense area is read only around the youth."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +28,7 @@ from sqlalchemy import Boolean, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from bot.catalogue.snapshot import transaction_version
 from bot.db import prepared_at_once
 from bot.territory import Point
 
@@ -204,6 +207,40 @@ def nearest_services(session: Session, around: Around) -> list[Near]:
         found = list(connection.execute(statement, parameters))
     rows = sorted(found, key=lambda r: (r.grp, r.ring, r.squared, r.id))
     return [Near(r.id, math.sqrt(max(r.squared, 0.0)), r.grp) for r in rows]
+
+
+class NearbyCache:
+    """`nearest_services`'s answers, kept while the catalogue's version stays the same: they read only
+    the catalogue (services, partners, their places), which does not change without changing the version
+    (bot/catalogue/snapshot.py; its cache of the services relies on the same). A youth's point is their
+    town's or neighbourhood's, so the same questions come again and again: most turns that look for
+    places then make no query. At most `size` answers, the least recently asked dropped first;
+    thread-safe."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._version: tuple[object, ...] | None = None
+        self._answers: OrderedDict[Around, tuple[Near, ...]] = OrderedDict()
+
+    def nearest(self, session: Session, around: Around) -> list[Near]:
+        """`nearest_services(session, around)`, from the cache when the catalogue has not changed."""
+        version = transaction_version(session)
+        with self._lock:
+            if version != self._version:
+                self._answers.clear()
+                self._version = version
+            known = self._answers.get(around)
+            if known is not None:
+                self._answers.move_to_end(around)
+                return list(known)
+        found = tuple(nearest_services(session, around))
+        with self._lock:
+            if version == self._version:
+                self._answers[around] = found
+                while len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
+        return list(found)
 
 
 def services_near(session: Session, point: Point, radius_km: float, thematiques: Iterable[str]) -> set[str]:

@@ -147,6 +147,18 @@ def seen_version(session: Session, version: tuple[object, ...]) -> None:
     session.info[VERSION_KEY] = (session.get_transaction(), tuple(version))
 
 
+def transaction_version(session: Session) -> tuple[object, ...]:
+    """The catalogue's version as this transaction sees it: asked once per transaction (a turn asks
+    several times), not at all when a statement of the transaction read it already (`seen_version`)."""
+    transaction = session.get_transaction()
+    known = session.info.get(VERSION_KEY)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return tuple(known[1])
+    version = catalogue_version(session)
+    seen_version(session, version)
+    return version
+
+
 def load_services(session: Session) -> tuple[ServiceView, ...]:
     rows = session.scalars(
         select(Service)
@@ -168,13 +180,7 @@ class CatalogueCache:
 
     def services(self, session: Session) -> tuple[ServiceView, ...]:
         """The active services; the version is asked once per transaction (a turn asks several times)."""
-        transaction = session.get_transaction()
-        known = session.info.get(VERSION_KEY)
-        if transaction is not None and known is not None and known[0] is transaction:
-            version = known[1]
-        else:
-            version = catalogue_version(session)
-            seen_version(session, version)
+        version = transaction_version(session)
         with self._lock:
             if version != self._version:
                 self._services = load_services(session)
