@@ -123,6 +123,13 @@ def selected(response_selector: dict[str, Any] | None) -> tuple[str, float] | No
     return key.split("/", 1)[1], float(response.get("confidence") or 0.0)
 
 
+def ranked(response_selector: dict[str, Any] | None) -> list[str]:
+    """The answer ids of a parse's `response_selector` ranking, surest first."""
+    block = (response_selector or {}).get(RETRIEVAL_INTENT) or {}
+    keys = [str(r.get("intent_response_key") or "") for r in block.get("ranking") or ()]
+    return [key.split("/", 1)[1] for key in keys if key.startswith(f"{RETRIEVAL_INTENT}/")]
+
+
 def confident_answer(response_selector: dict[str, Any] | None, threshold: float) -> str | None:
     """The answer id to give, or None: below `threshold` the question goes to an adviser instead."""
     choice = selected(response_selector)

@@ -67,11 +67,17 @@ def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[st
         }
         for alarm in found
     ]
-    if lexicon.about_someone_else(folded):
-        kinds.append({"entity": "crisis_about", "value": "other", "extractor": SAFETY_EXTRACTOR})
+    kinds += about_someone_else(lexicon, folded, SAFETY_EXTRACTOR)
     # the phrases name the kinds: the danger model's guess gives way
     kept = [e for e in result.get("entities", []) if e.get("extractor") != DANGER_EXTRACTOR]
     return as_crisis({**result, "entities": kept}, 1.0, kinds)
+
+
+def about_someone_else(lexicon: Lexicon, folded: str, extractor: str) -> list[dict[str, Any]]:
+    """`crisis_about: other` when the message is about a friend ("ma pote a dit adieu a tout le monde")."""
+    if lexicon.about_someone_else(folded):
+        return [{"entity": "crisis_about", "value": "other", "extractor": extractor}]
+    return []
 
 
 def as_crisis(result: dict[str, Any], confidence: float, kinds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -181,14 +187,9 @@ class EmbeddedParser:
             danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
             if danger.probability >= self.thresholds.crisis:
                 kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-                result = as_crisis(result, danger.probability, [kind, *self.about(fold(analysed))])
+                about = about_someone_else(self.model.lexicon, fold(analysed), DANGER_EXTRACTOR)
+                result = as_crisis(result, danger.probability, [kind, *about])
         return apply_safety(result, text, self.model.lexicon)
-
-    def about(self, folded: str) -> list[dict[str, Any]]:
-        """A danger the model sees in a message about a friend ("ma pote a dit adieu a tout le monde")."""
-        if self.model.lexicon.about_someone_else(folded):
-            return [{"entity": "crisis_about", "value": "other", "extractor": DANGER_EXTRACTOR}]
-        return []
 
     def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:
         """What the classifiers read: entities masked, folded, jokes and hyperboles blanked."""
@@ -208,7 +209,8 @@ class EmbeddedParser:
         if danger.probability >= self.thresholds.crisis:
             name, confidence = CRISIS, danger.probability
             kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-            base["entities"] = [*entities, kind, *self.about(folded)]
+            about = about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR)
+            base["entities"] = [*entities, kind, *about]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
         question = is_question(folded)

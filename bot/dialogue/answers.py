@@ -11,7 +11,7 @@ from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, sug
 from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
 from bot.state import State
-from nlu.answers import confident_answer, is_question
+from nlu.answers import confident_answer, is_question, ranked
 from nlu.text import fold
 
 NAMED_WORDS = (
@@ -62,11 +62,10 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
     found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
-    short = len(folded.split()) <= FOLLOW_UP_WORDS
-    if state.crisis_active and short and named(ctx.r.answers, folded) is None:
-        # "c gratuit ?" in a crisis is about what was just said: the danger's answer, or none (not the
-        # E2C's pay because the selector leaned that way)
-        found = found if found and found.across else of_the_danger(ctx, state, turn, folded)
+    if state.crisis_active and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
+        # "c gratuit ?" in a crisis is about what was just said: an answer across the services, or the
+        # danger's below (not the E2C's pay because the selector leaned that way)
+        found = found if found and found.across else None
     found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
@@ -159,11 +158,14 @@ def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer
     ordonnance ?" after a broken condom): of the answers that kind allows, the first in data/crisis.yml's
     order (most urgent first: the emergency pill before testing) that the selector ranks at all."""
     allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
-    if not allowed or len(folded.split()) > FOLLOW_UP_WORDS:
+    if not allowed or not follow_up_question(folded):
         return None
-    block = (turn.response_selector or {}).get("faq") or {}
-    ranked = {str(r["intent_response_key"]).split("/", 1)[-1] for r in block.get("ranking") or ()}
-    return ctx.r.answers.get(next((a for a in allowed if a in ranked), ""))
+    considered = set(ranked(turn.response_selector))
+    return ctx.r.answers.get(next((a for a in allowed if a in considered), ""))
+
+
+def follow_up_question(folded: str) -> bool:
+    return len(folded.split()) <= FOLLOW_UP_WORDS
 
 
 def sourced(ctx: Context, found: Answer) -> list[Outgoing]:

@@ -199,9 +199,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         state.crisis_active = any(k.name in PERSON_FIRST for k in kinds)
         state.concern = next((k.concern for k in kinds if k.concern), None) or state.concern or "wellbeing"
         state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
-        near = (
-            [Outgoing(ctx.t("crisis_near_you"))] if state.commune else []
-        )  # not before "where do you live?"
+        near = [Outgoing(ctx.t("crisis_near_you"))] if state.commune else []  # not before "tu habites où ?"
         return Reply([*near, *advance(ctx, state, now)])
     return Reply(ctx.crisis_path.listening(state, state.handoff_id is not None))
 
