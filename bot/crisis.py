@@ -21,6 +21,7 @@ from bot.texts import Texts
 from nlu.datafile import read_yaml
 
 MAJORITY = 18  # a youth younger than this is a minor
+ABOUT_OTHER = "crisis_about_other"  # state.extra: the danger told is a friend's or a child's, not the youth's
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,12 @@ class CrisisPath:
             return self.reminder(state, direct[0].name, handoff_open)
         self.remember(state, lines)
         state.step = CRISIS
-        intro = f"crisis_intro_{direct[0].name}"
+        state.extra[ABOUT_OTHER] = about_other
+        intro = "crisis_about_other" if about_other else f"crisis_intro_{direct[0].name}"
         text = self.t(intro if self.t.has(intro) else "crisis_intro")
         messages = [Outgoing(text, cards=self.cards(lines))]
         if about_other:  # "if they are in danger now": the emergency numbers for them
             messages.append(Outgoing(self.t("crisis_now_other")))
-            messages.append(Outgoing(self.t("crisis_about_other")))
         elif any(k.now for k in direct):
             messages.append(Outgoing(self.t("crisis_now")))
         messages.append(self.person_offer(state, handoff_open))
@@ -203,19 +204,23 @@ class CrisisPath:
             text = self.t(again if self.t.has(again) else "crisis_emergency_again")
             first = [Outgoing(text, cards=self.cards(lines))]
         if handoff_open:
-            return [*first, Outgoing(self.t("crisis_listening_reply_waiting"))]
+            number = (state.crisis_lines or ["3114"])[0]
+            return [*first, Outgoing(self.t("crisis_listening_reply_waiting", number=number))]
         buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
         return [*first, Outgoing(self.t(self.listening_text(state)), buttons=buttons)]
 
     def listening_text(self, state: State) -> str:
         """Not the same words each time: the first listening reply, then a way to call with someone, and
-        for suicide or self-harm putting the means away (suicide-prevention guidance), in turn."""
+        for suicide or self-harm putting the means away (suicide-prevention guidance), in turn; about a
+        friend, first what to do if they cannot be reached."""
         heard = int(state.extra.get("listened", 0))
         state.extra["listened"] = heard + 1
-        means = {"suicide", "self_harm"} & set(state.crisis_kinds)
-        keys = ["crisis_listening_reply", "crisis_listening_reply_together"]
-        if means:
-            keys.insert(1, "crisis_listening_reply_means")
+        if state.extra.get(ABOUT_OTHER):  # a friend's danger: reaching them first, then someone to talk to
+            keys = ["crisis_listening_reply_other", "crisis_listening_reply", "crisis_listening_reply_together"]
+        elif {"suicide", "self_harm"} & set(state.crisis_kinds):
+            keys = ["crisis_listening_reply", "crisis_listening_reply_means", "crisis_listening_reply_together"]
+        else:
+            keys = ["crisis_listening_reply", "crisis_listening_reply_together"]
         return keys[heard % len(keys)]
 
     def person_buttons(self) -> tuple[Button, ...]:

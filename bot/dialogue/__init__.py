@@ -16,12 +16,13 @@ package:
 | 5     | `small_talk.restart`   | "menu" or a restart word                                               |
 | 6     | `offers.take`          | job and training offers: their buttons and questions, a follow-up's    |
 |       |                        | answers, "stop" (otherwise notes the trade said and lets the rest go)   |
-| 7     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
-| 8     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
+| 7     | `answers.while_waiting`| a question the base answers, while a question waits for an adviser     |
+| 8     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
+| 9     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
 |       |                        | of the answer just given: "c ouvert samedi ?" after the mission locale) |
-| 9     | `safety.listening`     | crisis mode: listening until the youth asks for something              |
-| 10    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
-| 11    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+| 10    | `safety.listening`     | crisis mode: listening until the youth asks for something              |
+| 11    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
+| 12    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
 |       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
 |       |                        | (results.py: the town, the age, then the results)                      |
 
@@ -59,6 +60,7 @@ HANDLERS: tuple[Handler, ...] = (
     safety.follow_up,
     small_talk.restart,
     offers.take,
+    answers.while_waiting,
     handoff.handoff_turn,
     results.about_shown,
     safety.listening,

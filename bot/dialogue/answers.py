@@ -7,10 +7,16 @@ from datetime import datetime
 
 from bot.answers import Answer, named
 from bot.dialogue.context import LAST_ANSWER, Context
-from bot.dialogue.handoff import ask_question, choose_partner, open_handoff, suggested_partner
+from bot.dialogue.handoff import (
+    ask_question,
+    choose_partner,
+    close_buttons,
+    open_handoff,
+    suggested_partner,
+)
 from bot.dialogue.turn import FAQ, Reply, Turn
 from bot.messages import Button, Outgoing
-from bot.state import State
+from bot.state import HANDOFF, State
 from nlu.answers import confident_answer, is_question, ranked
 from nlu.text import fold
 
@@ -59,16 +65,8 @@ def names_a_place(turn: Turn) -> bool:
 
 def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoing]:
     """A sourced answer of data/answers/; unsure, the question is offered to an adviser instead."""
-    answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     folded = fold(turn.text)
-    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
-    if state.crisis_active and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
-        # "c gratuit ?" in a crisis is about what was just said: an answer across the services, or the
-        # danger's below (not the E2C's pay because the selector leaned that way)
-        found = found if found and found.across else None
-    found = found or of_the_danger(ctx, state, turn, folded)
-    if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
-        found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
+    found = best(ctx, state, turn, folded)
     own_case = ctx.r.details.about_own_case(folded)
     one_place = not own_case and ctx.r.details.about_one_place(
         folded, names_a_place(turn), found.id if found else None
@@ -87,6 +85,40 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         state.extra["question"] = turn.text.strip()[:1000]
     bubbles[-1] = Outgoing(bubbles[-1].text, buttons=follow_up(ctx, found))
     return bubbles
+
+
+def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
+    """The answer of the base for this question, or None when unsure."""
+    answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
+    found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
+    if state.crisis_active and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
+        # "c gratuit ?" in a crisis is about what was just said: an answer across the services, or the
+        # danger's below (not the E2C's pay because the selector leaned that way)
+        found = found if found and found.across else None
+    found = found or of_the_danger(ctx, state, turn, folded)
+    if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
+        found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
+    return found
+
+
+def while_waiting(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """A question the base answers surely, asked while a question waits for an adviser ("c gratuit ?",
+    "c anonyme ?"): its answer at once, not "passed on"; the message still joins the open question, so
+    the adviser reads it too. What only the adviser or the place can say is left to the adviser."""
+    if state.step != HANDOFF or state.handoff_id is None or turn.intent != FAQ or not turn.text:
+        return None
+    folded = fold(turn.text)
+    found = best(ctx, state, turn, folded)
+    if (
+        found is None
+        or ctx.r.details.about_own_case(folded)
+        or ctx.r.details.about_one_place(folded, named=True)  # the place is the partner: its day, its hours
+    ):
+        return None
+    state.extra[LAST_ANSWER] = found.id
+    partner = ctx.partner_name(state.handoff_partner or "")
+    told = Outgoing(ctx.t("handoff_answered", partner=partner), buttons=close_buttons(ctx, state))
+    return Reply([*sourced(ctx, found), told], thread=True)
 
 
 def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:

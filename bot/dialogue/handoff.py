@@ -96,12 +96,13 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
             Button(t.button("handoff_keep"), "handoff:keep"),
         )
         return Reply([Outgoing(t("handoff_close_confirm", partner=partner), buttons=buttons)])
+    number = (state.crisis_lines or ["3114"])[0]  # the line that fits the danger, if one was told
     if turn.intent in ("handoff_close", "handoff_close_yes", "handoff_keep"):
         key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_kept"
-        return Reply([Outgoing(t(key, partner=partner))])
+        return Reply([Outgoing(t(key, partner=partner, number=number))])
     if state.step == HANDOFF and turn.intent in ("thanks", "goodbye", "affirm"):
         key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_thanks"
-        return Reply([Outgoing(t(key, partner=partner), buttons=close_buttons(ctx, state))])
+        return Reply([Outgoing(t(key, partner=partner, number=number), buttons=close_buttons(ctx, state))])
     if state.step == HANDOFF and turn.text:
         return Reply([Outgoing(t("handoff_ack"), buttons=close_buttons(ctx, state))], thread=True)
     return None
