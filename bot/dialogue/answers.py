@@ -79,6 +79,8 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))
         said = "answer_own_case" if own_case else "answer_one_place" if one_place else "answer_unsure"
         return [Outgoing(ctx.t(said), buttons=offer)]
+    if said_just_before(state, found):
+        return [Outgoing(ctx.t("answer_above"), buttons=follow_up(ctx, found))]
     state.extra[LAST_ANSWER] = found.id
     bubbles = sourced(ctx, found)
     if any(f.adviser for f in found.follow_up):
@@ -92,9 +94,10 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
     if state.crisis_active and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
-        # "c gratuit ?" in a crisis is about what was just said: an answer across the services, or the
-        # danger's below (not the E2C's pay because the selector leaned that way)
-        found = found if found and found.across else None
+        # "c gratuit ?", "jdois payer ?" in a crisis are about what was just said: the danger's answer (the
+        # 3018's "ne paie pas" after a sextortion), else an answer across the services (not the E2C's pay
+        # because the selector leaned that way)
+        found = of_the_danger(ctx, state, turn, folded) or (found if found and found.across else None)
     found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
@@ -115,10 +118,18 @@ def while_waiting(ctx: Context, state: State, turn: Turn, now: datetime) -> Repl
         or ctx.r.details.about_one_place(folded, named=True)  # the place is the partner: its day, its hours
     ):
         return None
-    state.extra[LAST_ANSWER] = found.id
     partner = ctx.partner_name(state.handoff_partner or "")
     told = Outgoing(ctx.t("handoff_answered", partner=partner), buttons=close_buttons(ctx, state))
+    if said_just_before(state, found):
+        return Reply([Outgoing(ctx.t("answer_above")), told], thread=True)
+    state.extra[LAST_ANSWER] = found.id
     return Reply([*sourced(ctx, found), told], thread=True)
+
+
+def said_just_before(state: State, found: Answer) -> bool:
+    """In a crisis, the answer already given after the lines ("faut aller à l'hôpital ?" right after the
+    answer on the first hours after a rape): pointed to, not said twice."""
+    return state.crisis_active and state.extra.get(LAST_ANSWER) == found.id
 
 
 def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:
@@ -186,14 +197,21 @@ FOLLOW_UP_WORDS = 8  # "faut une ordonnance ?", "c anonyme ?": short, about what
 
 
 def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
-    """A short question the selector is unsure of, after a danger whose kind allows answers ("faut une
-    ordonnance ?" after a broken condom): of the answers that kind allows, the first in data/crisis.yml's
-    order (most urgent first: the emergency pill before testing) that the selector ranks at all."""
+    """A short question after a danger whose kind allows answers ("faut une ordonnance ?" after a broken
+    condom): the answer the selector surely chose if that kind allows it; else, of the answers the kind
+    allows, the first in data/crisis.yml's order (most urgent first: the emergency pill before testing)
+    that the selector ranks at all."""
     allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
     if not allowed or not follow_up_question(folded):
         return None
+    sure = confident_answer(turn.response_selector, ctx.r.answer_threshold)
+    if sure in allowed:  # "ivg sans mes parents ?" after a pregnancy panic: that answer, surely chosen
+        return ctx.r.answers.get(sure)
     considered = set(ranked(turn.response_selector))
-    return ctx.r.answers.get(next((a for a in allowed if a in considered), ""))
+    first_ranked = next((a for a in allowed if a in considered), None)
+    if first_ranked is None and len(allowed) == 1:  # "jdois payer ?" after a sextortion: its one answer
+        first_ranked = allowed[0]
+    return ctx.r.answers.get(first_ranked or "")
 
 
 def follow_up_question(folded: str) -> bool:
