@@ -81,8 +81,9 @@ def take(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply:
         state.town_unknown = True
         lead.append(Outgoing(t("town_given_up")))
     elif state.step in (TOWN, AGE) and not answered and not changes_subject(ctx, turn):
-        not_understood = town_not_understood if state.step == TOWN else age_not_understood
-        return Reply(not_understood(ctx, state, now))
+        if state.step == TOWN:
+            return Reply(town_not_understood(ctx, state, now, turn.text))
+        return Reply(age_not_understood(ctx, state, now))
     elif intent in ctx.r.concerns:
         state.concern, state.page = intent, 0
         lead += results.several_concerns(ctx, state, turn)

@@ -113,12 +113,19 @@ def without_answers(turn: Turn) -> str:
     return text
 
 
-def town_not_understood(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
+TOWN_WORDS = 4  # a town's name is a few words; "jai trop honte jveux plus aller en cours" is not one
+
+
+def town_not_understood(ctx: Context, state: State, now: datetime, text: str) -> list[Outgoing]:
+    """Asked for the town, a message that gives none: a name not found ("champignyy-sur-mer"), or no name
+    at all ("...", a sentence), which is not told "I can't find this town"."""
     state.town_attempts += 1
     if state.town_attempts >= 2:
         state.town_unknown = True
         return [Outgoing(ctx.t("town_given_up")), *advance(ctx, state, now)]
-    return [Outgoing(ctx.t("town_unknown"), buttons=ctx.town_buttons())]
+    named = words(fold(text))
+    said = "town_unknown" if named and len(named) <= TOWN_WORDS else "town_not_said"
+    return [Outgoing(ctx.t(said), buttons=ctx.town_buttons())]
 
 
 def age_not_understood(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
