@@ -11,7 +11,7 @@ from bot.crisis import CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
-from bot.dialogue.profile import take_answers
+from bot.dialogue.profile import only_answers, take_answers
 from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.handoffs import when_answered
@@ -193,6 +193,10 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         state.crisis_active = False
         return None
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+    if state.step == CRISIS_CHECK and take_answers(ctx, state, turn) and only_answers(ctx, turn):
+        # "jsuis a villiers jai 19 ans" instead of an answer to "do you think of dying?": kept, and the
+        # question asked once more before any place (the places come after a "no")
+        return Reply([Outgoing(ctx.t("crisis_check_again"), buttons=ctx.crisis_path.check_buttons())])
     if take_answers(ctx, state, turn) and not waiting(state) and not any(k.emergency for k in kinds):
         # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger
         # (not a topic asked before it); after an emergency (an overdose, a threat) its lines again instead
