@@ -42,6 +42,12 @@ WHICH_NUMBER = re.compile(
     r"\b(?:j appelle|japelle|jappelle|appeler|on appelle) qui\b|"
     r"\bqui (?:j appelle|jappelle|appeler)\b|\bwhat number\b|\bwho (?:do i|should i) call\b"
 )
+# to "do you think of dying?": neither yes nor no; the question stays open, crisis mode goes on
+AVOIDED = re.compile(
+    r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|jsp|"
+    r"je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
+    r"chais pas|jcp|je c pas)\b"
+)
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
 )
@@ -63,7 +69,12 @@ ASKS_SOMETHING = (
 
 def typed_check_answer(state: State, turn: Turn) -> Turn:
     """A typed yes or no takes the buttons' path: to "est-ce que tu penses à mourir ?", and to "tu veux
-    que je te mette en lien avec quelqu'un ?" (yes: the first button, someone now; no: later)."""
+    que je te mette en lien avec quelqu'un ?" (yes: the first button, someone now; no: later). A question
+    ("c grave ?") is not a yes; "laisse tomber", "jsp" to the direct question is not a no."""
+    if turn.intent in ("affirm", "deny") and "?" in turn.text and len(turn.text.split()) >= 2:
+        return turn
+    if state.step == CRISIS_CHECK and (AVOIDED.search(fold(turn.text)) or turn.intent == "explore"):
+        return replace(turn, intent="crisis_avoided")
     if state.step == CRISIS_CHECK and turn.intent in ("affirm", "deny"):
         return replace(turn, intent="crisis_yes" if turn.intent == "affirm" else "crisis_no")
     if state.step == CRISIS and state.crisis_active and turn.intent in ("affirm", "deny"):
@@ -162,6 +173,9 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         said = "crisis_denied_then" if pending and not state.concern else "crisis_denied"
         state.concern = state.concern or (pending[0] if pending else "wellbeing")
         return Reply([Outgoing(ctx.t(said)), *advance(ctx, state, now)])
+    if choice == "crisis_avoided":
+        state.step = CRISIS
+        return Reply([Outgoing(ctx.t("crisis_check_avoided"), buttons=ctx.crisis_path.person_buttons()[:2])])
     if choice == "crisis_later":
         state.step = CONCERN
         return Reply([Outgoing(ctx.t("crisis_later"), buttons=(ctx.button("other"),))])
