@@ -157,12 +157,18 @@ class CrisisPath:
         self.remember(state, lines)
         state.step = CRISIS
         state.extra[ABOUT_OTHER] = about_other
-        intro = "crisis_about_other" if about_other else f"crisis_intro_{direct[0].name}"
+        # about someone else: the words for the people around, or the kind's own ones (a friend
+        # unconscious: "appelle le 15 maintenant pour la personne, et reste avec elle")
+        own_words = f"crisis_about_other_{direct[0].name}"
+        if about_other:
+            intro = own_words if self.t.has(own_words) else "crisis_about_other"
+        else:
+            intro = f"crisis_intro_{direct[0].name}"
         text = self.t(intro if self.t.has(intro) else "crisis_intro")
         messages = [Outgoing(text, cards=self.cards(lines))]
-        if about_other:  # "if they are in danger now": the emergency numbers for them
+        if about_other and intro != own_words:  # "if they are in danger now": the emergency numbers for them
             messages.append(Outgoing(self.t("crisis_now_other")))
-        elif any(k.now for k in direct):
+        elif any(k.now for k in direct) and not about_other:
             messages.append(Outgoing(self.t("crisis_now")))
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, direct[0].name)
@@ -174,9 +180,13 @@ class CrisisPath:
         return self.first(state, [self.rules.confirmed], about_other=False, handoff_open=handoff_open)
 
     def reminder(self, state: State, kind: str, handoff_open: bool) -> CrisisReply:
-        """Later messages: a short reminder of the lines already shown and the way to a person."""
-        numbers = ", ".join(state.crisis_lines[:3]) or "3114"
+        """Later messages: a short reminder of the lines already shown and the way to a person; in an
+        emergency ("il respire mais il se réveille pas"), its lines again, now, first."""
         state.step = CRISIS
+        emergency = self.emergency_again(state)
+        if emergency:
+            return CrisisReply([*emergency, self.person_offer(state, handoff_open)], kind)
+        numbers = ", ".join(state.crisis_lines[:3]) or "3114"
         messages = [Outgoing(self.t("crisis_reminder", numbers=numbers))]
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, kind)
@@ -197,17 +207,22 @@ class CrisisPath:
         """While in crisis, a message that asks nothing: no menu, no services; someone to talk to. After an
         emergency (an overdose), its lines again first, and no "later"."""
         emergency = [k for k in self.rules.ordered(state.crisis_kinds) if k.emergency]
-        first: list[Outgoing] = []
-        if emergency:
-            lines = self.rules.helplines(emergency, self.territory, state.ages)
-            again = f"crisis_emergency_again_{emergency[0].name}"
-            text = self.t(again if self.t.has(again) else "crisis_emergency_again")
-            first = [Outgoing(text, cards=self.cards(lines))]
+        first = self.emergency_again(state)
         if handoff_open:
             number = (state.crisis_lines or ["3114"])[0]
             return [*first, Outgoing(self.t("crisis_listening_reply_waiting", number=number))]
         buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
         return [*first, Outgoing(self.t(self.listening_text(state)), buttons=buttons)]
+
+    def emergency_again(self, state: State) -> list[Outgoing]:
+        """After an emergency (an overdose, a threat): its lines again, with what to do now."""
+        emergency = [k for k in self.rules.ordered(state.crisis_kinds) if k.emergency]
+        if not emergency:
+            return []
+        lines = self.rules.helplines(emergency, self.territory, state.ages)
+        again = f"crisis_emergency_again_{emergency[0].name}"
+        text = self.t(again if self.t.has(again) else "crisis_emergency_again")
+        return [Outgoing(text, cards=self.cards(lines))]
 
     def listening_text(self, state: State) -> str:
         """Not the same words each time: the first listening reply, then a way to call with someone, and

@@ -208,7 +208,7 @@ def close_by_youth(session: Session, handoff_id: int, now: datetime) -> None:
 
 
 def when_answered(hours: str | None, now: datetime, texts: Texts, zone: Any) -> str:
-    """'aujourd'hui, jusqu'à 17h' / 'à partir de lundi 9h' / 'dès que possible', from the partner's hours."""
+    """'aujourd'hui, jusqu'à 17h' / 'lundi à partir de 9h' / 'dès que possible', from the partner's hours."""
     status = opening_status(hours, now, zone)
     if status.open_now and status.closes_at:
         return texts("handoff_when_open", time=clock(status.closes_at.astimezone(zone)))
