@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from bot.crisis import CrisisReply
+from bot.crisis import ABOUT_OTHER, CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
@@ -47,6 +47,12 @@ AVOIDED = re.compile(
     r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|jsp|"
     r"je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
     r"chais pas|jcp|je c pas)\b"
+)
+# "personne va me croire", "c'est ma faute", "j'ai trop honte": what a victim fears; the first words to say
+DOUBT = re.compile(
+    r"\b(?:personne|on|ils|elles|elle|il|ma mere|mon pere|mes parents|la police)\b.{0,14}\b(?:me |m )?"
+    r"cro(?:ire|it|ira|iront|ient|irait|iraient)\b|\b(?:c est|cest|c) (?:de )?ma faute\b|\bmy fault\b|"
+    r"\b(?:j ai|jai|g) (?:trop |tellement |grave |tro )?(?:honte|la honte)\b|\b(?:nobody|no one) (?:will )?believes?\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -88,6 +94,8 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         return None
     if state.crisis_active and turn.confidence < NEW_KIND_IN_CRISIS and only_the_model(turn):
         return None
+    if state.crisis_active and only_the_model(turn) and doubting(state, turn):
+        return believed(ctx, state)  # "jai peur que personne me croit": words for that, not the lines again
     first_contact = state.step == NEW
     take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
     kinds = [str(kind) for kind in turn.values("crisis_kind")]
@@ -115,7 +123,10 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
 
 def other_needs(ctx: Context, concerns: list[str], kinds: list[str]) -> list[Outgoing]:
     """Thrown out and needing a job: after the lines, the other needs the message told, as buttons for
-    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first)."""
+    when the youth is ready (not after suicide, self-harm or a medical emergency: a person first; not the
+    danger's own concern, "besoin de parler" after a harassment, whose places come with the town)."""
+    own = {kind.concern for kind in ctx.r.crisis.ordered(kinds)}  # the danger's own places come anyway
+    concerns = [c for c in concerns if c not in own]
     if not concerns or set(kinds) & PERSON_FIRST:
         return []
     language = ctx.t.language
@@ -207,6 +218,8 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         state.crisis_active = False
         return None
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+    if doubting(state, turn):
+        return believed(ctx, state)
     if state.step == CRISIS_CHECK and take_answers(ctx, state, turn) and only_answers(ctx, turn):
         # "jsuis a villiers jai 19 ans" instead of an answer to "do you think of dying?": kept, and the
         # question asked once more before any place (the places come after a "no")
@@ -232,6 +245,16 @@ def during_handoff(ctx: Context, state: State, answer: CrisisReply) -> Reply:
         if not state.handoff_urgent:
             state.handoff_urgent, escalate = True, ctx.r.crisis.label(answer.kind)
     return Reply(answer.messages, escalate=escalate, thread=True)
+
+
+def doubting(state: State, turn: Turn) -> bool:
+    """In a crisis of their own, the youth fears not being believed, or blames themself."""
+    return DOUBT.search(fold(turn.text)) is not None and not state.extra.get(ABOUT_OTHER)
+
+
+def believed(ctx: Context, state: State) -> Reply:
+    buttons = () if waiting(state) else ctx.crisis_path.person_buttons()[:2]
+    return Reply([Outgoing(ctx.t("crisis_believed"), buttons=buttons)])
 
 
 def waiting(state: State) -> bool:
