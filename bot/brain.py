@@ -41,6 +41,8 @@ from nlu.parser import Parser
 MAX_TEXT = 4000  # longer messages are cut before storing and parsing
 FALLBACK = "nlu_fallback"
 ALWAYS_OFFERED = ("menu",)  # payloads any conversation may send; also concern:<name> (the portal's links)
+# after an urgent question was closed, what does not open it again: thanks, goodbye, yes, the menu
+REOPENS_NOT = ("thanks", "goodbye", "affirm", "greet", "menu", "restart", "forget_me", FALLBACK)
 PARTNER_ENTRY = "handoff:partner:"  # and a known partner's stand: "Pose ta question" (the village's pages)
 Renderer = Callable[[Outgoing], list[dict[str, Any]]]  # one bubble -> the platform calls that show it
 
@@ -62,6 +64,7 @@ class HandoffLimits:
 
     per_youth_per_day: int = 3
     per_hour: int = 300
+    reopen_urgent_hours: float = 48.0  # a youth's reply opens an urgent question staff closed again
 
     def refusal(self, session: Session, youth_id: int, now: datetime) -> str | None:
         """The text key saying why a new question cannot be opened now, or None."""
@@ -116,7 +119,11 @@ class Brain:
             make_parser(settings),
             Pseudonyms(secret_key(settings)),
             erasures=ErasureLog.of(settings),
-            limits=HandoffLimits(settings.handoff.max_per_youth_per_day, settings.handoff.max_per_hour),
+            limits=HandoffLimits(
+                settings.handoff.max_per_youth_per_day,
+                settings.handoff.max_per_hour,
+                settings.handoff.reopen_urgent_hours,
+            ),
         )
 
     def understand(self, incoming: Incoming) -> Turn:
@@ -132,6 +139,19 @@ class Brain:
         if self.known_intents is None or turn.intent in self.known_intents:
             return turn
         return Turn(FALLBACK, confidence=0.0, text=turn.text)
+
+    def reopens(self, session: Session, state: State, turn: Turn, now: datetime) -> bool:
+        """A youth writing to an urgent question staff closed a short while ago, with more than thanks:
+        the question opens again for its adviser (bot/handoffs.py), the message joins it."""
+        return (
+            state.handoff_urgent
+            and state.step == HANDOFF
+            and bool(turn.text.strip())
+            and turn.intent not in REOPENS_NOT
+            and handoffs.reopened_by_youth(
+                session, state.handoff_id or 0, now, timedelta(hours=self.limits.reopen_urgent_hours)
+            )
+        )
 
     def offered(self, state: State, payload: str, session: Session) -> bool:
         """Whether the bot offered this button in this conversation (or it is a public entry point)."""
@@ -182,8 +202,9 @@ class Brain:
             elif not incoming.payload and (typed := state.typed_button(incoming.text)):
                 turn = self.known(turn_from_button(typed))  # a button's label typed: that button
             if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
-                state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
-                state.step = CONCERN if state.step == HANDOFF else state.step
+                if not self.reopens(session, state, turn, now):
+                    state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
+                    state.step = CONCERN if state.step == HANDOFF else state.step
             source = clean_source(incoming.source)
             if state.step == NEW and source:
                 state.source = youth.source = source

@@ -199,6 +199,31 @@ def active_for(session: Session, handoff_id: int | None) -> Handoff | None:
     return handoff if handoff is not None and handoff.status != RESOLVED else None
 
 
+def reopened_by_youth(session: Session, handoff_id: int, now: datetime, within: timedelta) -> bool:
+    """An urgent question that staff closed a short while ago ("Envoyer et clore"), written to again by
+    the youth ("en fait ça va pas"): open again, with whoever held it, so that the reply is read by the
+    adviser, not answered by the bot. True when it was."""
+    reopened = session.execute(
+        update(Handoff)
+        .where(
+            Handoff.id == handoff_id,
+            Handoff.status == RESOLVED,
+            Handoff.urgent.is_(True),
+            Handoff.resolved_by == "staff",
+            Handoff.resolved_at > now - within,
+        )
+        .values(status=OPEN, resolved_at=None, resolved_by=None)
+    )
+    if not reopened.rowcount:  # type: ignore[attr-defined]
+        return False
+    handoff = session.get(Handoff, handoff_id)
+    assert handoff is not None
+    session.refresh(handoff)
+    reopen = HandoffEvent(youth_id=handoff.youth_id, handoff_id=handoff.id, kind=HandoffEventKind.REOPEN, at=now)
+    session.add(reopen)
+    return True
+
+
 def close_by_youth(session: Session, handoff_id: int, now: datetime) -> None:
     session.execute(
         update(Handoff)

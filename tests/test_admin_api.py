@@ -432,3 +432,41 @@ def test_a_nul_character_is_a_clear_4xx(world: World) -> None:
     assert response.status_code in (200, 422)  # SQLite stores NUL; PostgreSQL refuses it: never a 5xx
     reply = world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Bon\x00jour"})
     assert reply.status_code in (200, 422)
+
+
+def test_a_youth_writing_to_an_urgent_question_just_closed_opens_it_again(world: World) -> None:
+    conversation = str(uuid.uuid4())
+
+    def youth(**body: str) -> list[str]:
+        response = world.client.post("/widget/messages", json={"conversation_id": conversation, **body})
+        assert response.status_code == 200, response.text
+        return [m["text"] for m in response.json()["messages"]]
+
+    youth(text="jsuis de champi jai 19 ans et jveux plus vivre")
+    youth(payload="crisis:adviser")
+    with session_factory(world.engine)() as session:
+        urgent = session.scalars(select(Handoff).where(Handoff.urgent.is_(True))).one()
+        urgent_id, partner = urgent.id, urgent.partner_id
+    assert partner == OWN  # the youth's mission locale: Bea's questions
+    world.call("adviser", "POST", f"/handoffs/{urgent_id}/reply", {"text": "Je suis là, tu es en sécurité ?"})
+    assert world.call("adviser", "POST", f"/handoffs/{urgent_id}/resolve").json()["status"] == "resolved"
+
+    said = youth(text="en fait ca va pas du tout")  # the adviser closed too soon: the reply is for them
+    detail = world.call("adviser", "GET", f"/handoffs/{urgent_id}").json()
+    assert detail["status"] == "open" and detail["resolved_at"] is None
+    assert [m["author"] for m in detail["conversation"] if m["text"] == "en fait ca va pas du tout"] == ["youth"]
+    assert any("je le transmets" in text and "3114" in text for text in said), said
+
+    world.call("adviser", "POST", f"/handoffs/{urgent_id}/resolve")
+    youth(text="merci")  # thanks do not open it again
+    assert world.call("adviser", "GET", f"/handoffs/{urgent_id}").json()["status"] == "resolved"
+
+
+def test_a_reply_to_an_ordinary_question_closed_by_staff_goes_to_the_bot(world: World) -> None:
+    world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Oui ! Passe mardi."})
+    world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/resolve")
+    response = world.client.post(
+        "/widget/messages", json={"conversation_id": world.conversation, "text": "et pour le code ?"}
+    )
+    assert response.status_code == 200
+    assert world.call("adviser", "GET", f"/handoffs/{world.own_handoff}").json()["status"] == "resolved"

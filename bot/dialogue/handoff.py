@@ -103,6 +103,12 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
     if state.step == HANDOFF and turn.intent in ("thanks", "goodbye", "affirm"):
         key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_thanks"
         return Reply([Outgoing(t(key, partner=partner, number=number), buttons=close_buttons(ctx, state))])
+    if state.step == HANDOFF and turn.text and state.handoff_urgent:
+        # "jsuis seul jme sens bizarre" while an urgent question waits: after an emergency its lines first,
+        # and always the line for now, not only "passed on"
+        lines = ctx.crisis_path.emergency_again(state) if state.crisis_active else []
+        said = Outgoing(t("handoff_ack_urgent", partner=partner, number=number))
+        return Reply([*lines, said], thread=True)
     if state.step == HANDOFF and turn.text:
         return Reply([Outgoing(t("handoff_ack"), buttons=close_buttons(ctx, state))], thread=True)
     return None
