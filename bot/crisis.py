@@ -151,7 +151,10 @@ class CrisisPath:
                 ],
                 kinds[0].name,
             )
-        lines = self.rules.helplines(direct, self.territory, state.ages, skip=shown)
+        # an indirect sign with a direct danger ("à la rue, même plus envie d'être là"): its line too, after
+        # the first line of each direct kind
+        indirect = [k for k in kinds if k.ask]
+        lines = self.rules.helplines([*direct, *indirect], self.territory, state.ages, skip=shown)
         if not lines:
             return self.reminder(state, direct[0].name, handoff_open)
         self.remember(state, lines)

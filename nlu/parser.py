@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from nlu.answers import RETRIEVAL_INTENT, is_question
 from nlu.model import NluModel
 from nlu.safety import Lexicon
-from nlu.text import fold, fold_with_offsets
+from nlu.text import fold, fold_with_offsets, words
 
 FALLBACK = "nlu_fallback"
 CRISIS = "crisis"
@@ -71,6 +71,15 @@ def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[st
     # the phrases name the kinds: the danger model's guess gives way
     kept = [e for e in result.get("entities", []) if e.get("extractor") != DANGER_EXTRACTOR]
     return as_crisis({**result, "entities": kept}, 1.0, kinds)
+
+
+MODEL_MIN_WORDS = 2  # one word ("dehors", an answer to "where are you?"): only the phrases may raise a danger
+
+
+def enough_words(folded: str) -> bool:
+    """Whether the danger model may decide alone: not on a single word, which the phrases judge
+    ("suicide", "adieu", "sextorsion" are theirs)."""
+    return len(words(folded)) >= MODEL_MIN_WORDS
 
 
 def about_someone_else(lexicon: Lexicon, folded: str, extractor: str) -> list[dict[str, Any]]:
@@ -185,7 +194,7 @@ class EmbeddedParser:
         analysed = text[:MAX_ANALYSED]
         if fold(analysed) and result.get("intent", {}).get("name") != CRISIS:
             danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
-            if danger.probability >= self.thresholds.crisis:
+            if danger.probability >= self.thresholds.crisis and enough_words(fold(analysed)):
                 kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
                 about = about_someone_else(self.model.lexicon, fold(analysed), DANGER_EXTRACTOR)
                 result = as_crisis(result, danger.probability, [kind, *about])
@@ -206,7 +215,7 @@ class EmbeddedParser:
         probabilities = classifier.probabilities(found)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         danger = self.model.danger.assess(found)  # the danger model, not the intent's crisis, decides
-        if danger.probability >= self.thresholds.crisis:
+        if danger.probability >= self.thresholds.crisis and enough_words(folded):
             name, confidence = CRISIS, danger.probability
             kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
             about = about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR)
