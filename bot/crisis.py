@@ -165,6 +165,8 @@ class CrisisPath:
         own_words = f"crisis_about_other_{direct[0].name}"
         if about_other:
             intro = own_words if self.t.has(own_words) else "crisis_about_other"
+        elif state.ages is not None and state.ages[1] < MAJORITY and self.t.has(f"crisis_intro_{direct[0].name}_minor"):
+            intro = f"crisis_intro_{direct[0].name}_minor"  # a minor with nowhere to sleep: the 119 first
         else:
             intro = f"crisis_intro_{direct[0].name}"
         text = self.t(intro if self.t.has(intro) else "crisis_intro")

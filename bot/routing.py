@@ -73,6 +73,7 @@ class Rules:
     remote_every: int
     main_towns: tuple[str, ...]
     listening_partner: str
+    crisis_partners: frozenset[str] = frozenset()  # the partners a youth in danger may put a question to
     restricted_publics: dict[str, re.Pattern[str]] = field(default_factory=dict)  # public -> its words
     preferred_partners: dict[str, frozenset[str]] = field(default_factory=dict)  # concern -> partners
     concern_helplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concern -> numbers
@@ -108,6 +109,7 @@ def load_rules(path: Path) -> Rules:
         remote_every=int(raw["remote_every"]),
         main_towns=tuple(raw["main_towns"]),
         listening_partner=str(raw["listening_partner"]),
+        crisis_partners=frozenset(str(p) for p in raw.get("crisis_partners") or ()),
         restricted_publics={
             str(name): any_of(words) for name, words in (raw.get("restricted_publics") or {}).items()
         },

@@ -200,16 +200,20 @@ def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer
     """A short question after a danger whose kind allows answers ("faut une ordonnance ?" after a broken
     condom): the answer the selector surely chose if that kind allows it; else, of the answers the kind
     allows, the first in data/crisis.yml's order (most urgent first: the emergency pill before testing)
-    that the selector ranks at all."""
+    that the selector ranks at all; the kind's first answer when the selector leans to an answer across
+    the services (cost, appointment, ages)."""
     allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
     if not allowed or not follow_up_question(folded):
         return None
     sure = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     if sure in allowed:  # "ivg sans mes parents ?" after a pregnancy panic: that answer, surely chosen
         return ctx.r.answers.get(sure)
-    considered = set(ranked(turn.response_selector))
+    considered = ranked(turn.response_selector)
     first_ranked = next((a for a in allowed if a in considered), None)
-    if first_ranked is None and len(allowed) == 1:  # "jdois payer ?" after a sextortion: its one answer
+    top = ctx.r.answers.get(considered[0]) if considered else None
+    if first_ranked is None and top is not None and top.across:
+        # "jdois payer ?" after a sextortion, "c gratuit ?" after 3114: what was just given costs what,
+        # asks what: the danger's own first answer (the 3018's "ne paie pas"), not what is free in general
         first_ranked = allowed[0]
     return ctx.r.answers.get(first_ranked or "")
 

@@ -163,7 +163,8 @@ def choose_partner(ctx: Context, state: State, now: datetime) -> list[Outgoing]:
 
 
 def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, ...]:
-    """The partners of the youth's best matches first, then those covering their town, then the rest."""
+    """The partners of the youth's best matches first, then those covering their town, then the rest (for
+    a youth in danger, only those of routing.yml's `crisis_partners`; after a danger, those first)."""
     names: dict[str, str] = {}
     if state.concern:
         for match in matches(ctx, state, now, BEST_MATCHES)[0]:
@@ -171,6 +172,13 @@ def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, 
                 names.setdefault(match.service.partner_id, match.service.partner_nom)
     for service in sorted(ctx.network(), key=lambda s: not ctx.covers(s, state)):
         names.setdefault(service.partner_id, service.partner_nom)
+    if state.crisis:  # a danger was told: the listening point, then missions locales and educators first
+        rules = ctx.r.rules
+        names = dict(
+            sorted(names.items(), key=lambda i: (i[0] not in rules.crisis_partners, i[0] != rules.listening_partner))
+        )
+    if state.crisis_active:  # in danger now: only those, never a school's admissions
+        names = {pid: name for pid, name in names.items() if pid in ctx.r.rules.crisis_partners}
     return tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])
 
 

@@ -113,7 +113,12 @@ def without_answers(turn: Turn) -> str:
     return text
 
 
-TOWN_WORDS = 4  # a town's name is a few words; "jai trop honte jveux plus aller en cours" is not one
+TOWN_WORDS = 5  # a town's name is a few words ("a saint maur des fosses"); a sentence is not one
+# words that make a sentence, never a town's name: "personne va me croire", "jai plus de forfait"
+SENTENCE_WORDS = frozenset(
+    "je j jai jsuis jveux jpeux me m te tu il elle on ils va vais vont pas plus ne est suis ai as veux peux "
+    "fait fais quoi pourquoi comment personne rien croire faut dois mon ma mes".split()
+)
 
 
 def town_not_understood(ctx: Context, state: State, now: datetime, text: str) -> list[Outgoing]:
@@ -124,7 +129,8 @@ def town_not_understood(ctx: Context, state: State, now: datetime, text: str) ->
         state.town_unknown = True
         return [Outgoing(ctx.t("town_given_up")), *advance(ctx, state, now)]
     named = words(fold(text))
-    said = "town_unknown" if named and len(named) <= TOWN_WORDS else "town_not_said"
+    a_name = named and len(named) <= TOWN_WORDS and not SENTENCE_WORDS.intersection(named)
+    said = "town_unknown" if a_name else "town_not_said"
     return [Outgoing(ctx.t(said), buttons=ctx.town_buttons())]
 
 

@@ -16,7 +16,7 @@ from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.handoffs import when_answered
 from bot.messages import Button, Outgoing
-from bot.state import CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, State
+from bot.state import AGE, CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, TOWN, State
 from nlu.answers import is_question
 from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold
@@ -46,13 +46,19 @@ WHICH_NUMBER = re.compile(
 AVOIDED = re.compile(
     r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|jsp|"
     r"je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
-    r"chais pas|jcp|je c pas)\b"
+    r"chais pas|jcp|je c pas|(?:jveux|je veux|veux|jvx) pas (?:appeler|en parler|parler|repondre))\b"
 )
 # "personne va me croire", "c'est ma faute", "j'ai trop honte": what a victim fears; the first words to say
 DOUBT = re.compile(
     r"\b(?:personne|on|ils|elles|elle|il|ma mere|mon pere|mes parents|la police)\b.{0,14}\b(?:me |m )?"
     r"cro(?:ire|it|ira|iront|ient|irait|iraient)\b|\b(?:c est|cest|c) (?:de )?ma faute\b|\bmy fault\b|"
     r"\b(?:j ai|jai|g) (?:trop |tellement |grave |tro )?(?:honte|la honte)\b|\b(?:nobody|no one) (?:will )?believes?\b"
+)
+# "jfais quoi", "what do I do": right after a danger, the line that fits, to be told what to do
+WHAT_NOW = re.compile(
+    r"^\W*(?:et |mais |bon |du coup |donc |wsh |frr )*(?:je fais quoi|jfais quoi|jfai quoi|j fais quoi|je dois faire quoi|"
+    r"jdois faire quoi|qu est ce que je fais|quest ce que je fais|qu est ce que je dois faire|je fais comment|"
+    r"jfais comment|on fait quoi|what do i do|what should i do)\b(?!.{12,})"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -94,7 +100,7 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         return None
     if state.crisis_active and turn.confidence < NEW_KIND_IN_CRISIS and only_the_model(turn):
         return None
-    if state.crisis_active and only_the_model(turn) and doubting(state, turn):
+    if just_after_danger(state) and only_the_model(turn) and doubting(state, turn):
         return believed(ctx, state)  # "jai peur que personne me croit": words for that, not the lines again
     first_contact = state.step == NEW
     take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
@@ -205,21 +211,23 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
 
 
 def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
-    """In crisis mode, a message that asks for nothing gets listening, not a menu; a request ends it."""
-    if not state.crisis_active:
-        return None
-    if WHICH_NUMBER.search(fold(turn.text)):
-        lines = ctx.crisis_path.which_number(state)
+    """In crisis mode, a message that asks for nothing gets listening, not a menu; a request ends it. Just
+    after a danger (its town or age being asked), a victim's doubt and "jfais quoi" are still heard."""
+    folded = fold(turn.text)
+    if just_after_danger(state) and doubting(state, turn):
+        return believed(ctx, state)  # "personne va me croire", even asked for the town
+    if just_after_danger(state) and (WHICH_NUMBER.search(folded) or WHAT_NOW.search(folded)):
+        lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
+    if not state.crisis_active:
+        return None
     if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
         return None
     if turn.intent in ASKS_SOMETHING or (ctx.clear_concern(turn) and asks(turn.text)):
         state.crisis_active = False
         return None
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
-    if doubting(state, turn):
-        return believed(ctx, state)
     if state.step == CRISIS_CHECK and take_answers(ctx, state, turn) and only_answers(ctx, turn):
         # "jsuis a villiers jai 19 ans" instead of an answer to "do you think of dying?": kept, and the
         # question asked once more before any place (the places come after a "no")
@@ -245,6 +253,11 @@ def during_handoff(ctx: Context, state: State, answer: CrisisReply) -> Reply:
         if not state.handoff_urgent:
             state.handoff_urgent, escalate = True, ctx.r.crisis.label(answer.kind)
     return Reply(answer.messages, escalate=escalate, thread=True)
+
+
+def just_after_danger(state: State) -> bool:
+    """In crisis mode, or right after a danger while its town, age or direct question is being asked."""
+    return state.crisis_active or (state.crisis and state.step in (TOWN, AGE, CRISIS, CRISIS_CHECK))
 
 
 def doubting(state: State, turn: Turn) -> bool:
