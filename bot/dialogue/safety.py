@@ -11,7 +11,7 @@ from bot.crisis import ABOUT_OTHER, CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
-from bot.dialogue.profile import only_answers, take_answers
+from bot.dialogue.profile import SENTENCE_WORDS, only_answers, take_answers
 from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.handoffs import when_answered
@@ -19,7 +19,7 @@ from bot.messages import Button, Outgoing
 from bot.state import AGE, CONCERN, CRISIS, CRISIS_CHECK, HANDOFF, NEW, TOWN, State
 from nlu.answers import is_question
 from nlu.parser import DANGER_EXTRACTOR
-from nlu.text import fold
+from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
 OTHER_NEED = (
@@ -220,6 +220,9 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
+    if state.crisis and state.step == TOWN and told_not_town(ctx, turn):
+        # "si jle dis ca va casser la famille" asked for the town after a danger: heard, not "ta ville ?"
+        return Reply(ctx.crisis_path.listening(state, waiting(state)))
     if not state.crisis_active:
         return None
     if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
@@ -253,6 +256,14 @@ def during_handoff(ctx: Context, state: State, answer: CrisisReply) -> Reply:
         if not state.handoff_urgent:
             state.handoff_urgent, escalate = True, ctx.r.crisis.label(answer.kind)
     return Reply(answer.messages, escalate=escalate, thread=True)
+
+
+def told_not_town(ctx: Context, turn: Turn) -> bool:
+    """A sentence that tells something, with no town in it (not a question, not a request)."""
+    if turn.intent in ASKS_SOMETHING or asks(turn.text) or answers.names_a_place(turn):
+        return False
+    named = words(fold(turn.text))
+    return len(named) >= 3 and bool(SENTENCE_WORDS.intersection(named))
 
 
 def just_after_danger(state: State) -> bool:
