@@ -268,9 +268,13 @@ def list_handoffs(
     urgent: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    crisis_kind: str | None = None,
 ) -> list[Handoff]:
-    """One page of the handoffs the staff member sees: urgent first, then the newest."""
+    """One page of the handoffs the staff member sees (of one kind of danger, if asked): urgent first,
+    then the newest."""
     query = visible(select(Handoff), principal)
+    if crisis_kind:
+        query = query.where(Handoff.crisis_kind == crisis_kind)
     if status:
         query = query.where(Handoff.status == status)
     if partner_id:

@@ -39,6 +39,7 @@ class Filters:
     commune: str = ""
     urgent: bool = False
     waiting_hours: float | None = None
+    crisis_kind: str = ""  # an urgent question's kind of danger, as staff read it (data/crisis.yml label)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Row:
     handoff: Handoff
     unread: bool
     waiting_since: datetime | None  # the youth waits for an answer since then (None: not waiting)
-    wrote_again: bool  # the youth wrote after an adviser's answer
+    wrote_again: bool  # the youth wrote into the question after asking it (and after the last answer)
+    last_words: str | None = None  # no written question: the youth's last message in its conversation
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def _filtered(query: Select[Handoff], filters: Filters, now: datetime) -> Select
         query = query.where(Handoff.concern == filters.concern)
     if filters.urgent:
         query = query.where(Handoff.urgent.is_(True))
+    if filters.crisis_kind:
+        query = query.where(Handoff.crisis_kind == filters.crisis_kind)
     if filters.waiting_hours is not None:
         query = query.where(
             Handoff.status != HandoffStatus.RESOLVED,
@@ -131,7 +135,28 @@ def rows(
     order = (resolved_last, Handoff.urgent.desc(), Handoff.created_at.desc(), Handoff.id.desc())
     found = list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
     reads = last_reads(session, principal, [h.id for h in found])
-    return [Row(h, is_unread(h, reads.get(h.id)), waiting_since(h), wrote_again(h)) for h in found]
+    return [
+        Row(
+            h,
+            is_unread(h, reads.get(h.id)),
+            waiting_since(h),
+            wrote_again(h),
+            None if h.question else next(iter(last_words(session, h, 1)), None),
+        )
+        for h in found
+    ]
+
+
+def last_words(session: Session, handoff: Handoff, count: int = 3) -> list[str]:
+    """What the youth last wrote in the question's part of the conversation, oldest first (for a
+    question they did not write: a crisis, a skipped question)."""
+    query = (
+        select(Message.text)
+        .where(in_window(session, handoff), Message.direction == Direction.IN, Message.text.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(count)
+    )
+    return [text for text in reversed(session.scalars(query).all()) if text and text.strip()]
 
 
 def last_reads(session: Session, principal: Principal, handoff_ids: list[int]) -> dict[int, datetime]:
@@ -153,11 +178,11 @@ def is_unread(handoff: Handoff, read_at: datetime | None) -> bool:
 
 
 def wrote_again(handoff: Handoff) -> bool:
+    """The youth wrote into the question after it was asked: after the last answer, or before any."""
     return (
         handoff.status != HandoffStatus.RESOLVED
-        and handoff.answered_at is not None
         and handoff.youth_wrote_at is not None
-        and handoff.youth_wrote_at > handoff.answered_at
+        and (handoff.answered_at is None or handoff.youth_wrote_at > handoff.answered_at)
     )
 
 
@@ -235,3 +260,32 @@ def youth_panel(session: Session, handoff: Handoff, under_15: bool) -> YouthPane
         under_15=under_15,
         cards=cards[:9],
     )
+
+
+CARD_KINDS = {"helpline": "Numéros donnés", "service": "Services montrés", "offer": "Offres montrées"}
+
+
+def as_read(messages: list[Message]) -> list[tuple[Message, str]]:
+    """The messages as the adviser reads them: each one's text, the helplines, services and offers a
+    bot message gave ("[Numéros donnés : 3114 · …]"), and the button the youth pressed, by its title
+    ("[Bouton : Le point écoute]", found in the buttons offered before). Messages with none are left out."""
+    offered: dict[str, str] = {}
+    read: list[tuple[Message, str]] = []
+    for message in messages:
+        content = message.content or {}
+        if message.direction == Direction.IN:
+            title = offered.get(message.payload or "", "un bouton")
+            text = message.text or (f"[Bouton : {title}]" if message.payload else "")
+        else:
+            parts = [message.text or ""]
+            for kind, label in CARD_KINDS.items():
+                titles = [str(c.get("title")) for c in content.get("cards", []) if c.get("kind") == kind]
+                if titles:
+                    parts.append(f"[{label} : {', '.join(titles)}]")
+            text = "\n".join(part for part in parts if part)
+            for button in content.get("buttons", []):
+                if button.get("payload") and button.get("title"):
+                    offered[str(button["payload"])] = str(button["title"])
+        if text.strip():
+            read.append((message, text))
+    return read

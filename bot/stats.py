@@ -36,8 +36,8 @@ class StatsFilters:
 
 
 def shown(count: int | None) -> int | None:
-    """The count, or None when it is too small to be shown."""
-    return count if count is not None and count >= SMALL else None
+    """The count, or None when it is too small to be shown (1 to SMALL - 1: a real zero is shown)."""
+    return count if count is not None and (count == 0 or count >= SMALL) else None
 
 
 def period_of(day: date, group_by: GroupBy) -> str:
@@ -98,7 +98,7 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 def handoff_times(session: Session, filters: StatsFilters) -> list[dict[str, Any]]:
     """Per partner: questions, first response median and p90, resolution median (minutes); times only
-    when at least SMALL questions back them."""
+    when at least SMALL questions back them (None otherwise: never a count of minutes)."""
     start = datetime.combine(filters.start, time.min, UTC)
     end = datetime.combine(filters.end + timedelta(days=1), time.min, UTC)
     query = select(Handoff).where(Handoff.created_at >= start, Handoff.created_at < end)
@@ -221,26 +221,39 @@ def _sources(session: Session, filters: StatsFilters) -> list[dict[str, Any]]:
     return [{"value": value, "youths": shown(count)} for value, count in ordered]
 
 
+HIDDEN_COUNT = f"moins de {SMALL} jeunes"
+HIDDEN_TIME = f"moins de {SMALL} questions"
+
+
 def as_csv(data: dict[str, Any]) -> str:
-    """The report flattened: section, period, channel, key, measure, value (empty when suppressed)."""
+    """The report flattened: section, period, channel, key, measure, value, note. A count of 1 to 4
+    youths is "<5" (note: "moins de 5 jeunes"); a time backed by fewer than 5 questions is an empty
+    cell (note: "moins de 5 questions"), never "<5" in a column of minutes."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "period", "channel", "key", "measure", "value"])
+    writer.writerow(["section", "period", "channel", "key", "measure", "value", "note"])
     for name, value in data["totals"].items():
-        writer.writerow(["totals", "", "", "", name, "" if value is None else value])
+        writer.writerow(["totals", "", "", "", name, *_cell(value, name)])
     for row in data["series"]:
         for measure in ("conversations", "new_youths"):
-            writer.writerow(["series", row["period"], row["channel"], "", measure, _cell(row[measure])])
+            writer.writerow(["series", row["period"], row["channel"], "", measure, *_cell(row[measure])])
     for section in ("concerns", "towns", "neighbourhoods", "sources", "crisis"):
         for row in data[section]:
-            writer.writerow([section, "", "", row["value"], "youths", _cell(row["youths"])])
+            writer.writerow([section, "", "", row["value"], "youths", *_cell(row["youths"])])
     for section in ("partners", "handoffs"):
         for row in data[section]:
             for measure, value in row.items():
                 if measure != "partner_id":
-                    writer.writerow([section, "", "", row["partner_id"], measure, _cell(value)])
+                    writer.writerow([section, "", "", row["partner_id"], measure, *_cell(value, measure)])
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
-    return f"<{SMALL}" if value is None else str(value)
+def _cell(value: Any, measure: str = "") -> tuple[str, str]:
+    """(value, note) of one cell."""
+    if value is not None:
+        return str(value), ""
+    if measure.endswith("_minutes"):
+        return "", HIDDEN_TIME
+    if measure == "concerns_per_conversation":
+        return "", HIDDEN_COUNT
+    return f"<{SMALL}", HIDDEN_COUNT

@@ -68,6 +68,8 @@ def serving(
         "SIXTCAP_VAR_DIR": str(folder),
         "SIXTCAP_SECRET_KEY": SECRET_KEY,
         "SIXTCAP_HANDOFF__INBOX_POLL_SECONDS": "0.5",  # the inbox pages look for changes twice a second
+        # a module's staff log in from 127.0.0.1 more than 10 times a minute (the limit: tests/test_limits.py)
+        "SIXTCAP_LIMITS__LOGIN_PER_IP": "60/minute",
         **settings,
     }
     for command in (["db", "upgrade"], ["catalogue", "load"], *setup):

@@ -128,6 +128,30 @@ def test_a_question_from_the_widget_is_answered_by_the_adviser(world: World) -> 
     assert world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/resolve").status_code == 409
 
 
+def test_an_urgent_question_carries_its_kind_and_its_transcript_the_lines_given(world: World) -> None:
+    """QA (staff side): `GET /admin/api/handoffs` said urgent, never which danger; the conversation hid
+    the helplines given and the button the youth pressed."""
+    conversation = str(uuid.uuid4())
+    for body in (
+        {"text": "mon copain me frappe quand il a bu, jsuis a champigny"},
+        {"payload": "crisis:adviser"},
+    ):
+        response = world.client.post("/widget/messages", json={"conversation_id": conversation, **body})
+        assert response.status_code == 200, response.text
+    couple = "violences dans le couple"
+    listed = world.call("adviser", "GET", "/handoffs?urgent=true").json()
+    assert [(h["urgent"], h["crisis_kind"]) for h in listed] == [(True, couple)]
+    assert world.call("adviser", "GET", f"/handoffs?crisis_kind={couple}").json() == listed
+    assert world.call("adviser", "GET", "/handoffs?crisis_kind=automutilation").json() == []
+    calm = world.call("adviser", "GET", f"/handoffs/{world.own_handoff}").json()
+    assert calm["crisis_kind"] is None
+    detail = world.call("adviser", "GET", f"/handoffs/{listed[0]['id']}").json()
+    read = [m["read_as"] for m in detail["conversation"]]
+    assert any("[Numéros donnés : 3919 · Violences Femmes Info" in (r or "") for r in read), read
+    pressed = next(m for m in detail["conversation"] if m["read_as"] == "[Bouton : Un conseiller]")
+    assert pressed["author"] == "youth" and pressed["text"] is None
+
+
 def test_the_reply_reaches_the_youth_in_the_widget(world: World) -> None:
     world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Oui ! Passe mardi."})
     with session_factory(world.engine)() as session:

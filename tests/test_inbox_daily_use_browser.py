@@ -385,3 +385,79 @@ def test_the_partners_lead_sets_where_its_notifications_go(
         assert sneaked.status == 403
     finally:
         adviser.context.close()
+
+
+def test_on_a_phone_an_urgent_question_shows_its_kind_and_the_youths_words_before_the_answer(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    """QA (staff side): every urgent question read "Pas de question écrite" in the list; on a phone the
+    kind of danger was 1,100 px down, after the answer box; the transcript hid the helplines given and
+    the button pressed; no canned reply fitted a youth in danger, and picking one wiped the typed text."""
+    base, engine = server
+    conversation = str(uuid.uuid4())
+    youth_says(base, conversation, text="mon copain me frappe quand il a bu, jsuis a champigny")
+    told = youth_says(base, conversation, payload="crisis:adviser")
+    assert any(t.startswith("C'est transmis en urgence à Mission locale") for t in told), told
+    youth_says(base, conversation, text="jsuis chez ma soeur la")
+    with session_factory(engine)() as db:
+        handoff_id = db.scalar(
+            select(Handoff.id)
+            .join(Youth, Youth.id == Handoff.youth_id)
+            .where(Youth.user_ref == PSEUDONYMS.ref("widget", conversation))
+        )
+    assert handoff_id is not None
+    page = log_in(browser, base, SAMIA, PHONE)
+    try:
+        page.goto("/admin/?view=urgent")
+        item = page.locator("li.handoff", has_text=f"Question n° {handoff_id} ")
+        expect(item.locator(".badge")).to_have_text("Urgent · violences dans le couple")
+        expect(item.locator(".excerpt")).to_contain_text("« jsuis chez ma soeur la »")
+        expect(item.locator(".again")).to_have_text("Le jeune a réécrit")  # before any answer
+        page.goto("/admin/?view=all&danger=idées suicidaires")
+        expect(page.locator("li.handoff", has_text=f"Question n° {handoff_id} ")).to_have_count(0)
+        page.goto("/admin/?view=all&danger=violences dans le couple")
+        page.get_by_role("link", name=re.compile(rf"Question n° {handoff_id}\b")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Urgent · violences dans le couple Question n° {handoff_id}"
+        )
+        said = page.locator(".last-words")
+        expect(said).to_contain_text("mon copain me frappe quand il a bu")
+        expect(said).to_contain_text("jsuis chez ma soeur la")
+        expect(said).to_be_in_viewport()
+        answer = page.get_by_label("Votre réponse au jeune")
+        said_box, answer_box = said.bounding_box(), answer.bounding_box()
+        assert said_box and answer_box and said_box["y"] + said_box["height"] <= answer_box["y"]
+        thread = page.locator("#handoff-thread")
+        expect(thread).to_contain_text("[Numéros donnés : 3919 · Violences Femmes Info")
+        expect(thread).to_contain_text("[Bouton : Un conseiller]")
+        canned = page.get_by_label("Réponse toute prête")
+        titles = canned.locator("option").all_inner_texts()
+        assert titles[1:3] == ["Urgent : violences", "Urgent : es-tu en sécurité ?"], titles
+        answer.click()
+        page.keyboard.type("Tu es avec ta soeur maintenant ?")
+        canned.select_option(label="Urgent : es-tu en sécurité ?")
+        typed = answer.input_value()
+        assert typed.startswith("Tu es avec ta soeur maintenant ?\n"), typed  # never wiped
+        assert "ici Samia de Mission locale" in typed and "en sécurité, là, maintenant ?" in typed
+        page.screenshot(path=str(SHOTS / "urgent-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_the_statistics_page_never_scrolls_sideways(
+    browser: Browser, server: tuple[str, Engine]
+) -> None:
+    page = log_in(browser, server[0], COORD, PHONE)
+    try:
+        page.goto("/admin/stats")
+        expect(page.get_by_role("heading", level=1, name="Statistiques")).to_be_visible()
+        wide = page.evaluate(  # what sticks out of its (unscrolled) parent, to say what widens the page
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391"
+            " && e.parentElement.getBoundingClientRect().right <= 391"
+            " && getComputedStyle(e.parentElement).overflowX === 'visible').map(e => e.outerHTML.slice(0, 80))"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wide
+        page.screenshot(path=str(SHOTS / "stats-phone.png"), full_page=True)
+    finally:
+        page.context.close()

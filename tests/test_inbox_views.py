@@ -25,6 +25,7 @@ from nlu.parser import EmbeddedParser
 from tests.conftest import DATA, PSEUDONYMS
 
 PARTNER = "mission_locale_bords_de_marne"
+MEDICAL = "urgence médicale (surdose, malaise)"  # as the handoff keeps its kind of danger
 
 
 def ask(brain: Brain, first: str) -> None:
@@ -69,3 +70,58 @@ def test_the_canned_replies_file_is_valid_and_names_real_partners(territory: Ter
     assert canned.common and set(canned.partners) <= partners
     own = canned.for_partner(PARTNER)
     assert own[0].title == "Inscription à la mission locale" and own[-1] == canned.common[-1]
+
+
+def test_an_urgent_question_without_words_shows_its_kind_the_lines_given_and_what_the_youth_wrote(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """QA (staff side): an overdose and a self-harm habit looked the same in the list ("Pas de question
+    écrite"); the transcript hid the helplines given and the button pressed; "jsuis a champigny jai 17
+    ans" written into the open question left the panel's town and age empty, and no "Le jeune a réécrit"
+    appeared before an adviser's first answer."""
+    brain = Brain(loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS)
+    user = str(uuid.uuid4())
+    brain.handle(Incoming("widget", user, text="jai pris tous les cachets de ma mere y a 1h"))
+    brain.handle(Incoming("widget", user, payload="crisis:listening"))
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    with transaction(loaded_engine) as db:
+        staff = add_staff(db, "w@6tcap.example", "Wassila Haddad", "admin", None, None)
+        admin = Principal(staff.id, Role.ADMIN, None, "Wassila Haddad")
+        [row] = inbox.rows(db, admin, View.URGENT, Filters(), now)
+        assert row.handoff.crisis_kind == MEDICAL and row.handoff.question is None
+        assert not row.wrote_again and row.last_words == "jai pris tous les cachets de ma mere y a 1h"
+    replies = brain.handle(Incoming("widget", user, text="jsuis a champigny jai 17 ans"))
+    assert [r.text for r in replies.messages] == ["C'est noté, je le transmets au conseiller."]  # as before
+    with transaction(loaded_engine) as db:
+        [row] = inbox.rows(db, admin, View.URGENT, Filters(crisis_kind=MEDICAL), now)
+        assert not inbox.rows(db, admin, View.ALL, Filters(crisis_kind="idées suicidaires"), now)
+        assert row.wrote_again and row.waiting_since == row.handoff.created_at  # nobody answered yet
+        assert row.last_words == "jsuis a champigny jai 17 ans"
+        assert inbox.last_words(db, row.handoff) == [
+            "jai pris tous les cachets de ma mere y a 1h",
+            "jsuis a champigny jai 17 ans",
+        ]
+        panel = inbox.youth_panel(db, row.handoff, False)
+        assert (panel.commune, panel.age) == ("Champigny-sur-Marne", "17 ans")
+        read = [text for _, text in inbox.as_read(handoffs.thread(db, row.handoff))]
+        given = "[Numéros donnés : 15 · SAMU, 112 · Numéro d'urgence européen]"
+        assert any(text.endswith(given) for text in read), read
+        assert "[Bouton : Le point écoute]" in read
+        listed = handoffs.list_handoffs(db, admin, crisis_kind=MEDICAL)
+        assert [h.id for h in listed] == [row.handoff.id]
+        assert not handoffs.list_handoffs(db, admin, crisis_kind="automutilation")
+
+
+def test_urgent_questions_offer_the_urgent_canned_replies_first() -> None:
+    canned = load_canned(DATA / "canned_replies.yml")
+    calm = canned.for_partner(PARTNER)
+    assert all(not reply.title.startswith("Urgent") for reply in calm)
+    overdose = canned.for_partner(PARTNER, urgent=True, crisis_kind="medical")
+    assert overdose[0].title == "Urgent : médicaments, malaise" and "15" in overdose[0].text
+    assert overdose[1].title == "Urgent : es-tu en sécurité ?"
+    assert "Est-ce que tu es en sécurité, là, maintenant ?" in overdose[1].text
+    suicide = canned.for_partner(PARTNER, urgent=True, crisis_kind="suicide")
+    assert "3114" in suicide[0].text and "médicaments" not in " ".join(r.title for r in suicide)
+    for reply in canned.urgent:
+        assert not reply.text.startswith("Bonjour !") and "[prénom]" in reply.text
+        assert set(reply.kinds) <= set(Resources.load(load_settings()).crisis.kinds)

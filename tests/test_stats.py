@@ -22,7 +22,7 @@ from sqlalchemy import Engine, delete, select
 from bot.db import session_factory, transaction
 from bot.models import Conversation, DailyTally, Handoff, Message, OutboxMessage, Service, Youth
 from nlu.parser import EmbeddedParser
-from tests.test_admin_api import OTHER, OWN, World, make_world
+from tests.test_admin_api import OTHER, OWN, PASSWORD, World, make_world
 
 PERMIS = "jsuis de champi j'ai 19 ans je veux passer le permis"
 
@@ -73,14 +73,57 @@ def test_counts_of_youths_with_small_cells_suppressed_and_kept_after_erasure(wor
     assert row(again["towns"], "Champigny-sur-Marne")["youths"] == 7
 
     weekly = world.call("coordinator", "GET", "/stats?group_by=month&channel=telegram").json()
-    assert weekly["series"] == [] and weekly["totals"]["new_youths"] is None
+    assert weekly["series"] == [] and weekly["totals"]["new_youths"] == 0  # nobody: a real zero
     exported = world.call("coordinator", "GET", "/stats?format=csv")
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(exported.text)))
-    assert lines[0] == ["section", "period", "channel", "key", "measure", "value"]
-    assert ["towns", "", "", "Champigny-sur-Marne", "youths", "7"] in lines
-    assert ["towns", "", "", "Fontenay-sous-Bois", "youths", "<5"] in lines
+    assert lines[0] == ["section", "period", "channel", "key", "measure", "value", "note"]
+    assert ["towns", "", "", "Champigny-sur-Marne", "youths", "7", ""] in lines
+    assert ["towns", "", "", "Fontenay-sous-Bois", "youths", "<5", "moins de 5 jeunes"] in lines
     assert world.call("adviser", "GET", "/stats").status_code == 403
+
+
+def test_a_zero_is_zero_and_a_time_from_few_questions_is_never_written_as_under_5(world: World) -> None:
+    """QA: a partner with no question, and a period before anything happened, read "moins de 5"; the
+    CSV's `first_response_median_minutes,<5` read as "answered in under 5 minutes"; "0.38" on a French
+    page; the crisis kinds' labels cut in the charts."""
+    world.call("adviser", "POST", f"/handoffs/{world.own_handoff}/reply", {"text": "Passe mardi."})
+    long_ago = world.call("coordinator", "GET", "/stats?start=2020-01-01&end=2020-01-31").json()
+    assert long_ago["totals"] | {"concerns_per_conversation": 0} == {
+        "conversations": 0,
+        "new_youths": 0,
+        "concerns_per_conversation": 0,
+        "messages_in": 0,
+        "follow_up_answers": 0,
+        "orientations": 0,
+        "questions": 0,
+        "crisis_conversations": 0,
+    }
+    report = world.call("coordinator", "GET", "/stats").json()
+    own = next(h for h in report["handoffs"] if h["partner_id"] == OWN)
+    assert own["questions"] is None and own["first_response_median_minutes"] is None  # 1 question
+    exported = world.call("coordinator", "GET", "/stats?format=csv&start=2020-01-01&end=2020-01-31").text
+    assert "totals,,,,questions,0," in exported and "<5" not in exported
+    lines = list(csv.reader(io.StringIO(world.call("coordinator", "GET", "/stats?format=csv").text)))
+    times = [line for line in lines if line[0] == "handoffs" and line[4].endswith("_minutes")]
+    assert times and all(line[5:] == ["", "moins de 5 questions"] for line in times), times
+    assert ["handoffs", "", "", OWN, "questions", "<5", "moins de 5 jeunes"] in lines
+
+    for _ in range(6):
+        youth_talks(world, PERMIS)
+    youth_talks(world, "jsuis de champi j'ai 17 ans, mon copain me frappe quand il a bu")
+    page = world.client
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.get("/admin/login").text)
+    assert csrf is not None
+    login = {"email": "coord@6tcap.example", "password": PASSWORD, "csrf": csrf.group(1)}
+    assert page.post("/admin/login", data=login, follow_redirects=False).status_code == 303
+    html = page.get("/admin/stats").text
+    shown = re.search(r"Sujets par conversation \(en moyenne\)</dt><dd>([^<]*)</dd>", html)
+    assert shown and re.fullmatch(r"\d+(,\d+)?", shown.group(1)), shown
+    assert "moins de 5 questions" in html and "<5" not in html
+    assert ">violences dans le couple</text>" in html  # not cut
+    rapport = page.get("/admin/stats/rapport?debut=2026-01-01&fin=2026-01-31").text
+    assert "<td>0</td>" in rapport
 
 
 def test_an_answer_again_is_counted_and_the_adviser_who_asked_is_emailed(world: World) -> None:
@@ -100,7 +143,8 @@ def test_an_answer_again_is_counted_and_the_adviser_who_asked_is_emailed(world: 
     assert again and "a réécrit" in again[-1].request["subject"]
     assert "apporter" not in str(again[-1].request)  # never the youth's words
     detail = world.call("adviser", "GET", f"/handoffs/{world.own_handoff}").json()
-    assert detail["conversation"][-2]["text"] == "et je dois apporter quoi ?"
+    last_youth = [m for m in detail["conversation"] if m["author"] == "youth"][-1]
+    assert last_youth["text"] == "et je dois apporter quoi ?"  # the bot's answer may take 2 messages
     assert detail["status"] == "open"
 
 

@@ -5,6 +5,7 @@ same services and audit as the JSON API."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from admin_api.pages.inbox import CHANNELS, STATUS, concern_labels, waited
 from admin_api.pages.rendering import not_found, page, redirect, reserved
 from admin_api.pages.session import Refused, caller, login_redirect, now, poster, refused, transaction
 from bot import directory, handoffs, inbox
+from bot.canned import CannedReply
 from bot.enums import Direction, HandoffEventKind, HandoffStatus
 from bot.handoffs import HandoffError
 from bot.models import Handoff, HandoffEvent, Message, Partner, Youth
@@ -67,11 +69,11 @@ def timeline(
 ) -> list[dict[str, Any]]:
     """The messages and the staff's events in the order they happened."""
     items: list[dict[str, Any]] = []
-    for m in messages:
+    for m, text in inbox.as_read(messages):
         side = "youth" if m.direction == Direction.IN else "staff" if m.staff_id else "bot"
         quiet = side == "bot" and (m.intent in ACK_INTENTS)
         items.append(
-            {"at": m.created_at, "kind": side, "who": author(m, names), "text": m.text, "quiet": quiet}
+            {"at": m.created_at, "kind": side, "who": author(m, names), "text": text, "quiet": quiet}
         )
     for e in events:
         who = names.get(e.staff_id or 0, "Un membre de l'équipe")
@@ -101,7 +103,7 @@ def handoff_page(
     take_over: bool = False,
 ) -> HTMLResponse:
     at = now(request)
-    messages = [m for m in handoffs.thread(db, handoff) if m.text]
+    messages = handoffs.thread(db, handoff)
     events = handoffs.events(db, handoff)
     colleagues = handoffs.colleagues(db, handoff.partner_id)
     people = {m.staff_id for m in messages if m.staff_id} | {e.staff_id for e in events if e.staff_id}
@@ -132,6 +134,7 @@ def handoff_page(
         panel=panel,
         panel_concern=concern_labels(request).get(panel.concern or "", panel.concern or ""),
         crisis_label=staff_context(request).crisis_labels.get(handoff.crisis_kind or "", handoff.crisis_kind),
+        last_words=[] if handoff.question else inbox.last_words(db, handoff),
         timeline=timeline(messages, events, names, partners),
         colleagues=[(s.id, s.name) for s in colleagues],
         other_partners=[
@@ -145,11 +148,28 @@ def handoff_page(
         error=error,
         done=DONE.get(done or ""),
         draft=draft,
-        canned=list(enumerate(staff_context(request).canned.for_partner(handoff.partner_id))),
+        canned=list(enumerate(canned_replies(request, who, handoff, partner))),
         take_over=take_over,
         version=inbox.version(db, who),
         poll_ms=staff_context(request).poll_ms,
     )
+
+
+def canned_replies(
+    request: Request, who: Principal, handoff: Handoff, partner: Partner | None
+) -> list[CannedReply]:
+    """The canned replies offered on this question (the urgent ones first on an urgent question), with
+    the adviser's first name and the partner's name in place of [prénom] and [structure]."""
+    context = staff_context(request)
+    kinds = {label: name for name, label in context.crisis_labels.items()}  # the handoff keeps the label
+    kind = kinds.get(handoff.crisis_kind or "", handoff.crisis_kind)
+    replies = context.canned.for_partner(handoff.partner_id, handoff.urgent, kind)
+    first_name = (who.name or "").split(" ")[0] or "[prénom]"
+    partner_name = partner.nom if partner else "[structure]"
+    return [
+        replace(r, text=r.text.replace("[prénom]", first_name).replace("[structure]", partner_name))
+        for r in replies
+    ]
 
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
@@ -164,7 +184,7 @@ def handoff_detail(
             handoff = handoffs.get(db, who, handoff_id)
         except HandoffError:
             return not_found(request, who)
-        replies = staff_context(request).canned.for_partner(handoff.partner_id)
+        replies = canned_replies(request, who, handoff, db.get(Partner, handoff.partner_id))
         chosen = int(modele) if modele and modele.isdigit() and len(modele) < 5 else -1
         draft = replies[chosen].text if 0 <= chosen < len(replies) else ""
         return handoff_page(request, db, who, handoff, done=done, draft=draft)

@@ -72,6 +72,7 @@ def filters_from(request: Request) -> Filters:
         commune=query.get("ville", "")[:80],
         urgent=query.get("urgent") == "1",
         waiting_hours=float(waiting) if waiting in WAITING_CHOICES else None,
+        crisis_kind=query.get("danger", "")[:80],
     )
 
 
@@ -107,6 +108,7 @@ def inbox_page(request: Request, view: str = "") -> Response:
         partners=names,
         holders=holders,
         concerns=concern_labels(request),
+        crisis_labels=context.crisis_labels,
         statuses=STATUS,
         waiting_choices=WAITING_CHOICES,
         filters=filters,

@@ -51,6 +51,14 @@ def when(context: Any, value: datetime | None) -> str:
 env.filters["when"] = when
 
 
+def decimal(value: float | int) -> str:
+    """A number as French writes it: 0,38."""
+    return str(value).replace(".", ",")
+
+
+env.filters["decimal"] = decimal
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     zone = staff_context(request).zone
     context.setdefault("section", "")

@@ -71,7 +71,8 @@ def reader(request: Request, db: Session) -> Principal | Response:
 
 @router.get("/stats.csv")
 def stats_csv(request: Request) -> Response:
-    """The same report as the page, as CSV (cells under 5 youths: "<5")."""
+    """The same report as the page, as CSV (1 to 4 youths: "<5"; a time from fewer than 5 questions:
+    an empty cell and the note "moins de 5 questions")."""
     filters = filters_of(request)
     with transaction(request) as db:
         who = reader(request, db)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from admin_api.context import staff_context
 from admin_api.deps import DB, Adviser, Caller, Now, RowId
-from bot import directory, handoffs
+from bot import directory, handoffs, inbox
 from bot.enums import Direction, HandoffStatus
 from bot.handoffs import HandoffError
 from bot.models import Handoff
@@ -26,6 +26,10 @@ class HandoffOut(BaseModel):
     partner_id: str
     status: str
     urgent: bool
+    crisis_kind: str | None = Field(
+        description="an urgent question's kind of danger as staff read it (a label of data/crisis.yml, "
+        "e.g. 'urgence médicale (surdose, malaise)'), else null"
+    )
     concern: str | None
     question: str | None
     channel: str
@@ -42,6 +46,10 @@ class ThreadMessage(BaseModel):
     direction: str
     author: Literal["youth", "bot", "staff"]
     text: str | None
+    read_as: str | None = Field(
+        description="as the inbox shows it: with the helplines, services and offers the bot gave "
+        "('[Numéros donnés : 3114 · …]') and the title of a button the youth pressed ('[Bouton : …]')"
+    )
     created_at: datetime
 
 
@@ -85,9 +93,12 @@ def list_handoffs(
     urgent: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200, description="handoffs per page")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="handoffs skipped (the pages before)")] = 0,
+    crisis_kind: Annotated[
+        str | None, Query(max_length=80, description="one kind of danger only (as `crisis_kind` reads)")
+    ] = None,
 ) -> list[HandoffOut]:
     """Urgent first, then the newest; one page at a time (`offset` += `limit` for the next one)."""
-    found = handoffs.list_handoffs(db, caller, status, partner_id, urgent, limit, offset)
+    found = handoffs.list_handoffs(db, caller, status, partner_id, urgent, limit, offset, crisis_kind)
     return [out(db, h) for h in found]
 
 
@@ -97,15 +108,18 @@ def read(handoff_id: RowId, caller: Caller, db: DB) -> HandoffDetail:
         handoff = handoffs.get(db, caller, handoff_id)
     except HandoffError as error:
         raise fail(error) from None
+    messages = handoffs.thread(db, handoff)
+    read_as = {m.id: text for m, text in inbox.as_read(messages)}
     conversation = [
         ThreadMessage(
             id=m.id,
             direction=m.direction,
             text=m.text,
+            read_as=read_as.get(m.id),
             created_at=m.created_at,
             author="youth" if m.direction == Direction.IN else "staff" if m.staff_id else "bot",
         )
-        for m in handoffs.thread(db, handoff)
+        for m in messages
     ]
     return HandoffDetail(conversation=conversation, **out(db, handoff).model_dump())
 

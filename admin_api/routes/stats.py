@@ -37,8 +37,10 @@ def stats(
 ) -> Any:
     """Conversations and new youths per period and channel, concerns, towns and priority neighbourhoods,
     campaign sources, crisis kinds, youths sent to each partner and how many met "complet", questions and
-    their response times by partner. No text, no identifier; `null` (or `<5` in CSV) marks a cell under
-    5 youths. Period: `start`..`end` (included; the last 28 days by default)."""
+    their response times by partner. No text, no identifier; `null` (or `<5` in CSV, with the note
+    "moins de 5 jeunes") marks a cell of 1 to 4 youths (0 is 0); a time (`*_minutes`) is `null` when
+    fewer than 5 questions back it (CSV: an empty cell, note "moins de 5 questions"). Period:
+    `start`..`end` (included; the last 28 days by default)."""
     filters = stats_filters(at, start, end, channel, source, commune, partner_id)
     report = statistics.report(db, filters, group_by_of(group_by))
     if format == "csv":

@@ -14,15 +14,38 @@
   });
 
   // a canned reply goes into the answer as soon as it is chosen (without script: the "Utiliser" button
-  // reloads the page with it), to be adapted before sending
+  // reloads the page with it), to be adapted before sending. What the adviser typed is never lost: an
+  // empty box (or one holding only the previous canned reply, untouched) gets the reply; otherwise the
+  // reply is inserted where the cursor was, the typed words kept around it.
+  var lastCanned = null;
   function useCanned(select) {
     var target = document.getElementById(select.getAttribute("data-canned-target"));
     var option = select.options[select.selectedIndex];
     if (!target || !option || !option.value) return false;
-    target.value = option.getAttribute("data-text") || "";
+    var text = option.getAttribute("data-text") || "";
+    var value = target.value;
+    if (!value.trim() || value === lastCanned) {
+      target.value = text;
+      target.setSelectionRange(text.length, text.length);
+    } else if (value.indexOf(text) < 0) {
+      var typed = target.getAttribute("data-typed") === "1";
+      var start = typed ? target.selectionStart : value.length;
+      var end = typed ? target.selectionEnd : value.length;
+      var before = value.slice(0, start), after = value.slice(end);
+      var glue = before && !/\s$/.test(before) ? "\n" : "";
+      var tail = after && !/^\s/.test(after) ? "\n" : "";
+      target.value = before + glue + text + tail + after;
+      var caret = (before + glue + text).length;
+      target.setSelectionRange(caret, caret);
+    }
+    lastCanned = target.value === text ? text : null;
     target.focus();
     return true;
   }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field && field.tagName === "TEXTAREA") field.setAttribute("data-typed", "1");
+  });
   document.addEventListener("change", function (event) {
     var select = event.target;
     if (select && select.matches && select.matches("select[data-canned-target]")) useCanned(select);
