@@ -91,7 +91,8 @@ def test_an_urgent_question_without_words_shows_its_kind_the_lines_given_and_wha
         assert row.handoff.crisis_kind == MEDICAL and row.handoff.question is None
         assert not row.wrote_again and row.last_words == "jai pris tous les cachets de ma mere y a 1h"
     replies = brain.handle(Incoming("widget", user, text="jsuis a champigny jai 17 ans"))
-    assert [r.text for r in replies.messages] == ["C'est noté, je le transmets au conseiller."]  # as before
+    said = [r.text for r in replies.messages]  # after an overdose: its lines first, then the line for now
+    assert said[0].startswith("Appelle le 15") and "C'est noté, je le transmets à" in said[-1], said
     with transaction(loaded_engine) as db:
         [row] = inbox.rows(db, admin, View.URGENT, Filters(crisis_kind=MEDICAL), now)
         assert not inbox.rows(db, admin, View.ALL, Filters(crisis_kind="idées suicidaires"), now)
