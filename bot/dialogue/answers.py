@@ -127,9 +127,9 @@ def while_waiting(ctx: Context, state: State, turn: Turn, now: datetime) -> Repl
 
 
 def said_just_before(state: State, found: Answer) -> bool:
-    """In a crisis, the answer already given after the lines ("faut aller à l'hôpital ?" right after the
-    answer on the first hours after a rape): pointed to, not said twice."""
-    return state.crisis_active and state.extra.get(LAST_ANSWER) == found.id
+    """After a danger, the answer just given ("faut aller à l'hôpital ?" right after the answer on the
+    first hours after a rape): pointed to, not said twice."""
+    return state.crisis and state.extra.get(LAST_ANSWER) == found.id
 
 
 def follow_up(ctx: Context, found: Answer) -> tuple[Button, ...]:
