@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, exists, func, select, update
+from sqlalchemy import Engine, bindparam, delete, exists, func, literal, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -490,45 +490,50 @@ def save_counted(
         "new_state": state,
         "new_turns": conversation.turns + 1,
         "now": now,
+        "recipient": replies.recipient,
+        "requests": replies.requests,
+        "pending": PENDING,
         **_counted(now, channel, intent),
     }
-    rows = len(replies.requests)
-    if rows:
-        values |= {"recipient": replies.recipient, "pending": PENDING}
-        values |= {f"request_{n}": request for n, request in enumerate(replies.requests)}
-    statement = prebuilt(session, f"save_counted_{rows}", lambda insert: _save_counted(insert, rows))
+    statement = prebuilt(session, "save_counted", _save_counted)
     session.connection().execute(statement, values)
     for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
         set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
 
 
-def _save_counted(insert: Callable[[Any], Any], replies: int) -> Any:
+def _save_counted(insert: Callable[[Any], Any]) -> Any:
+    """The replies are one JSON array, one row per element in its order (the rows' ids, the order they
+    are sent in): one statement for any number of replies, which SQLAlchemy compiles once (a multi-row
+    VALUES is compiled again at every execution)."""
     counted = _count(insert).cte("counted")
-    statement = (
+    outbox = OutboxMessage.__table__.c
+    requests = (
+        func.jsonb_array_elements(bindparam("requests", type_=outbox.request.type))
+        .table_valued("value", with_ordinality="n")
+        .render_derived()
+    )
+    now = bindparam("now", type_=outbox.created_at.type)
+    rows = select(
+        bindparam("conversation", type_=outbox.youth_id.type),
+        bindparam("channel", type_=outbox.channel.type),
+        bindparam("recipient", type_=outbox.recipient.type),
+        requests.c.value,
+        literal("message"),
+        literal(0),
+        bindparam("pending", type_=outbox.status.type),
+        literal(0),
+        now,
+        now,
+    ).order_by(requests.c.n)
+    columns = ["youth_id", "channel", "recipient", "request", "kind", "priority", "status", "attempts"]
+    queued = insert(OutboxMessage).from_select([*columns, "next_attempt_at", "created_at"], rows)
+    return (
         update(Conversation)
         .where(Conversation.youth_id == bindparam("conversation"))
         .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
         .add_cte(counted)
+        .add_cte(queued.cte("queued"))
     )
-    if not replies:
-        return statement
-    outbox = OutboxMessage.__table__.c
-    rows = [
-        {
-            "youth_id": bindparam("conversation"),
-            "channel": bindparam("channel"),
-            "recipient": bindparam("recipient"),
-            "request": bindparam(f"request_{n}", type_=outbox.request.type),
-            "kind": "message",
-            "priority": 0,
-            "status": bindparam("pending", type_=outbox.status.type),
-            "attempts": 0,
-            "next_attempt_at": bindparam("now"),
-            "created_at": bindparam("now"),
-        }
-        for n in range(replies)
-    ]  # in the order given: the rows' ids, the order they are sent in
-    return statement.add_cte(insert(OutboxMessage).values(rows).cte("queued"))
 
 
 def _count(insert: Callable[[Any], Any]) -> Any:
