@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, exists, func, literal, select, update
+from sqlalchemy import Engine, Integer, bindparam, column, delete, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -222,16 +223,19 @@ class Brain:
             if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
-            inbound, stored = record(session, youth, incoming, turn, reply, now)
+            inbound, stored = record(youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
+            kept = [] if youth.under_15 else [inbound, *stored]  # under 15: only the conversation is kept
             queued = outgoing if outgoing and incoming.reply_to else []
             if known is not None and session.get_bind().dialect.name == "postgresql":
                 session.flush()
                 replies = Queued(incoming.reply_to or "", queued)  # the outbox's rows: same statement
-                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent, replies)
+                state_now = state.to_json()
+                save_counted(session, known, state_now, now, incoming.channel, turn.intent, kept, replies)
                 tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
             else:
+                session.add_all(kept)
                 if queued and incoming.reply_to:
                     enqueue(session, youth.id, incoming.channel, incoming.reply_to, queued, now)
                 conversation.state, conversation.turns, conversation.updated_at = (
@@ -479,33 +483,81 @@ def save_counted(
     now: datetime,
     channel: str,
     intent: str,
+    messages: list[Message],
     replies: Queued = Queued(),
 ) -> None:
-    """PostgreSQL: the known conversation's new state, one more message for the daily counters (`count`)
-    and the replies' outbox rows (as `enqueue` writes them, in order) in one statement, one round trip,
-    the turn's last but the tallies (the counters' shared row stays locked from there to the commit, as
-    with `count`)."""
+    """PostgreSQL: the known conversation's new state, the turn's `messages` (as the session would insert
+    them, in order; their ids set), one more message for the daily counters (`count`) and the replies'
+    outbox rows (as `enqueue` writes them, in order) in one statement, one round trip, the turn's last but
+    the tallies (the counters' shared row stays locked from there to the commit, as with `count`)."""
     values = {
         "conversation": conversation.youth_id,
         "new_state": state,
         "new_turns": conversation.turns + 1,
         "now": now,
+        "messages": [{"n": n, **{f: getattr(m, f) for f in MESSAGE_FIELDS}} for n, m in enumerate(messages)],
         "recipient": replies.recipient,
         "requests": replies.requests,
         "pending": PENDING,
         **_counted(now, channel, intent),
     }
     statement = prebuilt(session, "save_counted", _save_counted)
-    session.connection().execute(statement, values)
+    ids = session.connection().execute(statement, values).scalar_one() or []
+    for message, id_ in zip(messages, ids, strict=True):
+        message.id = id_
     for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
         set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
 
 
+# what differs between the rows of a turn's messages (`record`): the rest is the turn's
+MESSAGE_FIELDS = (
+    "direction",
+    "text",
+    "payload",
+    "content",
+    "intent",
+    "confidence",
+    "platform_message_id",
+    "handoff_id",
+)
+
+
 def _save_counted(insert: Callable[[Any], Any]) -> Any:
-    """The replies are one JSON array, one row per element in its order (the rows' ids, the order they
-    are sent in): one statement for any number of replies, which SQLAlchemy compiles once (a multi-row
-    VALUES is compiled again at every execution)."""
+    """The messages and the replies are JSON arrays, one row per element in its order (the rows' ids, the
+    order replies are sent in): one statement for any number of them, which SQLAlchemy compiles once (a
+    multi-row VALUES is compiled again at every execution)."""
     counted = _count(insert).cte("counted")
+    return (
+        update(Conversation)
+        .where(Conversation.youth_id == bindparam("conversation"))
+        .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
+        .add_cte(counted)
+        .add_cte(_queued(insert).cte("queued"))
+        .returning(_stored_ids(insert))
+    )
+
+
+def _stored_ids(insert: Callable[[Any], Any]) -> Any:
+    """The turn's messages inserted from the JSON array `messages`, and their ids in its order."""
+    table = Message.__table__.c
+    fields = (
+        func.jsonb_to_recordset(bindparam("messages", type_=table.content.type))
+        .table_valued(column("n", Integer), *(column(name, table[name].type) for name in MESSAGE_FIELDS))
+        .render_derived("fields", with_types=True)
+    )
+    rows = select(
+        bindparam("conversation", type_=table.youth_id.type),
+        bindparam("channel", type_=table.channel.type),
+        bindparam("now", type_=table.created_at.type),
+        *(fields.c[name] for name in MESSAGE_FIELDS),
+    ).order_by(fields.c.n)
+    names = ["youth_id", "channel", "created_at", *MESSAGE_FIELDS]
+    stored = insert(Message).from_select(names, rows).returning(Message.id).cte("stored")
+    return select(func.array_agg(aggregate_order_by(stored.c.id, stored.c.id))).scalar_subquery()
+
+
+def _queued(insert: Callable[[Any], Any]) -> Any:
+    """The replies' outbox rows, from the JSON array `requests`."""
     outbox = OutboxMessage.__table__.c
     requests = (
         func.jsonb_array_elements(bindparam("requests", type_=outbox.request.type))
@@ -526,14 +578,7 @@ def _save_counted(insert: Callable[[Any], Any]) -> Any:
         now,
     ).order_by(requests.c.n)
     columns = ["youth_id", "channel", "recipient", "request", "kind", "priority", "status", "attempts"]
-    queued = insert(OutboxMessage).from_select([*columns, "next_attempt_at", "created_at"], rows)
-    return (
-        update(Conversation)
-        .where(Conversation.youth_id == bindparam("conversation"))
-        .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
-        .add_cte(counted)
-        .add_cte(queued.cte("queued"))
-    )
+    return insert(OutboxMessage).from_select([*columns, "next_attempt_at", "created_at"], rows)
 
 
 def _count(insert: Callable[[Any], Any]) -> Any:
@@ -558,11 +603,11 @@ def _counted(now: datetime, channel: str, intent: str) -> dict[str, Any]:
 
 
 def record(
-    session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
+    youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
 ) -> tuple[Message, list[Message]]:
-    """Store the message in and the replies out (not for a youth under 15: their rows are not added).
-    Every row gives the same columns (None where it has nothing), so that they are inserted by one
-    statement, one round trip."""
+    """The message in and the replies out, as rows still to store (the dialogue's handoff may join them to
+    a question first; a youth under 15's are not stored). Every row gives the same columns (None where
+    it has nothing), so that they are inserted by one statement, one round trip."""
     inbound = Message(
         youth_id=youth.id,
         direction=Direction.IN,
@@ -592,7 +637,4 @@ def record(
                 created_at=now,
             )
         )
-    if not youth.under_15:
-        session.add(inbound)
-        session.add_all(rows)
     return inbound, rows
