@@ -14,7 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, column, delete, exists, func, literal, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -170,10 +182,10 @@ class Brain:
         """The turn's transaction (see `handle`)."""
         now = self.clock()
         with transaction(self.engine) as session:
-            youth, first = arrive(session, incoming, ref, now)
+            youth, first, known = arrive(session, incoming, ref, now)
             if not first:
                 return TurnResult([], duplicate=True)
-            known = conversation_of(session, youth.id)
+            known = known or conversation_of(session, youth.id)
             conversation = known or Conversation(youth_id=youth.id, state={}, turns=0)
             state = State.from_json(conversation.state)
             if incoming.payload and not self.offered(state, incoming.payload, session):
@@ -325,16 +337,20 @@ def _upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     return upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
 
 
-def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tuple[Youth, bool]:
-    """The youth's row locked (`lock_youth`) and whether this is the first delivery of the platform's
-    event (`first_delivery`; True for a message without an event id). On PostgreSQL both in one round
+def arrive(
+    session: Session, incoming: Incoming, ref: str, now: datetime
+) -> tuple[Youth, bool, Conversation | None]:
+    """The youth's row locked (`lock_youth`), whether this is the first delivery of the platform's event
+    (`first_delivery`; True for a message without an event id), and the youth's conversation when it
+    could be read with them (else None: `conversation_of` reads it). On PostgreSQL the three in one round
     trip: the event is noted by the same statement, once the youth's row is locked (a redelivery handled
-    at the same moment by another process waits for that lock, then finds the event there)."""
+    at the same moment by another process waits for that lock, then finds the event there), and the
+    conversation is read locked as well (`_arrival`)."""
     if not incoming.message_id:
-        return lock_youth(session, incoming, ref, now), True
+        return lock_youth(session, incoming, ref, now), True, None
     if session.get_bind().dialect.name != "postgresql":  # SQLite: no INSERT inside WITH
         youth = lock_youth(session, incoming, ref, now)
-        return youth, first_delivery(session, incoming, youth.id, now)
+        return youth, first_delivery(session, incoming, youth.id, now), None
     values = {
         "channel": incoming.channel,
         "user_ref": ref,
@@ -344,12 +360,18 @@ def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tup
     }
     name = "arrive_at" if incoming.reply_to else "arrive"
     statement = prebuilt(session, name, lambda insert: _arrival(insert, bool(incoming.reply_to)))
-    youth, first = session.execute(statement, values).one()
-    return youth, bool(first)
+    youth, first, conversation, *version = session.execute(statement, values).one()
+    seen_version(session, tuple(version))
+    return youth, bool(first), conversation
 
 
 def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
-    """PostgreSQL: the youth's upsert and the event's insert, chained by a WITH."""
+    """PostgreSQL: the youth's upsert, the event's insert and the conversation's read, chained by a WITH,
+    and the catalogue's version (`conversation_of`). The conversation is read FOR NO KEY UPDATE, as the
+    turn's UPDATE of it would lock it: once the youth's row is free (a turn of the same youth handled at
+    the same moment by another process has committed), PostgreSQL reads its newest version, not the one
+    of the statement's start. A conversation created by that turn is not seen at all (it is not in the
+    statement's snapshot): the turn then reads it by a statement of its own (`conversation_of`)."""
     events = InboundEvent.__table__.c
     arriving = _upsert(insert, new_address).returning(*Youth.__table__.c).cte("arriving")
     noted = (
@@ -367,9 +389,20 @@ def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
         .returning(InboundEvent.event_id)
         .cte("noted")
     )
-    youth = aliased(Youth, arriving)
+    talked = (
+        select(Conversation.__table__)
+        .where(Conversation.youth_id == select(arriving.c.id).scalar_subquery())
+        .with_for_update(key_share=True)
+        .cte("talked")
+    )
+    youth, conversation = aliased(Youth, arriving), aliased(Conversation, talked)
     first = exists(select(noted.c.event_id)).label("first")
-    return select(youth, first).execution_options(populate_existing=True)
+    return (
+        select(youth, first, conversation, *VERSION_COLUMNS)
+        .select_from(arriving)
+        .outerjoin(talked, true())
+        .execution_options(populate_existing=True)
+    )
 
 
 CONVERSATION = select(Conversation, *VERSION_COLUMNS).where(Conversation.youth_id == bindparam("youth_id"))
