@@ -243,8 +243,8 @@ class Brain:
             if known is not None and session.get_bind().dialect.name == "postgresql":
                 session.flush()
                 replies = Queued(incoming.reply_to or "", queued)  # the outbox's rows: same statement
-                state_now = state.to_json()
-                save_counted(session, known, state_now, now, incoming.channel, turn.intent, kept, replies)
+                new_state = state.to_json()
+                save_counted(session, known, new_state, now, incoming.channel, turn.intent, kept, replies)
                 tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
             else:
                 session.add_all(kept)
