@@ -14,7 +14,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -189,10 +202,10 @@ class Brain:
         """The turn's transaction (see `handle`)."""
         now = self.clock()
         with transaction(self.engine) as session:
-            youth, first = arrive(session, incoming, ref, now)
+            youth, first, known = arrive(session, incoming, ref, now)
             if not first:
                 return TurnResult([], duplicate=True)
-            known = conversation_of(session, youth.id)
+            known = known or conversation_of(session, youth.id)
             conversation = known or Conversation(youth_id=youth.id, state={}, turns=0)
             state = State.from_json(conversation.state)
             if incoming.payload and not self.offered(state, incoming.payload, session):
@@ -243,16 +256,19 @@ class Brain:
             if state.ages is not None and state.ages[1] < 15 and not youth.under_15:
                 youth.under_15 = True  # France's digital majority: only the running conversation is kept
                 session.execute(delete(Message).where(Message.youth_id == youth.id))
-            inbound, stored = record(session, youth, incoming, turn, reply, now)
+            inbound, stored = record(youth, incoming, turn, reply, now)
             apply_handoff(session, youth, state, reply, (inbound, stored), now, self.resources.public_url)
             apply_follow_up(session, youth, state, reply, now, self.resources.offers.follow_up_days)
+            kept = [] if youth.under_15 else [inbound, *stored]  # under 15: only the conversation is kept
             queued = outgoing if outgoing and incoming.reply_to else []
             if known is not None and session.get_bind().dialect.name == "postgresql":
                 session.flush()
                 replies = Queued(incoming.reply_to or "", queued)  # the outbox's rows: same statement
-                save_counted(session, known, state.to_json(), now, incoming.channel, turn.intent, replies)
+                new_state = state.to_json()
+                save_counted(session, known, new_state, now, incoming.channel, turn.intent, kept, replies)
                 tallies.add(session, incoming.channel, state.source, state.commune, now, new_facts)
             else:
+                session.add_all(kept)
                 if queued and incoming.reply_to:
                     enqueue(session, youth.id, incoming.channel, incoming.reply_to, queued, now)
                 conversation.state, conversation.turns, conversation.updated_at = (
@@ -342,16 +358,20 @@ def _upsert(insert: Callable[[Any], Any], new_address: bool) -> Any:
     return upsert.on_conflict_do_update(index_elements=["channel", "user_ref"], set_=seen)
 
 
-def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tuple[Youth, bool]:
-    """The youth's row locked (`lock_youth`) and whether this is the first delivery of the platform's
-    event (`first_delivery`; True for a message without an event id). On PostgreSQL both in one round
+def arrive(
+    session: Session, incoming: Incoming, ref: str, now: datetime
+) -> tuple[Youth, bool, Conversation | None]:
+    """The youth's row locked (`lock_youth`), whether this is the first delivery of the platform's event
+    (`first_delivery`; True for a message without an event id), and the youth's conversation when it
+    could be read with them (else None: `conversation_of` reads it). On PostgreSQL the three in one round
     trip: the event is noted by the same statement, once the youth's row is locked (a redelivery handled
-    at the same moment by another process waits for that lock, then finds the event there)."""
+    at the same moment by another process waits for that lock, then finds the event there), and the
+    conversation is read locked as well (`_arrival`)."""
     if not incoming.message_id:
-        return lock_youth(session, incoming, ref, now), True
+        return lock_youth(session, incoming, ref, now), True, None
     if session.get_bind().dialect.name != "postgresql":  # SQLite: no INSERT inside WITH
         youth = lock_youth(session, incoming, ref, now)
-        return youth, first_delivery(session, incoming, youth.id, now)
+        return youth, first_delivery(session, incoming, youth.id, now), None
     values = {
         "channel": incoming.channel,
         "user_ref": ref,
@@ -361,12 +381,18 @@ def arrive(session: Session, incoming: Incoming, ref: str, now: datetime) -> tup
     }
     name = "arrive_at" if incoming.reply_to else "arrive"
     statement = prebuilt(session, name, lambda insert: _arrival(insert, bool(incoming.reply_to)))
-    youth, first = session.execute(statement, values).one()
-    return youth, bool(first)
+    youth, first, conversation, *version = session.execute(statement, values).one()
+    seen_version(session, tuple(version))
+    return youth, bool(first), conversation
 
 
 def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
-    """PostgreSQL: the youth's upsert and the event's insert, chained by a WITH."""
+    """PostgreSQL: the youth's upsert, the event's insert and the conversation's read, chained by a WITH,
+    and the catalogue's version (`conversation_of`). The conversation is read FOR NO KEY UPDATE, as the
+    turn's UPDATE of it would lock it: once the youth's row is free (a turn of the same youth handled at
+    the same moment by another process has committed), PostgreSQL reads its newest version, not the one
+    of the statement's start. A conversation created by that turn is not seen at all (it is not in the
+    statement's snapshot): the turn then reads it by a statement of its own (`conversation_of`)."""
     events = InboundEvent.__table__.c
     arriving = _upsert(insert, new_address).returning(*Youth.__table__.c).cte("arriving")
     noted = (
@@ -384,9 +410,20 @@ def _arrival(insert: Callable[[Any], Any], new_address: bool) -> Any:
         .returning(InboundEvent.event_id)
         .cte("noted")
     )
-    youth = aliased(Youth, arriving)
+    talked = (
+        select(Conversation.__table__)
+        .where(Conversation.youth_id == select(arriving.c.id).scalar_subquery())
+        .with_for_update(key_share=True)
+        .cte("talked")
+    )
+    youth, conversation = aliased(Youth, arriving), aliased(Conversation, talked)
     first = exists(select(noted.c.event_id)).label("first")
-    return select(youth, first).execution_options(populate_existing=True)
+    return (
+        select(youth, first, conversation, *VERSION_COLUMNS)
+        .select_from(arriving)
+        .outerjoin(talked, true())
+        .execution_options(populate_existing=True)
+    )
 
 
 CONVERSATION = select(Conversation, *VERSION_COLUMNS).where(Conversation.youth_id == bindparam("youth_id"))
@@ -500,56 +537,102 @@ def save_counted(
     now: datetime,
     channel: str,
     intent: str,
+    messages: list[Message],
     replies: Queued = Queued(),
 ) -> None:
-    """PostgreSQL: the known conversation's new state, one more message for the daily counters (`count`)
-    and the replies' outbox rows (as `enqueue` writes them, in order) in one statement, one round trip,
-    the turn's last but the tallies (the counters' shared row stays locked from there to the commit, as
-    with `count`)."""
+    """PostgreSQL: the known conversation's new state, the turn's `messages` (as the session would insert
+    them, in order; their ids set), one more message for the daily counters (`count`) and the replies'
+    outbox rows (as `enqueue` writes them, in order) in one statement, one round trip, the turn's last but
+    the tallies (the counters' shared row stays locked from there to the commit, as with `count`)."""
     values = {
         "conversation": conversation.youth_id,
         "new_state": state,
         "new_turns": conversation.turns + 1,
         "now": now,
+        "messages": [{"n": n, **{f: getattr(m, f) for f in MESSAGE_FIELDS}} for n, m in enumerate(messages)],
+        "recipient": replies.recipient,
+        "requests": replies.requests,
+        "pending": PENDING,
         **_counted(now, channel, intent),
     }
-    rows = len(replies.requests)
-    if rows:
-        values |= {"recipient": replies.recipient, "pending": PENDING}
-        values |= {f"request_{n}": request for n, request in enumerate(replies.requests)}
-    statement = prebuilt(session, f"save_counted_{rows}", lambda insert: _save_counted(insert, rows))
-    session.connection().execute(statement, values)
+    statement = prebuilt(session, "save_counted", _save_counted)
+    ids = session.connection().execute(statement, values).scalar_one() or []
+    for message, id_ in zip(messages, ids, strict=True):
+        message.id = id_
     for name, value in (("state", state), ("turns", conversation.turns + 1), ("updated_at", now)):
         set_committed_value(conversation, name, value)  # written: nothing left for the session to flush
 
 
-def _save_counted(insert: Callable[[Any], Any], replies: int) -> Any:
+# what differs between the rows of a turn's messages (`record`): the rest is the turn's
+MESSAGE_FIELDS = (
+    "direction",
+    "text",
+    "payload",
+    "content",
+    "intent",
+    "confidence",
+    "platform_message_id",
+    "handoff_id",
+)
+
+
+def _save_counted(insert: Callable[[Any], Any]) -> Any:
+    """The messages and the replies are JSON arrays, one row per element in its order (the rows' ids, the
+    order replies are sent in): one statement for any number of them, which SQLAlchemy compiles once (a
+    multi-row VALUES is compiled again at every execution)."""
     counted = _count(insert).cte("counted")
-    statement = (
+    return (
         update(Conversation)
         .where(Conversation.youth_id == bindparam("conversation"))
         .values(state=bindparam("new_state"), turns=bindparam("new_turns"), updated_at=bindparam("now"))
         .add_cte(counted)
+        .add_cte(_queued(insert).cte("queued"))
+        .returning(_stored_ids(insert))
     )
-    if not replies:
-        return statement
+
+
+def _stored_ids(insert: Callable[[Any], Any]) -> Any:
+    """The turn's messages inserted from the JSON array `messages`, and their ids in its order."""
+    table = Message.__table__.c
+    fields = (
+        func.jsonb_to_recordset(bindparam("messages", type_=table.content.type))
+        .table_valued(column("n", Integer), *(column(name, table[name].type) for name in MESSAGE_FIELDS))
+        .render_derived("fields", with_types=True)
+    )
+    rows = select(
+        bindparam("conversation", type_=table.youth_id.type),
+        bindparam("channel", type_=table.channel.type),
+        bindparam("now", type_=table.created_at.type),
+        *(fields.c[name] for name in MESSAGE_FIELDS),
+    ).order_by(fields.c.n)
+    names = ["youth_id", "channel", "created_at", *MESSAGE_FIELDS]
+    stored = insert(Message).from_select(names, rows).returning(Message.id).cte("stored")
+    return select(func.array_agg(aggregate_order_by(stored.c.id, stored.c.id))).scalar_subquery()
+
+
+def _queued(insert: Callable[[Any], Any]) -> Any:
+    """The replies' outbox rows, from the JSON array `requests`."""
     outbox = OutboxMessage.__table__.c
-    rows = [
-        {
-            "youth_id": bindparam("conversation"),
-            "channel": bindparam("channel"),
-            "recipient": bindparam("recipient"),
-            "request": bindparam(f"request_{n}", type_=outbox.request.type),
-            "kind": "message",
-            "priority": 0,
-            "status": bindparam("pending", type_=outbox.status.type),
-            "attempts": 0,
-            "next_attempt_at": bindparam("now"),
-            "created_at": bindparam("now"),
-        }
-        for n in range(replies)
-    ]  # in the order given: the rows' ids, the order they are sent in
-    return statement.add_cte(insert(OutboxMessage).values(rows).cte("queued"))
+    requests = (
+        func.jsonb_array_elements(bindparam("requests", type_=outbox.request.type))
+        .table_valued("value", with_ordinality="n")
+        .render_derived()
+    )
+    now = bindparam("now", type_=outbox.created_at.type)
+    rows = select(
+        bindparam("conversation", type_=outbox.youth_id.type),
+        bindparam("channel", type_=outbox.channel.type),
+        bindparam("recipient", type_=outbox.recipient.type),
+        requests.c.value,
+        literal("message"),
+        literal(0),
+        bindparam("pending", type_=outbox.status.type),
+        literal(0),
+        now,
+        now,
+    ).order_by(requests.c.n)
+    columns = ["youth_id", "channel", "recipient", "request", "kind", "priority", "status", "attempts"]
+    return insert(OutboxMessage).from_select([*columns, "next_attempt_at", "created_at"], rows)
 
 
 def _count(insert: Callable[[Any], Any]) -> Any:
@@ -574,11 +657,11 @@ def _counted(now: datetime, channel: str, intent: str) -> dict[str, Any]:
 
 
 def record(
-    session: Session, youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
+    youth: Youth, incoming: Incoming, turn: Turn, reply: Reply, now: datetime
 ) -> tuple[Message, list[Message]]:
-    """Store the message in and the replies out (not for a youth under 15: their rows are not added).
-    Every row gives the same columns (None where it has nothing), so that they are inserted by one
-    statement, one round trip."""
+    """The message in and the replies out, as rows still to store (the dialogue's handoff may join them to
+    a question first; a youth under 15's are not stored). Every row gives the same columns (None where
+    it has nothing), so that they are inserted by one statement, one round trip."""
     inbound = Message(
         youth_id=youth.id,
         direction=Direction.IN,
@@ -608,7 +691,4 @@ def record(
                 created_at=now,
             )
         )
-    if not youth.under_15:
-        session.add(inbound)
-        session.add_all(rows)
     return inbound, rows

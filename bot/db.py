@@ -185,8 +185,11 @@ def make_counter_engine(engine: Engine, timeouts: Timeouts = Timeouts(), durable
         engine.url,
         isolation_level="AUTOCOMMIT",
         pool_recycle=3600,
-        pool_size=4,  # a request holds one for a single statement
-        max_overflow=8,
+        # a request holds one for a single statement; the 12 at most are kept open once opened: a pool of
+        # 4 with 8 more at peaks opened and closed a connection (a new PostgreSQL backend) per request
+        # beyond 4 at once, and each, slow to open under load, kept more requests waiting
+        pool_size=12,
+        max_overflow=0,
         pool_timeout=timeouts.pool_seconds,
         connect_args={"connect_timeout": 5, "options": options},
     )

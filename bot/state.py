@@ -4,7 +4,7 @@ Stored as JSON in `conversations.state`."""
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from nlu.text import fold, words
@@ -71,18 +71,27 @@ class State:
         return self.labels.get(label_key(text or ""))
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Its fields as JSON data, copied (as `dataclasses.asdict` would, several times faster)."""
+        return {name: _copied(getattr(self, name)) for name in _names(type(self))}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> State:
-        known = _FIELDS.get(cls)
-        if known is None:
-            known = _FIELDS[cls] = frozenset(f.name for f in fields(cls))
+        known = _names(cls)
         # a deep copy: mutating the state must not mutate the stored JSON in place (the change would be lost)
         return cls(**{k: _copied(v) for k, v in (data or {}).items() if k in known})
 
 
-_FIELDS: dict[type, frozenset[str]] = {}
+_FIELDS: dict[type, dict[str, None]] = {}
+
+
+def _names(cls: type) -> dict[str, None]:
+    """The names of a dataclass's fields, in their order (a dict: ordered, and fast to look up)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = dict.fromkeys(f.name for f in fields(cls))
+    return names
+
+
 _SCALARS = (str, int, float, bool, type(None))
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import pytest
 from geopy.distance import geodesic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -103,9 +104,12 @@ def test_every_message_is_stored_with_its_intent(loaded_engine: Engine, parser: 
     assert all(r.intent for r in rows)
 
 
+@pytest.mark.parametrize("events", [False, True], ids=["no-event-id", "event-ids"])
 def test_two_workers_handling_one_youth_at_once_lose_nothing(
-    loaded_engine: Engine, parser: EmbeddedParser
+    loaded_engine: Engine, parser: EmbeddedParser, events: bool
 ) -> None:
+    """With event ids (every platform's), PostgreSQL reads the conversation with the youth's lock: the
+    newest state, and the conversation the other worker has just created."""
     url = loaded_engine.url.render_as_string(hide_password=False)
     workers = [new_brain(make_engine(url), parser) for _ in range(2)]
     user = f"busy-{uuid.uuid4().hex[:6]}"
@@ -115,7 +119,8 @@ def test_two_workers_handling_one_youth_at_once_lose_nothing(
     def talk(brain: Brain, index: int) -> None:
         try:
             for turn in range(per_worker):
-                brain.handle(Incoming("test", user, text=f"jcherche du taf {index}-{turn}"))
+                event = f"{user}-{index}-{turn}" if events else None
+                brain.handle(Incoming("test", user, text=f"jcherche du taf {index}-{turn}", message_id=event))
         except BaseException as error:
             errors.append(error)
 

@@ -171,18 +171,22 @@ def load_services(session: Session) -> tuple[ServiceView, ...]:
 
 
 class CatalogueCache:
-    """The active services, reloaded only when the catalogue version changes. Thread-safe."""
+    """The active services, reloaded only when the catalogue version changes. Thread-safe: the version
+    and its services are replaced together, read without a lock (a turn reads them several times; a
+    thread holding a lock can lose the CPU inside it, and every other turn then waits); the lock only
+    keeps two threads from loading the same version at once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._version: tuple[object, ...] | None = None
-        self._services: tuple[ServiceView, ...] = ()
+        self._known: tuple[tuple[object, ...] | None, tuple[ServiceView, ...]] = (None, ())
 
     def services(self, session: Session) -> tuple[ServiceView, ...]:
         """The active services; the version is asked once per transaction (a turn asks several times)."""
         version = transaction_version(session)
+        known, services = self._known
+        if version == known:
+            return services
         with self._lock:
-            if version != self._version:
-                self._services = load_services(session)
-                self._version = version
-            return self._services
+            if version != self._known[0]:
+                self._known = (version, load_services(session))
+            return self._known[1]
