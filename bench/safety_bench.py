@@ -93,7 +93,7 @@ def fitting(kind: str, age: int | None, text: str = "") -> set[str]:
         lines.add("17")  # 119 first is checked by "first card"
     said = [int(n) for n in re.findall(r"\b(\d{1,2}) ?ans\b", text)]
     if kind == "homeless_tonight" and min([age] if age is not None else said, default=99) < 18:
-        lines.add("119")  # a minor with nowhere to sleep: the 119 first (data/answers/mineur_sans_hebergement.yml)
+        lines.add("119")  # a minor with nowhere to sleep: the 119 first (answers/mineur_sans_hebergement.yml)
     return lines
 
 

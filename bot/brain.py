@@ -214,10 +214,10 @@ class Brain:
                 turn = self.understand(as_text(incoming))
             elif not incoming.payload and (typed := state.typed_button(incoming.text)):
                 turn = self.known(turn_from_button(typed))  # a button's label typed: that button
-            if state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None:
-                if not self.reopens(session, state, turn, now):
-                    state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
-                    state.step = CONCERN if state.step == HANDOFF else state.step
+            closed = state.handoff_id is not None and handoffs.active_for(session, state.handoff_id) is None
+            if closed and not self.reopens(session, state, turn, now):
+                state.handoff_id = None  # resolved by staff meanwhile: the bot answers again
+                state.step = CONCERN if state.step == HANDOFF else state.step
             source = clean_source(incoming.source)
             if state.step == NEW and source:
                 state.source = youth.source = source

@@ -101,7 +101,7 @@ class HandoffSettings(Section):
     check_every_minutes: float = Field(5.0, gt=0, le=1440)
     max_per_youth_per_day: int = Field(3, ge=1, le=1000)  # questions one youth may open in 24 hours
     max_per_hour: int = Field(300, ge=1, le=1_000_000)  # non-urgent questions opened by everyone in an hour
-    reopen_urgent_hours: float = Field(48.0, ge=0, le=720)  # a youth's reply opens a closed urgent question again
+    reopen_urgent_hours: float = Field(48.0, ge=0, le=720)  # a youth's reply opens a closed urgent one again
 
 
 class SmtpSettings(Section):

@@ -21,6 +21,7 @@ from bot.texts import Texts
 from nlu.datafile import read_yaml
 
 MAJORITY = 18  # a youth younger than this is a minor
+LISTENING = ("crisis_listening_reply", "crisis_listening_reply_together")  # in turn, when listening
 ABOUT_OTHER = "crisis_about_other"  # state.extra: the danger told is a friend's or a child's, not the youth's
 
 
@@ -163,12 +164,13 @@ class CrisisPath:
         # about someone else: the words for the people around, or the kind's own ones (a friend
         # unconscious: "appelle le 15 maintenant pour la personne, et reste avec elle")
         own_words = f"crisis_about_other_{direct[0].name}"
+        own_intro = f"crisis_intro_{direct[0].name}"
         if about_other:
             intro = own_words if self.t.has(own_words) else "crisis_about_other"
-        elif state.ages is not None and state.ages[1] < MAJORITY and self.t.has(f"crisis_intro_{direct[0].name}_minor"):
-            intro = f"crisis_intro_{direct[0].name}_minor"  # a minor with nowhere to sleep: the 119 first
+        elif state.ages is not None and state.ages[1] < MAJORITY and self.t.has(f"{own_intro}_minor"):
+            intro = f"{own_intro}_minor"  # a minor with nowhere to sleep: the 119 first
         else:
-            intro = f"crisis_intro_{direct[0].name}"
+            intro = own_intro
         text = self.t(intro if self.t.has(intro) else "crisis_intro")
         messages = [Outgoing(text, cards=self.cards(lines))]
         if about_other and intro != own_words:  # "if they are in danger now": the emergency numbers for them
@@ -236,9 +238,9 @@ class CrisisPath:
         heard = int(state.extra.get("listened", 0))
         state.extra["listened"] = heard + 1
         if state.extra.get(ABOUT_OTHER):  # a friend's danger: reaching them first, then someone to talk to
-            keys = ["crisis_listening_reply_other", "crisis_listening_reply", "crisis_listening_reply_together"]
+            keys = ["crisis_listening_reply_other", *LISTENING]
         elif {"suicide", "self_harm"} & set(state.crisis_kinds):
-            keys = ["crisis_listening_reply", "crisis_listening_reply_means", "crisis_listening_reply_together"]
+            keys = [LISTENING[0], "crisis_listening_reply_means", LISTENING[1]]
         else:
             keys = ["crisis_listening_reply", "crisis_listening_reply_together"]
         return keys[heard % len(keys)]

@@ -219,8 +219,8 @@ def reopened_by_youth(session: Session, handoff_id: int, now: datetime, within: 
     handoff = session.get(Handoff, handoff_id)
     assert handoff is not None
     session.refresh(handoff)
-    reopen = HandoffEvent(youth_id=handoff.youth_id, handoff_id=handoff.id, kind=HandoffEventKind.REOPEN, at=now)
-    session.add(reopen)
+    kind = HandoffEventKind.REOPEN
+    session.add(HandoffEvent(youth_id=handoff.youth_id, handoff_id=handoff.id, kind=kind, at=now))
     return True
 
 

@@ -478,7 +478,9 @@ def test_a_youth_writing_to_an_urgent_question_just_closed_opens_it_again(world:
     said = youth(text="en fait ca va pas du tout")  # the adviser closed too soon: the reply is for them
     detail = world.call("adviser", "GET", f"/handoffs/{urgent_id}").json()
     assert detail["status"] == "open" and detail["resolved_at"] is None
-    assert [m["author"] for m in detail["conversation"] if m["text"] == "en fait ca va pas du tout"] == ["youth"]
+    assert [m["author"] for m in detail["conversation"] if m["text"] == "en fait ca va pas du tout"] == [
+        "youth"
+    ]
     assert any("je le transmets" in text and "3114" in text for text in said), said
 
     world.call("adviser", "POST", f"/handoffs/{urgent_id}/resolve")

@@ -32,6 +32,18 @@ PASSWORD = "un mot de passe solide"
 SHOTS = Path("/tmp/sixtcap-screenshots")
 
 
+def handoff_of(engine: Engine, conversation: str) -> int:
+    """The question a widget conversation opened."""
+    with session_factory(engine)() as db:
+        handoff_id = db.scalar(
+            select(Handoff.id)
+            .join(Youth, Youth.id == Handoff.youth_id)
+            .where(Youth.user_ref == PSEUDONYMS.ref("widget", conversation))
+        )
+    assert handoff_id is not None
+    return handoff_id
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
     accounts = [
@@ -81,13 +93,7 @@ def ask(base: str, engine: Engine, question: str) -> tuple[str, int]:
     youth_says(base, conversation, text="jsuis de champi j'ai 19 ans je veux passer le permis")
     youth_says(base, conversation, payload="adviser")
     youth_says(base, conversation, text=question)
-    with session_factory(engine)() as db:
-        handoff_id = db.scalar(
-            select(Handoff.id)
-            .join(Youth, Youth.id == Handoff.youth_id)
-            .where(Youth.user_ref == PSEUDONYMS.ref("widget", conversation))
-        )
-    assert handoff_id is not None
+    handoff_id = handoff_of(engine, conversation)
     return conversation, handoff_id
 
 
@@ -399,13 +405,7 @@ def test_on_a_phone_an_urgent_question_shows_its_kind_and_the_youths_words_befor
     told = youth_says(base, conversation, payload="crisis:adviser")
     assert any(t.startswith("C'est transmis en urgence à Mission locale") for t in told), told
     youth_says(base, conversation, text="jsuis chez ma soeur la")
-    with session_factory(engine)() as db:
-        handoff_id = db.scalar(
-            select(Handoff.id)
-            .join(Youth, Youth.id == Handoff.youth_id)
-            .where(Youth.user_ref == PSEUDONYMS.ref("widget", conversation))
-        )
-    assert handoff_id is not None
+    handoff_id = handoff_of(engine, conversation)
     page = log_in(browser, base, SAMIA, PHONE)
     try:
         page.goto("/admin/?view=urgent")

@@ -176,9 +176,8 @@ def partner_buttons(ctx: Context, state: State, now: datetime) -> tuple[Button, 
         names.setdefault(service.partner_id, service.partner_nom)
     if state.crisis:  # a danger was told: the listening point, then missions locales and educators first
         rules = ctx.r.rules
-        names = dict(
-            sorted(names.items(), key=lambda i: (i[0] not in rules.crisis_partners, i[0] != rules.listening_partner))
-        )
+        first = sorted(names, key=lambda p: (p not in rules.crisis_partners, p != rules.listening_partner))
+        names = {pid: names[pid] for pid in first}
     if state.crisis_active:  # in danger now: only those, never a school's admissions
         names = {pid: name for pid, name in names.items() if pid in ctx.r.rules.crisis_partners}
     return tuple(Button(name, f"handoff:partner:{pid}") for pid, name in list(names.items())[:10])

@@ -116,8 +116,12 @@ def without_answers(turn: Turn) -> str:
 TOWN_WORDS = 5  # a town's name is a few words ("a saint maur des fosses"); a sentence is not one
 # words that make a sentence, never a town's name: "personne va me croire", "jai plus de forfait"
 SENTENCE_WORDS = frozenset(
-    "je j jai jsuis jveux jpeux me m te tu il elle on ils va vais vont pas plus ne est suis ai as veux peux "
-    "fait fais quoi pourquoi comment personne rien croire faut dois mon ma mes".split()
+    {
+        *("je", "j", "jai", "jsuis", "jveux", "jpeux", "me", "m", "te", "tu", "il", "elle", "on", "ils"),
+        *("va", "vais", "vont", "pas", "plus", "ne", "est", "suis", "ai", "as", "veux", "peux", "fait"),
+        *("fais", "quoi", "pourquoi", "comment", "personne", "rien", "croire", "faut", "dois", "mon", "ma"),
+        "mes",
+    }
 )
 
 

@@ -44,20 +44,22 @@ WHICH_NUMBER = re.compile(
 )
 # to "do you think of dying?": neither yes nor no; the question stays open, crisis mode goes on
 AVOIDED = re.compile(
-    r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|jsp|"
-    r"je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
+    r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|"
+    r"jsp|je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
     r"chais pas|jcp|je c pas|(?:jveux|je veux|veux|jvx) pas (?:appeler|en parler|parler|repondre))\b"
 )
 # "personne va me croire", "c'est ma faute", "j'ai trop honte": what a victim fears; the first words to say
 DOUBT = re.compile(
     r"\b(?:personne|on|ils|elles|elle|il|ma mere|mon pere|mes parents|la police)\b.{0,14}\b(?:me |m )?"
     r"cro(?:ire|it|ira|iront|ient|irait|iraient)\b|\b(?:c est|cest|c) (?:de )?ma faute\b|\bmy fault\b|"
-    r"\b(?:j ai|jai|g) (?:trop |tellement |grave |tro )?(?:honte|la honte)\b|\b(?:nobody|no one) (?:will )?believes?\b"
+    r"\b(?:j ai|jai|g) (?:trop |tellement |grave |tro )?(?:honte|la honte)\b|"
+    r"\b(?:nobody|no one) (?:will )?believes?\b"
 )
 # "jfais quoi", "what do I do": right after a danger, the line that fits, to be told what to do
 WHAT_NOW = re.compile(
-    r"^\W*(?:et |mais |bon |du coup |donc |wsh |frr )*(?:je fais quoi|jfais quoi|jfai quoi|j fais quoi|je dois faire quoi|"
-    r"jdois faire quoi|qu est ce que je fais|quest ce que je fais|qu est ce que je dois faire|je fais comment|"
+    r"^\W*(?:et |mais |bon |du coup |donc |wsh |frr )*"
+    r"(?:je fais quoi|jfais quoi|jfai quoi|j fais quoi|je dois faire quoi|jdois faire quoi|"
+    r"qu est ce que je fais|quest ce que je fais|qu est ce que je dois faire|je fais comment|"
     r"jfais comment|on fait quoi|what do i do|what should i do)\b(?!.{12,})"
 )
 LAUGHTER = re.compile(
