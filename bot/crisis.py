@@ -213,13 +213,17 @@ class CrisisPath:
     def listening(self, state: State, handoff_open: bool) -> list[Outgoing]:
         """While in crisis, a message that asks nothing: no menu, no services; someone to talk to. After an
         emergency (an overdose), its lines again first, and no "later"."""
-        emergency = [k for k in self.rules.ordered(state.crisis_kinds) if k.emergency]
         first = self.emergency_again(state)
         if handoff_open:
-            number = (state.crisis_lines or ["3114"])[0]
-            return [*first, Outgoing(self.t("crisis_listening_reply_waiting", number=number))]
-        buttons = self.person_buttons()[:2] if emergency else self.person_buttons()
+            waiting = self.t("crisis_listening_reply_waiting", number=self.line_now(state))
+            return [*first, Outgoing(waiting)]
+        buttons = self.person_buttons()[:2] if first else self.person_buttons()
         return [*first, Outgoing(self.t(self.listening_text(state)), buttons=buttons)]
+
+    @staticmethod
+    def line_now(state: State) -> str:
+        """The line to call if it cannot wait: the first shown for the danger told, else the 3114."""
+        return (state.crisis_lines or ["3114"])[0]
 
     def emergency_again(self, state: State) -> list[Outgoing]:
         """After an emergency (an overdose, a threat): its lines again, with what to do now."""
@@ -242,7 +246,7 @@ class CrisisPath:
         elif {"suicide", "self_harm"} & set(state.crisis_kinds):
             keys = [LISTENING[0], "crisis_listening_reply_means", LISTENING[1]]
         else:
-            keys = ["crisis_listening_reply", "crisis_listening_reply_together"]
+            keys = list(LISTENING)
         return keys[heard % len(keys)]
 
     def person_buttons(self) -> tuple[Button, ...]:

@@ -216,9 +216,8 @@ def reopened_by_youth(session: Session, handoff_id: int, now: datetime, within: 
     )
     if not reopened.rowcount:  # type: ignore[attr-defined]
         return False
-    handoff = session.get(Handoff, handoff_id)
+    handoff = session.get(Handoff, handoff_id, populate_existing=True)  # its row as just updated
     assert handoff is not None
-    session.refresh(handoff)
     kind = HandoffEventKind.REOPEN
     session.add(HandoffEvent(youth_id=handoff.youth_id, handoff_id=handoff.id, kind=kind, at=now))
     return True

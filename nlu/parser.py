@@ -195,10 +195,13 @@ class EmbeddedParser:
         if fold(analysed) and result.get("intent", {}).get("name") != CRISIS:
             danger = self.model.danger.assess(self.readable(analysed, self.model.entities(analysed)))
             if danger.probability >= self.thresholds.crisis and enough_words(fold(analysed)):
-                kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-                about = about_someone_else(self.model.lexicon, fold(analysed), DANGER_EXTRACTOR)
-                result = as_crisis(result, danger.probability, [kind, *about])
+                result = as_crisis(result, danger.probability, self.model_kinds(danger.kind, fold(analysed)))
         return apply_safety(result, text, self.model.lexicon)
+
+    def model_kinds(self, kind: str, folded: str) -> list[dict[str, Any]]:
+        """The danger model's kind, and whether the message is about someone else."""
+        guess = {"entity": "crisis_kind", "value": kind, "extractor": DANGER_EXTRACTOR}
+        return [guess, *about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR)]
 
     def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:
         """What the classifiers read: entities masked, folded, jokes and hyperboles blanked."""
@@ -217,9 +220,7 @@ class EmbeddedParser:
         danger = self.model.danger.assess(found)  # the danger model, not the intent's crisis, decides
         if danger.probability >= self.thresholds.crisis and enough_words(folded):
             name, confidence = CRISIS, danger.probability
-            kind = {"entity": "crisis_kind", "value": danger.kind, "extractor": DANGER_EXTRACTOR}
-            about = about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR)
-            base["entities"] = [*entities, kind, *about]
+            base["entities"] = [*entities, *self.model_kinds(danger.kind, folded)]
         else:
             name, confidence = next(s for s in scores if s[0] != CRISIS)
         question = is_question(folded)

@@ -98,7 +98,8 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
         # 3018's "ne paie pas" after a sextortion), else an answer across the services (not the E2C's pay
         # because the selector leaned that way)
         found = of_the_danger(ctx, state, turn, folded) or (found if found and found.across else None)
-    found = found or of_the_danger(ctx, state, turn, folded)
+    else:
+        found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
     return found

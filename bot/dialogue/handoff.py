@@ -98,7 +98,7 @@ def handoff_turn(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply
         return Reply([Outgoing(t("handoff_close_confirm", partner=partner), buttons=buttons)])
     if state.step == HANDOFF and turn.text:
         take_answers(ctx, state, turn)  # "jsuis a champigny jai 17 ans": the adviser's panel shows them
-    number = (state.crisis_lines or ["3114"])[0]  # the line that fits the danger, if one was told
+    number = ctx.crisis_path.line_now(state)
     if turn.intent in ("handoff_close", "handoff_close_yes", "handoff_keep"):
         key = "handoff_stays_urgent" if state.handoff_urgent else "handoff_kept"
         return Reply([Outgoing(t(key, partner=partner, number=number))])

@@ -125,6 +125,11 @@ SENTENCE_WORDS = frozenset(
 )
 
 
+def a_sentence(named: list[str]) -> bool:
+    """Words that make a sentence, never a town's name ("personne va me croire")."""
+    return bool(SENTENCE_WORDS.intersection(named))
+
+
 def town_not_understood(ctx: Context, state: State, now: datetime, text: str) -> list[Outgoing]:
     """Asked for the town, a message that gives none: a name not found ("champignyy-sur-mer"), or no name
     at all ("...", a sentence), which is not told "I can't find this town"."""
@@ -133,7 +138,7 @@ def town_not_understood(ctx: Context, state: State, now: datetime, text: str) ->
         state.town_unknown = True
         return [Outgoing(ctx.t("town_given_up")), *advance(ctx, state, now)]
     named = words(fold(text))
-    a_name = named and len(named) <= TOWN_WORDS and not SENTENCE_WORDS.intersection(named)
+    a_name = named and len(named) <= TOWN_WORDS and not a_sentence(named)
     said = "town_unknown" if a_name else "town_not_said"
     return [Outgoing(ctx.t(said), buttons=ctx.town_buttons())]
 

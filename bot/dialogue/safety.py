@@ -11,7 +11,7 @@ from bot.crisis import ABOUT_OTHER, CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
-from bot.dialogue.profile import SENTENCE_WORDS, only_answers, take_answers
+from bot.dialogue.profile import a_sentence, only_answers, take_answers
 from bot.dialogue.results import advance, specific_said
 from bot.dialogue.turn import FAQ, INFORM, Reply, Turn
 from bot.handoffs import when_answered
@@ -265,7 +265,7 @@ def told_not_town(ctx: Context, turn: Turn) -> bool:
     if turn.intent in ASKS_SOMETHING or asks(turn.text) or answers.names_a_place(turn):
         return False
     named = words(fold(turn.text))
-    return len(named) >= 3 and bool(SENTENCE_WORDS.intersection(named))
+    return len(named) >= 3 and a_sentence(named)
 
 
 def just_after_danger(state: State) -> bool:
