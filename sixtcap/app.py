@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
 
 from admin_api import create_admin_app
 from admin_api.context import StaffContext
@@ -71,7 +71,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(_request: Request, error: SQLAlchemyError) -> JSONResponse:
-        """The platform retries on 5xx: nothing is lost while the database is away."""
+        """The platform retries on 5xx: nothing is lost while the database is away. The log names the
+        error's classes only: its text would carry the statement's parameters (a youth's words)."""
+        cause = type(error.orig).__name__ if isinstance(error, DBAPIError) else type(error.__cause__).__name__
+        log.warning("database unavailable (503): %s from %s", type(error).__name__, cause)
         return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
 
 

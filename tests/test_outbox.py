@@ -8,6 +8,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
@@ -94,7 +95,7 @@ def test_a_permanent_refusal_fails_the_row_without_blocking_the_chat(engine: Eng
     assert rows[0].last_error is not None and "bad request" in rows[0].last_error
 
 
-def test_webhooks_answer_503_while_the_database_is_down() -> None:
+def test_webhooks_answer_503_while_the_database_is_down(caplog: pytest.LogCaptureFixture) -> None:
     import hashlib
     import hmac
     import json
@@ -123,3 +124,7 @@ def test_webhooks_answer_503_while_the_database_is_down() -> None:
         signature = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
         response = client.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": signature})
         assert response.status_code == 503  # Meta retries: nothing is lost
+    # each 503 is logged with its cause's class, never the statement's parameters (the youth's words)
+    refusals = [r.getMessage() for r in caplog.records if "database unavailable (503)" in r.getMessage()]
+    assert len(refusals) == 2 and all("OperationalError" in line for line in refusals)
+    assert not any("salut" in r.getMessage() for r in caplog.records)
