@@ -18,11 +18,12 @@ package:
 |       |                        | answers, "stop" (otherwise notes the trade said and lets the rest go)   |
 | 7     | `answers.while_waiting`| a question the base answers, while a question waits for an adviser     |
 | 8     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
-| 9     | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
+| 9     | `safety.paying_asked`  | "jdois payer ?" right after a blackmail: the danger's answer, not a cost |
+| 10    | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
 |       |                        | of the answer just given: "c ouvert samedi ?" after the mission locale) |
-| 10    | `safety.listening`     | crisis mode: listening until the youth asks for something              |
-| 11    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
-| 12    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
+| 11    | `safety.listening`     | crisis mode: listening until the youth asks for something              |
+| 12    | `explore.explore`      | "jsp koi faire": its questions, three trades, a person to call back    |
+| 13    | `concern.take`         | everything else (always answers): the welcome, what the message tells  |
 |       |                        | (profile.py), what it asks (`concern.ASKS`), what the concern needs     |
 |       |                        | (results.py: the town, the age, then the results)                      |
 
@@ -62,6 +63,7 @@ HANDLERS: tuple[Handler, ...] = (
     offers.take,
     answers.while_waiting,
     handoff.handoff_turn,
+    safety.paying_asked,
     results.about_shown,
     safety.listening,
     explore.explore,

@@ -93,7 +93,7 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
     """The answer of the base for this question, or None when unsure."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
-    if state.crisis_active and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
+    if near_the_danger(ctx, state) and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
         # "c gratuit ?", "jdois payer ?" in a crisis are about what was just said: the danger's answer (the
         # 3018's "ne paie pas" after a sextortion), else an answer across the services (not the E2C's pay
         # because the selector leaned that way)
@@ -125,6 +125,17 @@ def while_waiting(ctx: Context, state: State, turn: Turn, now: datetime) -> Repl
         return Reply([Outgoing(ctx.t("answer_above")), told], thread=True)
     state.extra[LAST_ANSWER] = found.id
     return Reply([*sourced(ctx, found), told], thread=True)
+
+
+def near_the_danger(ctx: Context, state: State) -> bool:
+    """In crisis mode, or still on the danger's own concern (its places were just shown after the town): a
+    short question is about what was just said ("jdois payer ?" after a sextortion, once the town is told)."""
+    if state.crisis_active:
+        return True
+    if not state.crisis:
+        return False
+    kinds = ctx.r.crisis.ordered(state.crisis_kinds)
+    return state.concern == (next((k.concern for k in kinds if k.concern), None) or "wellbeing")
 
 
 def said_just_before(state: State, found: Answer) -> bool:

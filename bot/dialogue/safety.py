@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.crisis import ABOUT_OTHER, CrisisReply
 from bot.dialogue import answers
-from bot.dialogue.context import Context
+from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
 from bot.dialogue.profile import a_sentence, only_answers, take_answers
 from bot.dialogue.results import advance, specific_said
@@ -22,6 +22,9 @@ from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
+PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
+BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
+PAYING = re.compile(r"\b(?:payer|paye|paie|pay|lui donner|leur donner|l argent|les sous|la thune)\b")
 OTHER_NEED = (
     0.2  # a concern the classifier sees this surely in a message of danger is offered after the lines
 )
@@ -44,7 +47,8 @@ WHICH_NUMBER = re.compile(
 )
 # to "do you think of dying?": neither yes nor no; the question stays open, crisis mode goes on
 AVOIDED = re.compile(
-    r"^\W*(?:nan |non |bah |ben |euh )?(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|"
+    r"^\W*(?:nan |non |nn |bah |ben |euh )?(?:tkt |t inquiete |t inquiete pas |tinquiete |pas grave )?"
+    r"(?:laisse tomber|laisse|oublie|osef|balek|c rien|cest rien|c est rien|"
     r"jsp|je sais pas|jsais pas|sais pas|j sais pas|peut etre|ptet|ptetre|bof|idk|maybe|i don t know|dunno|"
     r"chais pas|jcp|je c pas|(?:jveux|je veux|veux|jvx) pas (?:appeler|en parler|parler|repondre))\b"
 )
@@ -61,6 +65,14 @@ WHAT_NOW = re.compile(
     r"(?:je fais quoi|jfais quoi|jfai quoi|j fais quoi|je dois faire quoi|jdois faire quoi|"
     r"qu est ce que je fais|quest ce que je fais|qu est ce que je dois faire|je fais comment|"
     r"jfais comment|on fait quoi|what do i do|what should i do)\b(?!.{12,})"
+)
+# "mes parents vont me tuer s'ils savent", "ma mère doit pas savoir": the fear of them knowing, after a danger
+PARENTS_KNOWING = re.compile(
+    r"\b(?:mes parents|mes darons|mes rents|ma mere|ma daronne|ma reum|mon pere|mon daron|ma famille|"
+    r"my parents|my mum|my mom|my dad)\b.{0,40}\b"
+    r"(?:(?:doi(?:t|vent)|faut) pas (?:qu (?:ils|elle|il) )?sav\w*|"
+    r"sauront|vont (?:le )?savoir|va (?:le )?savoir|s (?:ils|il|elle) (?:le )?sa(?:vent|it|vait|vaient)|"
+    r"sils (?:le )?savent|si (?:ils|elle|il) (?:l )?apprennent|find out|know)\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -222,10 +234,15 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
+    if state.crisis and answers.near_the_danger(ctx, state) and PARENTS_KNOWING.search(folded):
+        return parents_knowing(ctx, state)
     if state.crisis and state.step == TOWN and told_not_town(ctx, turn):
         # "si jle dis ca va casser la famille" asked for the town after a danger: heard, not "ta ville ?"
         return Reply(ctx.crisis_path.listening(state, waiting(state)))
     if not state.crisis_active:
+        if not_understood_near_the_danger(ctx, state, turn):
+            # "jveux pas porter plainte jle kiffe qd meme" once the places were shown: heard, not a menu
+            return Reply(ctx.crisis_path.listening(state, False))
         return None
     if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
         return None
@@ -281,6 +298,37 @@ def doubting(state: State, turn: Turn) -> bool:
 def believed(ctx: Context, state: State) -> Reply:
     buttons = () if waiting(state) else ctx.crisis_path.person_buttons()[:2]
     return Reply([Outgoing(ctx.t("crisis_believed"), buttons=buttons)])
+
+
+def paying_asked(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """Right after a blackmail, "jdois payer ?" is about the blackmailer's demand, not the cost of the places
+    just shown: the danger's own answer (the 3018's "ne paie pas"), before any card's detail."""
+    folded = fold(turn.text)
+    if not (PAYING.search(folded) and answers.follow_up_question(folded)):
+        return None
+    if not (BLACKMAIL_KINDS & set(state.crisis_kinds) and answers.near_the_danger(ctx, state)):
+        return None
+    return Reply(answers.answer(ctx, state, turn, now))
+
+
+def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bool:
+    """A message not understood once the danger's places were shown (not a town or an age being asked)."""
+    if turn.intent != "nlu_fallback" or waiting(state) or state.step in (TOWN, AGE):
+        return False
+    return not answers.names_a_place(turn) and answers.near_the_danger(ctx, state)
+
+
+def parents_knowing(ctx: Context, state: State) -> Reply:
+    """Afraid the parents find out: what the lines and carers keep secret, when the danger's answers include
+    it; else that it is not their fault, and someone to talk to."""
+    allowed = {a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers}
+    found = ctx.r.answers.get(PARENTS_ANSWER) if PARENTS_ANSWER in allowed else None
+    if found is None:
+        return believed(ctx, state)
+    if answers.said_just_before(state, found):
+        return Reply([Outgoing(ctx.t("answer_above"))])
+    state.extra[LAST_ANSWER] = found.id
+    return Reply(answers.sourced(ctx, found))
 
 
 def waiting(state: State) -> bool:
