@@ -215,6 +215,10 @@ class EmbeddedParser:
         classifier = self.model.classifier
         masked = self.readable(analysed, entities)
         found = classifier.encode(masked)  # once for the three classifiers, which share the vocabulary
+        # the knowledge base reads the topic a harmless frame blanked ("la pilule du lendemain c gratuit ?
+        # c'est juste pour savoir": no danger, and still the emergency pill's answer)
+        plain = " ".join(fold(self.model.masked(analysed, entities)).split())
+        asked = found if plain == " ".join(masked.split()) else classifier.encode(plain)
         probabilities = classifier.probabilities(found)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         danger = self.model.danger.assess(found)  # the danger model, not the intent's crisis, decides
@@ -231,13 +235,13 @@ class EmbeddedParser:
             confidence = score / max(1.0 - confidence, 1e-9)
         if name not in (CRISIS, RETRIEVAL_INTENT) and question and not asks_for_a_place(folded, entities):
             # "c quoi le pass sport ?": a question on a topic of the knowledge base, not a request for sport
-            selection = self.model.selector.select(found)
+            selection = self.model.selector.select(asked)
             surest = float(selection[RETRIEVAL_INTENT]["response"]["confidence"])
             if surest >= self.thresholds.question:
                 name, confidence = RETRIEVAL_INTENT, surest
                 base["response_selector"] = selection
         if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
-            base["response_selector"] = self.model.selector.select(found)
+            base["response_selector"] = self.model.selector.select(asked)
             surest = float(base["response_selector"][RETRIEVAL_INTENT]["response"]["confidence"])
             if surest >= self.thresholds.question:  # a long question the classifier doubts, the selector not
                 confidence = max(confidence, surest)
