@@ -151,13 +151,13 @@ class Lexicon:
 
     def blank_harmless(self, text: str) -> str:
         """The text with jokes and hyperboles replaced by spaces (same length: offsets stay right)."""
-        if not self.screens["harmless"].passes(text):
-            return text
         original = text
-        for family in self.harmless:
-            if not family.framed(original):
+        # only the patterns whose words are in the text, family by family in the file's order (blanking
+        # only removes words, so no other pattern can match after an earlier family blanked its part)
+        for index, patterns in sorted(self.screens["harmless"].suspects(text).items()):
+            if not self.harmless[index].framed(original):
                 continue
-            for pattern in family.patterns:
+            for pattern in patterns:
                 text = pattern.sub(lambda m: " " * len(m.group(0)), text)
         return text
 
