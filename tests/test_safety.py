@@ -54,6 +54,28 @@ def test_no_counter_example_raises_its_kind(kind: str, text: str) -> None:
     assert kind not in [alarm.kind for alarm in LEXICON.alarms(fold(text))], LEXICON.explain(fold(text))
 
 
+def every_pattern_in_turn(text: str) -> str:
+    """The harmless families' patterns all tried in order, without the screen: what blanking means."""
+    original = text
+    for family in LEXICON.harmless:
+        if family.framed(original):
+            for pattern in family.patterns:
+                text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def test_the_screen_blanks_what_every_pattern_in_turn_would() -> None:
+    """The screen runs only the patterns whose words are in a text; on every development message and
+    every example of the phrase files, it blanks exactly what trying every pattern would."""
+    texts = [text for text, _ in labelled_sets(DATA / "safety")]
+    for family in (*LEXICON.families, *LEXICON.harmless):
+        texts += [*family.examples, *family.counter_examples]
+    folded = [" ".join(fold(text).split()) for text in texts]
+    different = [t for t in folded if LEXICON.blank_harmless(t) != every_pattern_in_turn(t)]
+    assert len(folded) > 10_000 and different == []
+    assert sum(LEXICON.blank_harmless(t) != t for t in folded) > 500  # the jokes are blanked
+
+
 def test_every_kind_has_examples_and_fitting_lines() -> None:
     rules = Resources.load(load_settings()).crisis
     assert set(LEXICON.kinds) == set(rules.kinds)
