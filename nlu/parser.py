@@ -240,6 +240,15 @@ class EmbeddedParser:
             if surest >= self.thresholds.question:
                 name, confidence = RETRIEVAL_INTENT, surest
                 base["response_selector"] = selection
+        if name == RETRIEVAL_INTENT and question and asks_for_a_place(folded, entities):
+            # "tu sais ou jpeux faire une demande de permis aidé ? jsuis de villiers": where to go in a town;
+            # unless the knowledge base surely answers it, the places of the concern
+            base["response_selector"] = self.model.selector.select(asked)
+            surest = float(base["response_selector"][RETRIEVAL_INTENT]["response"]["confidence"])
+            if surest < self.thresholds.question:
+                name, score = next(s for s in scores if s[0] not in (CRISIS, RETRIEVAL_INTENT))
+                confidence = score / max(1.0 - confidence, 1e-9)
+                del base["response_selector"]
         if name == RETRIEVAL_INTENT and "response_selector" not in base:  # which answer, as Rasa says it
             base["response_selector"] = self.model.selector.select(asked)
             surest = float(base["response_selector"][RETRIEVAL_INTENT]["response"]["confidence"])
