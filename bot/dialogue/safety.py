@@ -23,6 +23,7 @@ from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
+WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
 PAYING = re.compile(r"\b(?:payer|paye|paie|pay|lui donner|leur donner|l argent|les sous|la thune)\b")
 OTHER_NEED = (
@@ -73,6 +74,12 @@ PARENTS_KNOWING = re.compile(
     r"(?:(?:doi(?:t|vent)|faut) pas (?:qu (?:ils|elle|il) )?sav\w*|"
     r"sauront|vont (?:le )?savoir|va (?:le )?savoir|s (?:ils|il|elle) (?:le )?sa(?:vent|it|vait|vaient)|"
     r"sils (?:le )?savent|si (?:ils|elle|il) (?:l )?apprennent|find out|know)\b"
+)
+# "et si jveux pas appeler ?", "jpeux pas parler au tel": a way to write instead
+NOT_CALLING = re.compile(
+    r"\b(?:jveux|je veux|veux|jvx|j ai pas envie d|jai pas envie d|jpeux|je peux|peux|jose|j ose|ose)"
+    r" pas (?:appeler|appeller|telephoner|parler au (?:tel|telephone))\b|"
+    r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -234,8 +241,13 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
-    if state.crisis and answers.near_the_danger(ctx, state) and PARENTS_KNOWING.search(folded):
-        return parents_knowing(ctx, state)
+    close = state.crisis and answers.near_the_danger(ctx, state)
+    if close and PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
+        return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
+    if close and NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
+        written = danger_answer(ctx, state, WRITING_ANSWER)
+        if written is not None:
+            return written
     if state.crisis and state.step == TOWN and told_not_town(ctx, turn):
         # "si jle dis ca va casser la famille" asked for the town after a danger: heard, not "ta ville ?"
         return Reply(ctx.crisis_path.listening(state, waiting(state)))
@@ -318,13 +330,12 @@ def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bo
     return not answers.names_a_place(turn) and answers.near_the_danger(ctx, state)
 
 
-def parents_knowing(ctx: Context, state: State) -> Reply:
-    """Afraid the parents find out: what the lines and carers keep secret, when the danger's answers include
-    it; else that it is not their fault, and someone to talk to."""
+def danger_answer(ctx: Context, state: State, answer_id: str) -> Reply | None:
+    """An answer of data/answers/ the danger's kinds allow (data/crisis.yml), pointed to if just given."""
     allowed = {a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers}
-    found = ctx.r.answers.get(PARENTS_ANSWER) if PARENTS_ANSWER in allowed else None
+    found = ctx.r.answers.get(answer_id) if answer_id in allowed else None
     if found is None:
-        return believed(ctx, state)
+        return None
     if answers.said_just_before(state, found):
         return Reply([Outgoing(ctx.t("answer_above"))])
     state.extra[LAST_ANSWER] = found.id
