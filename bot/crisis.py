@@ -176,7 +176,8 @@ class CrisisPath:
         if about_other and intro != own_words:  # "if they are in danger now": the emergency numbers for them
             messages.append(Outgoing(self.t("crisis_now_other")))
         elif any(k.now for k in direct) and not about_other:
-            messages.append(Outgoing(self.t("crisis_now")))
+            own = (f"crisis_now_{k.name}" for k in direct if self.t.has(f"crisis_now_{k.name}"))
+            messages.append(Outgoing(self.t(next(own, "crisis_now"))))
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, direct[0].name)
 

@@ -67,7 +67,7 @@ def apply_safety(result: dict[str, Any], text: str, lexicon: Lexicon) -> dict[st
         }
         for alarm in found
     ]
-    kinds += about_someone_else(lexicon, folded, SAFETY_EXTRACTOR)
+    kinds += about_someone_else(lexicon, folded, SAFETY_EXTRACTOR, [alarm.kind for alarm in found])
     # the phrases name the kinds: the danger model's guess gives way
     kept = [e for e in result.get("entities", []) if e.get("extractor") != DANGER_EXTRACTOR]
     return as_crisis({**result, "entities": kept}, 1.0, kinds)
@@ -82,9 +82,11 @@ def enough_words(folded: str) -> bool:
     return len(words(folded)) >= MODEL_MIN_WORDS
 
 
-def about_someone_else(lexicon: Lexicon, folded: str, extractor: str) -> list[dict[str, Any]]:
+def about_someone_else(
+    lexicon: Lexicon, folded: str, extractor: str, kinds: list[str] | None = None
+) -> list[dict[str, Any]]:
     """`crisis_about: other` when the message is about a friend ("ma pote a dit adieu a tout le monde")."""
-    if lexicon.about_someone_else(folded):
+    if lexicon.about_someone_else(folded, kinds or ()):
         return [{"entity": "crisis_about", "value": "other", "extractor": extractor}]
     return []
 
@@ -201,7 +203,7 @@ class EmbeddedParser:
     def model_kinds(self, kind: str, folded: str) -> list[dict[str, Any]]:
         """The danger model's kind, and whether the message is about someone else."""
         guess = {"entity": "crisis_kind", "value": kind, "extractor": DANGER_EXTRACTOR}
-        return [guess, *about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR)]
+        return [guess, *about_someone_else(self.model.lexicon, folded, DANGER_EXTRACTOR, [kind])]
 
     def readable(self, analysed: str, entities: list[dict[str, Any]]) -> str:
         """What the classifiers read: entities masked, folded, jokes and hyperboles blanked."""

@@ -25,6 +25,8 @@ import re2
 from nlu.datafile import read_yaml
 
 HARMLESS = "harmless"
+PARTNER_VIOLENCE = "partner_violence"
+PARTNER_WORDS = re.compile(r"(?:mon|ma) (?:copain|copine)")  # a boyfriend or girlfriend, or a friend
 FRIEND = "friend"
 WORDS_FILE = "words.yml"
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -49,6 +51,9 @@ class Family:
 
     def framed(self, text: str) -> bool:
         return not self.frames or any(frame.search(text) for frame in self.frames)
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        return [m for pattern in self.patterns for m in pattern.finditer(text)]
 
     def search(self, text: str) -> re.Match[str] | None:
         for pattern in self.patterns:
@@ -177,9 +182,16 @@ class Lexicon:
                 del found[kind]
         return list(found.values())
 
-    def about_someone_else(self, folded: str) -> bool:
+    def about_someone_else(self, folded: str, kinds: Iterable[str] = ()) -> bool:
+        """Whether the message tells of a friend's danger. "Mon copain", "ma copine" beside a partner's
+        violence is the youth's partner, not a friend to worry about."""
         text = " ".join(folded.split())
-        return self.screens["friend"].passes(text) and any(family.search(text) for family in self.friend)
+        if not self.screens["friend"].passes(text):
+            return False
+        found = [m for family in self.friend for m in family.finditer(text)]
+        if PARTNER_VIOLENCE in kinds:
+            found = [m for m in found if not PARTNER_WORDS.fullmatch(m.group(0))]
+        return bool(found)
 
     def explain(self, folded: str) -> dict[str, Any]:
         """What a message raises and why (for reviewers: `sixtcap nlu safety`)."""
@@ -192,7 +204,7 @@ class Lexicon:
                 {"kind": a.kind, "family": a.family, "phrase": blanked[a.start : a.end]}
                 for a in self.alarms(folded)
             ],
-            "about_someone_else": self.about_someone_else(folded),
+            "about_someone_else": self.about_someone_else(folded, [a.kind for a in self.alarms(folded)]),
         }
 
 

@@ -81,6 +81,12 @@ NOT_CALLING = re.compile(
     r" pas (?:appeler|appeller|telephoner|parler au (?:tel|telephone))\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
 )
+# "jsuis grave dans la merde jsais pas quoi faire" after a danger: lost, not a question about careers
+LOST = re.compile(
+    r"\b(?:je sais pas|jsais pas|jsp|sais pas|jcp|chais pas|je c pas) "
+    r"(?:quoi faire|comment faire|quoi dire)\b|"
+    r"\b(?:dans la merde|dans la galere|perdue?)\b|\bi don t know what to do\b"
+)
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
 )
@@ -237,11 +243,12 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     folded = fold(turn.text)
     if just_after_danger(state) and doubting(state, turn):
         return believed(ctx, state)  # "personne va me croire", even asked for the town
-    if just_after_danger(state) and (WHICH_NUMBER.search(folded) or WHAT_NOW.search(folded)):
+    close = state.crisis and answers.near_the_danger(ctx, state)
+    asks_what_now = WHICH_NUMBER.search(folded) or WHAT_NOW.search(folded) or LOST.search(folded)
+    if (just_after_danger(state) or close) and asks_what_now:
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
-    close = state.crisis and answers.near_the_danger(ctx, state)
     if close and PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
         return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
     if close and NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
@@ -252,7 +259,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         # "si jle dis ca va casser la famille" asked for the town after a danger: heard, not "ta ville ?"
         return Reply(ctx.crisis_path.listening(state, waiting(state)))
     if not state.crisis_active:
-        if not_understood_near_the_danger(ctx, state, turn):
+        if not_understood_near_the_danger(ctx, state, turn) or (close and AVOIDED.search(folded)):
             # "jveux pas porter plainte jle kiffe qd meme" once the places were shown: heard, not a menu
             return Reply(ctx.crisis_path.listening(state, False))
         return None
