@@ -246,3 +246,21 @@ def test_danger_while_a_question_waits_makes_it_urgent(brain: Brain, loaded_engi
     # the close button shown while the question was not urgent no longer closes it
     assert "reste ouverte" in say(brain, user, payload="handoff:close")
     assert handoffs_of(loaded_engine)[0].status == "pending"
+
+
+def test_an_urgent_question_on_a_saturday_evening_goes_to_a_partner_open_first(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """The listening point opens again on Wednesday: the urgent question goes to a crisis partner of the
+    youth's town that opens before, and the youth is told when, not "mercredi"."""
+    saturday_evening = datetime(2026, 11, 28, 19, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    brain = Brain(
+        loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda: saturday_evening
+    )
+    user = uuid.uuid4().hex
+    say(brain, user, "jsuis de champi j'ai 17 ans")
+    say(brain, user, "jveux me foutre en l'air")
+    told = say(brain, user, payload="crisis:listening")
+    (handoff,) = handoffs_of(loaded_engine)
+    assert handoff.urgent and handoff.partner_id != "point_ecoute_mda_champigny"
+    assert "mercredi" not in told and "lundi" in told

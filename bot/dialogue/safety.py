@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.catalogue.hours import opening_status
 from bot.crisis import ABOUT_OTHER, CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import LAST_ANSWER, Context
@@ -22,6 +23,9 @@ from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
+URGENT_WAIT = timedelta(
+    hours=12
+)  # an urgent question waits no longer for the partner chosen, if another opens first
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
@@ -229,12 +233,38 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         partner: str | None = ctx.r.rules.listening_partner
     else:
         partner = suggested_partner(ctx, state, now) or ctx.r.rules.listening_partner
+    partner = soonest_open(ctx, state, partner, now)
     state.handoff_partner = partner
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
     reply = open_handoff(ctx, state, None, urgent=True, now=now, crisis_kind=kinds[0].label)
     when = when_answered(ctx.partner_hours(partner or ""), now, ctx.t, ctx.r.zone)
     reply.messages = [Outgoing(ctx.t(choice, partner=ctx.partner_name(partner or ""), when=when))]
     return reply
+
+
+def soonest_open(ctx: Context, state: State, chosen: str | None, now: datetime) -> str | None:
+    """An urgent question goes to the chosen partner if it opens within `URGENT_WAIT`; else to the partner of
+    routing.yml's `crisis_partners` covering the youth's town (any, when the town is not known) that opens
+    first, so that a youth in danger on a Saturday afternoon is not told "mercredi"."""
+    opening = opens_at(ctx, chosen, now) if chosen else None
+    if chosen is None or opening is None or opening - now <= URGENT_WAIT:
+        return chosen  # open now or soon (the listening point this afternoon), or its hours unknown
+    crisis = ctx.r.rules.crisis_partners
+    near = [
+        s.partner_id
+        for s in ctx.network()
+        if s.partner_id in crisis and (not state.commune or ctx.covers(s, state))
+    ]
+    timed = [
+        (at, i, p) for i, p in enumerate([chosen, *dict.fromkeys(near)]) if (at := opens_at(ctx, p, now))
+    ]
+    return min(timed)[2] if timed else chosen
+
+
+def opens_at(ctx: Context, partner: str, now: datetime) -> datetime | None:
+    """`now` if the partner is open, else its next opening (None: hours not known)."""
+    status = opening_status(ctx.partner_hours(partner), now, ctx.r.zone)
+    return now if status.open_now else status.next_opening
 
 
 def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
