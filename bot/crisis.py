@@ -69,7 +69,9 @@ class CrisisRules:
         ranked = [(k.minor_lines or k.lines) if minor else k.lines for k in kinds]
         numbers: list[str] = []
         for rank in range(max((len(lines) for lines in ranked), default=0)):
-            numbers += [lines[rank] for lines in ranked if rank < len(lines) and lines[rank] not in numbers]
+            for lines in ranked:  # each number once, even when two kinds give it at the same rank
+                if rank < len(lines) and lines[rank] not in numbers:
+                    numbers.append(lines[rank])
         age_low = ages[0] if ages is not None else None
         by_number = {h.number: h for h in territory.helplines}
         chosen = [

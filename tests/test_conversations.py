@@ -74,6 +74,8 @@ def check_always(replies: list[Outgoing]) -> None:
         assert len(reply.text) <= 300, reply.text
         for button in reply.buttons:
             assert button.payload is None or len(button.payload.encode()) <= 64, button
+        shown = [(card.kind, card.id) for card in reply.cards]
+        assert len(shown) == len(set(shown)), f"a card twice in one bubble: {shown}"
 
 
 def check(expect: dict[str, Any], replies: list[Outgoing], brain: Brain, user: str) -> None:
