@@ -102,6 +102,11 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
         found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
+    if found is None and near_the_danger(ctx, state):
+        # "si jappelle les pompiers on va avoir des problemes ?" beside a friend who does not wake up: an
+        # emergency's first answer (what to do until help comes) rather than "I'm not sure"
+        emergency = [k for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
+        found = ctx.r.answers.get(emergency[0].answers[0]) if emergency else None
     return found
 
 

@@ -23,9 +23,10 @@ from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
-URGENT_WAIT = timedelta(
-    hours=12
-)  # an urgent question waits no longer for the partner chosen, if another opens first
+# an urgent question waits no longer than this for the partner chosen, when another opens first
+URGENT_WAIT = timedelta(hours=12)
+# where "pas la police" is heard: help without the police is offered (the 17 still there)
+POLICE_KINDS = {"threat", "violence", "partner_violence", "abuse_home", "sexual_violence", "forced_marriage"}
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
@@ -90,6 +91,13 @@ LOST = re.compile(
     r"\b(?:je sais pas|jsais pas|jsp|sais pas|jcp|chais pas|je c pas) "
     r"(?:quoi faire|comment faire|quoi dire)\b|"
     r"\b(?:dans la merde|dans la galere|perdue?)\b|\bi don t know what to do\b"
+)
+# "jsuis pas une balance", "pas les flics": after a threat, help without the police is offered
+NO_POLICE = re.compile(
+    r"\b(?:pas une balance|je balance pas|jbalance pas|pas balancer|"
+    r"(?:pas|jamais) (?:la police|les flics|les keufs|les condes|les schmitts)|"
+    r"(?:veux|jveux|peux|jpeux) pas (?:appeler|aller voir|aller a) (?:la police|les flics|les keufs)|"
+    r"(?:veux|jveux|je veux) pas porter plainte)\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -279,6 +287,9 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
+    if close and NO_POLICE.search(folded) and POLICE_KINDS & set(state.crisis_kinds):
+        # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
+        return Reply([Outgoing(ctx.t("crisis_no_police"), buttons=ctx.crisis_path.person_buttons()[:2])])
     if close and PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
         return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
     if close and NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
