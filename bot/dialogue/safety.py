@@ -27,6 +27,7 @@ PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
 URGENT_WAIT = timedelta(hours=12)
 # where "pas la police" is heard: help without the police is offered (the 17 still there)
 POLICE_KINDS = {"threat", "violence", "partner_violence", "abuse_home", "sexual_violence", "forced_marriage"}
+ASK_HUMAN_SURE = 0.6  # in crisis mode, "je veux parler à quelqu'un" this surely: an urgent question
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
@@ -130,6 +131,11 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
         return replace(turn, intent="crisis_yes" if turn.intent == "affirm" else "crisis_no")
     if state.step == CRISIS and state.crisis_active and turn.intent in ("affirm", "deny"):
         return replace(turn, intent="crisis_listening" if turn.intent == "affirm" else "crisis_later")
+    if state.crisis_active and turn.intent == "ask_human" and not waiting(state):
+        # in crisis mode, asking for a person is the "Un conseiller" button (an urgent question); an unsure
+        # guess ("personne le sait": no one knows) is listened to, not a question to put
+        sure = turn.confidence >= ASK_HUMAN_SURE
+        return replace(turn, intent="crisis_adviser" if sure else "nlu_fallback")
     return turn
 
 
