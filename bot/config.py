@@ -102,6 +102,8 @@ class HandoffSettings(Section):
     max_per_youth_per_day: int = Field(3, ge=1, le=1000)  # questions one youth may open in 24 hours
     max_per_hour: int = Field(300, ge=1, le=1_000_000)  # non-urgent questions opened by everyone in an hour
     reopen_urgent_hours: float = Field(48.0, ge=0, le=720)  # a youth's reply opens a closed urgent one again
+    # an urgent question waits no longer than this for the partner chosen when another opens first
+    urgent_wait_hours: float = Field(12.0, ge=0, le=10_000)
 
 
 class SmtpSettings(Section):

@@ -36,6 +36,7 @@ class Resources:
     explorer: Explorer  # the trades to discover (data/explore/)
     public_url: str = "http://127.0.0.1:8000"
     transcript_days: int = 180
+    urgent_wait_hours: float = 12.0  # config.yml handoff.urgent_wait_hours
     offers: OfferData = field(default_factory=OfferData)  # trades, stations (data/offers/)
 
     def __post_init__(self) -> None:
@@ -64,5 +65,6 @@ class Resources:
             zone=settings.zone,
             public_url=settings.server.public_url,
             transcript_days=settings.retention.transcript_days,
+            urgent_wait_hours=settings.handoff.urgent_wait_hours,
             offers=OfferData.load(settings),
         )

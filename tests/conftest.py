@@ -157,7 +157,10 @@ def channel_settings(**secrets_and_sections: Any) -> Settings:
     """The shipped settings with the given secrets and sections, and an outbox fast enough for tests."""
     base = load_settings()
     fast = base.outbox.model_copy(update={"poll_seconds": 0.1, "pace_seconds": 0.2, "backoff_max_seconds": 2})
-    return base.model_copy(update={"outbox": fast, **secrets_and_sections})
+    # these apps run on the real clock: an urgent question goes to the partner chosen whatever the day the
+    # suite runs (test_safety.py checks the switch to a partner opening first, on a fixed clock)
+    pinned = base.handoff.model_copy(update={"urgent_wait_hours": 10_000})
+    return base.model_copy(update={"outbox": fast, "handoff": pinned, **secrets_and_sections})
 
 
 @contextmanager

@@ -48,11 +48,13 @@ def sixtcap(env: dict[str, str], *command: str) -> None:
 
 
 @contextmanager
-def served(folder: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
+def served(
+    folder: Path, *setup: list[str], settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, str]]:
     """`sixtcap serve` on a new SQLite database (migrated, catalogue loaded, then `setup` commands run),
-    until the block ends: (base URL, database URL)."""
+    with these extra environment variables, until the block ends: (base URL, database URL)."""
     database_url = f"sqlite:///{folder / 'sixtcap.db'}"
-    with serving(folder, database_url, {}, *setup) as (base, _server):
+    with serving(folder, database_url, settings or {}, *setup) as (base, _server):
         yield base, database_url
 
 

@@ -23,8 +23,6 @@ from nlu.parser import DANGER_EXTRACTOR
 from nlu.text import fold, words
 
 PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
-# an urgent question waits no longer than this for the partner chosen, when another opens first
-URGENT_WAIT = timedelta(hours=12)
 # where "pas la police" is heard: help without the police is offered (the 17 still there)
 POLICE_KINDS = {"threat", "violence", "partner_violence", "abuse_home", "sexual_violence", "forced_marriage"}
 ASK_HUMAN_SURE = 0.6  # in crisis mode, "je veux parler à quelqu'un" this surely: an urgent question
@@ -257,11 +255,12 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
 
 
 def soonest_open(ctx: Context, state: State, chosen: str | None, now: datetime) -> str | None:
-    """An urgent question goes to the chosen partner if it opens within `URGENT_WAIT`; else to the partner of
-    routing.yml's `crisis_partners` covering the youth's town (any, when the town is not known) that opens
-    first, so that a youth in danger on a Saturday afternoon is not told "mercredi"."""
+    """An urgent question goes to the chosen partner if it opens within config.yml's
+    `handoff.urgent_wait_hours`; else to the partner of routing.yml's `crisis_partners` covering the youth's
+    town (any, when the town is not known) that opens first, so that a youth in danger on a Saturday
+    afternoon is not told "mercredi"."""
     opening = opens_at(ctx, chosen, now) if chosen else None
-    if chosen is None or opening is None or opening - now <= URGENT_WAIT:
+    if chosen is None or opening is None or opening - now <= timedelta(hours=ctx.r.urgent_wait_hours):
         return chosen  # open now or soon (the listening point this afternoon), or its hours unknown
     crisis = ctx.r.rules.crisis_partners
     near = [
