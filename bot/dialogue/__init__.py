@@ -18,7 +18,8 @@ package:
 |       |                        | answers, "stop" (otherwise notes the trade said and lets the rest go)   |
 | 7     | `answers.while_waiting`| a question the base answers, while a question waits for an adviser     |
 | 8     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
-| 9     | `safety.paying_asked`  | "jdois payer ?" right after a blackmail: the danger's answer, not a cost |
+| 9     | `safety.about_the_danger` | right after a danger, what is asked or said about it ("jdois payer ?", |
+|       |                        | "jai deja les medocs", "pas la police", the parents, not calling)      |
 | 10    | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
 |       |                        | of the answer just given: "c ouvert samedi ?" after the mission locale) |
 | 11    | `safety.listening`     | crisis mode: listening until the youth asks for something              |
@@ -63,7 +64,7 @@ HANDLERS: tuple[Handler, ...] = (
     offers.take,
     answers.while_waiting,
     handoff.handoff_turn,
-    safety.paying_asked,
+    safety.about_the_danger,
     results.about_shown,
     safety.listening,
     explore.explore,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -102,7 +103,7 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
         found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
-    if found is None and near_the_danger(ctx, state):
+    if found is None and near_the_danger(ctx, state) and ABOUT_THE_EMERGENCY.search(folded):
         # "si jappelle les pompiers on va avoir des problemes ?" beside a friend who does not wake up: an
         # emergency's first answer (what to do until help comes) rather than "I'm not sure"
         emergency = [k for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
@@ -210,6 +211,12 @@ def aid_named(ctx: Context, state: State, found: Answer | None, folded: str) -> 
     return found
 
 
+# a question about calling for help, the help itself or what to do until it comes (not "c une crise
+# d'angoisse ?", which is about the youth's state)
+ABOUT_THE_EMERGENCY = re.compile(
+    r"\b(?:appel\w*|pompiers?|samu|15|112|secours|ambulance|hopital|urgences|police|flics|problemes?|ennuis|"
+    r"en attendant|position|reveill\w*|respir\w*|vomi\w*)\b"
+)
 FOLLOW_UP_WORDS = 8  # "faut une ordonnance ?", "c anonyme ?": short, about what was just said
 
 

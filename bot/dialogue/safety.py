@@ -62,7 +62,8 @@ DOUBT = re.compile(
     r"\b(?:personne|on|ils|elles|elle|il|ma mere|mon pere|mes parents|la police)\b.{0,14}\b(?:me |m )?"
     r"cro(?:ire|it|ira|iront|ient|irait|iraient)\b|\b(?:c est|cest|c) (?:de )?ma faute\b|\bmy fault\b|"
     r"\b(?:j ai|jai|g) (?:trop |tellement |grave |tro )?(?:honte|la honte)\b|"
-    r"\b(?:nobody|no one) (?:will )?believes?\b"
+    r"\b(?:nobody|no one) (?:will )?believes?\b|"
+    r"\b(?:jsuis|je suis|chui) parano\b|\b(?:j exagere|jexagere|j abuse)\b|\bi m overreacting\b"
 )
 # "jfais quoi", "what do I do": right after a danger, the line that fits, to be told what to do
 WHAT_NOW = re.compile(
@@ -77,7 +78,9 @@ PARENTS_KNOWING = re.compile(
     r"my parents|my mum|my mom|my dad)\b.{0,40}\b"
     r"(?:(?:doi(?:t|vent)|faut) pas (?:qu (?:ils|elle|il) )?sav\w*|"
     r"sauront|vont (?:le )?savoir|va (?:le )?savoir|s (?:ils|il|elle) (?:le )?sa(?:vent|it|vait|vaient)|"
-    r"sils (?:le )?savent|si (?:ils|elle|il) (?:l )?apprennent|find out|know)\b"
+    r"sils (?:le )?savent|si (?:ils|elle|il) (?:l )?apprennent|find out|know|sa(?:che|chent))\b|"
+    r"\bsans qu (?:il|elle|ils|elles) (?:le )?sa(?:che|chent)\b|"
+    r"\b(?:dire|dira|diront|previen\w*|appele\w*) (?:a |aux )?(?:mes parents|ma mere|mon pere|mes darons)\b"
 )
 # "et si jveux pas appeler ?", "jpeux pas parler au tel": a way to write instead
 NOT_CALLING = re.compile(
@@ -91,6 +94,13 @@ LOST = re.compile(
     r"(?:quoi faire|comment faire|quoi dire)\b|"
     r"\b(?:dans la merde|dans la galere|perdue?)\b|\bi don t know what to do\b"
 )
+# "jai deja les medocs", "the rope is ready": the means at hand, after thoughts of suicide
+MEANS_AT_HAND = re.compile(
+    r"\b(?:j ai|jai|g|je les ai) (?:deja |tout |meme )?(?:les|des|mes|ma|la|une) ?"
+    r"(?:medocs|medicaments|cachets|pilules|comprimes|lames?|corde|flingue|arme|boite)\b|"
+    r"\b(?:i have|i got|got) (?:the |my |some )?(?:pills|rope|blade|gun)\b"
+)
+MEANS_KINDS = {"suicide", "hopelessness", "self_harm"}
 # "jsuis pas une balance", "pas les flics": after a threat, help without the police is offered
 NO_POLICE = re.compile(
     r"\b(?:pas une balance|je balance pas|jbalance pas|pas balancer|"
@@ -130,10 +140,10 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
     if state.step == CRISIS and state.crisis_active and turn.intent in ("affirm", "deny"):
         return replace(turn, intent="crisis_listening" if turn.intent == "affirm" else "crisis_later")
     if state.crisis_active and turn.intent == "ask_human" and not waiting(state):
-        # in crisis mode, asking for a person is the "Un conseiller" button (an urgent question); an unsure
+        # in crisis mode, asking for a person is the "Le point écoute" button (an urgent question); an unsure
         # guess ("personne le sait": no one knows) is listened to, not a question to put
         sure = turn.confidence >= ASK_HUMAN_SURE
-        return replace(turn, intent="crisis_adviser" if sure else "nlu_fallback")
+        return replace(turn, intent="crisis_listening" if sure else "nlu_fallback")
     return turn
 
 
@@ -145,6 +155,8 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         return None
     if just_after_danger(state) and only_the_model(turn) and doubting(state, turn):
         return believed(ctx, state)  # "jai peur que personne me croit": words for that, not the lines again
+    if state.crisis and means_at_hand(state, turn):  # "jai deja les medocs": what to do now, not a reminder
+        return Reply([Outgoing(ctx.t("crisis_means_now"), buttons=ctx.crisis_path.person_buttons()[:2])])
     first_contact = state.step == NEW
     take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
     kinds = [str(kind) for kind in turn.values("crisis_kind")]
@@ -292,15 +304,6 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
         if lines:
             return Reply(lines)
-    if close and NO_POLICE.search(folded) and POLICE_KINDS & set(state.crisis_kinds):
-        # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
-        return Reply([Outgoing(ctx.t("crisis_no_police"), buttons=ctx.crisis_path.person_buttons()[:2])])
-    if close and PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
-        return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
-    if close and NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
-        written = danger_answer(ctx, state, WRITING_ANSWER)
-        if written is not None:
-            return written
     if state.crisis and state.step == TOWN and told_not_town(ctx, turn):
         # "si jle dis ca va casser la famille" asked for the town after a danger: heard, not "ta ville ?"
         return Reply(ctx.crisis_path.listening(state, waiting(state)))
@@ -365,15 +368,26 @@ def believed(ctx: Context, state: State) -> Reply:
     return Reply([Outgoing(ctx.t("crisis_believed"), buttons=buttons)])
 
 
-def paying_asked(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
-    """Right after a blackmail, "jdois payer ?" is about the blackmailer's demand, not the cost of the places
-    just shown: the danger's own answer (the 3018's "ne paie pas"), before any card's detail."""
+def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
+    """Right after a danger, what the youth asks or says about it, before any card's detail ("jdois payer
+    ?" is not the cost of the places just shown): paying a blackmailer (the 3018's "ne paie pas"), the
+    means at hand, no police, the parents finding out, not wanting to call."""
+    if not (state.crisis and answers.near_the_danger(ctx, state)) or turn.intent.startswith("crisis_"):
+        return None
     folded = fold(turn.text)
-    if not (PAYING.search(folded) and answers.follow_up_question(folded)):
-        return None
-    if not (BLACKMAIL_KINDS & set(state.crisis_kinds) and answers.near_the_danger(ctx, state)):
-        return None
-    return Reply(answers.answer(ctx, state, turn, now))
+    kinds = set(state.crisis_kinds)
+    if PAYING.search(folded) and answers.follow_up_question(folded) and BLACKMAIL_KINDS & kinds:
+        return Reply(answers.answer(ctx, state, turn, now))
+    if means_at_hand(state, turn):  # "jai deja les medocs": now, not later
+        return Reply([Outgoing(ctx.t("crisis_means_now"), buttons=ctx.crisis_path.person_buttons()[:2])])
+    if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
+        # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
+        return Reply([Outgoing(ctx.t("crisis_no_police"), buttons=ctx.crisis_path.person_buttons()[:2])])
+    if PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
+        return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
+    if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
+        return danger_answer(ctx, state, WRITING_ANSWER)
+    return None
 
 
 def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bool:
@@ -381,6 +395,11 @@ def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bo
     if turn.intent != "nlu_fallback" or waiting(state) or state.step in (TOWN, AGE):
         return False
     return not answers.names_a_place(turn) and answers.near_the_danger(ctx, state)
+
+
+def means_at_hand(state: State, turn: Turn) -> bool:
+    """After thoughts of suicide or self-harm, the youth says the means are there."""
+    return bool(MEANS_KINDS & set(state.crisis_kinds)) and MEANS_AT_HAND.search(fold(turn.text)) is not None
 
 
 def danger_answer(ctx: Context, state: State, answer_id: str) -> Reply | None:
