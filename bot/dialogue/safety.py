@@ -26,6 +26,7 @@ PERSON_FIRST = {"suicide", "self_harm", "medical", "hopelessness", "threat"}
 # where "pas la police" is heard: help without the police is offered (the 17 still there)
 POLICE_KINDS = {"threat", "violence", "partner_violence", "abuse_home", "sexual_violence", "forced_marriage"}
 ASK_HUMAN_SURE = 0.6  # in crisis mode, "je veux parler à quelqu'un" this surely: an urgent question
+FIRST_HOURS_ANSWER = "violences_sexuelles_urgence"  # data/answers/: the first hours after a sexual assault
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
@@ -101,6 +102,11 @@ MEANS_AT_HAND = re.compile(
     r"\b(?:i have|i got|got) (?:the |my |some )?(?:pills|rope|blade|gun)\b"
 )
 MEANS_KINDS = {"suicide", "hopelessness", "self_harm"}
+# when a sexual assault happened, told as recent: the first hours still count
+RECENTLY = re.compile(
+    r"\b(?:hier|cette nuit|ce matin|ce soir|tout a l heure|ce week end|ce weekend|samedi|dimanche|vendredi|"
+    r"(?:a|en) (?:une |la )?soiree|last night|yesterday|this morning|tonight|at a party)\b"
+)
 # "jsuis pas une balance", "pas les flics": after a threat, help without the police is offered
 NO_POLICE = re.compile(
     r"\b(?:pas une balance|je balance pas|jbalance pas|pas balancer|"
@@ -170,7 +176,8 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
     if not waiting(state):  # a question asked with it, that the knowledge base answers for this danger
         allowed = {a for kind in ctx.r.crisis.ordered(kinds) for a in kind.answers}
-        reply.messages[-1:-1] = answers.in_danger(ctx, state, turn, allowed)
+        asked = answers.in_danger(ctx, state, turn, allowed)
+        reply.messages[-1:-1] = asked or first_hours(ctx, state, turn, kinds)
     told = needs_told(ctx, turn)
     if state.step == CRISIS_CHECK:  # "no" to "do you think of dying?": then what the message asked for
         state.extra["pending_concerns"] = [c for c in told if c != "wellbeing"]
@@ -395,6 +402,18 @@ def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bo
     if turn.intent != "nlu_fallback" or waiting(state) or state.step in (TOWN, AGE):
         return False
     return not answers.names_a_place(turn) and answers.near_the_danger(ctx, state)
+
+
+def first_hours(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
+    """A sexual assault told as recent ("samedi à une soirée", "hier soir"), not asked about: what to do in
+    the first hours (treatment against HIV within 48 h, emergency contraception, evidence), said at once."""
+    if "sexual_violence" not in kinds or not RECENTLY.search(fold(turn.text)):
+        return []
+    found = ctx.r.answers.get(FIRST_HOURS_ANSWER)
+    if found is None or answers.said_just_before(state, found):
+        return []
+    state.extra[LAST_ANSWER] = found.id
+    return answers.sourced(ctx, found)
 
 
 def means_at_hand(state: State, turn: Turn) -> bool:
