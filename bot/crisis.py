@@ -52,6 +52,14 @@ class CrisisRules:
         known = [kind for name, kind in self.kinds.items() if name in names]
         return known or [self.kinds[self.unnamed]]
 
+    def answers_for(self, names: list[str]) -> list[str]:
+        """The answers of data/answers/ the kinds among `names` allow after their lines, most urgent first."""
+        return [answer for kind in self.ordered(names) for answer in kind.answers]
+
+    def concern_of(self, names: list[str]) -> str | None:
+        """The concern whose places help with these kinds of danger (the first kind that has one)."""
+        return next((kind.concern for kind in self.ordered(names) if kind.concern), None)
+
     def label(self, name: str | None) -> str | None:
         return self.kinds[name].label if name in self.kinds else None
 

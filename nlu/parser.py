@@ -215,12 +215,12 @@ class EmbeddedParser:
         if not folded:
             return {**base, "intent": {"name": FALLBACK, "confidence": 0.0}, "intent_ranking": []}
         classifier = self.model.classifier
-        masked = self.readable(analysed, entities)
+        plain = fold(self.model.masked(analysed, entities))
+        masked = self.model.lexicon.blank_harmless(plain)  # what `readable` gives, the fold done once
         found = classifier.encode(masked)  # once for the three classifiers, which share the vocabulary
         # the knowledge base reads the topic a harmless frame blanked ("la pilule du lendemain c gratuit ?
         # c'est juste pour savoir": no danger, and still the emergency pill's answer)
-        plain = " ".join(fold(self.model.masked(analysed, entities)).split())
-        asked = found if plain == " ".join(masked.split()) else classifier.encode(plain)
+        asked = found if masked == plain else classifier.encode(plain)
         probabilities = classifier.probabilities(found)  # "mort de rire" says nothing of danger
         scores = sorted(zip(classifier.intents, map(float, probabilities), strict=True), key=lambda s: -s[1])
         danger = self.model.danger.assess(found)  # the danger model, not the intent's crisis, decides

@@ -197,14 +197,14 @@ class Lexicon:
         """What a message raises and why (for reviewers: `sixtcap nlu safety`)."""
         text = " ".join(folded.split())
         blanked = self.blank_harmless(text)
+        alarms = self.alarms(folded)
         return {
             "folded": text,
             "blanked": blanked,
             "alarms": [
-                {"kind": a.kind, "family": a.family, "phrase": blanked[a.start : a.end]}
-                for a in self.alarms(folded)
+                {"kind": a.kind, "family": a.family, "phrase": blanked[a.start : a.end]} for a in alarms
             ],
-            "about_someone_else": self.about_someone_else(folded, [a.kind for a in self.alarms(folded)]),
+            "about_someone_else": self.about_someone_else(folded, [a.kind for a in alarms]),
         }
 
 

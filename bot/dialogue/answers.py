@@ -106,8 +106,8 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
     if found is None and near_the_danger(ctx, state) and ABOUT_THE_EMERGENCY.search(folded):
         # "si jappelle les pompiers on va avoir des problemes ?" beside a friend who does not wake up: an
         # emergency's first answer (what to do until help comes) rather than "I'm not sure"
-        emergency = [k for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
-        found = ctx.r.answers.get(emergency[0].answers[0]) if emergency else None
+        emergency = [k.name for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
+        found = ctx.r.answers.get(ctx.r.crisis.answers_for(emergency)[0]) if emergency else None
     return found
 
 
@@ -138,10 +138,7 @@ def near_the_danger(ctx: Context, state: State) -> bool:
     short question is about what was just said ("jdois payer ?" after a sextortion, once the town is told)."""
     if state.crisis_active:
         return True
-    if not state.crisis:
-        return False
-    kinds = ctx.r.crisis.ordered(state.crisis_kinds)
-    return state.concern == (next((k.concern for k in kinds if k.concern), None) or "wellbeing")
+    return state.crisis and state.concern == (ctx.r.crisis.concern_of(state.crisis_kinds) or "wellbeing")
 
 
 def said_just_before(state: State, found: Answer) -> bool:
@@ -226,7 +223,7 @@ def of_the_danger(ctx: Context, state: State, turn: Turn, folded: str) -> Answer
     allows, the first in data/crisis.yml's order (most urgent first: the emergency pill before testing)
     that the selector ranks at all; the kind's first answer when the selector leans to an answer across
     the services (cost, appointment, ages)."""
-    allowed = [a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers]
+    allowed = ctx.r.crisis.answers_for(state.crisis_kinds)
     if not allowed or not follow_up_question(folded):
         return None
     sure = confident_answer(turn.response_selector, ctx.r.answer_threshold)

@@ -162,7 +162,7 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     if just_after_danger(state) and only_the_model(turn) and doubting(state, turn):
         return believed(ctx, state)  # "jai peur que personne me croit": words for that, not the lines again
     if state.crisis and means_at_hand(state, turn):  # "jai deja les medocs": what to do now, not a reminder
-        return Reply([Outgoing(ctx.t("crisis_means_now"), buttons=ctx.crisis_path.person_buttons()[:2])])
+        return with_a_person(ctx, "crisis_means_now")
     first_contact = state.step == NEW
     take_answers(ctx, state, turn)  # "jai 23 ans": no line for minors; "jsuis a fontenay": their places
     kinds = [str(kind) for kind in turn.values("crisis_kind")]
@@ -175,8 +175,7 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
         privacy = Outgoing(ctx.t("privacy", url=url, days=ctx.r.transcript_days))
         reply.messages.insert(len(reply.messages) - 1, privacy)  # the choice stays the last bubble
     if not waiting(state):  # a question asked with it, that the knowledge base answers for this danger
-        allowed = {a for kind in ctx.r.crisis.ordered(kinds) for a in kind.answers}
-        asked = answers.in_danger(ctx, state, turn, allowed)
+        asked = answers.in_danger(ctx, state, turn, set(ctx.r.crisis.answers_for(kinds)))
         reply.messages[-1:-1] = asked or first_hours(ctx, state, turn, kinds)
     told = needs_told(ctx, turn)
     if state.step == CRISIS_CHECK:  # "no" to "do you think of dying?": then what the message asked for
@@ -287,10 +286,8 @@ def soonest_open(ctx: Context, state: State, chosen: str | None, now: datetime) 
         for s in ctx.network()
         if s.partner_id in crisis and (not state.commune or ctx.covers(s, state))
     ]
-    timed = [
-        (at, i, p) for i, p in enumerate([chosen, *dict.fromkeys(near)]) if (at := opens_at(ctx, p, now))
-    ]
-    return min(timed)[2] if timed else chosen
+    others = [(at, i, p) for i, p in enumerate(dict.fromkeys(near), 1) if (at := opens_at(ctx, p, now))]
+    return min([(opening, 0, chosen), *others])[2]
 
 
 def opens_at(ctx: Context, partner: str, now: datetime) -> datetime | None:
@@ -305,7 +302,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     folded = fold(turn.text)
     if just_after_danger(state) and doubting(state, turn):
         return believed(ctx, state)  # "personne va me croire", even asked for the town
-    close = state.crisis and answers.near_the_danger(ctx, state)
+    close = answers.near_the_danger(ctx, state)
     asks_what_now = WHICH_NUMBER.search(folded) or WHAT_NOW.search(folded) or LOST.search(folded)
     if (just_after_danger(state) or close) and asks_what_now:
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
@@ -333,7 +330,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         # "jsuis a fontenay": what they tell is for being helped near them: the places for this danger
         # (not a topic asked before it); after an emergency (an overdose, a threat) its lines again instead
         state.crisis_active = any(k.name in PERSON_FIRST for k in kinds)
-        state.concern = next((k.concern for k in kinds if k.concern), None) or state.concern or "wellbeing"
+        state.concern = ctx.r.crisis.concern_of(state.crisis_kinds) or state.concern or "wellbeing"
         state.age_skipped = state.age_skipped or state.ages is None  # no more questions than needed now
         near = [Outgoing(ctx.t("crisis_near_you"))] if state.commune else []  # not before "tu habites où ?"
         return Reply([*near, *advance(ctx, state, now)])
@@ -371,25 +368,31 @@ def doubting(state: State, turn: Turn) -> bool:
 
 
 def believed(ctx: Context, state: State) -> Reply:
-    buttons = () if waiting(state) else ctx.crisis_path.person_buttons()[:2]
-    return Reply([Outgoing(ctx.t("crisis_believed"), buttons=buttons)])
+    if waiting(state):  # the adviser is the person
+        return Reply([Outgoing(ctx.t("crisis_believed"))])
+    return with_a_person(ctx, "crisis_believed")
+
+
+def with_a_person(ctx: Context, key: str) -> Reply:
+    """A text, then the way to a person now (the listening point, an adviser)."""
+    return Reply([Outgoing(ctx.t(key), buttons=ctx.crisis_path.person_buttons()[:2])])
 
 
 def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     """Right after a danger, what the youth asks or says about it, before any card's detail ("jdois payer
     ?" is not the cost of the places just shown): paying a blackmailer (the 3018's "ne paie pas"), the
     means at hand, no police, the parents finding out, not wanting to call."""
-    if not (state.crisis and answers.near_the_danger(ctx, state)) or turn.intent.startswith("crisis_"):
+    if not answers.near_the_danger(ctx, state) or turn.intent.startswith("crisis_"):
         return None
     folded = fold(turn.text)
     kinds = set(state.crisis_kinds)
     if PAYING.search(folded) and answers.follow_up_question(folded) and BLACKMAIL_KINDS & kinds:
         return Reply(answers.answer(ctx, state, turn, now))
     if means_at_hand(state, turn):  # "jai deja les medocs": now, not later
-        return Reply([Outgoing(ctx.t("crisis_means_now"), buttons=ctx.crisis_path.person_buttons()[:2])])
+        return with_a_person(ctx, "crisis_means_now")
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
         # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
-        return Reply([Outgoing(ctx.t("crisis_no_police"), buttons=ctx.crisis_path.person_buttons()[:2])])
+        return with_a_person(ctx, "crisis_no_police")
     if PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
         return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
@@ -423,7 +426,7 @@ def means_at_hand(state: State, turn: Turn) -> bool:
 
 def danger_answer(ctx: Context, state: State, answer_id: str) -> Reply | None:
     """An answer of data/answers/ the danger's kinds allow (data/crisis.yml), pointed to if just given."""
-    allowed = {a for kind in ctx.r.crisis.ordered(state.crisis_kinds) for a in kind.answers}
+    allowed = ctx.r.crisis.answers_for(state.crisis_kinds)
     found = ctx.r.answers.get(answer_id) if answer_id in allowed else None
     if found is None:
         return None
