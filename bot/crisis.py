@@ -143,10 +143,13 @@ class CrisisPath:
             # a friend's goodbye: the lines for them, never "do YOU think of dying?" to the one who tells
             kinds = self.rules.ordered([self.rules.confirmed])
         direct = [k for k in kinds if not k.ask]
-        seen_direct = any(not self.rules.kinds[name].ask for name in state.crisis_kinds)
-        if state.crisis_active and (
-            set(state.crisis_kinds) >= {k.name for k in kinds} or (seen_direct and not direct)
-        ):  # nothing new: no second block, no question already answered by the first message
+        # an indirect sign after a direct danger whose lines already hold the indirect sign's (the 3114 after a
+        # suicide) adds nothing; after another danger (a harassment, then "si j'étais plus là"), its line and
+        # the direct question come now
+        indirect_lines = self.rules.helplines(kinds, self.territory, state.ages) if not direct else []
+        indirect_shown = not direct and all(line.number in state.crisis_lines for line in indirect_lines)
+        if state.crisis_active and (set(state.crisis_kinds) >= {k.name for k in kinds} or indirect_shown):
+            # nothing new: no second block, no question already answered by the first message
             return self.reminder(state, kinds[0].name, handoff_open)
         shown = tuple(state.crisis_lines) if state.crisis_active else ()
         state.crisis = state.crisis_active = True
