@@ -143,9 +143,9 @@ class CrisisPath:
             # a friend's goodbye: the lines for them, never "do YOU think of dying?" to the one who tells
             kinds = self.rules.ordered([self.rules.confirmed])
         direct = [k for k in kinds if not k.ask]
-        # an indirect sign after a direct danger whose lines already hold the indirect sign's (the 3114 after a
-        # suicide) adds nothing; after another danger (a harassment, then "si j'étais plus là"), its line and
-        # the direct question come now
+        # an indirect sign after a direct danger whose lines already hold its own (the 3114 after a suicide)
+        # adds nothing; after another danger (a harassment, then "si j'étais plus là"), its line and the
+        # direct question come now
         indirect_lines = self.rules.helplines(kinds, self.territory, state.ages) if not direct else []
         indirect_shown = not direct and all(line.number in state.crisis_lines for line in indirect_lines)
         if state.crisis_active and (set(state.crisis_kinds) >= {k.name for k in kinds} or indirect_shown):

@@ -94,7 +94,7 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
     """The answer of the base for this question, or None when unsure."""
     answer_id = confident_answer(turn.response_selector, ctx.r.answer_threshold)
     found = aid_named(ctx, state, ctx.r.answers.get(answer_id or ""), folded)
-    if near_the_danger(ctx, state) and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
+    if ctx.near_the_danger(state) and follow_up_question(folded) and named(ctx.r.answers, folded) is None:
         # "c gratuit ?", "jdois payer ?" in a crisis are about what was just said: the danger's answer (the
         # 3018's "ne paie pas" after a sextortion), else an answer across the services (not the E2C's pay
         # because the selector leaned that way)
@@ -103,7 +103,7 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
         found = found or of_the_danger(ctx, state, turn, folded)
     if ctx.r.details.uncovered(folded) and named(ctx.r.answers, folded) is None:
         found = None  # "le bafa c financé par qui ?": no answer of the base, whatever sounds close
-    if found is None and near_the_danger(ctx, state) and ABOUT_THE_EMERGENCY.search(folded):
+    if found is None and ctx.near_the_danger(state) and ABOUT_THE_EMERGENCY.search(folded):
         # "si jappelle les pompiers on va avoir des problemes ?" beside a friend who does not wake up: an
         # emergency's first answer (what to do until help comes) rather than "I'm not sure"
         emergency = [k.name for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
@@ -131,14 +131,6 @@ def while_waiting(ctx: Context, state: State, turn: Turn, now: datetime) -> Repl
         return Reply([Outgoing(ctx.t("answer_above")), told], thread=True)
     state.extra[LAST_ANSWER] = found.id
     return Reply([*sourced(ctx, found), told], thread=True)
-
-
-def near_the_danger(ctx: Context, state: State) -> bool:
-    """In crisis mode, or still on the danger's own concern (its places were just shown after the town): a
-    short question is about what was just said ("jdois payer ?" after a sextortion, once the town is told)."""
-    if state.crisis_active:
-        return True
-    return state.crisis and state.concern == (ctx.r.crisis.concern_of(state.crisis_kinds) or "wellbeing")
 
 
 def said_just_before(state: State, found: Answer) -> bool:

@@ -63,6 +63,14 @@ class Context:
         """The answer of data/answers/ just given, if the conversation has not moved on since."""
         return self.r.answers.get(str(state.extra.get(LAST_ANSWER) or ""))
 
+    def near_the_danger(self, state: State) -> bool:
+        """In crisis mode, or still on the danger's own concern (its places were just shown after the town): a
+        short question is about what was just said ("jdois payer ?" after a sextortion, once the town is
+        told; "y a quoi d'ouvert ?" after a night outside)."""
+        if state.crisis_active:
+            return True
+        return state.crisis and state.concern == (self.r.crisis.concern_of(state.crisis_kinds) or "wellbeing")
+
     def clear_concern(self, turn: Turn) -> bool:
         """A concern said clearly enough to change the subject while a question is pending."""
         return turn.intent in self.r.concerns and turn.confidence >= CLEAR_CONCERN

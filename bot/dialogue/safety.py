@@ -302,7 +302,7 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     folded = fold(turn.text)
     if just_after_danger(state) and doubting(state, turn):
         return believed(ctx, state)  # "personne va me croire", even asked for the town
-    close = answers.near_the_danger(ctx, state)
+    close = ctx.near_the_danger(state)
     asks_what_now = WHICH_NUMBER.search(folded) or WHAT_NOW.search(folded) or LOST.search(folded)
     if (just_after_danger(state) or close) and asks_what_now:
         lines = ctx.crisis_path.which_number(state)  # "c le 17 ou le 15 ?", "jfais quoi": the line first
@@ -382,7 +382,7 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     """Right after a danger, what the youth asks or says about it, before any card's detail ("jdois payer
     ?" is not the cost of the places just shown): paying a blackmailer (the 3018's "ne paie pas"), the
     means at hand, no police, the parents finding out, not wanting to call."""
-    if not answers.near_the_danger(ctx, state) or turn.intent.startswith("crisis_"):
+    if not ctx.near_the_danger(state) or turn.intent.startswith("crisis_"):
         return None
     folded = fold(turn.text)
     kinds = set(state.crisis_kinds)
@@ -404,7 +404,7 @@ def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bo
     """A message not understood once the danger's places were shown (not a town or an age being asked)."""
     if turn.intent != "nlu_fallback" or waiting(state) or state.step in (TOWN, AGE):
         return False
-    return not answers.names_a_place(turn) and answers.near_the_danger(ctx, state)
+    return not answers.names_a_place(turn) and ctx.near_the_danger(state)
 
 
 def first_hours(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
