@@ -10,6 +10,7 @@ path, graded:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from nlu.datafile import read_yaml
 MAJORITY = 18  # a youth younger than this is a minor
 LISTENING = ("crisis_listening_reply", "crisis_listening_reply_together")  # in turn, when listening
 ABOUT_OTHER = "crisis_about_other"  # state.extra: the danger told is a friend's or a child's, not the youth's
+
+SECRET_FACT = re.compile(r"anonym|confidenti")  # a line's own facts that answer "will my parents know?"
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,18 @@ class CrisisPath:
         messages = [Outgoing(self.t("crisis_reminder", numbers=numbers))]
         messages.append(self.person_offer(state, handoff_open))
         return CrisisReply(messages, kind)
+
+    def secret_line(self, state: State, folded: str) -> Outgoing | None:
+        """ "le 119 c anonyme ?", "ils previennent mes parents ?": the facts of the line named, else
+        of the first line that fits whose facts say it is anonymous or confidential (territory.yml)."""
+        lines = self.rules.helplines(self.rules.ordered(state.crisis_kinds), self.territory, state.ages)
+        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
+        named = next((h for h in lines if re.sub(r"\D", "", h.number) in digits), None)
+        line = named or next((h for h in lines if SECRET_FACT.search(h.cost.lower())), None)
+        if line is None:
+            return None
+        key = "crisis_line_secret" if "anonym" in line.cost.lower() else "crisis_line_facts"
+        return Outgoing(self.t(key, number=line.number, cost=line.cost), cards=self.cards([line]))
 
     def which_number(self, state: State) -> list[Outgoing]:
         """ "c le 17 ou le 15 ?" during a danger: the lines that fit what was said, the first one named."""

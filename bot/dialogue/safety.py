@@ -83,10 +83,15 @@ PARENTS_KNOWING = re.compile(
     r"\bsans qu (?:il|elle|ils|elles) (?:le )?sa(?:che|chent)\b|"
     r"\b(?:dire|dira|diront|previen\w*|appele\w*) (?:a |aux )?(?:mes parents|ma mere|mon pere|mes darons)\b"
 )
+# "c anonyme ?", "ça reste secret ?" right after the lines
+SECRET_ASKED = re.compile(r"\b(?:anonymes?|confidentiel\w*|secrets?|anonymous|confidential)\b")
 # "et si jveux pas appeler ?", "jpeux pas parler au tel": a way to write instead
 NOT_CALLING = re.compile(
     r"\b(?:jveux|je veux|veux|jvx|j ai pas envie d|jai pas envie d|jpeux|je peux|peux|jose|j ose|ose)"
     r" pas (?:appeler|appeller|telephoner|parler au (?:tel|telephone))\b|"
+    r"\bpas (?:a l aise|alaise|bien) (?:au|avec le) (?:tel|telephone)\b|"
+    r"\b(?:j aime|jaime|jkiffe) pas (?:appeler|telephoner|le tel)\b|"
+    r"\b(?:trop )?peur d appeler\b|\bpas au tel\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
 )
 # "jsuis grave dans la merde jsais pas quoi faire" after a danger: lost, not a question about careers
@@ -112,7 +117,11 @@ NO_POLICE = re.compile(
     r"\b(?:pas une balance|je balance pas|jbalance pas|pas balancer|"
     r"(?:pas|jamais) (?:la police|les flics|les keufs|les condes|les schmitts)|"
     r"(?:veux|jveux|peux|jpeux) pas (?:appeler|aller voir|aller a) (?:la police|les flics|les keufs)|"
-    r"(?:veux|jveux|je veux) pas porter plainte)\b"
+    r"(?:veux|jveux|je veux) pas porter plainte|"
+    r"(?:fais|fait|ai|jai|j ai) (?:pas|aucune|plus) confiance "
+    r"(?:a la|aux|en la|dans la|a|en) (?:police|flics|keufs|condes|schmitts)|"
+    r"(?:les )?(?:keufs|flics|condes|schmitts) (?:jleur|je leur|j leur) fais pas confiance|"
+    r"(?:les )?(?:keufs|flics|condes|la police) (?:servent a rien|font rien|feront rien|m aideront pas))\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -393,8 +402,14 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
         # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
         return with_a_person(ctx, "crisis_no_police")
-    if PARENTS_KNOWING.search(folded):  # what stays secret; else that it is not their fault
-        return danger_answer(ctx, state, PARENTS_ANSWER) or believed(ctx, state)
+    secret_asked = SECRET_ASKED.search(folded) and answers.follow_up_question(folded)
+    if (
+        PARENTS_KNOWING.search(folded) or secret_asked
+    ):  # what stays secret; the line's own facts; not their fault
+        answer = danger_answer(ctx, state, PARENTS_ANSWER)
+        # a question gets the line's own facts; "mes parents vont me tuer s'ils savent" is heard first
+        secret = ctx.crisis_path.secret_line(state, folded) if is_question(folded) else None
+        return answer or (Reply([secret]) if secret else believed(ctx, state))
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
         return danger_answer(ctx, state, WRITING_ANSWER)
     return None
