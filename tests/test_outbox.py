@@ -40,13 +40,21 @@ def fill(engine: Engine, chats: int, per_chat: int) -> None:
             enqueue(session, youth.id, "telegram", str(1000 + chat), requests, now)
 
 
-async def run_senders(urls: list[str], stub: StubTelegram, seconds: float) -> None:
+async def run_senders(urls: list[str], stub: StubTelegram, seconds: float, until_sent: int = 0) -> None:
+    """Run the senders for `seconds`, or, given `until_sent`, until that many messages reached the stub
+    (`seconds` is then only a deadline: a busy machine must not make the test fail, only slower)."""
+
     async def one(url: str) -> None:
         bot = Bot("123:TEST", base_url=f"{stub.url}/bot")
         async with bot:
             sender = Sender(make_engine(url), {"telegram": TelegramClient(bot)}, FAST)
             task = asyncio.create_task(sender.run())
-            await asyncio.sleep(seconds)
+            deadline = asyncio.get_running_loop().time() + seconds
+            while asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+                if until_sent and sum(c["method"] == "sendMessage" for c in stub.calls) >= until_sent:
+                    await asyncio.sleep(FAST.pace_seconds * 2)  # time enough for a second send of a row to show
+                    break
             sender.stop()
             await task
             sender.engine.dispose()
@@ -60,7 +68,7 @@ def test_several_senders_send_each_row_once_in_order_and_paced(engine: Engine) -
     stub = StubTelegram()
     try:
         url = engine.url.render_as_string(hide_password=False)
-        asyncio.run(run_senders([url, url, url], stub, seconds=4.0))
+        asyncio.run(run_senders([url, url, url], stub, seconds=60.0, until_sent=chats * per_chat))
         sent = [c for c in stub.calls if c["method"] == "sendMessage"]
     finally:
         stub.stop()
