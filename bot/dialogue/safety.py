@@ -123,6 +123,16 @@ NO_POLICE = re.compile(
     r"(?:les )?(?:keufs|flics|condes|schmitts) (?:jleur|je leur|j leur) fais pas confiance|"
     r"(?:les )?(?:keufs|flics|condes|la police) (?:servent a rien|font rien|feront rien|m aideront pas))\b"
 )
+# a yes in words to "est-ce que tu penses à mourir ?" ("ouais souvent le soir", "des fois", "un peu");
+# thoughts told in so many words are a yes even after a "non mais" (when in doubt, the fuller help)
+CHECK_YES = re.compile(
+    r"^\W*(?:oui|ouais|ouai|wai|ouep|oe|yes|yeah|yep|ya|grave|carrement|un peu|parfois|des fois|souvent|"
+    r"tout le temps|h24|trop|sometimes|often|kinda|i do)\b"
+)
+THOUGHTS_TOLD = re.compile(
+    r"\b(?:j y pense|jy pense|j y pensais|jy pensais|je pense a mourir|jpense a mourir|"
+    r"je pense a (?:me tuer|me suicider|me faire du mal)|i think about (?:it|dying|killing myself))\b"
+)
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
 )
@@ -148,7 +158,12 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
     ("c grave ?") is not a yes; "laisse tomber", "jsp" to the direct question is not a no."""
     if turn.intent in ("affirm", "deny") and "?" in turn.text and len(turn.text.split()) >= 2:
         return turn
-    if state.step == CRISIS_CHECK and (AVOIDED.search(fold(turn.text)) or turn.intent == "explore"):
+    folded = fold(turn.text)
+    if state.step == CRISIS_CHECK and (
+        THOUGHTS_TOLD.search(folded) or (CHECK_YES.search(folded) and turn.intent != "deny")
+    ):
+        return replace(turn, intent="crisis_yes")
+    if state.step == CRISIS_CHECK and (AVOIDED.search(folded) or turn.intent == "explore"):
         return replace(turn, intent="crisis_avoided")
     if state.step == CRISIS_CHECK and turn.intent in ("affirm", "deny"):
         return replace(turn, intent="crisis_yes" if turn.intent == "affirm" else "crisis_no")
@@ -409,7 +424,9 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         answer = danger_answer(ctx, state, PARENTS_ANSWER)
         # a question gets the line's own facts; "mes parents vont me tuer s'ils savent" is heard first
         secret = ctx.crisis_path.secret_line(state, folded) if is_question(folded) else None
-        return answer or (Reply([secret]) if secret else believed(ctx, state))
+        if answer:  # after an overdose, "jveux pas que ma mere sache": the 15 first, then what stays secret
+            return Reply([*ctx.crisis_path.emergency_again(state), *answer.messages])
+        return Reply([secret]) if secret else believed(ctx, state)
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
         return danger_answer(ctx, state, WRITING_ANSWER)
     return None
