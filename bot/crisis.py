@@ -232,7 +232,10 @@ class CrisisPath:
         lines = self.rules.helplines(self.rules.ordered(state.crisis_kinds), self.territory, state.ages)
         if not lines:
             return []
-        return [Outgoing(self.t("crisis_which_number", number=lines[0].number), cards=self.cards(lines))]
+        which = Outgoing(self.t("crisis_which_number", number=lines[0].number), cards=self.cards(lines))
+        if state.extra.get(ABOUT_OTHER):  # a friend who may be in danger now: the 15 or 112 for them first
+            return [Outgoing(self.t("crisis_now_other")), which]
+        return [which]
 
     def person_offer(self, state: State, handoff_open: bool) -> Outgoing:
         if handoff_open:

@@ -53,7 +53,9 @@ async def run_senders(urls: list[str], stub: StubTelegram, seconds: float, until
             while asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.1)
                 if until_sent and sum(c["method"] == "sendMessage" for c in stub.calls) >= until_sent:
-                    await asyncio.sleep(FAST.pace_seconds * 2)  # time enough for a second send of a row to show
+                    await asyncio.sleep(
+                        FAST.pace_seconds * 2
+                    )  # time enough for a second send of a row to show
                     break
             sender.stop()
             await task

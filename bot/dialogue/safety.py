@@ -30,6 +30,7 @@ FIRST_HOURS_ANSWER = "violences_sexuelles_urgence"  # data/answers/: the first h
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
+BLACKMAIL_ANSWER = "numero_3018"  # "ne paie pas", keep the proof, report
 PAYING = re.compile(r"\b(?:payer|paye|paie|pay|lui donner|leur donner|l argent|les sous|la thune)\b")
 OTHER_NEED = (
     0.2  # a concern the classifier sees this surely in a message of danger is offered after the lines
@@ -91,7 +92,9 @@ NOT_CALLING = re.compile(
     r" pas (?:appeler|appeller|telephoner|parler au (?:tel|telephone))\b|"
     r"\bpas (?:a l aise|alaise|bien) (?:au|avec le) (?:tel|telephone)\b|"
     r"\b(?:j aime|jaime|jkiffe) pas (?:appeler|telephoner|le tel)\b|"
-    r"\b(?:trop )?peur d appeler\b|\bpas au tel\b|"
+    r"\b(?:trop )?peur d appeler\b|\bpas au tel\b|\b(?:prefere|plutot|prefer) (?:ecrire|texter|write|text)\b|"
+    r"\b(?:ya|y a|il y a|yaurait|y aurait) (?:un |pas un )?(?:t?chat|tchat|truc par ecrit|moyen d ecrire)\b|"
+    r"\bpar (?:ecrit|sms|message)\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
 )
 # "jsuis grave dans la merde jsais pas quoi faire" after a danger: lost, not a question about careers
@@ -126,12 +129,26 @@ NO_POLICE = re.compile(
 # a yes in words to "est-ce que tu penses à mourir ?" ("ouais souvent le soir", "des fois", "un peu");
 # thoughts told in so many words are a yes even after a "non mais" (when in doubt, the fuller help)
 CHECK_YES = re.compile(
-    r"^\W*(?:oui|ouais|ouai|wai|ouep|oe|yes|yeah|yep|ya|grave|carrement|un peu|parfois|des fois|souvent|"
-    r"tout le temps|h24|trop|sometimes|often|kinda|i do)\b"
+    r"^\W*(?:oui|ouais|ouai|wai|ouep|oe|yes|yeah|yep|grave|carrement|un peu|parfois|des fois|souvent|"
+    r"tout le temps|h24|sometimes|often|kinda|i do)\b"
 )
+CHECK_YES_WORDS = 8  # "ouais souvent le soir"; not "ya d'autres aides pour le permis ?"
 THOUGHTS_TOLD = re.compile(
     r"\b(?:j y pense|jy pense|j y pensais|jy pensais|je pense a mourir|jpense a mourir|"
     r"je pense a (?:me tuer|me suicider|me faire du mal)|i think about (?:it|dying|killing myself))\b"
+)
+# "jsuis pas en danger", "c'était une blague": out of crisis mode, the lines stay
+NOT_IN_DANGER = re.compile(
+    r"\b(?:je suis|jsuis|chui|j suis|je ne suis|jss) (?:pas|plus) en danger\b|\bpas du tout en danger\b|"
+    r"\b(?:i m|im|i am) not in danger\b|"
+    r"\b(?:c etait|cetait|c est|cest|c) (?:une |juste une )?(?:blague|vanne)\b|"
+    r"\b(?:je|j) (?:rigolais|rigole|deconnais|deconne)\b|\bjrigolais\b|\b(?:just )?(?:kidding|joking)\b"
+)
+# "c'est de moi que je parle": the danger told was the youth's own, not a friend's
+ABOUT_ME = re.compile(
+    r"\b(?:c est|cest|c) (?:de moi|moi|pour moi)\b(?!.{0,10}\b(?:pas|non)\b.{0,5}\bmoi\b)|"
+    r"\bje parle de moi\b|"
+    r"\bjparle de moi\b|\b(?:i m|im) talking about (?:me|myself)\b|\bit s (?:about )?me\b"
 )
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
@@ -160,9 +177,12 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
         return turn
     folded = fold(turn.text)
     if state.step == CRISIS_CHECK and (
-        THOUGHTS_TOLD.search(folded) or (CHECK_YES.search(folded) and turn.intent != "deny")
+        THOUGHTS_TOLD.search(folded)
+        or (CHECK_YES.search(folded) and turn.intent != "deny" and len(folded.split()) <= CHECK_YES_WORDS)
     ):
         return replace(turn, intent="crisis_yes")
+    if state.step in (CRISIS_CHECK, CRISIS) and state.crisis_active and NOT_IN_DANGER.search(folded):
+        return replace(turn, intent="crisis_no")
     if state.step == CRISIS_CHECK and (AVOIDED.search(folded) or turn.intent == "explore"):
         return replace(turn, intent="crisis_avoided")
     if state.step == CRISIS_CHECK and turn.intent in ("affirm", "deny"):
@@ -410,8 +430,13 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         return None
     folded = fold(turn.text)
     kinds = set(state.crisis_kinds)
-    if PAYING.search(folded) and answers.follow_up_question(folded) and BLACKMAIL_KINDS & kinds:
-        return Reply(answers.answer(ctx, state, turn, now))
+    if ABOUT_ME.search(folded) and state.extra.get(ABOUT_OTHER):  # told as a friend's, it is the youth's own
+        told = list(state.crisis_kinds)
+        state.crisis_kinds, state.crisis_lines, state.crisis_active = [], [], False
+        return during_handoff(ctx, state, ctx.crisis_path.first(state, told, False, waiting(state)))
+    asked = answers.follow_up_question(folded) or "?" in turn.text
+    if PAYING.search(folded) and asked and BLACKMAIL_KINDS & kinds:
+        return danger_answer(ctx, state, BLACKMAIL_ANSWER) or Reply(answers.answer(ctx, state, turn, now))
     if means_at_hand(state, turn):  # "jai deja les medocs": now, not later
         return with_a_person(ctx, "crisis_means_now")
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
