@@ -107,7 +107,9 @@ LOST = re.compile(
 MEANS_AT_HAND = re.compile(
     r"\b(?:j ai|jai|g|je les ai) (?:deja |tout |meme )?(?:les|des|mes|ma|la|une) ?"
     r"(?:medocs|medicaments|cachets|pilules|comprimes|lames?|corde|flingue|arme|boite)\b|"
-    r"\b(?:i have|i got|got) (?:the |my |some )?(?:pills|rope|blade|gun)\b"
+    r"\b(?:i have|i got|got) (?:the |my |some )?(?:pills|rope|blade|gun)\b|"
+    r"\b(?:j ai|jai|g) (?:deja |tout )?(?:prevu|planifie|decide)\b|\bi (?:have|ve got|got) a plan\b|"
+    r"\b(?:c est|cest|c) (?:pour )?ce soir\b|\bi m ready\b|\bim ready\b"
 )
 MEANS_KINDS = {"suicide", "hopelessness", "self_harm"}
 # when a sexual assault happened, told as recent: the first hours still count
@@ -150,6 +152,12 @@ ABOUT_ME = re.compile(
     r"\bje parle de moi\b|"
     r"\bjparle de moi\b|\b(?:i m|im) talking about (?:me|myself)\b|\bit s (?:about )?me\b"
 )
+# "donc jappelle ou pas ??", "faut appeler qui ?": which line, now
+SHOULD_CALL = re.compile(
+    r"(?<!si )\b(?:j appelle|jappelle|j apelle|japelle|je dois appeler|jdois appeler|faut (?:que j )?appeler)"
+    r"(?: (?:ou pas|qui|quel numero|le \d+|les pompiers|maintenant|la maintenant))*\W*$|"
+    r"\b(?:should i call|do i call|who do i call)\b"
+)
 LAUGHTER = re.compile(
     r"\b(?:mdr+|ptdr+|lol+|mdrr+|xptdr|jpp|haha+|hahaha+|hihi+|lmao|lmfao)\b|😂|🤣|😹|😆|😅"
 )
@@ -181,7 +189,7 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
         or (CHECK_YES.search(folded) and turn.intent != "deny" and len(folded.split()) <= CHECK_YES_WORDS)
     ):
         return replace(turn, intent="crisis_yes")
-    if state.step in (CRISIS_CHECK, CRISIS) and state.crisis_active and NOT_IN_DANGER.search(folded):
+    if state.step == CRISIS_CHECK and NOT_IN_DANGER.search(folded):  # not after a danger told plainly
         return replace(turn, intent="crisis_no")
     if state.step == CRISIS_CHECK and (AVOIDED.search(folded) or turn.intent == "explore"):
         return replace(turn, intent="crisis_avoided")
@@ -201,6 +209,8 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     """Helplines first, no question before them."""
     if turn.intent != "crisis":
         return None
+    if state.crisis_active and BLACKMAIL_KINDS & set(state.crisis_kinds) and PAYING.search(fold(turn.text)):
+        return about_the_danger(ctx, state, turn, now)  # "est ce que je paye ?? il me laissera tranquille ?"
     if state.crisis_active and turn.confidence < NEW_KIND_IN_CRISIS and only_the_model(turn):
         return None
     if just_after_danger(state) and only_the_model(turn) and doubting(state, turn):
@@ -435,7 +445,9 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         state.crisis_kinds, state.crisis_lines, state.crisis_active = [], [], False
         return during_handoff(ctx, state, ctx.crisis_path.first(state, told, False, waiting(state)))
     asked = answers.follow_up_question(folded) or "?" in turn.text
-    if PAYING.search(folded) and asked and BLACKMAIL_KINDS & kinds:
+    if SHOULD_CALL.search(folded) and asked and state.crisis_lines:
+        return Reply(ctx.crisis_path.which_number(state))
+    if PAYING.search(folded) and BLACKMAIL_KINDS & kinds:
         return danger_answer(ctx, state, BLACKMAIL_ANSWER) or Reply(answers.answer(ctx, state, turn, now))
     if means_at_hand(state, turn):  # "jai deja les medocs": now, not later
         return with_a_person(ctx, "crisis_means_now")
