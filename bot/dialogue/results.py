@@ -288,9 +288,8 @@ def about_shown(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply 
     if detail == "documents" and not documented and general and local_mission:
         # what any mission locale asks (sourced)
         return Reply([*ctx.in_french(), Outgoing(general.bubbles[0], buttons=buttons)])
-    if detail == "hours" and ctx.near_the_danger(
-        state
-    ):  # "y a quoi d'ouvert la ?" at night: the lines answer
+    # "y a quoi d'ouvert la ?" at night after a danger: the place's hours, then the lines that answer now
+    if detail == "hours" and ctx.near_the_danger(state):
         return Reply([Outgoing(reply.text), *ctx.crisis_path.which_number(state)])
     note = f"cost_note_{state.concern}"
     if detail == "cost" and ctx.t.has(note):  # the help is free, the licence is not: say so, and the aids
