@@ -35,6 +35,7 @@ class Kind:
     lines: tuple[str, ...]
     now: bool  # also say "in danger now: 17 / 112"
     minor_lines: tuple[str, ...] = ()  # instead of `lines` for a youth under 18, when they differ
+    adult_lines: tuple[str, ...] = ()  # instead of `lines` for a youth who said they are 18 or over
     emergency: bool = False  # every later message repeats its lines first (an overdose)
     ask: bool = False  # an indirect sign: ask directly before assuming
     need: str | None = None  # a place nearby answers it too (a specific need of data/routing.yml)
@@ -74,10 +75,9 @@ class CrisisRules:
         skip: tuple[str, ...] = (),
     ) -> list[Helpline]:
         """The lines that fit: the first line of each kind, then the second of each, and so on (a minor's
-        lines for a youth under 18); without the ones in `skip` or those the youth is too old for; at
-        most `max_cards`."""
-        minor = ages is not None and ages[1] < MAJORITY
-        ranked = [(k.minor_lines or k.lines) if minor else k.lines for k in kinds]
+        lines for a youth under 18, an adult's for one of 18 or over); without the ones in `skip` or those
+        the youth is too old for; at most `max_cards`."""
+        ranked = [self.lines_for_age(k, ages) for k in kinds]
         numbers: list[str] = []
         for rank in range(max((len(lines) for lines in ranked), default=0)):
             for lines in ranked:  # each number once, even when two kinds give it at the same rank
@@ -95,6 +95,15 @@ class CrisisRules:
         return chosen[: self.max_cards]
 
 
+    @staticmethod
+    def lines_for_age(kind: Kind, ages: tuple[int, int] | None) -> tuple[str, ...]:
+        if ages is not None and ages[1] < MAJORITY:
+            return kind.minor_lines or kind.lines
+        if ages is not None and ages[0] >= MAJORITY:
+            return kind.adult_lines or kind.lines
+        return kind.lines
+
+
 def load_crisis_rules(path: Path) -> CrisisRules:
     raw = read_yaml(path)
     kinds = {
@@ -103,6 +112,7 @@ def load_crisis_rules(path: Path) -> CrisisRules:
             label=str(spec["label"]),
             lines=tuple(str(n) for n in spec["lines"]),
             minor_lines=tuple(str(n) for n in spec.get("minor_lines") or ()),
+            adult_lines=tuple(str(n) for n in spec.get("adult_lines") or ()),
             emergency=bool(spec.get("emergency", False)),
             now=bool(spec.get("now", False)),
             ask=bool(spec.get("ask", False)),
