@@ -97,6 +97,14 @@ NOT_CALLING = re.compile(
     r"\bpar (?:ecrit|sms|message)\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
 )
+# "le 115 répond pas", "ça sonne dans le vide": a line shown does not answer
+LINE_UNANSWERED = re.compile(
+    r"\b(?:repond|reponde|reponds|repondent|decroche|decrochent|decrochait) (?:pas|jamais|toujours pas)\b|"
+    r"\bpersonne (?:ne )?(?:repond|decroche)\b|\bsonne (?:dans le vide|occupe|sans arret|pour rien)\b|"
+    r"\b(?:c est|cest|c|toujours|tjrs|tout le temps) occupe\b|\b(?:ca|sa) (?:coupe|raccroche)\b|"
+    r"\b(?:no one|nobody|noone) (?:answers|is answering|picks up)\b|"
+    r"\b(?:they|it) (?:don t|dont|doesn t|doesnt) (?:answer|pick up)\b"
+)
 # "jsuis grave dans la merde jsais pas quoi faire" after a danger: lost, not a question about careers
 LOST = re.compile(
     r"\b(?:je sais pas|jsais pas|jsp|sais pas|jcp|chais pas|je c pas) "
@@ -464,6 +472,9 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         if answer:  # after an overdose, "jveux pas que ma mere sache": the 15 first, then what stays secret
             return Reply([*ctx.crisis_path.emergency_again(state), *answer.messages])
         return Reply([secret]) if secret else believed(ctx, state)
+    if LINE_UNANSWERED.search(folded) and state.crisis_lines:  # call again; the 115: tell the mission locale
+        key = "crisis_line_unanswered_homeless" if "homeless" in kinds else "crisis_line_unanswered"
+        return with_a_person(ctx, key)
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
         return danger_answer(ctx, state, WRITING_ANSWER)
     return None
