@@ -94,7 +94,6 @@ class CrisisRules:
         ]
         return chosen[: self.max_cards]
 
-
     @staticmethod
     def lines_for_age(kind: Kind, ages: tuple[int, int] | None) -> tuple[str, ...]:
         if ages is not None and ages[1] < MAJORITY:
