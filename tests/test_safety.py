@@ -252,7 +252,7 @@ def test_an_urgent_question_on_a_saturday_evening_goes_to_a_partner_open_first(
     loaded_engine: Engine, parser: EmbeddedParser
 ) -> None:
     """The listening point opens again on Wednesday: the urgent question goes to a crisis partner of the
-    youth's town that opens before, and the youth is told when, not "mercredi"."""
+    youth's town that opens before; the youth is told why it is not the listening point, and when."""
     saturday_evening = datetime(2026, 11, 28, 19, 0, tzinfo=ZoneInfo("Europe/Paris"))
     brain = Brain(
         loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda: saturday_evening
@@ -263,4 +263,5 @@ def test_an_urgent_question_on_a_saturday_evening_goes_to_a_partner_open_first(
     told = say(brain, user, payload="crisis:listening")
     (handoff,) = handoffs_of(loaded_engine)
     assert handoff.urgent and handoff.partner_id != "point_ecoute_mda_champigny"
-    assert "mercredi" not in told and "lundi" in told
+    assert "ne répondrait que mercredi" in told and "une autre structure partenaire" in told
+    assert "te répondra ici lundi" in told

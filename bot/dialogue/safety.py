@@ -325,12 +325,16 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
         partner: str | None = ctx.r.rules.listening_partner
     else:
         partner = suggested_partner(ctx, state, now) or ctx.r.rules.listening_partner
-    partner = soonest_open(ctx, state, partner, now)
+    wanted, partner = partner, soonest_open(ctx, state, partner, now)
     state.handoff_partner = partner
     kinds = ctx.r.crisis.ordered(state.crisis_kinds)
     reply = open_handoff(ctx, state, None, urgent=True, now=now, crisis_kind=kinds[0].label)
     when = when_answered(ctx.partner_hours(partner or ""), now, ctx.t, ctx.r.zone)
     reply.messages = [Outgoing(ctx.t(choice, partner=ctx.partner_name(partner or ""), when=when))]
+    if wanted and partner != wanted:  # the one asked for opens too late: say so, and who answers sooner
+        later = when_answered(ctx.partner_hours(wanted), now, ctx.t, ctx.r.zone)
+        said = ctx.t("crisis_sooner_partner", wanted=ctx.partner_name(wanted), when=later)
+        reply.messages.insert(0, Outgoing(said))
     return reply
 
 
