@@ -215,6 +215,8 @@ def several_concerns(ctx: Context, state: State, turn: Turn) -> list[Outgoing]:
 
 def age_notes(ctx: Context, state: State) -> list[Outgoing]:
     """Over 25, France Travail; under 16, school and the listening point (answers/moins_16_plus_25)."""
+    if state.crisis_active:  # the lines of the danger are said; no "ask your school" to a youth in danger
+        return []
     if state.age_low is not None and state.age_low > 25:
         return [Outgoing(ctx.t("over_25"))]
     if under_16(state):  # the listening lines only when it is about that

@@ -29,6 +29,7 @@ ASK_HUMAN_SURE = 0.6  # in crisis mode, "je veux parler à quelqu'un" this surel
 FIRST_HOURS_ANSWER = "violences_sexuelles_urgence"  # data/answers/: the first hours after a sexual assault
 PARENTS_ANSWER = "parents_prevenus"  # data/answers/: are the parents told
 WRITING_ANSWER = "ecrire_sans_appeler"  # data/answers/: the tchats and the SMS 114
+EMERGENCY_ANSWER = "urgence_en_attendant"  # what to do while waiting for the 15
 BLACKMAIL_KINDS = {"harassment"}  # where "jdois payer ?" means paying the one who threatens
 BLACKMAIL_ANSWER = "numero_3018"  # "ne paie pas", keep the proof, report
 PAYING = re.compile(r"\b(?:payer|paye|paie|pay|lui donner|leur donner|l argent|les sous|la thune)\b")
@@ -96,6 +97,22 @@ NOT_CALLING = re.compile(
     r"\b(?:ya|y a|il y a|yaurait|y aurait) (?:un |pas un )?(?:t?chat|tchat|truc par ecrit|moyen d ecrire)\b|"
     r"\bpar (?:ecrit|sms|message)\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
+)
+# "c grave ?", "je peux attendre mercredi ?", "faut que j'aille aux urgences ?" after an emergency or assault
+IS_IT_SERIOUS = re.compile(
+    r"\b(?:c|c est|cest|est ce que c est|c etait|ca a l air) (?:grave|serieux|dangereux)\b|"
+    r"\b(?:je peux|jpeux|on peut|peut on|elle peut|il peut) attendre\b|"
+    r"\b(?:faut|dois|doit) (?:que j aille |qu on aille |qu elle aille |qu il aille |aller |y aller )?"
+    r"aux urgences\b|"
+    r"\bis (?:it|this) (?:serious|bad|dangerous)\b|\bcan (?:i|we|she|he) wait\b|\bshould (?:i|we) go to\b"
+)
+# afraid that calling the SAMU brings the police (a friend who drank or took something)
+POLICE_FEAR = re.compile(
+    r"\b(?:peur|flippe|flipper|stress)\b.{0,20}\b(?:police|flics|keufs|condes|schmitts)\b|"
+    r"\b(?:police|flics|keufs|condes|schmitts)\b.{0,20}"
+    r"\b(?:vont venir|va venir|debarque\w*|arreter|embarquer)\b|"
+    r"\b(?:on|il|elle|je|jvais|on va) (?:va )?(?:avoir|aura) des (?:problemes|embrouilles|ennuis)\b|"
+    r"\bafraid (?:of )?(?:the )?(?:police|cops)\b"
 )
 # "le 115 répond pas", "ça sonne dans le vide": a line shown does not answer
 LINE_UNANSWERED = re.compile(
@@ -218,7 +235,13 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     if turn.intent != "crisis":
         return None
     if state.crisis_active and BLACKMAIL_KINDS & set(state.crisis_kinds) and PAYING.search(fold(turn.text)):
-        return about_the_danger(ctx, state, turn, now)  # "est ce que je paye ?? il me laissera tranquille ?"
+        return about_the_danger(ctx, state, turn, now)  # "est ce que je paye ??" whatever else it reads as
+    if state.crisis_active and set(turn.values("crisis_kind")) <= set(state.crisis_kinds):
+        # the same danger, and something said about it ("est ce que je paye ??", "jpeux pas appeler ils
+        # vont m'entendre"): answered, not the lines once more; a new kind of danger gets its lines
+        followed = about_the_danger(ctx, state, turn, now)
+        if followed:
+            return followed
     if state.crisis_active and turn.confidence < NEW_KIND_IN_CRISIS and only_the_model(turn):
         return None
     if just_after_danger(state) and only_the_model(turn) and doubting(state, turn):
@@ -457,6 +480,21 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         state.crisis_kinds, state.crisis_lines, state.crisis_active = [], [], False
         return during_handoff(ctx, state, ctx.crisis_path.first(state, told, False, waiting(state)))
     asked = answers.follow_up_question(folded) or "?" in turn.text
+    if "medical" in kinds and (POLICE_FEAR.search(folded) or NO_POLICE.search(folded)):
+        # "jai peur que les keufs viennent" before calling for a friend: no sourced word on the police
+        # coming (answers/urgence_en_attendant.yml), so the call first, then what to tell the 15
+        found = ctx.r.answers.get(EMERGENCY_ANSWER)
+        told = (
+            danger_answer(ctx, state, EMERGENCY_ANSWER)
+            if found and not answers.said_just_before(state, found)
+            else None
+        )
+        return Reply([*ctx.crisis_path.emergency_again(state), *(told.messages if told else [])])
+    if IS_IT_SERIOUS.search(folded) and asked:
+        if "sexual_violence" in kinds:  # "je peux attendre mercredi ?": not for the treatment against HIV
+            return with_a_person(ctx, "crisis_sexual_violence_tonight")
+        if ctx.crisis_path.emergency_again(state):  # "c grave ?" after an overdose or a blow to the head
+            return Reply(ctx.crisis_path.emergency_again(state))
     if SHOULD_CALL.search(folded) and asked and state.crisis_lines:
         return Reply(ctx.crisis_path.which_number(state))
     if PAYING.search(folded) and BLACKMAIL_KINDS & kinds:
