@@ -156,10 +156,11 @@ NO_POLICE = re.compile(
 # a yes in words to "est-ce que tu penses à mourir ?" ("ouais souvent le soir", "des fois", "un peu");
 # thoughts told in so many words are a yes even after a "non mais" (when in doubt, the fuller help)
 CHECK_YES = re.compile(
-    r"^\W*(?:oui|ouais|ouai|wai|ouep|oe|yes|yeah|yep|grave|carrement|un peu|parfois|des fois|souvent|"
+    r"^\W*(?:(?:bof|ben|bah|beh|euh|hmm+|wsh|wesh|frr|genre|jsp|en vrai|franchement),? )?"
+    r"(?:oui|ouais|ouai|wai|ouep|oe|yes|yeah|yep|grave|carrement|un peu|parfois|des fois|souvent|"
     r"tout le temps|h24|sometimes|often|kinda|i do)\b"
 )
-CHECK_YES_WORDS = 8  # "ouais souvent le soir"; not "ya d'autres aides pour le permis ?"
+CHECK_YES_WORDS = 8  # in the first clause: "ouais souvent le soir"; not "ya d'autres aides pour le permis ?"
 THOUGHTS_TOLD = re.compile(
     r"\b(?:j y pense|jy pense|j y pensais|jy pensais|je pense a mourir|jpense a mourir|"
     r"je pense a (?:me tuer|me suicider|me faire du mal)|i think about (?:it|dying|killing myself))\b"
@@ -202,6 +203,12 @@ ASKS_SOMETHING = (
 )
 
 
+def first_clause(folded: str) -> list[str]:
+    """The words before the first full stop, question mark or "mais": "bof ouais un peu. mais jveux pas
+    appeler, jveux voir qqn en vrai" answers the direct question in its first three words."""
+    return re.split(r"[.!?;]| mais ", folded, maxsplit=1)[0].split()
+
+
 def typed_check_answer(state: State, turn: Turn) -> Turn:
     """A typed yes or no takes the buttons' path: to "est-ce que tu penses à mourir ?", and to "tu veux
     que je te mette en lien avec quelqu'un ?" (yes: the first button, someone now; no: later). A question
@@ -211,7 +218,11 @@ def typed_check_answer(state: State, turn: Turn) -> Turn:
     folded = fold(turn.text)
     if state.step == CRISIS_CHECK and (
         THOUGHTS_TOLD.search(folded)
-        or (CHECK_YES.search(folded) and turn.intent != "deny" and len(folded.split()) <= CHECK_YES_WORDS)
+        or (
+            CHECK_YES.search(folded)
+            and turn.intent != "deny"
+            and len(first_clause(folded)) <= CHECK_YES_WORDS
+        )
     ):
         return replace(turn, intent="crisis_yes")
     if state.step == CRISIS_CHECK and NOT_IN_DANGER.search(folded):  # not after a danger told plainly
