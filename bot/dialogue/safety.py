@@ -166,11 +166,14 @@ THOUGHTS_TOLD = re.compile(
     r"je pense a (?:me tuer|me suicider|me faire du mal)|i think about (?:it|dying|killing myself))\b"
 )
 # "jsuis pas en danger", "c'était une blague": out of crisis mode, the lines stay
+RETRACTED = re.compile(  # "c'était une expression", "jrigole": a hyperbole taken back
+    r"\b(?:c etait|cetait|c est|cest|c) (?:une |juste une )?(?:blague|vanne|expression|facon de parler)\b|"
+    r"\b(?:je|j) (?:rigolais|rigole|deconnais|deconne)\b|\bjrigol\w*\b|\bjdeconn\w*\b|"
+    r"\b(?:just )?(?:kidding|joking)\b|\bfigure of speech\b|\b(?:jdisais|je disais|j disais) ca comme ca\b"
+)
 NOT_IN_DANGER = re.compile(
     r"\b(?:je suis|jsuis|chui|j suis|je ne suis|jss) (?:pas|plus) en danger\b|\bpas du tout en danger\b|"
-    r"\b(?:i m|im|i am) not in danger\b|"
-    r"\b(?:c etait|cetait|c est|cest|c) (?:une |juste une )?(?:blague|vanne)\b|"
-    r"\b(?:je|j) (?:rigolais|rigole|deconnais|deconne)\b|\bjrigolais\b|\b(?:just )?(?:kidding|joking)\b"
+    r"\b(?:i m|im|i am) not in danger\b|" + RETRACTED.pattern
 )
 # "c'est de moi que je parle": the danger told was the youth's own, not a friend's
 ABOUT_ME = re.compile(
@@ -344,7 +347,8 @@ def follow_up(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
     if choice == "crisis_no":  # thanks for answering, the lines stay, and what the youth asked for goes on
         state.crisis_active, state.step = False, CONCERN
         pending = [c for c in state.extra.get("pending_concerns", []) if c in ctx.r.concerns]
-        said = "crisis_denied_then" if pending and not state.concern else "crisis_denied"
+        asked_before = state.concern not in (None, "wellbeing")  # "jcherche un taf" before the danger
+        said = "crisis_denied_then" if (pending and not state.concern) or asked_before else "crisis_denied"
         state.concern = state.concern or (pending[0] if pending else "wellbeing")
         return Reply([Outgoing(ctx.t(said)), *advance(ctx, state, now)])
     if choice == "crisis_avoided":
@@ -416,6 +420,13 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
             # "jveux pas porter plainte jle kiffe qd meme" once the places were shown: heard, not a menu
             return Reply(ctx.crisis_path.listening(state, False))
         return None
+    if RETRACTED.search(folded) and not turn.values("crisis_kind"):
+        # "mdr tkt c'est une expression, jsuis nul a valo": believed, the lines stay said; a request with it
+        # is served, else a word and the menu
+        state.crisis_active, state.step = False, CONCERN
+        if turn.intent in ASKS_SOMETHING or ctx.clear_concern(turn):
+            return None
+        return Reply([Outgoing(ctx.t("crisis_retracted"), buttons=(ctx.button("other"),))])
     if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
         return None
     if turn.intent in ASKS_SOMETHING or (ctx.clear_concern(turn) and asks(turn.text)):
