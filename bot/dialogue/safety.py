@@ -106,6 +106,11 @@ IS_IT_SERIOUS = re.compile(
     r"aux urgences\b|"
     r"\bis (?:it|this) (?:serious|bad|dangerous)\b|\bcan (?:i|we|she|he) wait\b|\bshould (?:i|we) go to\b"
 )
+# "peut-être qu'ils ont raison" after being harassed (told to die): agreeing with them is a sign
+AGREES_WITH_THEM = re.compile(
+    r"\b(?:qu ?)?(?:ils|elles) (?:ont )?(?:raison|pas tort)\b|\b(?:they re|they are) right\b|"
+    r"\b(?:ils|elles) disent (?:la verite|vrai)\b"
+)
 # afraid that calling the SAMU brings the police (a friend who drank or took something)
 POLICE_FEAR = re.compile(
     r"\b(?:peur|flippe|flipper|stress)\b.{0,20}\b(?:police|flics|keufs|condes|schmitts)\b|"
@@ -512,6 +517,10 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
             else None
         )
         return Reply([*ctx.crisis_path.emergency_again(state), *(told.messages if told else [])])
+    if "harassment" in kinds and AGREES_WITH_THEM.search(folded):
+        # the youth agrees with those who harass them: the 3114 and the direct question
+        sign = ctx.crisis_path.first(state, [ctx.r.crisis.unnamed], False, waiting(state))
+        return during_handoff(ctx, state, sign)
     if IS_IT_SERIOUS.search(folded) and asked:
         if "sexual_violence" in kinds:  # "je peux attendre mercredi ?": not for the treatment against HIV
             return with_a_person(ctx, "crisis_sexual_violence_tonight")
