@@ -111,6 +111,14 @@ AGREES_WITH_THEM = re.compile(
     r"\b(?:qu ?)?(?:ils|elles) (?:ont )?(?:raison|pas tort)\b|\b(?:they re|they are) right\b|"
     r"\b(?:ils|elles) disent (?:la verite|vrai)\b"
 )
+# "do they speak english at 3114?", "ils parlent arabe ?": the language a line answers in
+LANGUAGE_ASKED = re.compile(
+    r"\b(?:speak|speaks|talk in|parle|parlent|parlez) (?:english|anglais|arabe|arabic|espagnol|spanish)\b|"
+    r"\bin english\b|\ben anglais\b|\benglish (?:helpline|line|number|speaking)\b|"
+    r"\b(?:i|je) (?:don t|dont|do not|can t|cant|parle pas|peux pas parler) "
+    r"(?:speak |talk in |bien |le )?(?:french|francais)\b|"
+    r"\bmy french is\b"
+)
 # afraid that calling the SAMU brings the police (a friend who drank or took something)
 POLICE_FEAR = re.compile(
     r"\b(?:peur|flippe|flipper|stress)\b.{0,20}\b(?:police|flics|keufs|condes|schmitts)\b|"
@@ -546,8 +554,12 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
             return Reply([*ctx.crisis_path.emergency_again(state), *answer.messages])
         return Reply([secret]) if secret else believed(ctx, state)
     if LINE_UNANSWERED.search(folded) and state.crisis_lines:  # call again; the 115: tell the mission locale
-        key = "crisis_line_unanswered_homeless" if "homeless" in kinds else "crisis_line_unanswered"
-        return with_a_person(ctx, key)
+        if "homeless" in kinds:
+            return with_a_person(ctx, "crisis_line_unanswered_homeless")
+        unanswered = "3114" in state.crisis_lines and MEANS_KINDS & kinds  # 3114.fr: under 10 minutes
+        return with_a_person(ctx, "crisis_line_unanswered_3114" if unanswered else "crisis_line_unanswered")
+    if LANGUAGE_ASKED.search(folded) and state.crisis_lines:  # the 3114 in French; the 112 in English too
+        return with_a_person(ctx, "crisis_line_language")
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
         return danger_answer(ctx, state, WRITING_ANSWER)
     return None
