@@ -119,6 +119,10 @@ LANGUAGE_ASKED = re.compile(
     r"(?:speak |talk in |bien |le )?(?:french|francais)\b|"
     r"\bmy french is\b"
 )
+# "jai plus de forfait", "no credit?": the emergency lines are free (answers/ecrire_sans_appeler)
+NO_CREDIT = re.compile(
+    r"\b(?:pas de|plus de|sans|0|zero|no|without|out of) (?:credit|credits|forfait|unites|balance|minutes)\b"
+)
 # afraid that calling the SAMU brings the police (a friend who drank or took something)
 POLICE_FEAR = re.compile(
     r"\b(?:peur|flippe|flipper|stress)\b.{0,20}\b(?:police|flics|keufs|condes|schmitts)\b|"
@@ -558,6 +562,8 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
             return with_a_person(ctx, "crisis_line_unanswered_homeless")
         unanswered = "3114" in state.crisis_lines and MEANS_KINDS & kinds  # 3114.fr: under 10 minutes
         return with_a_person(ctx, "crisis_line_unanswered_3114" if unanswered else "crisis_line_unanswered")
+    if NO_CREDIT.search(folded) and state.crisis_lines:
+        return with_a_person(ctx, "crisis_no_credit")
     if LANGUAGE_ASKED.search(folded) and state.crisis_lines:  # the 3114 in French; the 112 in English too
         return with_a_person(ctx, "crisis_line_language")
     if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
