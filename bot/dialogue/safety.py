@@ -86,7 +86,10 @@ PARENTS_KNOWING = re.compile(
     r"\b(?:dire|dira|diront|previen\w*|appele\w*) (?:a |aux )?(?:mes parents|ma mere|mon pere|mes darons)\b"
 )
 # "c anonyme ?", "ça reste secret ?" right after the lines
-SECRET_ASKED = re.compile(r"\b(?:anonymes?|confidentiel\w*|secrets?|anonymous|confidential)\b")
+SECRET_ASKED = re.compile(
+    r"\b(?:anonymes?|confidentiel\w*|secrets?|anonymous|confidential|gratuit|payant|free|facture|releve|"
+    r"historique|bill|s affiche\w*|saffiche\w*|apparait|apparaitre|savoir que c est moi|know it s me)\b"
+)
 # "et si jveux pas appeler ?", "jpeux pas parler au tel": a way to write instead
 NOT_CALLING = re.compile(
     r"\b(?:jveux|je veux|veux|jvx|j ai pas envie d|jai pas envie d|jpeux|je peux|peux|jose|j ose|ose)"
@@ -547,7 +550,7 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
         # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
         return with_a_person(ctx, "crisis_no_police")
-    secret_asked = SECRET_ASKED.search(folded) and answers.follow_up_question(folded)
+    secret_asked = SECRET_ASKED.search(folded) and (answers.follow_up_question(folded) or "?" in turn.text)
     if (
         PARENTS_KNOWING.search(folded) or secret_asked
     ):  # what stays secret; the line's own facts; not their fault
