@@ -181,7 +181,10 @@ class CrisisPath:
         # the first line of each direct kind
         indirect = [k for k in kinds if k.ask]
         lines = self.rules.helplines([*direct, *indirect], self.territory, state.ages, skip=shown)
-        if not lines:
+        firsts = [own[0] for k in direct if (own := self.rules.lines_for_age(k, state.ages))]
+        if not lines or (shown and all(number in shown for number in firsts)):
+            # the new kind's own first line is already above (a runaway minor, then "si jveux pas rentrer
+            # chez moi ?": the 119 was shown): a reminder, not a block led by its third line
             return self.reminder(state, direct[0].name, handoff_open)
         self.remember(state, lines)
         state.step = CRISIS
