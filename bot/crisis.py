@@ -22,6 +22,9 @@ from bot.texts import Texts
 from nlu.datafile import read_yaml
 
 MAJORITY = 18  # a youth younger than this is a minor
+MEDICAL = "medical"  # the kind whose lines send someone (15, 112)
+THREAT = "threat"  # the kind whose lines send the police (17, 112)
+LIFE_KINDS = {"suicide", "hopelessness", "self_harm", "medical"}  # a friend's life at stake
 LISTENING = ("crisis_listening_reply", "crisis_listening_reply_together")  # in turn, when listening
 ABOUT_OTHER = "crisis_about_other"  # state.extra: the danger told is a friend's or a child's, not the youth's
 
@@ -241,13 +244,28 @@ class CrisisPath:
 
     def which_number(self, state: State) -> list[Outgoing]:
         """ "c le 17 ou le 15 ?" during a danger: the lines that fit what was said, the first one named."""
-        lines = self.rules.helplines(self.rules.ordered(state.crisis_kinds), self.territory, state.ages)
+        kinds = self.rules.ordered(state.crisis_kinds)
+        about_other = bool(state.extra.get(ABOUT_OTHER))
+        if about_other and LIFE_KINDS & {k.name for k in kinds}:
+            # a friend who may be dying and cannot be reached: the 15 (or 112) sends someone, first
+            kinds = self.rules.ordered([MEDICAL, *state.crisis_kinds])
+        lines = self.rules.helplines(kinds, self.territory, state.ages)
         if not lines:
             return []
         which = Outgoing(self.t("crisis_which_number", number=lines[0].number), cards=self.cards(lines))
-        if state.extra.get(ABOUT_OTHER):  # a friend who may be in danger now: the 15 or 112 for them first
+        if about_other and lines[0].number not in ("15", "112"):  # the 15 or 112 for them, said first
             return [Outgoing(self.t("crisis_now_other")), which]
         return [which]
+
+    def happening_now(self, state: State) -> Outgoing:
+        """ "il vient de rentrer dans sa chambre", "elle va le faire maintenant": the line that sends someone
+        now (the 15 for a life at risk, else the 17), its cards, and the SMS 114 for who cannot speak."""
+        medical = bool(LIFE_KINDS & set(state.crisis_kinds))
+        lines = self.rules.helplines(
+            self.rules.ordered([MEDICAL if medical else THREAT]), self.territory, None
+        )
+        key = "crisis_happening_now_medical" if medical else "crisis_happening_now"
+        return Outgoing(self.t(key), cards=self.cards(lines))
 
     def person_offer(self, state: State, handoff_open: bool) -> Outgoing:
         if handoff_open:

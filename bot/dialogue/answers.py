@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.answers import Answer, named
+from bot.crisis import MAJORITY
 from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import (
     ask_question,
@@ -108,6 +109,13 @@ def best(ctx: Context, state: State, turn: Turn, folded: str) -> Answer | None:
         # emergency's first answer (what to do until help comes) rather than "I'm not sure"
         emergency = [k.name for k in ctx.r.crisis.ordered(state.crisis_kinds) if k.emergency and k.answers]
         found = ctx.r.answers.get(ctx.r.crisis.answers_for(emergency)[0]) if emergency else None
+    if (
+        found is not None
+        and found.ages is not None
+        and found.ages[1] < MAJORITY
+        and not found.fits(state.age_low, state.age_high)
+    ):
+        return None  # written for minors ("on préviendra tes parents"): wrong, and deterring, for an adult
     return found
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.catalogue.hours import opening_status
-from bot.crisis import ABOUT_OTHER, CrisisReply
+from bot.crisis import ABOUT_OTHER, MAJORITY, CrisisReply
 from bot.dialogue import answers
 from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
@@ -99,12 +99,17 @@ NOT_CALLING = re.compile(
     r"\b(?:trop )?peur d appeler\b|\bpas au tel\b|\b(?:prefere|plutot|prefer) (?:ecrire|texter|write|text)\b|"
     r"\b(?:ya|y a|il y a|yaurait|y aurait) (?:un |pas un )?(?:t?chat|tchat|truc par ecrit|moyen d ecrire)\b|"
     r"\bpar (?:ecrit|sms|message)\b|"
-    r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b"
+    r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b|"
+    r"\b(?:peux|jpeux|je peux|on peut|can i|could i) (?:leur |lui |vous )?"
+    r"(?:ecrire|tchatter|chatter|write|text)\b|"
+    r"\b(?:ya|y a|il y a|is there) (?:un |a )?(?:t?chat|chat)\b"
 )
 # "c grave ?", "je peux attendre mercredi ?", "faut que j'aille aux urgences ?" after an emergency or assault
 IS_IT_SERIOUS = re.compile(
     r"\b(?:c|c est|cest|est ce que c est|c etait|ca a l air) (?:grave|serieux|dangereux)\b|"
-    r"\b(?:je peux|jpeux|on peut|peut on|elle peut|il peut) attendre\b|"
+    r"\b(?:je peux|jpeux|on peut|peut on|elle peut|il peut)(?: pas)?(?: juste)? attendre\b|"
+    r"\b(?:j attends|jattends|je vais attendre|jvais attendre|i ll wait)\b|"
+    r"\b(?:jme sens|je me sens|j me sens|i feel) (?:bien|mieux|fine|ok|okay)\b|"
     r"\b(?:faut|dois|doit) (?:que j aille |qu on aille |qu elle aille |qu il aille |aller |y aller )?"
     r"aux urgences\b|"
     r"\bis (?:it|this) (?:serious|bad|dangerous)\b|\bcan (?:i|we|she|he) wait\b|\bshould (?:i|we) go to\b"
@@ -132,7 +137,34 @@ POLICE_FEAR = re.compile(
     r"\b(?:police|flics|keufs|condes|schmitts)\b.{0,20}"
     r"\b(?:vont venir|va venir|debarque\w*|arreter|embarquer)\b|"
     r"\b(?:on|il|elle|je|jvais|on va) (?:va )?(?:avoir|aura) des (?:problemes|embrouilles|ennuis)\b|"
-    r"\bafraid (?:of )?(?:the )?(?:police|cops)\b"
+    r"\bafraid (?:of )?(?:the )?(?:police|cops)\b|"
+    r"\b(?:samu|15|pompiers|hopital|urgences|ils)\b.{0,20}"
+    r"\b(?:appelle\w*|previen\w*|prevenir|appeler|ramene\w*) "
+    r"(?:la police|les flics|les keufs|les condes)\b"
+)
+# "il vient de rentrer dans sa chambre", "elle va le faire maintenant": the danger is happening now
+HAPPENING_NOW = re.compile(
+    r"\b(?:il|elle|ils|he|she|they) (?:vient|viennent|just) (?:de )?"
+    r"(?:rentrer|entrer|arriver|fermer|came|walked)\b|"
+    r"\b(?:il|elle|ils) (?:est|sont) (?:la|devant (?:la|ma|sa) porte|derriere (?:la|ma|sa) porte|"
+    r"dans (?:ma|sa) chambre|"
+    r"en bas)\b(?! (?:depuis|pour) )|"
+    r"\b(?:va|vont|veut) (?:le faire|se tuer|se jeter|sauter|me tuer|me frapper)\b.{0,25}"
+    r"\b(?:maintenant|mtn|tout de suite|"
+    r"right now|now)\b|\bca recommence\b|\b(?:he s|she s|they re) (?:here|coming|outside)\b"
+)
+# "c pas moi c'est elle": the danger told is a friend's
+ABOUT_THEM = re.compile(
+    r"\b(?:c est|c|cest|ce n est|ce nest) pas (?:moi|pour moi)\W+(?:c est|c|cest) "
+    r"(?:elle|lui|ma pote|mon pote|mon ami|mon amie|ma soeur|mon frere|ma copine|mon copain|ma cousine|"
+    r"mon cousin)\b|"
+    r"\bnot me\W+(?:it s|its) (?:her|him|my)\b"
+)
+# "jpeux aller aux urgences direct pour ça ?" after thoughts of suicide
+TO_THE_ER = re.compile(
+    r"\b(?:peux|jpeux|je peux|on peut|can i|should i|je vais|jvais|j y vais|jy vais) "
+    r"(?:aller |go )?(?:direct(?:ement)? )?"
+    r"(?:aux urgences|a l hopital|to the er|to the hospital|to a&e)\b"
 )
 # "le 115 répond pas", "ça sonne dans le vide": a line shown does not answer
 LINE_UNANSWERED = re.compile(
@@ -158,6 +190,14 @@ MEANS_AT_HAND = re.compile(
 )
 MEANS_KINDS = {"suicide", "hopelessness", "self_harm"}
 # when a sexual assault happened, told as recent: the first hours still count
+# told in the past: not a threat or a grooming ("il veut que je vienne ce soir")
+ASSAULT_HAPPENED = re.compile(
+    r"\b(?:m a|m ont|ma|mont|on m a|il m a|ils m ont) (?:viole\w*|agresse\w*|touche\w*|force\w*|abuse\w*|"
+    r"deshabille\w*|pris de force|fait des choses)\b|"
+    r"\b(?:je me|jme|j me|me) suis fait (?:violer|agresser|toucher|abuser|forcer)\b|"
+    r"\b(?:j ai|jai|g) (?:ete|subi) |\bs est passe\b|\b(?:violee?|agressee?|abusee?)\b|"
+    r"\b(?:i was|i got) (?:raped|assaulted|drugged)\b|\b(?:he|they) (?:raped|assaulted|forced)\b"
+)
 RECENTLY = re.compile(
     r"\b(?:hier|cette nuit|ce matin|ce soir|tout a l heure|ce week end|ce weekend|samedi|dimanche|vendredi|"
     r"(?:a|en) (?:une |la )?soiree|last night|yesterday|this morning|tonight|at a party)\b"
@@ -187,7 +227,9 @@ THOUGHTS_TOLD = re.compile(
 )
 # "jsuis pas en danger", "c'était une blague": out of crisis mode, the lines stay
 RETRACTED = re.compile(  # "c'était une expression", "jrigole": a hyperbole taken back
-    r"\b(?:c etait|cetait|c est|cest|c) (?:une |juste une )?(?:blague|vanne|expression|facon de parler)\b|"
+    r"\b(?:c etait|cetait|c est|cest|c) (?:une |juste une |un |juste un |des |les )?"
+    r"(?:blague|vanne|expression|facon de parler|chanson|son|paroles|titre|film|serie|jeu)\b|"
+    r"\b(?:it s|its|it was) (?:a |just a )?(?:song|joke|game|movie)\b|"
     r"\b(?:je|j) (?:rigolais|rigole|deconnais|deconne)\b|\bjrigol\w*\b|\bjdeconn\w*\b|"
     r"\b(?:just )?(?:kidding|joking)\b|\bfigure of speech\b|\b(?:jdisais|je disais|j disais) ca comme ca\b"
 )
@@ -504,9 +546,9 @@ def believed(ctx: Context, state: State) -> Reply:
     return with_a_person(ctx, "crisis_believed")
 
 
-def with_a_person(ctx: Context, key: str) -> Reply:
+def with_a_person(ctx: Context, key: str, **values: str) -> Reply:
     """A text, then the way to a person now (the listening point, an adviser)."""
-    return Reply([Outgoing(ctx.t(key), buttons=ctx.crisis_path.person_buttons()[:2])])
+    return Reply([Outgoing(ctx.t(key, **values), buttons=ctx.crisis_path.person_buttons()[:2])])
 
 
 def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
@@ -522,6 +564,16 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         state.crisis_kinds, state.crisis_lines, state.crisis_active = [], [], False
         return during_handoff(ctx, state, ctx.crisis_path.first(state, told, False, waiting(state)))
     asked = answers.follow_up_question(folded) or "?" in turn.text
+    if ABOUT_THEM.search(folded) and not state.extra.get(ABOUT_OTHER):  # "c pas moi c elle": for the friend
+        state.extra[ABOUT_OTHER] = True
+        return Reply(ctx.crisis_path.which_number(state))
+    if HAPPENING_NOW.search(folded):  # the danger is here now: the line that sends someone, the SMS 114
+        now_line = ctx.crisis_path.happening_now(state)
+        return Reply(
+            [Outgoing(now_line.text, cards=now_line.cards, buttons=ctx.crisis_path.person_buttons()[:2])]
+        )
+    if TO_THE_ER.search(folded) and MEANS_KINDS & kinds:  # yes, the ER takes it, day and night
+        return with_a_person(ctx, "crisis_to_the_er")
     if "medical" in kinds and (POLICE_FEAR.search(folded) or NO_POLICE.search(folded)):
         # "jai peur que les keufs viennent" before calling for a friend: no sourced word on the police
         # coming (answers/urgence_en_attendant.yml), so the call first, then what to tell the 15
@@ -554,12 +606,15 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if (
         PARENTS_KNOWING.search(folded) or secret_asked
     ):  # what stays secret; the line's own facts; not their fault
-        answer = danger_answer(ctx, state, PARENTS_ANSWER)
+        adult = state.ages is not None and state.ages[0] >= MAJORITY  # the answer speaks of minors' parents
+        answer = None if adult else danger_answer(ctx, state, PARENTS_ANSWER)
         # a question gets the line's own facts; "mes parents vont me tuer s'ils savent" is heard first
         secret = ctx.crisis_path.secret_line(state, folded) if is_question(folded) else None
         if answer:  # after an overdose, "jveux pas que ma mere sache": the 15 first, then what stays secret
             return Reply([*ctx.crisis_path.emergency_again(state), *answer.messages])
         return Reply([secret]) if secret else believed(ctx, state)
+    if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
+        return danger_answer(ctx, state, WRITING_ANSWER)
     if LINE_UNANSWERED.search(folded) and state.crisis_lines:  # call again; the 115: tell the mission locale
         if "homeless" in kinds:
             return with_a_person(ctx, "crisis_line_unanswered_homeless")
@@ -568,9 +623,10 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if NO_CREDIT.search(folded) and state.crisis_lines:
         return with_a_person(ctx, "crisis_no_credit")
     if LANGUAGE_ASKED.search(folded) and state.crisis_lines:  # the 3114 in French; the 112 in English too
+        named = [n for n in state.crisis_lines if n.replace(" ", "") in folded.replace(" ", "")]
+        if named and named[0] != "3114":  # another line's languages are not known here: not promised
+            return with_a_person(ctx, "crisis_line_language_unknown", number=named[0])
         return with_a_person(ctx, "crisis_line_language")
-    if NOT_CALLING.search(folded):  # "et si jveux pas appeler ?": writing instead (SMS 114, tchats)
-        return danger_answer(ctx, state, WRITING_ANSWER)
     return None
 
 
@@ -584,7 +640,8 @@ def not_understood_near_the_danger(ctx: Context, state: State, turn: Turn) -> bo
 def first_hours(ctx: Context, state: State, turn: Turn, kinds: list[str]) -> list[Outgoing]:
     """A sexual assault told as recent ("samedi à une soirée", "hier soir"), not asked about: what to do in
     the first hours (treatment against HIV within 48 h, emergency contraception, evidence), said at once."""
-    if "sexual_violence" not in kinds or not RECENTLY.search(fold(turn.text)):
+    folded = fold(turn.text)
+    if "sexual_violence" not in kinds or not RECENTLY.search(folded) or not ASSAULT_HAPPENED.search(folded):
         return []
     found = ctx.r.answers.get(FIRST_HOURS_ANSWER)
     if found is None or answers.said_just_before(state, found):
