@@ -19,7 +19,8 @@ package:
 | 7     | `answers.while_waiting`| a question the base answers, while a question waits for an adviser     |
 | 8     | `handoff.handoff_turn` | a question for staff being asked, or open                              |
 | 9     | `safety.about_the_danger` | right after a danger, what is asked or said about it ("jdois payer ?", |
-|       |                        | "jai deja les medocs", "pas la police", the parents, not calling)      |
+|       |                        | "jai deja les medocs", "c grave ?", "il vient de rentrer", "c pas moi  |
+|       |                        | c elle", the parents, not calling, no answer, the language, no credit) |
 | 10    | `results.about_shown`  | "c'est où ?", "ya un num ?" about the cards just shown (or the places   |
 |       |                        | of the answer just given: "c ouvert samedi ?" after the mission locale) |
 | 11    | `safety.listening`     | crisis mode: listening until the youth asks for something              |
