@@ -149,7 +149,7 @@ def service_card(match: Match, now: datetime, zone: ZoneInfo, texts: Texts, vill
     )
 
 
-def _plain(text: str) -> str:
+def without_notes(text: str) -> str:
     """Without the sources' parenthesised notes: '7j/7, 9h–23h (2025 source; ...)' -> '7j/7, 9h–23h'."""
     return re.sub(r"\s*\([^)]*\)", "", text).strip()
 
@@ -160,7 +160,7 @@ def helpline_card(helpline: Helpline, texts: Texts) -> Card:
         kind="helpline",
         id=digits,
         title=f"{helpline.number} · {helpline.name}",
-        subtitle=f"{_plain(helpline.hours)} · {_plain(helpline.cost)}",
+        subtitle=f"{without_notes(helpline.hours)} · {without_notes(helpline.cost)}",
         url=f"tel:{digits}",
         actions=(Button(texts.button("call"), url=f"tel:{digits}"),),
     )

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cards import helpline_card
+from bot.cards import helpline_card, without_notes
 from bot.messages import Button, Card, Outgoing
 from bot.state import CRISIS, CRISIS_CHECK, State
 from bot.territory import Helpline, Territory
@@ -240,7 +240,23 @@ class CrisisPath:
         if line is None:
             return None
         key = "crisis_line_secret" if "anonym" in line.cost.lower() else "crisis_line_facts"
-        return Outgoing(self.t(key, number=line.number, cost=line.cost), cards=self.cards([line]))
+        return Outgoing(
+            self.t(key, number=line.number, cost=without_notes(line.cost)), cards=self.cards([line])
+        )
+
+    def line_hours(self, state: State, folded: str) -> Outgoing | None:
+        """ "il est ouvert le dimanche ?" about the lines shown: the hours of the line named, else of the
+        first shown (territory.yml)."""
+        by_number = {h.number: h for h in self.territory.helplines}
+        shown = [by_number[n] for n in state.crisis_lines if n in by_number]
+        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
+        line = next((h for h in shown if re.sub(r"\D", "", h.number) in digits), shown[0] if shown else None)
+        if line is None:
+            return None
+        hours = without_notes(line.hours)
+        return Outgoing(
+            self.t("crisis_line_hours", number=line.number, hours=hours), cards=self.cards([line])
+        )
 
     def which_number(self, state: State) -> list[Outgoing]:
         """ "c le 17 ou le 15 ?" during a danger: the lines that fit what was said, the first one named."""
@@ -257,10 +273,11 @@ class CrisisPath:
             return [Outgoing(self.t("crisis_now_other")), which]
         return [which]
 
-    def happening_now(self, state: State) -> Outgoing:
+    def happening_now(self, state: State, police: bool = False) -> Outgoing:
         """ "il vient de rentrer dans sa chambre", "elle va le faire maintenant": the line that sends someone
-        now (the 15 for a life at risk, else the 17), its cards, and the SMS 114 for who cannot speak."""
-        medical = bool(LIFE_KINDS & set(state.crisis_kinds))
+        now (the 15 for a life at risk, else the 17; the 17 when the police is asked for), its cards, and
+        the SMS 114 for who cannot speak."""
+        medical = not police and bool(LIFE_KINDS & set(state.crisis_kinds))
         lines = self.rules.helplines(
             self.rules.ordered([MEDICAL if medical else THREAT]), self.territory, None
         )

@@ -76,6 +76,11 @@ def answer(ctx: Context, state: State, turn: Turn, now: datetime) -> list[Outgoi
     within = within_ages(ctx, state, turn, found)
     if within is not None:
         return within
+    emergency = ctx.crisis_path.emergency_again(state) if state.crisis_active else []
+    if emergency and (found is None or own_case or one_place or said_just_before(state, found)):
+        # "elle veut pas le samu", "on l'emmène en uber ?" during an overdose: the 15 again, not "ask an
+        # adviser" nor "it's in my message above"
+        return emergency
     if found is None or own_case or one_place:  # unsure, or what only an adviser or the place knows
         state.extra["question"] = turn.text.strip()[:1000]
         offer = (Button(ctx.t.button("ask_this"), "faq:adviser"), ctx.button("other"))

@@ -100,7 +100,7 @@ NOT_CALLING = re.compile(
     r"\b(?:ya|y a|il y a|yaurait|y aurait) (?:un |pas un )?(?:t?chat|tchat|truc par ecrit|moyen d ecrire)\b|"
     r"\bpar (?:ecrit|sms|message)\b|"
     r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b|"
-    r"\b(?:peux|jpeux|je peux|on peut|can i|could i) (?:leur |lui |vous )?"
+    r"\b(?:peux|jpeux|je peux|on peut|peut on|puis je|can i|could i) (?:leur |lui |vous )?"
     r"(?:ecrire|tchatter|chatter|write|text)\b|"
     r"\b(?:ya|y a|il y a|is there) (?:un |a )?(?:t?chat|chat)\b"
 )
@@ -145,7 +145,8 @@ POLICE_FEAR = re.compile(
 # "il vient de rentrer dans sa chambre", "elle va le faire maintenant": the danger is happening now
 HAPPENING_NOW = re.compile(
     r"\b(?:il|elle|ils|he|she|they) (?:vient|viennent|just) (?:de )?"
-    r"(?:rentrer|entrer|arriver|fermer|came|walked)\b|"
+    r"(?:rentrer|entrer|arriver|fermer|casser|frapper|taper|sortir un couteau|prendre un couteau|"
+    r"came|walked)\b|"
     r"\b(?:il|elle|ils) (?:est|sont) (?:la|devant (?:la|ma|sa) porte|derriere (?:la|ma|sa) porte|"
     r"dans (?:ma|sa) chambre|"
     r"en bas)\b(?! (?:depuis|pour) )|"
@@ -165,6 +166,16 @@ TO_THE_ER = re.compile(
     r"\b(?:peux|jpeux|je peux|on peut|can i|should i|je vais|jvais|j y vais|jy vais) "
     r"(?:aller |go )?(?:direct(?:ement)? )?"
     r"(?:aux urgences|a l hopital|to the er|to the hospital|to a&e)\b"
+)
+# "dois-je appeler la police ?" during a threat or violence: yes, the 17
+POLICE_ASKED = re.compile(
+    r"\b(?:dois je|je dois|jdois|faut il|faut|should i|est ce que j|je peux|jpeux|j) ?"
+    r"(?:appeler|appelle|call) "
+    r"(?:la police|les flics|les keufs|le 17|the police|the cops)\b"
+)
+# "il est ouvert le dimanche ?", "c 24h/24 ?" about a line shown: its hours
+LINE_HOURS_ASKED = re.compile(
+    r"\b(?:ouvert|ouverte|open|ferme|fermee|closed|horaires?|hours|24h|24 24|24 7)\b"
 )
 # "le 115 répond pas", "ça sonne dans le vide": a line shown does not answer
 LINE_UNANSWERED = re.compile(
@@ -567,6 +578,12 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if ABOUT_THEM.search(folded) and not state.extra.get(ABOUT_OTHER):  # "c pas moi c elle": for the friend
         state.extra[ABOUT_OTHER] = True
         return Reply(ctx.crisis_path.which_number(state))
+    if POLICE_ASKED.search(folded) and POLICE_KINDS & kinds | {"addiction"}:  # yes: the 17 now
+        return Reply([ctx.crisis_path.happening_now(state, police=True)])
+    if LINE_HOURS_ASKED.search(folded) and asked and state.crisis_lines:
+        hours = ctx.crisis_path.line_hours(state, folded)
+        if hours:
+            return Reply([hours])
     if HAPPENING_NOW.search(folded):  # the danger is here now: the line that sends someone, the SMS 114
         now_line = ctx.crisis_path.happening_now(state)
         return Reply(
