@@ -87,9 +87,10 @@ PARENTS_KNOWING = re.compile(
 )
 # "c anonyme ?", "ça reste secret ?" right after the lines
 SECRET_ASKED = re.compile(
-    r"\b(?:anonymes?|confidentiel\w*|secrets?|anonymous|confidential|gratuit|payant|free|facture|releve|"
-    r"historique|bill|s affiche\w*|saffiche\w*|apparait|apparaitre|savoir que c est moi|know it s me)\b"
+    r"\b(?:anonymes?|confidentiel\w*|secrets?|anonymous|confidential|facture|releve|historique|bill|"
+    r"s affiche\w*|saffiche\w*|apparait|apparaitre|savoir que c est moi|know it s me)\b"
 )
+COST_ASKED = re.compile(r"\b(?:gratuit|payant|free|ca coute|combien ca coute)\b")  # of a line: short or named
 # "et si jveux pas appeler ?", "jpeux pas parler au tel": a way to write instead
 NOT_CALLING = re.compile(
     r"\b(?:jveux|je veux|veux|jvx|j ai pas envie d|jai pas envie d|jpeux|je peux|peux|jose|j ose|ose)"
@@ -99,7 +100,7 @@ NOT_CALLING = re.compile(
     r"\b(?:trop )?peur d appeler\b|\bpas au tel\b|\b(?:prefere|plutot|prefer) (?:ecrire|texter|write|text)\b|"
     r"\b(?:ya|y a|il y a|yaurait|y aurait) (?:un |pas un )?(?:t?chat|tchat|truc par ecrit|moyen d ecrire)\b|"
     r"\bpar (?:ecrit|sms|message)\b|"
-    r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b|"
+    r"\b(?:don t|dont|can t|cant) (?:want to )?(?:call|phone)\b|\b(?:peux|jpeux|je peux|j peux) pas parler\b|"
     r"\b(?:peux|jpeux|je peux|on peut|peut on|puis je|can i|could i) (?:leur |lui |vous )?"
     r"(?:ecrire|tchatter|chatter|write|text)\b|"
     r"\b(?:ya|y a|il y a|is there) (?:un |a )?(?:t?chat|chat)\b"
@@ -147,6 +148,8 @@ HAPPENING_NOW = re.compile(
     r"\b(?:il|elle|ils|he|she|they) (?:vient|viennent|just) (?:de )?"
     r"(?:rentrer|entrer|arriver|fermer|casser|frapper|taper|sortir un couteau|prendre un couteau|"
     r"came|walked)\b|"
+    r"\b(?:jsuis|je suis|chui|j suis|i m|im) (?:au bord|sur le (?:toit|rebord|pont|parapet|balcon)|"
+    r"on the (?:edge|roof|ledge|bridge))\b|\bau bord la\b|\badieu\b|\bgoodbye\b|"
     r"\b(?:il|elle|ils) (?:est|sont) (?:la|devant (?:la|ma|sa) porte|derriere (?:la|ma|sa) porte|"
     r"dans (?:ma|sa) chambre|"
     r"en bas)\b(?! (?:depuis|pour) )|"
@@ -570,6 +573,12 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         return None
     folded = fold(turn.text)
     kinds = set(state.crisis_kinds)
+    if RETRACTED.search(folded) and not turn.values("crisis_kind") and state.crisis_active:
+        # "mdrrr c'était une blague tkt, ya du soutien en maths ?": believed; a request with it is served
+        state.crisis_active, state.step = False, CONCERN
+        if turn.intent in ASKS_SOMETHING or ctx.clear_concern(turn) or "?" in turn.text:
+            return None
+        return Reply([Outgoing(ctx.t("crisis_retracted"), buttons=(ctx.button("other"),))])
     if ABOUT_ME.search(folded) and state.extra.get(ABOUT_OTHER):  # told as a friend's, it is the youth's own
         told = list(state.crisis_kinds)
         state.crisis_kinds, state.crisis_lines, state.crisis_active = [], [], False
@@ -619,7 +628,10 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
         # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
         return with_a_person(ctx, "crisis_no_police")
-    secret_asked = SECRET_ASKED.search(folded) and (answers.follow_up_question(folded) or "?" in turn.text)
+    named_line = any(n.replace(" ", "") in folded.replace(" ", "") for n in state.crisis_lines)
+    secret_asked = (
+        SECRET_ASKED.search(folded) and (answers.follow_up_question(folded) or "?" in turn.text)
+    ) or (COST_ASKED.search(folded) and (answers.follow_up_question(folded) or named_line))
     if (
         PARENTS_KNOWING.search(folded) or secret_asked
     ):  # what stays secret; the line's own facts; not their fault
@@ -678,9 +690,7 @@ def danger_answer(ctx: Context, state: State, answer_id: str) -> Reply | None:
     found = ctx.r.answers.get(answer_id) if answer_id in allowed else None
     if found is None:
         return None
-    if answers.said_just_before(state, found):
-        return Reply([Outgoing(ctx.t("answer_above"))])
-    state.extra[LAST_ANSWER] = found.id
+    state.extra[LAST_ANSWER] = found.id  # said again if just said: in danger, pointing upwards is not enough
     return Reply(answers.sourced(ctx, found))
 
 
