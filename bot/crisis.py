@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.cards import helpline_card, without_notes
@@ -24,6 +25,7 @@ from nlu.datafile import read_yaml
 MAJORITY = 18  # a youth younger than this is a minor
 MEDICAL = "medical"  # the kind whose lines send someone (15, 112)
 THREAT = "threat"  # the kind whose lines send the police (17, 112)
+DAILY_HOURS = re.compile(r"(\d{1,2})h\d{0,2}\s*[–-]\s*(\d{1,2})h")  # "9h–23h", "8h–2h": open every day then
 LIFE_KINDS = {"suicide", "hopelessness", "self_harm", "medical"}  # a friend's life at stake
 LISTENING = ("crisis_listening_reply", "crisis_listening_reply_together")  # in turn, when listening
 ABOUT_OTHER = "crisis_about_other"  # state.extra: the danger told is a friend's or a child's, not the youth's
@@ -184,7 +186,7 @@ class CrisisPath:
         # the first line of each direct kind
         indirect = [k for k in kinds if k.ask]
         lines = self.rules.helplines([*direct, *indirect], self.territory, state.ages, skip=shown)
-        firsts = [own[0] for k in direct if (own := self.rules.lines_for_age(k, state.ages))]
+        firsts = [kind_lines[0] for k in direct if (kind_lines := self.rules.lines_for_age(k, state.ages))]
         if not lines or (shown and all(number in shown for number in firsts)):
             # the new kind's own first line is already above (a runaway minor, then "si jveux pas rentrer
             # chez moi ?": the 119 was shown): a reminder, not a block led by its third line
@@ -257,6 +259,23 @@ class CrisisPath:
         return Outgoing(
             self.t("crisis_line_hours", number=line.number, hours=hours), cards=self.cards([line])
         )
+
+    def closed_line(self, state: State, folded: str, local: datetime) -> Outgoing | None:
+        """The line named (else the first shown) when its hours in territory.yml ("7j/7, 9h–23h") say it is
+        closed at this local time: the lines open day and night instead."""
+        by_number = {h.number: h for h in self.territory.helplines}
+        shown = [by_number[n] for n in state.crisis_lines if n in by_number]
+        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
+        line = next((h for h in shown if re.sub(r"\D", "", h.number) in digits), shown[0] if shown else None)
+        hours = DAILY_HOURS.search(line.hours) if line else None
+        if line is None or hours is None:
+            return None
+        opens, closes = int(hours.group(1)), int(hours.group(2))
+        hour = local.hour
+        open_now = opens <= hour < closes if opens < closes else (hour >= opens or hour < closes)
+        if open_now:
+            return None
+        return Outgoing(self.t("crisis_line_closed", number=line.number, hours=without_notes(line.hours)))
 
     def which_number(self, state: State) -> list[Outgoing]:
         """ "c le 17 ou le 15 ?" during a danger: the lines that fit what was said, the first one named."""

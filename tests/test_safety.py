@@ -265,3 +265,21 @@ def test_an_urgent_question_on_a_saturday_evening_goes_to_a_partner_open_first(
     assert handoff.urgent and handoff.partner_id != "point_ecoute_mda_champigny"
     assert "ne répondrait que mercredi" in told and "une autre structure partenaire" in told
     assert "te répondra ici lundi" in told
+
+
+def test_a_line_closed_at_night_is_said_closed_with_the_lines_open_now(
+    loaded_engine: Engine, parser: EmbeddedParser
+) -> None:
+    """The 3018 answers 9h–23h (territory.yml): at midnight, "ça sonne dans le vide" gets the lines open day
+    and night, not "call again"; at noon, "call again"."""
+    for hour, expected, absent in ((0, "est fermé à cette heure", "rappelle"), (12, "rappelle", "fermé")):
+        clock = datetime(2026, 11, 28, hour, 5, tzinfo=ZoneInfo("Europe/Paris"))
+        brain = Brain(
+            loaded_engine, Resources.load(load_settings()), parser, PSEUDONYMS, clock=lambda c=clock: c
+        )
+        user = uuid.uuid4().hex
+        say(brain, user, "jai 15 ans mes nudes tournent sur snap tout le college les a vu")
+        told = say(brain, user, "jappelle le 3018 ca sonne dans le vide")
+        assert expected in told and absent not in told
+        if hour == 0:
+            assert "3114" in told and "119" in told and "112" in told

@@ -604,12 +604,12 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         # "jai peur que les keufs viennent" before calling for a friend: no sourced word on the police
         # coming (answers/urgence_en_attendant.yml), so the call first, then what to tell the 15
         found = ctx.r.answers.get(EMERGENCY_ANSWER)
-        told = (
+        meanwhile = (
             danger_answer(ctx, state, EMERGENCY_ANSWER)
             if found and not answers.said_just_before(state, found)
             else None
         )
-        return Reply([*ctx.crisis_path.emergency_again(state), *(told.messages if told else [])])
+        return Reply([*ctx.crisis_path.emergency_again(state), *(meanwhile.messages if meanwhile else [])])
     if "harassment" in kinds and AGREES_WITH_THEM.search(folded):
         # the youth agrees with those who harass them: the 3114 and the direct question
         sign = ctx.crisis_path.first(state, [ctx.r.crisis.unnamed], False, waiting(state))
@@ -647,6 +647,9 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if LINE_UNANSWERED.search(folded) and state.crisis_lines:  # call again; the 115: tell the mission locale
         if "homeless" in kinds:
             return with_a_person(ctx, "crisis_line_unanswered_homeless")
+        closed = ctx.crisis_path.closed_line(state, folded, now.astimezone(ctx.r.zone))
+        if closed:  # the 3018 at midnight: not "call again", the lines open now
+            return Reply([Outgoing(closed.text, buttons=ctx.crisis_path.person_buttons()[:2])])
         unanswered = "3114" in state.crisis_lines and MEANS_KINDS & kinds  # 3114.fr: under 10 minutes
         return with_a_person(ctx, "crisis_line_unanswered_3114" if unanswered else "crisis_line_unanswered")
     if NO_CREDIT.search(folded) and state.crisis_lines:
