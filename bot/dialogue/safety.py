@@ -496,13 +496,6 @@ def listening(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | 
             # "jveux pas porter plainte jle kiffe qd meme" once the places were shown: heard, not a menu
             return Reply(ctx.crisis_path.listening(state, False))
         return None
-    if RETRACTED.search(folded) and not turn.values("crisis_kind"):
-        # "mdr tkt c'est une expression, jsuis nul a valo": believed, the lines stay said; a request with it
-        # is served, else a word and the menu
-        state.crisis_active, state.step = False, CONCERN
-        if turn.intent in ASKS_SOMETHING or ctx.clear_concern(turn):
-            return None
-        return Reply([Outgoing(ctx.t("crisis_retracted"), buttons=(ctx.button("other"),))])
     if turn.intent == FAQ:  # "c gratuit ?", "c anonyme ?": answered (answers.py), and crisis mode goes on
         return None
     if turn.intent in ASKS_SOMETHING or (ctx.clear_concern(turn) and asks(turn.text)):
@@ -567,8 +560,10 @@ def with_a_person(ctx: Context, key: str, **values: str) -> Reply:
 
 def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | None:
     """Right after a danger, what the youth asks or says about it, before any card's detail ("jdois payer
-    ?" is not the cost of the places just shown): paying a blackmailer (the 3018's "ne paie pas"), the
-    means at hand, no police, the parents finding out, not wanting to call."""
+    ?" is not the cost of the places just shown): a joke taken back, whose danger it is, the police, a
+    line's hours, the danger happening now, the ER, "c grave ?", which line, paying a blackmailer (the
+    3018's "ne paie pas"), the means at hand, the parents finding out, not calling, a line that does not
+    answer or is closed, no credit, the language. First rule that fits, in this order."""
     if not ctx.near_the_danger(state) or turn.intent.startswith("crisis_"):
         return None
     folded = fold(turn.text)
@@ -587,7 +582,7 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if ABOUT_THEM.search(folded) and not state.extra.get(ABOUT_OTHER):  # "c pas moi c elle": for the friend
         state.extra[ABOUT_OTHER] = True
         return Reply(ctx.crisis_path.which_number(state))
-    if POLICE_ASKED.search(folded) and POLICE_KINDS & kinds | {"addiction"}:  # yes: the 17 now
+    if POLICE_ASKED.search(folded) and (POLICE_KINDS | {"addiction"}) & kinds:  # yes: the 17 now
         return Reply([ctx.crisis_path.happening_now(state, police=True)])
     if LINE_HOURS_ASKED.search(folded) and asked and state.crisis_lines:
         hours = ctx.crisis_path.line_hours(state, folded)
