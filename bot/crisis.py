@@ -108,6 +108,12 @@ class CrisisRules:
         return kind.lines
 
 
+def named_in(lines: list[Helpline], folded: str) -> Helpline | None:
+    """The line whose number the message names, spaces or not ("le 3114", "0 800 23 13 13")."""
+    digits = set(re.findall(r"\d+", folded.replace(" ", "")))
+    return next((h for h in lines if re.sub(r"\D", "", h.number) in digits), None)
+
+
 def load_crisis_rules(path: Path) -> CrisisRules:
     raw = read_yaml(path)
     kinds = {
@@ -236,8 +242,7 @@ class CrisisPath:
         """ "le 119 c anonyme ?", "ils previennent mes parents ?": the facts of the line named, else
         of the first line that fits whose facts say it is anonymous or confidential (territory.yml)."""
         lines = self.rules.helplines(self.rules.ordered(state.crisis_kinds), self.territory, state.ages)
-        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
-        named = next((h for h in lines if re.sub(r"\D", "", h.number) in digits), None)
+        named = named_in(lines, folded)
         line = named or next((h for h in lines if SECRET_FACT.search(h.cost.lower())), None)
         if line is None:
             return None
@@ -246,13 +251,20 @@ class CrisisPath:
             self.t(key, number=line.number, cost=without_notes(line.cost)), cards=self.cards([line])
         )
 
+    def shown(self, state: State) -> list[Helpline]:
+        """The lines already shown in this crisis, in the order shown (territory.yml's facts)."""
+        by_number = {h.number: h for h in self.territory.helplines}
+        return [by_number[n] for n in state.crisis_lines if n in by_number]
+
+    def asked_about(self, state: State, folded: str) -> Helpline | None:
+        """The shown line the message names ("le 3018 ..."), else the first shown."""
+        shown = self.shown(state)
+        return named_in(shown, folded) or (shown[0] if shown else None)
+
     def line_hours(self, state: State, folded: str) -> Outgoing | None:
         """ "il est ouvert le dimanche ?" about the lines shown: the hours of the line named, else of the
         first shown (territory.yml)."""
-        by_number = {h.number: h for h in self.territory.helplines}
-        shown = [by_number[n] for n in state.crisis_lines if n in by_number]
-        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
-        line = next((h for h in shown if re.sub(r"\D", "", h.number) in digits), shown[0] if shown else None)
+        line = self.asked_about(state, folded)
         if line is None:
             return None
         hours = without_notes(line.hours)
@@ -263,10 +275,7 @@ class CrisisPath:
     def closed_line(self, state: State, folded: str, local: datetime) -> Outgoing | None:
         """The line named (else the first shown) when its hours in territory.yml ("7j/7, 9h–23h") say it is
         closed at this local time: the lines open day and night instead."""
-        by_number = {h.number: h for h in self.territory.helplines}
-        shown = [by_number[n] for n in state.crisis_lines if n in by_number]
-        digits = set(re.findall(r"\d+", folded.replace(" ", "")))
-        line = next((h for h in shown if re.sub(r"\D", "", h.number) in digits), shown[0] if shown else None)
+        line = self.asked_about(state, folded)
         hours = DAILY_HOURS.search(line.hours) if line else None
         if line is None or hours is None:
             return None

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.catalogue.hours import opening_status
-from bot.crisis import ABOUT_OTHER, MAJORITY, CrisisReply
+from bot.crisis import ABOUT_OTHER, MAJORITY, CrisisReply, named_in
 from bot.dialogue import answers
 from bot.dialogue.context import LAST_ANSWER, Context
 from bot.dialogue.handoff import already_open, open_handoff, suggested_partner
@@ -324,11 +324,11 @@ def danger(ctx: Context, state: State, turn: Turn, now: datetime) -> Reply | Non
     """Helplines first, no question before them."""
     if turn.intent != "crisis":
         return None
-    if state.crisis_active and BLACKMAIL_KINDS & set(state.crisis_kinds) and PAYING.search(fold(turn.text)):
-        return about_the_danger(ctx, state, turn, now)  # "est ce que je paye ??" whatever else it reads as
-    if state.crisis_active and set(turn.values("crisis_kind")) <= set(state.crisis_kinds):
-        # the same danger, and something said about it ("est ce que je paye ??", "jpeux pas appeler ils
-        # vont m'entendre"): answered, not the lines once more; a new kind of danger gets its lines
+    paying = BLACKMAIL_KINDS & set(state.crisis_kinds) and PAYING.search(fold(turn.text))
+    if state.crisis_active and (paying or set(turn.values("crisis_kind")) <= set(state.crisis_kinds)):
+        # the same danger, and something said about it ("jpeux pas appeler ils vont m'entendre"; paying a
+        # blackmailer, whatever else it reads as): answered, not the lines once more; a new kind of danger
+        # gets its lines
         followed = about_the_danger(ctx, state, turn, now)
         if followed:
             return followed
@@ -589,9 +589,8 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
         if hours:
             return Reply([hours])
     if HAPPENING_NOW.search(folded):  # the danger is here now: the line that sends someone, the SMS 114
-        now_line = ctx.crisis_path.happening_now(state)
         return Reply(
-            [Outgoing(now_line.text, cards=now_line.cards, buttons=ctx.crisis_path.person_buttons()[:2])]
+            [replace(ctx.crisis_path.happening_now(state), buttons=ctx.crisis_path.person_buttons()[:2])]
         )
     if TO_THE_ER.search(folded) and MEANS_KINDS & kinds:  # yes, the ER takes it, day and night
         return with_a_person(ctx, "crisis_to_the_er")
@@ -612,8 +611,9 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if IS_IT_SERIOUS.search(folded) and asked:
         if "sexual_violence" in kinds:  # "je peux attendre mercredi ?": not for the treatment against HIV
             return with_a_person(ctx, "crisis_sexual_violence_tonight")
-        if ctx.crisis_path.emergency_again(state):  # "c grave ?" after an overdose or a blow to the head
-            return Reply(ctx.crisis_path.emergency_again(state))
+        emergency = ctx.crisis_path.emergency_again(state)
+        if emergency:  # "c grave ?" after an overdose or a blow to the head
+            return Reply(emergency)
     if SHOULD_CALL.search(folded) and asked and state.crisis_lines:
         return Reply(ctx.crisis_path.which_number(state))
     if PAYING.search(folded) and BLACKMAIL_KINDS & kinds:
@@ -623,7 +623,7 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
     if NO_POLICE.search(folded) and POLICE_KINDS & kinds:
         # a threat, a partner's or a parent's violence, and no police: someone to talk to, the 17 still there
         return with_a_person(ctx, "crisis_no_police")
-    named_line = any(n.replace(" ", "") in folded.replace(" ", "") for n in state.crisis_lines)
+    named_line = named_in(ctx.crisis_path.shown(state), folded)
     secret_asked = (
         SECRET_ASKED.search(folded) and (answers.follow_up_question(folded) or "?" in turn.text)
     ) or (COST_ASKED.search(folded) and (answers.follow_up_question(folded) or named_line))
@@ -644,15 +644,15 @@ def about_the_danger(ctx: Context, state: State, turn: Turn, now: datetime) -> R
             return with_a_person(ctx, "crisis_line_unanswered_homeless")
         closed = ctx.crisis_path.closed_line(state, folded, now.astimezone(ctx.r.zone))
         if closed:  # the 3018 at midnight: not "call again", the lines open now
-            return Reply([Outgoing(closed.text, buttons=ctx.crisis_path.person_buttons()[:2])])
+            return Reply([replace(closed, buttons=ctx.crisis_path.person_buttons()[:2])])
         unanswered = "3114" in state.crisis_lines and MEANS_KINDS & kinds  # 3114.fr: under 10 minutes
         return with_a_person(ctx, "crisis_line_unanswered_3114" if unanswered else "crisis_line_unanswered")
     if NO_CREDIT.search(folded) and state.crisis_lines:
         return with_a_person(ctx, "crisis_no_credit")
     if LANGUAGE_ASKED.search(folded) and state.crisis_lines:  # the 3114 in French; the 112 in English too
-        named = [n for n in state.crisis_lines if n.replace(" ", "") in folded.replace(" ", "")]
-        if named and named[0] != "3114":  # another line's languages are not known here: not promised
-            return with_a_person(ctx, "crisis_line_language_unknown", number=named[0])
+        named = named_in(ctx.crisis_path.shown(state), folded)
+        if named and named.number != "3114":  # another line's languages are not known here: not promised
+            return with_a_person(ctx, "crisis_line_language_unknown", number=named.number)
         return with_a_person(ctx, "crisis_line_language")
     return None
 
